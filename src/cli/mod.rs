@@ -1,0 +1,4 @@
+//! Command-line front ends over the library: `replay` and `wrap`.
+
+pub mod replay;
+pub mod wrap;

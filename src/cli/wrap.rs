@@ -1,0 +1,400 @@
+//! `rds-forwarder wrap`: turns a raw RDS log file into CloudWatch Logs
+//! subscription events, split the way RDS publishes them (one event per log
+//! entry, continuation lines kept with their entry, one slow-query entry per
+//! event), so users can replay their own logs.
+
+use std::io::Write;
+
+use base64::Engine as _;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde::Serialize;
+
+use crate::source::SourceInfo;
+use crate::time;
+
+/// How to cut a raw file into entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitKind {
+    /// PostgreSQL: a new entry at each line starting with the prefix time.
+    Postgresql,
+    /// MySQL/MariaDB error log: a new entry at each line starting with a time.
+    Error,
+    /// MySQL/MariaDB slow query log: one entry per `# Time:` / `# User@Host:` block.
+    Slowquery,
+    /// MySQL/MariaDB general log: a new entry at each command line.
+    General,
+    /// MariaDB audit plugin: a new entry at each `YYYYMMDD HH:MM:SS,` line.
+    Audit,
+    /// One entry per line.
+    Line,
+}
+
+impl SplitKind {
+    /// The splitting RDS uses for a log group's log type.
+    pub fn for_log_group(group: &str) -> SplitKind {
+        match SourceInfo::from_log_group(group).log_type.as_deref() {
+            Some("postgresql" | "upgrade") => SplitKind::Postgresql,
+            Some("error") => SplitKind::Error,
+            Some("slowquery") => SplitKind::Slowquery,
+            Some("general") => SplitKind::General,
+            Some("audit") => SplitKind::Audit,
+            _ => SplitKind::Line,
+        }
+    }
+}
+
+/// Cuts `text` into log entries.
+pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
+    let mut entries = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut end = 0;
+    let mut prev_line = "";
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if matches!(kind, SplitKind::Slowquery | SplitKind::General) && is_server_header(bare) {
+            // Restart headers are not entries; close the current one.
+            if let Some(s) = start.take() {
+                entries.push(text[s..end].trim_end_matches(['\n', '\r']));
+            }
+            prev_line = "";
+            continue;
+        }
+        let new = match kind {
+            SplitKind::Postgresql => is_pg_start(bare),
+            SplitKind::Error => is_error_start(bare),
+            SplitKind::Slowquery => {
+                bare.starts_with("# Time:") || (bare.starts_with("# User@Host:") && !prev_line.starts_with("# Time:"))
+            }
+            SplitKind::General => is_general_start(bare),
+            SplitKind::Audit => is_audit_start(bare),
+            SplitKind::Line => true,
+        };
+        if new || start.is_none() {
+            if let Some(s) = start {
+                entries.push(text[s..end].trim_end_matches(['\n', '\r']));
+            }
+            start = Some(at);
+        }
+        end = offset;
+        prev_line = bare;
+    }
+    if let Some(s) = start {
+        entries.push(text[s..end].trim_end_matches(['\n', '\r']));
+    }
+    if kind == SplitKind::Line {
+        entries.retain(|e| !e.is_empty());
+    }
+    entries
+}
+
+fn is_server_header(line: &str) -> bool {
+    line.starts_with("/usr/sbin/mariadbd, Version:")
+        || line.starts_with("/rdsdbbin/")
+        || line.starts_with("Tcp port:")
+        || (line.starts_with("Time") && line.split_whitespace().collect::<Vec<_>>() == ["Time", "Id", "Command", "Argument"])
+}
+
+fn digits(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.fff] TZ:`
+fn is_pg_start(line: &str) -> bool {
+    let b = line.as_bytes();
+    if b.len() < 21 || !is_iso_date(b) || b[10] != b' ' || !is_hms(&b[11..19]) {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if b.get(i) != Some(&b' ') {
+        return false;
+    }
+    let tz_start = i + 1;
+    let mut j = tz_start;
+    while b.get(j).is_some_and(|c| c.is_ascii_alphabetic()) {
+        j += 1;
+    }
+    (2..=5).contains(&(j - tz_start)) && b.get(j) == Some(&b':')
+}
+
+fn is_iso_date(b: &[u8]) -> bool {
+    b.len() >= 10 && digits(&b[0..4]) && b[4] == b'-' && digits(&b[5..7]) && b[7] == b'-' && digits(&b[8..10])
+}
+
+fn is_hms(b: &[u8]) -> bool {
+    b.len() == 8 && digits(&b[0..2]) && b[2] == b':' && digits(&b[3..5]) && b[5] == b':' && digits(&b[6..8])
+}
+
+/// `H:MM:SS` or `HH:MM:SS` at the start of `s`.
+fn starts_with_loose_hms(s: &str) -> bool {
+    let b = s.as_bytes();
+    let h = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    (1..=2).contains(&h) && b.len() >= h + 6 && b[h] == b':' && digits(&b[h + 1..h + 3]) && b[h + 3] == b':' && digits(&b[h + 4..h + 6])
+}
+
+/// `YYYY-MM-DD[ T] H:MM:SS` (MariaDB pads the hour with a space) or `YYMMDD  H:MM:SS`.
+fn is_error_start(line: &str) -> bool {
+    let b = line.as_bytes();
+    if b.len() >= 11 && is_iso_date(b) && (b[10] == b' ' || b[10] == b'T') {
+        return starts_with_loose_hms(line[11..].trim_start_matches(' '));
+    }
+    if b.len() >= 7 && digits(&b[0..6]) && b[6] == b' ' {
+        return starts_with_loose_hms(line[7..].trim_start_matches(' '));
+    }
+    false
+}
+
+const GENERAL_COMMANDS: [&str; 16] = [
+    "Query", "Connect", "Quit", "Init DB", "Prepare", "Execute", "Close stmt", "Field List", "Statistics",
+    "Shutdown", "Killed", "Reset stmt", "Long Data", "Change user", "Binlog Dump", "Refresh",
+];
+
+/// `[time] <spaces> <thread id> <command>`.
+fn is_general_start(line: &str) -> bool {
+    let mut rest = line;
+    let b = line.as_bytes();
+    if b.len() >= 6 && digits(&b[0..6]) && b.get(6).is_some_and(|c| c.is_ascii_whitespace()) {
+        let after = line[6..].trim_start();
+        if !starts_with_loose_hms(after) {
+            return false;
+        }
+        rest = &after[after.find(|c: char| c.is_ascii_whitespace()).unwrap_or(after.len())..];
+    } else if is_iso_date(b) && b.get(10) == Some(&b'T') {
+        rest = &line[line.find(|c: char| c.is_ascii_whitespace()).unwrap_or(line.len())..];
+    }
+    if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return false;
+    }
+    let rest = rest.trim_start();
+    let id_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if id_len == 0 || !rest[id_len..].starts_with(|c: char| c.is_ascii_whitespace()) {
+        return false;
+    }
+    let cmd = rest[id_len..].trim_start();
+    GENERAL_COMMANDS.iter().any(|c| {
+        cmd.starts_with(c) && cmd[c.len()..].chars().next().is_none_or(|n| !n.is_ascii_alphanumeric())
+    })
+}
+
+/// `YYYYMMDD HH:MM:SS,`
+fn is_audit_start(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() >= 18 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) && b[17] == b','
+}
+
+/// The entry's own time (Unix ms), read the way RDS stamps events; `None`
+/// when the entry carries none (the previous entry's time is used).
+pub fn entry_time_ms(entry: &str) -> Option<i64> {
+    let b = entry.as_bytes();
+    let num = |s: &[u8]| -> u32 { s.iter().fold(0u32, |a, c| a * 10 + (c - b'0') as u32) };
+    if b.len() >= 19 && is_iso_date(b) && (b[10] == b' ' || b[10] == b'T') && is_hms(&b[11..19]) {
+        let frac_ms = fraction_ms(&b[19..]);
+        return time::utc_ns(
+            num(&b[0..4]) as i32,
+            num(&b[5..7]),
+            num(&b[8..10]),
+            num(&b[11..13]),
+            num(&b[14..16]),
+            num(&b[17..19]),
+            0,
+        )
+        .map(|ns| ns / 1_000_000 + frac_ms);
+    }
+    if b.len() >= 17 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) {
+        return time::utc_ns(
+            num(&b[0..4]) as i32,
+            num(&b[4..6]),
+            num(&b[6..8]),
+            num(&b[9..11]),
+            num(&b[12..14]),
+            num(&b[15..17]),
+            0,
+        )
+        .map(|ns| ns / 1_000_000);
+    }
+    if let Some(rest) = entry.strip_prefix("# Time: ") {
+        let rb = rest.as_bytes();
+        if rb.len() >= 19 && is_iso_date(rb) {
+            return entry_time_ms(rest);
+        }
+        if rb.len() >= 7 && digits(&rb[0..6]) {
+            let t = rest[6..].trim_start();
+            let h = t.bytes().take_while(u8::is_ascii_digit).count();
+            if starts_with_loose_hms(t) {
+                let tb = t.as_bytes();
+                return time::utc_ns(
+                    2000 + num(&rb[0..2]) as i32,
+                    num(&rb[2..4]),
+                    num(&rb[4..6]),
+                    num(&tb[..h]),
+                    num(&tb[h + 1..h + 3]),
+                    num(&tb[h + 4..h + 6]),
+                    0,
+                )
+                .map(|ns| ns / 1_000_000);
+            }
+        }
+    }
+    if let Some(pos) = entry.find("SET timestamp=") {
+        let digits_str: String = entry[pos + 14..].chars().take_while(char::is_ascii_digit).collect();
+        return digits_str.parse::<i64>().ok().map(|s| s * 1000);
+    }
+    None
+}
+
+fn fraction_ms(b: &[u8]) -> i64 {
+    if b.first() != Some(&b'.') {
+        return 0;
+    }
+    let frac: Vec<u8> = b[1..].iter().take_while(|c| c.is_ascii_digit()).take(3).copied().collect();
+    let mut ms = 0i64;
+    for i in 0..3 {
+        ms = ms * 10 + frac.get(i).map_or(0, |c| (c - b'0') as i64);
+    }
+    ms
+}
+
+#[derive(Serialize)]
+struct WireEvent<'a> {
+    id: String,
+    timestamp: i64,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDocument<'a> {
+    message_type: &'static str,
+    owner: &'a str,
+    log_group: &'a str,
+    log_stream: &'a str,
+    subscription_filters: [&'static str; 1],
+    log_events: Vec<WireEvent<'a>>,
+}
+
+/// Settings for [`wrap`].
+#[derive(Debug, Clone)]
+pub struct WrapOptions {
+    pub log_group: String,
+    pub log_stream: String,
+    pub owner: String,
+    pub kind: SplitKind,
+    /// Events per payload (CloudWatch sends at most 10,000).
+    pub batch: usize,
+}
+
+/// Builds Lambda events (`{"awslogs":{"data":…}}`) from a raw log. Event
+/// ids are 56-digit strings like CloudWatch's, unique per log group.
+pub fn wrap(text: &str, opts: &WrapOptions) -> Vec<String> {
+    let entries = split_entries(opts.kind, text);
+    let base = id_base(&opts.log_group);
+    let mut prev_ms = time::now_ns() / 1_000_000;
+    let events: Vec<WireEvent> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            prev_ms = entry_time_ms(e).unwrap_or(prev_ms);
+            WireEvent {
+                id: format!("{base}{:020}", i + 1),
+                timestamp: prev_ms,
+                message: e,
+            }
+        })
+        .collect();
+    let mut payloads = Vec::new();
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let chunk: Vec<WireEvent> = events.by_ref().take(opts.batch.max(1)).collect();
+        let doc = WireDocument {
+            message_type: "DATA_MESSAGE",
+            owner: &opts.owner,
+            log_group: &opts.log_group,
+            log_stream: &opts.log_stream,
+            subscription_filters: ["rds-forwarder"],
+            log_events: chunk,
+        };
+        let json = serde_json::to_vec(&doc).expect("wire document serializes");
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(&json).expect("writing to a Vec cannot fail");
+        let compressed = gz.finish().expect("writing to a Vec cannot fail");
+        let data = base64::engine::general_purpose::STANDARD.encode(compressed);
+        payloads.push(serde_json::json!({ "awslogs": { "data": data } }).to_string());
+    }
+    payloads
+}
+
+/// The first 36 digits of a 56-digit id: a fixed lead digit and a hash of
+/// the log group, so ids from different groups never collide.
+fn id_base(group: &str) -> String {
+    // FNV-1a: tiny, stable across versions and platforms.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in group.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("3{:035}", h as u128 * 1_000_000_000_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_continuation_lines_stay_with_their_entry() {
+        let log = "2019-08-08 00:49:34 UTC:10.40.77.242(56266):xyz@xyz_db:[20474]:LOG:  duration: 5.076 ms  statement: SELECT col1, col2\n\tFROM sample1 JOIN sample2 ON sample1.id = sample2.id\n2019-08-08 00:49:35 UTC::@:[355]:LOG: checkpoint starting: time\n";
+        let e = split_entries(SplitKind::Postgresql, log);
+        assert_eq!(e.len(), 2);
+        assert!(e[0].ends_with("sample2.id"));
+        assert_eq!(entry_time_ms(e[1]), Some(1565225375000));
+    }
+
+    #[test]
+    fn slow_query_entries_and_headers() {
+        let log = "/usr/sbin/mariadbd, Version: 10.11 started with:\nTcp port: 3306  Unix socket: /run/mysqld.sock\nTime                 Id Command    Argument\n# Time: 210122 18:04:41\n# User@Host: admin[admin] @  [172.31.74.90]  Id:   274\n# Query_time: 0.000193  Lock_time: 0.000093 Rows_sent: 1  Rows_examined: 1\nuse db;\nSET timestamp=1611338681;\nselect * from colors where id = 1;\n# User@Host: admin[admin] @  [172.31.74.90]  Id:   274\n# Query_time: 0.1  Lock_time: 0 Rows_sent: 1  Rows_examined: 1\nSET timestamp=1611338682;\nselect 2;\n";
+        let e = split_entries(SplitKind::Slowquery, log);
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert_eq!(entry_time_ms(e[0]), Some(1611338681000));
+        assert_eq!(entry_time_ms(e[1]), Some(1611338682000));
+    }
+
+    #[test]
+    fn error_general_and_audit_starts() {
+        assert!(is_error_start("2026-11-25  7:59:31 0 [Note] x"));
+        assert!(is_error_start("2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] x"));
+        assert!(is_error_start("261125  7:52:29 server_audit: logging started"));
+        assert!(!is_error_start("InnoDB: continuation"));
+        assert!(is_general_start("261125  7:52:29\t    5 Connect\tweb_app@localhost on storefront"));
+        assert!(is_general_start("\t\t    5 Query\tSELECT 1"));
+        assert!(is_general_start("2021-08-10T09:57:26.077268Z    2 Query\tSELECT 1"));
+        assert!(!is_general_start("  AND x = 1"));
+        assert!(is_audit_start("20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,CONNECT,,,0,SOCKET"));
+        assert_eq!(entry_time_ms("2026-11-25  7:59:31 0 [Note]"), None);
+        assert_eq!(entry_time_ms("2020-08-06T14:25:02.936146Z 0"), Some(1596723902936));
+    }
+
+    #[test]
+    fn ids_are_56_digits_and_differ_by_group() {
+        let a = id_base("/aws/rds/instance/a/error");
+        let b = id_base("/aws/rds/instance/b/error");
+        assert_eq!(a.len(), 36);
+        assert_ne!(a, b);
+        let opts = WrapOptions {
+            log_group: "/aws/rds/instance/a/error".into(),
+            log_stream: "a".into(),
+            owner: "123456789012".into(),
+            kind: SplitKind::Line,
+            batch: 2,
+        };
+        let payloads = wrap("x\ny\nz\n", &opts);
+        assert_eq!(payloads.len(), 2);
+    }
+}

@@ -1,0 +1,191 @@
+//! CloudWatch Logs subscription documents: `{"awslogs":{"data": base64(gzip(JSON))}}`.
+//!
+//! Hand-written rather than `aws_lambda_events::cloudwatch_logs`: that type
+//! inflates the payload inside its deserializer with no size bound (a gzip
+//! bomb would exhaust memory) and fails the whole document on one bad event,
+//! while we must keep the good events and name the bad one.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{gzip, InputError};
+
+/// One log event. `id` is CloudWatch's 56-digit decimal id, kept as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEvent {
+    pub id: String,
+    /// Unix ms, as CloudWatch gives it.
+    pub timestamp_ms: i64,
+    pub message: String,
+    /// `extractedFields` of account-level policies, as given.
+    pub extracted_fields: Vec<(String, String)>,
+}
+
+/// An event in a document that could not be read; it is still forwarded
+/// (raw JSON as body) and reported with its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MalformedEvent {
+    pub id: Option<String>,
+    pub raw: String,
+    pub detail: String,
+}
+
+/// One decompressed subscription document (one log group and stream).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogDocument {
+    pub owner: String,
+    pub log_group: String,
+    pub log_stream: String,
+    pub subscription_filters: Vec<String>,
+    pub message_type: String,
+    pub policy_level: Option<String>,
+    pub events: Vec<LogEvent>,
+    pub malformed: Vec<MalformedEvent>,
+}
+
+impl LogDocument {
+    /// CloudWatch's reachability check: counted, never forwarded.
+    pub fn is_control_message(&self) -> bool {
+        self.message_type == "CONTROL_MESSAGE"
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDocument<'a> {
+    #[serde(default)]
+    owner: String,
+    log_group: String,
+    #[serde(default)]
+    log_stream: String,
+    #[serde(default)]
+    subscription_filters: Vec<String>,
+    #[serde(default)]
+    message_type: String,
+    #[serde(default)]
+    policy_level: Option<String>,
+    #[serde(borrow, default)]
+    log_events: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEvent {
+    id: String,
+    timestamp: i64,
+    message: String,
+    #[serde(default)]
+    extracted_fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<serde_json::Value>,
+}
+
+/// Decodes `awslogs.data` into its documents (several when an account-level
+/// policy concatenates them).
+pub fn decode_awslogs_data(
+    what: &str,
+    data: &str,
+    limit: usize,
+) -> Result<Vec<LogDocument>, InputError> {
+    let json = gzip::decode_b64_gzip_json(what, data, limit)?;
+    parse_documents(what, &json)
+}
+
+/// Parses one or more JSON documents, back to back or newline-separated.
+pub fn parse_documents(what: &str, json: &str) -> Result<Vec<LogDocument>, InputError> {
+    let mut docs = Vec::new();
+    let stream = serde_json::Deserializer::from_str(json).into_iter::<RawDocument>();
+    for item in stream {
+        let raw = item.map_err(|e| InputError::CloudWatchDocument {
+            what: what.to_owned(),
+            detail: e.to_string(),
+        })?;
+        docs.push(convert(raw));
+    }
+    if docs.is_empty() {
+        return Err(InputError::CloudWatchDocument {
+            what: what.to_owned(),
+            detail: "no JSON document in the decompressed data".to_owned(),
+        });
+    }
+    Ok(docs)
+}
+
+fn convert(raw: RawDocument<'_>) -> LogDocument {
+    let mut events = Vec::with_capacity(raw.log_events.len());
+    let mut malformed = Vec::new();
+    for ev in raw.log_events {
+        match serde_json::from_str::<RawEvent>(ev.get()) {
+            Ok(e) => events.push(LogEvent {
+                id: e.id,
+                timestamp_ms: e.timestamp,
+                message: e.message,
+                extracted_fields: e
+                    .extracted_fields
+                    .map(|m| {
+                        m.into_iter()
+                            .map(|(k, v)| match v {
+                                serde_json::Value::String(s) => (k, s),
+                                other => (k, other.to_string()),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+            Err(err) => {
+                let id = serde_json::from_str::<IdOnly>(ev.get())
+                    .ok()
+                    .and_then(|i| i.id)
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    });
+                malformed.push(MalformedEvent {
+                    id,
+                    raw: ev.get().to_owned(),
+                    detail: err.to_string(),
+                });
+            }
+        }
+    }
+    LogDocument {
+        owner: raw.owner,
+        log_group: raw.log_group,
+        log_stream: raw.log_stream,
+        subscription_filters: raw.subscription_filters,
+        message_type: raw.message_type,
+        policy_level: raw.policy_level,
+        events,
+        malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_to_back_documents_and_a_bad_event() {
+        let json = r#"{"owner":"1","logGroup":"g","logStream":"s","messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":5,"message":"a"},{"id":"2","timestamp":"x","message":"b"}]}
+{"owner":"1","logGroup":"g2","logStream":"s","messageType":"DATA_MESSAGE","policyLevel":"ACCOUNT_LEVEL_POLICY","logEvents":[{"id":"3","timestamp":6,"message":"c","extractedFields":{"@aws.region":"us-east-1"}}]}"#;
+        let docs = parse_documents("t", json).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].events.len(), 1);
+        assert_eq!(docs[0].malformed.len(), 1);
+        assert_eq!(docs[0].malformed[0].id.as_deref(), Some("2"));
+        assert_eq!(docs[1].policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+        assert_eq!(
+            docs[1].events[0].extracted_fields,
+            vec![("@aws.region".to_owned(), "us-east-1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn missing_log_group_is_an_error() {
+        let err = parse_documents("t", r#"{"logEvents":[]}"#).unwrap_err();
+        assert_eq!(err.reason(), "invalid_cloudwatch_document");
+    }
+}

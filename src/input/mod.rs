@@ -1,0 +1,168 @@
+//! The input stage: recognises what AWS delivered and decodes it, bounded.
+//!
+//! Three shapes reach the same handler: CloudWatch Logs subscription events,
+//! EventBridge `aws.rds` events, and Kinesis events carrying subscription
+//! documents. Anything else is an [`InputError::UnknownShape`] that says what
+//! arrived.
+
+pub mod cloudwatch;
+mod error;
+pub mod eventbridge;
+pub mod gzip;
+pub mod kinesis;
+
+pub use cloudwatch::{LogDocument, LogEvent, MalformedEvent};
+pub use error::InputError;
+pub use eventbridge::RdsEvent;
+
+use serde_json::Value;
+
+/// Which delivery path an invocation came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    CloudWatchLogs,
+    EventBridge,
+    Kinesis,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::CloudWatchLogs => "cloudwatch_logs",
+            EventKind::EventBridge => "eventbridge",
+            EventKind::Kinesis => "kinesis",
+        }
+    }
+}
+
+/// Where a unit came from inside the invocation; Kinesis reports failures
+/// per record (`batchItemFailures`), so each record is its own unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Whole,
+    KinesisRecord { sequence_number: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Logs(Vec<LogDocument>),
+    RdsEvent(Box<RdsEvent>),
+}
+
+/// One independently decodable part of an invocation.
+#[derive(Debug)]
+pub struct Unit {
+    pub origin: Origin,
+    pub content: Result<Content, InputError>,
+}
+
+#[derive(Debug)]
+pub struct Decoded {
+    pub kind: EventKind,
+    pub units: Vec<Unit>,
+}
+
+/// Decodes a Lambda event. Fails as a whole only when the envelope itself is
+/// unreadable; a bad Kinesis record fails alone.
+pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(InputError::Empty);
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
+    let Value::Object(map) = &value else {
+        return Err(InputError::UnknownShape(format!(
+            "expected a JSON object, got {}",
+            json_kind(&value)
+        )));
+    };
+
+    if let Some(awslogs) = map.get("awslogs") {
+        let data = awslogs
+            .get("data")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InputError::UnknownShape("awslogs without a string `data` field".to_owned()))?;
+        let content = cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
+        return Ok(Decoded {
+            kind: EventKind::CloudWatchLogs,
+            units: vec![Unit {
+                origin: Origin::Whole,
+                content,
+            }],
+        });
+    }
+
+    if let Some(records) = map.get("Records") {
+        return decode_records(records, limit);
+    }
+
+    if let (Some(source), Some(detail_type)) = (map.get("source"), map.get("detail-type")) {
+        if source.as_str() != Some("aws.rds") {
+            return Err(InputError::UnknownShape(format!(
+                "EventBridge event from source {source} (detail-type {detail_type}); only aws.rds is handled"
+            )));
+        }
+        let content = eventbridge::decode(value).map(|e| Content::RdsEvent(Box::new(e)));
+        return Ok(Decoded {
+            kind: EventKind::EventBridge,
+            units: vec![Unit {
+                origin: Origin::Whole,
+                content,
+            }],
+        });
+    }
+
+    let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
+    keys.sort_unstable();
+    Err(InputError::UnknownShape(format!(
+        "a JSON object with keys [{}]; expected awslogs, Records (Kinesis) or an aws.rds EventBridge event",
+        keys.join(", ")
+    )))
+}
+
+fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> {
+    let Some(list) = records.as_array() else {
+        return Err(InputError::UnknownShape("`Records` is not an array".to_owned()));
+    };
+    if let Some(other) = list
+        .iter()
+        .filter_map(|r| r.get("eventSource").and_then(Value::as_str))
+        .find(|s| *s != "aws:kinesis")
+    {
+        return Err(InputError::UnknownShape(format!(
+            "Records from {other}; only aws:kinesis records are handled"
+        )));
+    }
+    let event: kinesis::KinesisEvent = serde_json::from_value(serde_json::json!({ "Records": records }))
+        .map_err(|e| InputError::UnknownShape(format!("Records is not a Kinesis event: {e}")))?;
+    let units = event
+        .records
+        .into_iter()
+        .map(|r| {
+            let seq = if r.kinesis.sequence_number.is_empty() {
+                r.event_id
+            } else {
+                r.kinesis.sequence_number
+            };
+            let content = kinesis::decode_record_data(&seq, &r.kinesis.data, limit).map(Content::Logs);
+            Unit {
+                origin: Origin::KinesisRecord { sequence_number: seq },
+                content,
+            }
+        })
+        .collect();
+    Ok(Decoded {
+        kind: EventKind::Kinesis,
+        units,
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,21 @@
+//! rds-forwarder: Amazon RDS and Aurora logs and events, parsed into
+//! OpenTelemetry-shaped records and delivered to WhaTap, OTLP or stdout.
+//!
+//! The data flows one way — [`input`] → [`parse`] → [`enrich`] → [`sink`] —
+//! and [`pipeline::Pipeline`] strings the stages together. Everything but the
+//! sinks' transports is free of network code, so it runs offline in tests
+//! and benchmarks.
+
+pub mod cli;
+pub mod config;
+pub mod enrich;
+pub mod input;
+pub mod lambda;
+pub mod parse;
+pub mod pipeline;
+pub mod record;
+pub mod secret;
+pub mod severity;
+pub mod sink;
+pub mod source;
+pub mod time;

@@ -1,0 +1,212 @@
+//! The `rds-forwarder` binary: wiring only. With `AWS_LAMBDA_RUNTIME_API`
+//! set it is a Lambda `bootstrap`; otherwise a command-line tool.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use rds_forwarder::cli::{replay, wrap};
+use rds_forwarder::config::{Config, Settings};
+use rds_forwarder::lambda::Handler;
+use rds_forwarder::pipeline::Pipeline;
+use rds_forwarder::sink;
+
+#[derive(Parser)]
+#[command(
+    name = "rds-forwarder",
+    version,
+    about = "Forward Amazon RDS / Aurora logs and events as structured records",
+    long_about = "Forward Amazon RDS / Aurora logs (CloudWatch Logs subscriptions, Kinesis) and RDS events \
+                  (EventBridge) as structured OpenTelemetry-shaped records to stdout, WhaTap or OTLP.\n\n\
+                  Run with AWS_LAMBDA_RUNTIME_API set (as a provided.al2023 bootstrap) it serves Lambda \
+                  invocations; otherwise use a subcommand."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Lambda invocations (the default when AWS_LAMBDA_RUNTIME_API is set).
+    Lambda {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Feed saved Lambda events (files, folders, or - for stdin) through the Lambda pipeline.
+    Replay {
+        #[command(flatten)]
+        settings: Settings,
+        /// Seconds each event may take, like the function's timeout.
+        #[arg(long, default_value_t = 60)]
+        timeout_secs: u64,
+        /// Files or folders of JSON Lambda events (one or more per file), or - for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Turn a raw RDS log file into CloudWatch Logs subscription events (NDJSON on stdout).
+    Wrap {
+        /// Log group, e.g. /aws/rds/instance/mydb/postgresql.
+        #[arg(long)]
+        log_group: String,
+        /// Log stream, e.g. mydb.0.
+        #[arg(long)]
+        log_stream: String,
+        /// How to split entries; by default from the log group's log type.
+        #[arg(long, value_enum)]
+        kind: Option<wrap::SplitKind>,
+        /// Events per payload.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+        /// Account id put in the `owner` field.
+        #[arg(long, default_value = "123456789012")]
+        owner: String,
+        /// The raw log file.
+        rawfile: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(c) => c,
+        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => match Settings::from_env() {
+            Ok(settings) => Command::Lambda { settings },
+            Err(e) => {
+                eprintln!("rds-forwarder: configuration error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Lambda { settings } => run_lambda(settings),
+        Command::Replay {
+            settings,
+            timeout_secs,
+            paths,
+        } => run_replay(settings, Duration::from_secs(timeout_secs), paths),
+        Command::Wrap {
+            log_group,
+            log_stream,
+            kind,
+            batch,
+            owner,
+            rawfile,
+        } => run_wrap(log_group, log_stream, kind, batch, owner, rawfile),
+    }
+}
+
+fn init_tracing(level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if json {
+        builder.json().without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn build(settings: &Settings) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), String> {
+    let config = Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
+    let sinks = sink::build(&config).map_err(|e| format!("configuration error: {e}"))?;
+    Ok((Pipeline::new(config), sinks))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts")
+}
+
+fn run_lambda(settings: Settings) -> ExitCode {
+    init_tracing(&settings.log_level, true);
+    let (pipeline, sinks) = match build(&settings) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handler = Arc::new(Handler { pipeline, sinks });
+    let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        handler.clone().handle_lambda(event)
+    })));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("lambda runtime stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> ExitCode {
+    init_tracing(&settings.log_level, false);
+    let (pipeline, sinks) = match build(&settings) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("rds-forwarder: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime().block_on(replay::replay(&pipeline, &sinks, &paths, timeout)) {
+        Ok(summary) => {
+            eprint!("{}", summary.render());
+            if summary.failed() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("rds-forwarder: cannot read input: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_wrap(
+    log_group: String,
+    log_stream: String,
+    kind: Option<wrap::SplitKind>,
+    batch: usize,
+    owner: String,
+    rawfile: PathBuf,
+) -> ExitCode {
+    let bytes = match std::fs::read(&rawfile) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("rds-forwarder: cannot read {}: {e}", rawfile.display());
+            return ExitCode::from(2);
+        }
+    };
+    // RDS publishes text; stray invalid bytes become U+FFFD as CloudWatch does.
+    let text = String::from_utf8_lossy(&bytes);
+    let opts = wrap::WrapOptions {
+        kind: kind.unwrap_or_else(|| wrap::SplitKind::for_log_group(&log_group)),
+        log_group,
+        log_stream,
+        owner,
+        batch,
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for payload in wrap::wrap(&text, &opts) {
+        if let Err(e) = writeln!(out, "{payload}") {
+            eprintln!("rds-forwarder: cannot write output: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,416 @@
+//! input → decode → parse → enrich → sink, for one Lambda event.
+//!
+//! The Lambda handler and `rds-forwarder replay` both call [`Pipeline::run`],
+//! so what a user replays is exactly what Lambda would do.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::enrich::rds_events::{self, Catalog};
+use crate::input::{self, Content, EventKind, LogDocument, Origin, RdsEvent};
+use crate::parse::{Entry, Registry};
+use crate::record::{keys, Attributes, Record, Resource, Value};
+use crate::severity::Severity;
+use crate::sink::Sink;
+use crate::source::{SourceInfo, SourceKind};
+use crate::time;
+
+/// Counts for one or more invocations; the handler's reply and `replay`'s
+/// summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// CloudWatch log events read (control messages excluded).
+    pub log_events: usize,
+    /// EventBridge RDS events read.
+    pub rds_events: usize,
+    /// Records produced.
+    pub records: usize,
+    /// Records delivered to every sink.
+    pub delivered: usize,
+    /// CloudWatch reachability checks, skipped on purpose.
+    pub control_messages_skipped: usize,
+    /// Log events whose JSON was unreadable, forwarded raw with a marker.
+    pub malformed_events: usize,
+    /// Records no parser rule matched, forwarded with `rds.parse.error`.
+    pub parse_errors: usize,
+    /// What could not be decoded or delivered, by reason.
+    pub failures: BTreeMap<String, usize>,
+}
+
+impl Stats {
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    pub fn add(&mut self, other: &Stats) {
+        self.log_events += other.log_events;
+        self.rds_events += other.rds_events;
+        self.records += other.records;
+        self.delivered += other.delivered;
+        self.control_messages_skipped += other.control_messages_skipped;
+        self.malformed_events += other.malformed_events;
+        self.parse_errors += other.parse_errors;
+        for (k, v) in &other.failures {
+            *self.failures.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    fn fail(&mut self, reason: &str) {
+        *self.failures.entry(reason.to_owned()).or_default() += 1;
+    }
+}
+
+/// One thing that went wrong, with where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: &'static str,
+    pub message: String,
+    /// The Kinesis record it belongs to, when the event came from Kinesis.
+    pub kinesis_sequence_number: Option<String>,
+}
+
+/// The result of decoding and parsing one event, before delivery.
+#[derive(Debug, Default)]
+pub struct Processed {
+    pub kind: Option<EventKind>,
+    pub records: Vec<Record>,
+    pub stats: Stats,
+    pub failures: Vec<Failure>,
+    /// Log events forwarded raw because their JSON was bad: (id, reason).
+    pub malformed: Vec<(Option<String>, String)>,
+}
+
+/// What one invocation did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub kind: Option<EventKind>,
+    pub stats: Stats,
+    pub failures: Vec<Failure>,
+}
+
+/// The stateless parts of the data path, built once per process.
+pub struct Pipeline {
+    config: Config,
+    parsers: Registry,
+    catalog: &'static Catalog,
+}
+
+impl Pipeline {
+    pub fn new(config: Config) -> Self {
+        Pipeline {
+            config,
+            parsers: Registry::builtin(),
+            catalog: Catalog::builtin(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Decodes and parses one Lambda event into records. Never fails as a
+    /// whole: what cannot be read is counted and listed in `failures`.
+    pub fn process(&self, event: &[u8], observed_ns: i64) -> Processed {
+        let mut out = Processed::default();
+        let decoded = match input::decode(event, self.config.max_decompressed_bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                out.stats.fail(e.reason());
+                out.failures.push(Failure {
+                    reason: e.reason(),
+                    message: e.to_string(),
+                    kinesis_sequence_number: None,
+                });
+                return out;
+            }
+        };
+        out.kind = Some(decoded.kind);
+        for unit in decoded.units {
+            let seq = match unit.origin {
+                Origin::Whole => None,
+                Origin::KinesisRecord { sequence_number } => Some(sequence_number),
+            };
+            match unit.content {
+                Ok(Content::Logs(docs)) => {
+                    for doc in docs {
+                        self.process_document(doc, observed_ns, &mut out);
+                    }
+                }
+                Ok(Content::RdsEvent(event)) => {
+                    out.stats.rds_events += 1;
+                    out.records.push(self.rds_event_record(&event, observed_ns));
+                }
+                Err(e) => {
+                    out.stats.fail(e.reason());
+                    out.failures.push(Failure {
+                        reason: e.reason(),
+                        message: e.to_string(),
+                        kinesis_sequence_number: seq,
+                    });
+                }
+            }
+        }
+        out.stats.records = out.records.len();
+        out.stats.parse_errors = out
+            .records
+            .iter()
+            .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
+            .count();
+        out
+    }
+
+    /// Processes one event and delivers its records to every sink.
+    pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
+        let mut processed = self.process(event, time::now_ns());
+        for (id, reason) in &processed.malformed {
+            tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
+        }
+        let mut delivered_everywhere = true;
+        if !processed.records.is_empty() {
+            for sink in sinks {
+                if let Err(e) = sink.send(&processed.records, deadline).await {
+                    delivered_everywhere = false;
+                    *processed.stats.failures.entry(e.reason().to_owned()).or_default() += processed.records.len();
+                    processed.failures.push(Failure {
+                        reason: e.reason(),
+                        message: e.to_string(),
+                        kinesis_sequence_number: None,
+                    });
+                }
+            }
+        }
+        if delivered_everywhere {
+            processed.stats.delivered = processed.records.len();
+        }
+        for f in &processed.failures {
+            tracing::error!(reason = f.reason, "{}", f.message);
+        }
+        Outcome {
+            kind: processed.kind,
+            stats: processed.stats,
+            failures: processed.failures,
+        }
+    }
+
+    fn process_document(&self, mut doc: LogDocument, observed_ns: i64, out: &mut Processed) {
+        if doc.is_control_message() {
+            out.stats.control_messages_skipped += 1;
+            return;
+        }
+        out.stats.log_events += doc.events.len() + doc.malformed.len();
+        let source = SourceInfo::from_log_group(&doc.log_group);
+        let parser = self.parsers.for_source(&source);
+
+        let mut entries: Vec<Entry> = Vec::with_capacity(doc.events.len());
+        // Extracted fields follow their event id through any joining.
+        let mut extracted_by_id: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        for ev in std::mem::take(&mut doc.events) {
+            let parsed = parser.parse(&ev.message);
+            if !ev.extracted_fields.is_empty() {
+                extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
+            }
+            entries.push(Entry {
+                event_ids: vec![ev.id],
+                cloudwatch_timestamp_ms: ev.timestamp_ms,
+                body: ev.message,
+                parsed,
+            });
+        }
+        let entries = parser.join(entries);
+
+        let db_system = entries
+            .iter()
+            .find_map(|e| e.parsed.db_system)
+            .or_else(|| source.family.and_then(|f| f.db_system_name()));
+        let resource = self.log_resource(&doc, &source, db_system);
+
+        out.records.reserve(entries.len() + doc.malformed.len());
+        for entry in entries {
+            let mut attrs = Attributes::with_capacity(entry.parsed.attributes.len() + 4);
+            attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
+            if entry.event_ids.len() > 1 {
+                attrs.insert(
+                    keys::CW_EVENT_IDS,
+                    Value::Array(entry.event_ids.iter().cloned().map(Value::Str).collect()),
+                );
+            }
+            attrs.insert(keys::PARSER, parser.name());
+            if let Some(policy) = &doc.policy_level {
+                attrs.insert(keys::CW_POLICY_LEVEL, policy.as_str());
+            }
+            for (id, fields) in &extracted_by_id {
+                if entry.event_ids.contains(id) {
+                    for (k, v) in fields {
+                        attrs.insert(format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX), v.as_str());
+                    }
+                }
+            }
+            attrs.extend(entry.parsed.attributes);
+            if let Some(reason) = entry.parsed.error {
+                attrs.insert(keys::PARSE_ERROR, reason);
+            }
+            out.records.push(Record {
+                timestamp_ns: entry
+                    .parsed
+                    .timestamp_ns
+                    .unwrap_or_else(|| time::ms_to_ns(entry.cloudwatch_timestamp_ms)),
+                observed_timestamp_ns: observed_ns,
+                severity: entry.parsed.severity.unwrap_or_default(),
+                body: entry.body,
+                attributes: attrs,
+                resource: resource.clone(),
+                id: entry.event_ids[0].clone(),
+            });
+        }
+
+        for bad in std::mem::take(&mut doc.malformed) {
+            out.stats.malformed_events += 1;
+            let mut attrs = Attributes::with_capacity(3);
+            if let Some(id) = &bad.id {
+                attrs.insert(keys::CW_EVENT_ID, id.as_str());
+            }
+            attrs.insert(keys::PARSER, "none");
+            attrs.insert(keys::PARSE_ERROR, format!("malformed CloudWatch log event: {}", bad.detail));
+            out.malformed.push((bad.id.clone(), bad.detail));
+            out.records.push(Record {
+                // No database time is readable; the receive time is the best
+                // there is, and the parse-error marker says so.
+                timestamp_ns: observed_ns,
+                observed_timestamp_ns: observed_ns,
+                severity: Severity::info(),
+                body: bad.raw,
+                attributes: attrs,
+                resource: resource.clone(),
+                id: bad.id.unwrap_or_default(),
+            });
+        }
+    }
+
+    fn log_resource(&self, doc: &LogDocument, source: &SourceInfo, db_system: Option<&'static str>) -> Resource {
+        let mut r = Attributes::with_capacity(10);
+        r.insert(keys::CLOUD_PROVIDER, "aws");
+        if !doc.owner.is_empty() {
+            r.insert(keys::CLOUD_ACCOUNT_ID, doc.owner.as_str());
+        }
+        if let Some(region) = &self.config.region {
+            r.insert(keys::CLOUD_REGION, region.as_str());
+            if let (Some(kind), Some(id)) = (source.kind, &source.identifier) {
+                let arn_type = match kind {
+                    SourceKind::Instance => Some("db"),
+                    SourceKind::Cluster => Some("cluster"),
+                    // Proxy ARNs use an internal `prx-…` id the group name lacks.
+                    SourceKind::Proxy => None,
+                };
+                if let (Some(t), false) = (arn_type, doc.owner.is_empty()) {
+                    r.insert(keys::CLOUD_RESOURCE_ID, format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner));
+                }
+            }
+        }
+        r.insert(keys::AWS_LOG_GROUP_NAMES, Value::Array(vec![doc.log_group.as_str().into()]));
+        r.insert(keys::AWS_LOG_STREAM_NAMES, Value::Array(vec![doc.log_stream.as_str().into()]));
+        if let Some(kind) = source.kind {
+            r.insert(keys::RDS_SOURCE_KIND, kind.as_str());
+        }
+        if let Some(id) = &source.identifier {
+            r.insert(keys::RDS_SOURCE_IDENTIFIER, id.as_str());
+        }
+        if let Some(t) = &source.log_type {
+            r.insert(keys::RDS_LOG_TYPE, t.as_str());
+        }
+        if let Some(db) = db_system {
+            r.insert(keys::DB_SYSTEM_NAME, db);
+        }
+        Arc::new(r)
+    }
+
+    fn rds_event_record(&self, ev: &RdsEvent, observed_ns: i64) -> Record {
+        let d = &ev.detail;
+        let entry = self.catalog.lookup(&d.event_id, &d.source_type, &d.message);
+        let severity = rds_events::severity_for(&d.event_categories, entry);
+
+        let mut resource = Attributes::with_capacity(6);
+        resource.insert(keys::CLOUD_PROVIDER, "aws");
+        if !ev.account.is_empty() {
+            resource.insert(keys::CLOUD_ACCOUNT_ID, ev.account.as_str());
+        }
+        match (ev.region.is_empty(), &self.config.region) {
+            (false, _) => resource.insert(keys::CLOUD_REGION, ev.region.as_str()),
+            (true, Some(region)) => resource.insert(keys::CLOUD_REGION, region.as_str()),
+            (true, None) => {}
+        }
+        if !d.source_arn.is_empty() {
+            resource.insert(keys::CLOUD_RESOURCE_ID, d.source_arn.as_str());
+        }
+        let kind = match d.source_type.as_str() {
+            "DB_INSTANCE" => Some(SourceKind::Instance),
+            "CLUSTER" => Some(SourceKind::Cluster),
+            "DB_PROXY" => Some(SourceKind::Proxy),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            resource.insert(keys::RDS_SOURCE_KIND, kind.as_str());
+        }
+        if let Some(id) = source_identifier(ev) {
+            resource.insert(keys::RDS_SOURCE_IDENTIFIER, id);
+        }
+
+        let mut attrs = Attributes::with_capacity(12);
+        attrs.insert(keys::EVENTBRIDGE_ID, ev.id.as_str());
+        attrs.insert(keys::RDS_EVENT_ID, d.event_id.as_str());
+        attrs.insert(
+            keys::RDS_EVENT_CATEGORIES,
+            Value::Array(d.event_categories.iter().map(|c| Value::from(c.as_str())).collect()),
+        );
+        attrs.insert(keys::RDS_EVENT_SOURCE_TYPE, d.source_type.as_str());
+        if !d.source_arn.is_empty() {
+            attrs.insert(keys::RDS_EVENT_SOURCE_ARN, d.source_arn.as_str());
+        }
+        attrs.insert(keys::RDS_EVENT_DETAIL_TYPE, ev.detail_type.as_str());
+        attrs.insert(keys::RDS_EVENT_KNOWN, entry.is_some());
+        if let Some(e) = entry {
+            attrs.insert(keys::RDS_EVENT_CATALOG_CATEGORY, e.category.as_str());
+            attrs.insert(keys::RDS_EVENT_DESCRIPTION, e.message.as_str());
+            if !e.notes.is_empty() {
+                attrs.insert(keys::RDS_EVENT_NOTES, e.notes.as_str());
+            }
+        }
+        if let Some(tags) = &d.tags {
+            for (k, v) in tags {
+                let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                attrs.insert(format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v);
+            }
+        }
+
+        let timestamp_ns = time::parse_rfc3339(&d.date)
+            .or_else(|| time::parse_rfc3339(&ev.time))
+            .unwrap_or(observed_ns);
+        Record {
+            timestamp_ns,
+            observed_timestamp_ns: observed_ns,
+            severity,
+            body: d.message.clone(),
+            attributes: attrs,
+            resource: Arc::new(resource),
+            id: ev.id.clone(),
+        }
+    }
+}
+
+/// The RDS resource name: `SourceIdentifier` without the `rds:` prefix AWS's
+/// examples put on instances, clusters and parameter groups (for automated
+/// snapshots `rds:` is part of the real name and stays), else the ARN's name.
+fn source_identifier(ev: &RdsEvent) -> Option<&str> {
+    let d = &ev.detail;
+    let id = d.source_identifier.as_str();
+    if !id.is_empty() {
+        return Some(match d.source_type.as_str() {
+            "SNAPSHOT" | "CLUSTER_SNAPSHOT" => id,
+            _ => id.strip_prefix("rds:").unwrap_or(id),
+        });
+    }
+    d.source_arn.splitn(7, ':').nth(6).filter(|n| !n.is_empty())
+}

@@ -1,0 +1,172 @@
+//! The record every stage produces and every sink consumes, shaped like the
+//! OpenTelemetry log data model. Attribute keys live in [`keys`] so that no
+//! parser or sink spells a key as a loose string literal.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::severity::Severity;
+
+/// An attribute key: almost always a `&'static str` constant from [`keys`],
+/// owned only for user-supplied keys (e.g. `OTEL_RESOURCE_ATTRIBUTES`).
+pub type Key = Cow<'static, str>;
+
+/// A typed attribute value; mirrors OTLP's `AnyValue` subset we need.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    Array(Vec<Value>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Double(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl Value {
+    /// The text of a string value, `None` for other kinds.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// An ordered list of key/value pairs. A `Vec` rather than a map: records
+/// carry few attributes, insertion order is meaningful in output, and a
+/// linear scan beats hashing at these sizes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attributes(pub Vec<(Key, Value)>);
+
+impl Attributes {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+    /// Sets `key`, replacing an earlier value so each key appears once.
+    pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Value>) {
+        let key = key.into();
+        let value = value.into();
+        if let Some(slot) = self.0.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+        } else {
+            self.0.push((key, value));
+        }
+    }
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
+    }
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Appends all of `other`, later values winning.
+    pub fn extend(&mut self, other: Attributes) {
+        for (k, v) in other.0 {
+            self.insert(k, v);
+        }
+    }
+}
+
+/// The entity that produced the records (one database, one log group).
+/// Shared by all records of a batch through an `Arc`, so building a record
+/// does not copy it, and sinks can group records by pointer.
+pub type Resource = Arc<Attributes>;
+
+/// One log record in the OpenTelemetry log data model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// When the database or RDS said it happened (Unix ns). Never replaced
+    /// by the forwarding time.
+    pub timestamp_ns: i64,
+    /// When rds-forwarder received it (Unix ns).
+    pub observed_timestamp_ns: i64,
+    pub severity: Severity,
+    /// The original message (after secret redaction).
+    pub body: String,
+    pub attributes: Attributes,
+    pub resource: Resource,
+    /// A stable id (CloudWatch event id or EventBridge id) that lets a
+    /// backend drop the duplicates an at-least-once retry may produce.
+    pub id: String,
+}
+
+/// Every attribute key we emit. Documented one by one in `docs/schema.md`;
+/// a test checks that each constant here appears there.
+pub mod keys {
+    // ---- resource ----
+    pub const CLOUD_PROVIDER: &str = "cloud.provider";
+    pub const CLOUD_ACCOUNT_ID: &str = "cloud.account.id";
+    pub const CLOUD_REGION: &str = "cloud.region";
+    pub const CLOUD_RESOURCE_ID: &str = "cloud.resource_id";
+    pub const AWS_LOG_GROUP_NAMES: &str = "aws.log.group.names";
+    pub const AWS_LOG_STREAM_NAMES: &str = "aws.log.stream.names";
+    pub const RDS_SOURCE_KIND: &str = "aws.rds.source_kind";
+    pub const RDS_SOURCE_IDENTIFIER: &str = "aws.rds.source_identifier";
+    pub const RDS_LOG_TYPE: &str = "aws.rds.log_type";
+    pub const DB_SYSTEM_NAME: &str = "db.system.name";
+    pub const SERVICE_NAME: &str = "service.name";
+
+    // ---- attributes: CloudWatch log events ----
+    pub const CW_EVENT_ID: &str = "aws.cloudwatch.event_id";
+    pub const CW_EVENT_IDS: &str = "aws.cloudwatch.event_ids";
+    pub const CW_TIMESTAMP: &str = "aws.cloudwatch.timestamp";
+    pub const CW_POLICY_LEVEL: &str = "aws.cloudwatch.policy_level";
+    pub const CW_SUBSCRIPTION_FILTERS: &str = "aws.cloudwatch.subscription_filters";
+    pub const CW_EXTRACTED_FIELDS_PREFIX: &str = "aws.cloudwatch.extracted.";
+    pub const KINESIS_SEQUENCE_NUMBER: &str = "aws.kinesis.sequence_number";
+    pub const PARSER: &str = "rds.parser";
+    pub const PARSE_ERROR: &str = "rds.parse.error";
+
+    // ---- attributes: RDS events (EventBridge) ----
+    pub const EVENTBRIDGE_ID: &str = "aws.eventbridge.id";
+    pub const RDS_EVENT_ID: &str = "rds.event.id";
+    pub const RDS_EVENT_CATEGORIES: &str = "rds.event.categories";
+    pub const RDS_EVENT_SOURCE_TYPE: &str = "rds.event.source_type";
+    pub const RDS_EVENT_SOURCE_ARN: &str = "rds.event.source_arn";
+    pub const RDS_EVENT_DETAIL_TYPE: &str = "rds.event.detail_type";
+    pub const RDS_EVENT_CATALOG_CATEGORY: &str = "rds.event.catalog_category";
+    pub const RDS_EVENT_DESCRIPTION: &str = "rds.event.description";
+    pub const RDS_EVENT_NOTES: &str = "rds.event.notes";
+    pub const RDS_EVENT_KNOWN: &str = "rds.event.known";
+    pub const RDS_EVENT_TAG_PREFIX: &str = "rds.event.tags.";
+}

@@ -1,0 +1,70 @@
+//! The sink stage: encoders plus transports that deliver records to a
+//! backend. A new backend is one new file here plus one line in [`build`].
+//!
+//! A sink either confirms that it delivered every record it was given or
+//! returns an error; the pipeline turns any error into a failed invocation
+//! so Lambda retries (at-least-once, never a silent drop).
+
+pub mod stdout;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use thiserror::Error;
+
+use crate::config::{Config, ConfigError, SinkKind};
+use crate::record::Record;
+
+/// A boxed future, so sinks stay object-safe without an extra crate.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[derive(Debug, Error)]
+pub enum SinkError {
+    /// The backend could not be reached or did not confirm; retrying may help.
+    #[error("{sink}: delivery failed: {detail}")]
+    Unavailable { sink: &'static str, detail: String },
+    /// The backend refused the data for good (e.g. HTTP 400).
+    #[error("{sink}: records rejected: {detail}")]
+    Rejected { sink: &'static str, detail: String },
+    /// The invocation deadline came before delivery was confirmed.
+    #[error("{sink}: deadline reached before delivery was confirmed")]
+    Deadline { sink: &'static str },
+}
+
+impl SinkError {
+    /// Whether a later attempt (a Lambda retry) can succeed.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, SinkError::Rejected { .. })
+    }
+
+    /// A short reason used to count failures by kind.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SinkError::Unavailable { .. } => "sink_unavailable",
+            SinkError::Rejected { .. } => "sink_rejected",
+            SinkError::Deadline { .. } => "sink_deadline",
+        }
+    }
+}
+
+/// A backend.
+pub trait Sink: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Delivers all `records` before `deadline`, or says why not.
+    fn send<'a>(&'a self, records: &'a [Record], deadline: Instant) -> BoxFuture<'a, Result<(), SinkError>>;
+}
+
+/// The sinks the configuration selects, in order.
+pub fn build(config: &Config) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
+    Ok(config
+        .sinks
+        .iter()
+        .map(|kind| -> Box<dyn Sink> {
+            match kind {
+                SinkKind::Stdout => Box::new(stdout::StdoutSink::new()),
+            }
+        })
+        .collect())
+}
