@@ -73,17 +73,29 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     if !outcome.stats.failed() {
         return Ok(outcome.stats);
     }
-    let sink_failed = outcome.failures.iter().any(|f| f.reason.starts_with("sink_"));
-    let first: Vec<&str> = outcome.failures.iter().take(3).map(|f| f.message.as_str()).collect();
+    let sink_failed = outcome
+        .failures
+        .iter()
+        .any(|f| f.reason.starts_with("sink_"));
+    let first: Vec<&str> = outcome
+        .failures
+        .iter()
+        .take(3)
+        .map(|f| f.message.as_str())
+        .collect();
     let summary = format!(
-        "{} of {} records not delivered; failures {}: {}",
-        outcome.stats.records - outcome.stats.delivered,
+        "{} of {} records delivered; failures by reason {}: {}",
+        outcome.stats.delivered,
         outcome.stats.records,
         serde_json::to_string(&outcome.stats.failures).unwrap_or_default(),
         first.join("; ")
     );
     Err(InvocationError {
-        kind: if sink_failed { "retryable" } else { "permanent" },
+        kind: if sink_failed {
+            "retryable"
+        } else {
+            "permanent"
+        },
         summary,
     })
 }

@@ -97,13 +97,19 @@ pub fn decode_awslogs_data(
 /// Parses one or more JSON documents, back to back or newline-separated.
 pub fn parse_documents(what: &str, json: &str) -> Result<Vec<LogDocument>, InputError> {
     let mut docs = Vec::new();
-    let stream = serde_json::Deserializer::from_str(json).into_iter::<RawDocument>();
-    for item in stream {
-        let raw = item.map_err(|e| InputError::CloudWatchDocument {
-            what: what.to_owned(),
-            detail: e.to_string(),
-        })?;
-        docs.push(convert(raw));
+    let mut stream = serde_json::Deserializer::from_str(json).into_iter::<RawDocument>();
+    loop {
+        let start = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(raw)) => docs.push(convert(raw)),
+            Some(Err(e)) => {
+                return Err(InputError::CloudWatchDocument {
+                    what: what.to_owned(),
+                    detail: describe_error(&json[start..], e),
+                })
+            }
+        }
     }
     if docs.is_empty() {
         return Err(InputError::CloudWatchDocument {
@@ -112,6 +118,16 @@ pub fn parse_documents(what: &str, json: &str) -> Result<Vec<LogDocument>, Input
         });
     }
     Ok(docs)
+}
+
+/// Re-reads a failing document to name the field at fault (`logEvents: …`);
+/// only runs on the error path.
+fn describe_error(doc: &str, fallback: serde_json::Error) -> String {
+    let mut de = serde_json::Deserializer::from_str(doc);
+    match serde_path_to_error::deserialize::<_, RawDocument>(&mut de) {
+        Err(e) if e.path().iter().next().is_some() => format!("{}: {}", e.path(), e.inner()),
+        _ => fallback.to_string(),
+    }
 }
 
 fn convert(raw: RawDocument<'_>) -> LogDocument {
@@ -176,7 +192,10 @@ mod tests {
         assert_eq!(docs[0].events.len(), 1);
         assert_eq!(docs[0].malformed.len(), 1);
         assert_eq!(docs[0].malformed[0].id.as_deref(), Some("2"));
-        assert_eq!(docs[1].policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+        assert_eq!(
+            docs[1].policy_level.as_deref(),
+            Some("ACCOUNT_LEVEL_POLICY")
+        );
         assert_eq!(
             docs[1].events[0].extracted_fields,
             vec![("@aws.region".to_owned(), "us-east-1".to_owned())]

@@ -69,10 +69,11 @@ pub fn decode(value: serde_json::Value) -> Result<RdsEvent, InputError> {
         .and_then(|v| v.as_str())
         .unwrap_or("<no id>")
         .to_owned();
-    let event: RdsEvent = serde_json::from_value(value).map_err(|e| InputError::EventBridge {
-        id: id.clone(),
-        detail: e.to_string(),
-    })?;
+    let event: RdsEvent =
+        serde_path_to_error::deserialize(value).map_err(|e| InputError::EventBridge {
+            id: id.clone(),
+            detail: format!("{}: {}", e.path(), e.inner()),
+        })?;
     if event.detail.event_id.is_empty() && event.detail.message.is_empty() {
         return Err(InputError::EventBridge {
             id,

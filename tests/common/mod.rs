@@ -1,0 +1,120 @@
+//! Helpers shared by the integration tests: where the corpora are, and an
+//! independent decoder for CloudWatch payloads (so tests do not trust the
+//! code under test to tell them what the input held).
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use rds_forwarder::config::Config;
+use rds_forwarder::pipeline::{Pipeline, Processed};
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared corpus (`RDSF_CORPUS_DIR`, default `../shared/corpus`) when present.
+pub fn shared_corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("RDSF_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../shared/corpus"));
+    dir.join("payloads").is_dir().then_some(dir)
+}
+
+/// The in-repo corpus subset (always present).
+pub fn repo_corpus() -> PathBuf {
+    manifest_dir().join("tests/data/corpus")
+}
+
+/// Every corpus to run: the in-repo subset, plus the shared one when present.
+/// Prints which ran, so a run without `../shared` is visible in the log.
+pub fn corpora() -> Vec<PathBuf> {
+    let mut v = vec![repo_corpus()];
+    match shared_corpus() {
+        Some(s) => {
+            eprintln!("corpus: in-repo subset + shared corpus at {}", s.display());
+            v.push(s);
+        }
+        None => eprintln!("corpus: in-repo subset only (no shared corpus found)"),
+    }
+    v
+}
+
+/// JSON files of a folder, sorted.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `events` column of a corpus README table: folder → event count.
+pub fn readme_counts(corpus: &Path) -> Vec<(String, usize)> {
+    let text = std::fs::read_to_string(corpus.join("README.md")).expect("corpus README.md");
+    text.lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let folder = cells.get(1)?.trim_matches('`').to_owned();
+            let count = cells.get(4)?.replace(',', "").parse().ok()?;
+            Some((folder, count))
+        })
+        .collect()
+}
+
+/// A CloudWatch event as the payload holds it, decoded independently.
+#[derive(Debug, Clone)]
+pub struct RawEvent {
+    pub id: String,
+    pub timestamp: i64,
+    pub message: String,
+}
+
+/// Decodes `{"awslogs":{"data":…}}` with base64 + flate2 + serde_json directly.
+pub fn raw_events(payload: &[u8]) -> Vec<RawEvent> {
+    let v: serde_json::Value = serde_json::from_slice(payload).unwrap();
+    let data = v["awslogs"]["data"].as_str().unwrap();
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut json)
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    doc["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| RawEvent {
+            id: e["id"].as_str().unwrap().to_owned(),
+            timestamp: e["timestamp"].as_i64().unwrap(),
+            message: e["message"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+/// A receive time far from any corpus time, so a test can tell them apart.
+pub const OBSERVED_NS: i64 = 2_000_000_000_000_000_000;
+
+pub fn pipeline() -> Pipeline {
+    Pipeline::new(Config {
+        region: Some("us-east-1".to_owned()),
+        ..Config::default()
+    })
+}
+
+pub fn process(bytes: &[u8]) -> Processed {
+    pipeline().process(bytes, OBSERVED_NS)
+}
+
+/// The record as the stdout sink writes it, parsed back.
+pub fn as_json(record: &rds_forwarder::record::Record) -> serde_json::Value {
+    let mut buf = Vec::new();
+    rds_forwarder::sink::stdout::encode_ndjson(record, &mut buf);
+    serde_json::from_slice(&buf).unwrap()
+}

@@ -1,0 +1,227 @@
+//! Malformed inputs each give a clear, typed failure and never a panic; a
+//! bad event inside a good batch does not stop the others.
+
+mod common;
+
+use std::io::Write;
+
+use base64::Engine as _;
+use common::*;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use rds_forwarder::config::Config;
+use rds_forwarder::pipeline::{Pipeline, Processed};
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn awslogs(data: &str) -> Vec<u8> {
+    serde_json::json!({ "awslogs": { "data": data } })
+        .to_string()
+        .into_bytes()
+}
+
+/// Asserts one failure with `reason` whose message contains `says`.
+fn fails(out: &Processed, reason: &str, says: &str) {
+    assert!(out.records.is_empty(), "no records from a failed input");
+    assert_eq!(out.failures.len(), 1, "{:?}", out.failures);
+    assert_eq!(out.failures[0].reason, reason, "{:?}", out.failures[0]);
+    assert!(
+        out.failures[0].message.contains(says),
+        "{:?}",
+        out.failures[0].message
+    );
+    assert_eq!(out.stats.failures.get(reason), Some(&1));
+}
+
+#[test]
+fn truncated_base64() {
+    let good = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    let data = v["awslogs"]["data"].as_str().unwrap();
+    // Cut mid-quantum: invalid base64 length.
+    fails(
+        &process(&awslogs(&data[..data.len() / 2 + 1])),
+        "invalid_base64",
+        "awslogs.data",
+    );
+    // Cut on a quantum boundary: valid base64, truncated gzip stream.
+    let cut = (data.len() / 2) / 4 * 4;
+    fails(
+        &process(&awslogs(&data[..cut])),
+        "invalid_gzip",
+        "awslogs.data",
+    );
+}
+
+#[test]
+fn not_gzip() {
+    fails(
+        &process(&awslogs(&b64(b"{\"hello\":1}"))),
+        "invalid_gzip",
+        "gzip magic",
+    );
+}
+
+#[test]
+fn gzip_bomb_of_one_gib_fails_within_the_bound() {
+    // 1 GiB of zeros as 1,024 gzip members of 1 MiB each (~1 MB compressed).
+    let member = gzip(&vec![0u8; 1 << 20]);
+    let bomb: Vec<u8> = member
+        .iter()
+        .copied()
+        .cycle()
+        .take(member.len() * 1024)
+        .collect();
+    let event = awslogs(&b64(&bomb));
+    fails(&process(&event), "decompressed_too_large", "67108864");
+
+    // A smaller configured bound applies too.
+    let small = Pipeline::new(Config {
+        max_decompressed_bytes: 1 << 20,
+        ..Config::default()
+    });
+    let out = small.process(&event, OBSERVED_NS);
+    fails(&out, "decompressed_too_large", "1048576");
+}
+
+#[test]
+fn invalid_json() {
+    fails(
+        &process(b"{\"awslogs\": {\"data\": "),
+        "invalid_json",
+        "EOF",
+    );
+    fails(
+        &process(&awslogs(&b64(&gzip(b"{\"logGroup\": [")))),
+        "invalid_cloudwatch_document",
+        "awslogs.data",
+    );
+}
+
+#[test]
+fn wrong_types() {
+    fails(
+        &process(br#"{"awslogs":{"data":5}}"#),
+        "unknown_event_shape",
+        "awslogs without a string `data`",
+    );
+    let doc = br#"{"owner":"1","logGroup":"/aws/rds/instance/a/error","logStream":"a","messageType":"DATA_MESSAGE","logEvents":"nope"}"#;
+    fails(
+        &process(&awslogs(&b64(&gzip(doc)))),
+        "invalid_cloudwatch_document",
+        "logEvents",
+    );
+    fails(
+        &process(br#"{"source":"aws.rds","detail-type":"RDS DB Instance Event","id":"e-1","detail":{"EventCategories":"backup"}}"#),
+        "invalid_eventbridge_event",
+        "e-1: detail.EventCategories",
+    );
+    fails(
+        &process(br#"{"Records":{"kinesis":1}}"#),
+        "unknown_event_shape",
+        "not an array",
+    );
+}
+
+#[test]
+fn one_bad_event_does_not_stop_the_batch() {
+    let doc = br#"{"owner":"1","logGroup":"/aws/rds/instance/a/error","logStream":"a","messageType":"DATA_MESSAGE","logEvents":[
+        {"id":"1","timestamp":1700000000000,"message":"first"},
+        {"id":"2","timestamp":"yesterday","message":"bad"},
+        {"id":"3","timestamp":1700000000001,"message":"third"}]}"#;
+    let out = process(&awslogs(&b64(&gzip(doc))));
+    assert!(out.failures.is_empty());
+    assert_eq!(
+        out.records.len(),
+        3,
+        "the bad event is forwarded raw, not dropped"
+    );
+    assert_eq!(out.stats.malformed_events, 1);
+    assert_eq!(
+        out.malformed[0].0.as_deref(),
+        Some("2"),
+        "reported with its event id"
+    );
+    let bad = as_json(&out.records[2]);
+    assert_eq!(bad["attributes"]["aws.cloudwatch.event_id"], "2");
+    assert!(bad["attributes"]["rds.parse.error"]
+        .as_str()
+        .unwrap()
+        .contains("malformed"));
+    assert!(
+        bad["body"].as_str().unwrap().contains("yesterday"),
+        "raw body kept"
+    );
+}
+
+#[test]
+fn non_utf8_bytes() {
+    fails(&process(b"\xff\xfe{\"a\":1}"), "invalid_json", "");
+    let inner = gzip(
+        b"{\"logGroup\":\"g\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":1,\"message\":\"\xff\"}]}",
+    );
+    fails(&process(&awslogs(&b64(&inner))), "not_utf8", "byte");
+}
+
+#[test]
+fn empty_body() {
+    fails(&process(b""), "empty_body", "empty");
+    fails(&process(b"  \n"), "empty_body", "empty");
+}
+
+#[test]
+fn unknown_event_shapes_name_what_arrived() {
+    fails(&process(b"{\"foo\":1}"), "unknown_event_shape", "[foo]");
+    fails(&process(b"[1,2]"), "unknown_event_shape", "an array");
+    fails(
+        &process(br#"{"Records":[{"eventSource":"aws:sqs","body":"x"}]}"#),
+        "unknown_event_shape",
+        "aws:sqs",
+    );
+    fails(
+        &process(br#"{"source":"aws.ec2","detail-type":"EC2 Instance State-change Notification","detail":{}}"#),
+        "unknown_event_shape",
+        "aws.ec2",
+    );
+}
+
+#[test]
+fn control_messages_are_counted_not_forwarded() {
+    let bytes =
+        std::fs::read(manifest_dir().join("examples/cloudwatch-control-message.json")).unwrap();
+    let out = process(&bytes);
+    assert!(out.failures.is_empty());
+    assert!(out.records.is_empty());
+    assert_eq!(out.stats.control_messages_skipped, 1);
+}
+
+#[test]
+fn kinesis_records_fail_one_by_one() {
+    let good =
+        std::fs::read(manifest_dir().join("examples/kinesis-aurora-mysql-error.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    let mut bad = v["Records"][0].clone();
+    bad["kinesis"]["data"] = serde_json::Value::String(b64(b"not gzip, not json"));
+    bad["kinesis"]["sequenceNumber"] = "42".into();
+    v["Records"].as_array_mut().unwrap().push(bad);
+    let out = process(v.to_string().as_bytes());
+    assert_eq!(
+        out.records.len(),
+        2,
+        "the good record's events still come out"
+    );
+    assert_eq!(out.failures.len(), 1);
+    assert_eq!(
+        out.failures[0].kinesis_sequence_number.as_deref(),
+        Some("42")
+    );
+    assert!(out.failures[0].message.contains("Kinesis record 42"));
+}
