@@ -58,7 +58,7 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
         if matches!(kind, SplitKind::Slowquery | SplitKind::General) && is_server_header(bare) {
             // Restart headers are not entries; close the current one.
             if let Some(s) = start.take() {
-                entries.push(text[s..end].trim_end_matches(['\n', '\r']));
+                entries.push(strip_one_newline(&text[s..end]));
             }
             prev_line = "";
             continue;
@@ -76,7 +76,7 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
         };
         if new || start.is_none() {
             if let Some(s) = start {
-                entries.push(text[s..end].trim_end_matches(['\n', '\r']));
+                entries.push(strip_one_newline(&text[s..end]));
             }
             start = Some(at);
         }
@@ -84,12 +84,18 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
         prev_line = bare;
     }
     if let Some(s) = start {
-        entries.push(text[s..end].trim_end_matches(['\n', '\r']));
+        entries.push(strip_one_newline(&text[s..end]));
     }
     if kind == SplitKind::Line {
         entries.retain(|e| !e.is_empty());
     }
     entries
+}
+
+/// An entry ends at its last line's terminator; empty lines inside it (an
+/// InnoDB dump ends with one) are part of the entry, as RDS publishes them.
+fn strip_one_newline(entry: &str) -> &str {
+    entry.strip_suffix('\n').unwrap_or(entry)
 }
 
 fn is_server_header(line: &str) -> bool {
