@@ -10,7 +10,11 @@ use common::*;
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rds-forwarder"));
     c.current_dir(manifest_dir());
-    for var in ["RDSF_SINKS", "RDSF_MAX_DECOMPRESSED_BYTES", "AWS_LAMBDA_RUNTIME_API"] {
+    for var in [
+        "RDSF_SINKS",
+        "RDSF_MAX_DECOMPRESSED_BYTES",
+        "AWS_LAMBDA_RUNTIME_API",
+    ] {
         c.env_remove(var);
     }
     c
@@ -43,7 +47,10 @@ fn replay_examples_writes_ndjson_and_a_summary() {
     assert_eq!(lines.len(), 203, "200 PostgreSQL + 2 Kinesis + 1 RDS event");
     assert!(stderr.contains("control messages skipped: 1"), "{stderr}");
     assert!(stderr.contains("failures: none"), "{stderr}");
-    let summary = stderr.lines().find_map(|l| l.strip_prefix("summary: ")).unwrap();
+    let summary = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("summary: "))
+        .unwrap();
     let summary: serde_json::Value = serde_json::from_str(summary).unwrap();
     assert_eq!(summary["stats"]["records"], 203);
     assert_eq!(summary["stats"]["delivered"], 203);
@@ -68,7 +75,10 @@ fn replay_of_malformed_input_exits_non_zero_and_says_why() {
 
 #[test]
 fn missing_input_is_a_clear_error() {
-    let out = bin().args(["replay", "no/such/file.json"]).output().unwrap();
+    let out = bin()
+        .args(["replay", "no/such/file.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no/such/file.json"));
 }
@@ -84,18 +94,46 @@ fn wrap_splits_like_rds() {
 
 fn wrap_matches_payloads(corpus: &std::path::Path) {
     for (folder, raw, group) in [
-        ("pg", "postgresql.log", "/aws/rds/instance/shopdb-prod/postgresql"),
-        ("maria-slowquery", "mariadb-slow.log", "/aws/rds/instance/storefront-maria/slowquery"),
-        ("maria-general", "mariadb-general.log", "/aws/rds/instance/storefront-maria/general"),
-        ("maria-audit", "mariadb-audit.log", "/aws/rds/instance/storefront-maria/audit"),
-        ("maria-error", "mariadb-error.log", "/aws/rds/instance/storefront-maria/error"),
+        (
+            "pg",
+            "postgresql.log",
+            "/aws/rds/instance/shopdb-prod/postgresql",
+        ),
+        (
+            "maria-slowquery",
+            "mariadb-slow.log",
+            "/aws/rds/instance/storefront-maria/slowquery",
+        ),
+        (
+            "maria-general",
+            "mariadb-general.log",
+            "/aws/rds/instance/storefront-maria/general",
+        ),
+        (
+            "maria-audit",
+            "mariadb-audit.log",
+            "/aws/rds/instance/storefront-maria/audit",
+        ),
+        (
+            "maria-error",
+            "mariadb-error.log",
+            "/aws/rds/instance/storefront-maria/error",
+        ),
     ] {
         let expected: Vec<RawEvent> = json_files(&corpus.join("payloads").join(folder))
             .iter()
             .flat_map(|f| raw_events(&std::fs::read(f).unwrap()))
             .collect();
         let out = bin()
-            .args(["wrap", "--log-group", group, "--log-stream", "s", "--batch", "5000"])
+            .args([
+                "wrap",
+                "--log-group",
+                group,
+                "--log-stream",
+                "s",
+                "--batch",
+                "5000",
+            ])
             .arg(corpus.join("raw").join(raw))
             .output()
             .unwrap();
@@ -147,9 +185,17 @@ fn help_names_every_subcommand_and_setting() {
 
 #[test]
 fn bad_configuration_values_are_named() {
-    let out = bin().env("RDSF_SINKS", "bogus").args(["replay", "examples/"]).output().unwrap();
+    let out = bin()
+        .env("RDSF_SINKS", "bogus")
+        .args(["replay", "examples/"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("unknown sink `bogus`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown sink `bogus`"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = bin()
         .env("RDSF_MAX_DECOMPRESSED_BYTES", "lots")
@@ -157,12 +203,20 @@ fn bad_configuration_values_are_named() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("max-decompressed-bytes"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("max-decompressed-bytes"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = bin()
         .args(["replay", "--max-decompressed-bytes", "10", "examples/"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("RDSF_MAX_DECOMPRESSED_BYTES"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("RDSF_MAX_DECOMPRESSED_BYTES"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -23,7 +23,10 @@ fn cargo_lambda() -> PathBuf {
     if venv.exists() {
         return venv;
     }
-    if let Ok(out) = Command::new("sh").args(["-c", "command -v cargo-lambda"]).output() {
+    if let Ok(out) = Command::new("sh")
+        .args(["-c", "command -v cargo-lambda"])
+        .output()
+    {
         let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if out.status.success() && !path.is_empty() {
             return PathBuf::from(path);
@@ -41,13 +44,20 @@ impl Drop for Killed {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_for_port(port: u16) {
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(60), "emulator did not start on {port}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "emulator did not start on {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -68,7 +78,10 @@ fn invoke(port: u16, event: &[u8]) -> (u16, serde_json::Value) {
     let text = String::from_utf8_lossy(&resp).into_owned();
     let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_owned())))
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_owned())),
+    )
 }
 
 #[test]
@@ -76,7 +89,15 @@ fn binary_serves_invocations_through_the_runtime_api() {
     let port = free_port();
     let _emulator = Killed(
         Command::new(cargo_lambda())
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
             .current_dir(manifest_dir())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -88,7 +109,10 @@ fn binary_serves_invocations_through_the_runtime_api() {
     let records_file = std::env::temp_dir().join(format!("rdsf-lambda-{port}.ndjson"));
     let _function = Killed(
         Command::new(env!("CARGO_BIN_EXE_rds-forwarder"))
-            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -101,20 +125,32 @@ fn binary_serves_invocations_through_the_runtime_api() {
     );
 
     let examples = manifest_dir().join("examples");
-    let (status, reply) = invoke(port, &std::fs::read(examples.join("cloudwatch-postgresql.json")).unwrap());
+    let (status, reply) = invoke(
+        port,
+        &std::fs::read(examples.join("cloudwatch-postgresql.json")).unwrap(),
+    );
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["log_events"], 200);
     assert_eq!(reply["delivered"], reply["records"]);
 
-    let (status, reply) = invoke(port, &std::fs::read(examples.join("eventbridge-rds-failover.json")).unwrap());
+    let (status, reply) = invoke(
+        port,
+        &std::fs::read(examples.join("eventbridge-rds-failover.json")).unwrap(),
+    );
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["rds_events"], 1);
 
-    let (status, reply) = invoke(port, &std::fs::read(examples.join("kinesis-aurora-mysql-error.json")).unwrap());
+    let (status, reply) = invoke(
+        port,
+        &std::fs::read(examples.join("kinesis-aurora-mysql-error.json")).unwrap(),
+    );
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["log_events"], 2);
 
-    let (status, reply) = invoke(port, &std::fs::read(examples.join("cloudwatch-control-message.json")).unwrap());
+    let (status, reply) = invoke(
+        port,
+        &std::fs::read(examples.join("cloudwatch-control-message.json")).unwrap(),
+    );
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["control_messages_skipped"], 1);
     assert_eq!(reply["records"], 0);
@@ -123,21 +159,39 @@ fn binary_serves_invocations_through_the_runtime_api() {
     let (status, reply) = invoke(port, br#"{"detail-type":"x","source":"aws.ec2"}"#);
     assert_ne!(status, 200);
     assert_eq!(reply["errorType"], "RdsForwarder.permanent", "{reply}");
-    assert!(reply["errorMessage"].as_str().unwrap().contains("aws.ec2"), "{reply}");
+    assert!(
+        reply["errorMessage"].as_str().unwrap().contains("aws.ec2"),
+        "{reply}"
+    );
 
     // The function lives on after a failed invocation.
-    let (status, _) = invoke(port, &std::fs::read(examples.join("eventbridge-rds-failover.json")).unwrap());
+    let (status, _) = invoke(
+        port,
+        &std::fs::read(examples.join("eventbridge-rds-failover.json")).unwrap(),
+    );
     assert_eq!(status, 200);
 
     let lines = std::fs::read_to_string(&records_file).unwrap();
-    let records: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let _ = std::fs::remove_file(&records_file);
     let pg = records
         .iter()
         .filter(|r| r["resource"]["aws.rds.log_type"] == "postgresql")
         .count();
-    let pg_events = raw_events(&std::fs::read(examples.join("cloudwatch-postgresql.json")).unwrap()).len();
+    let pg_events =
+        raw_events(&std::fs::read(examples.join("cloudwatch-postgresql.json")).unwrap()).len();
     assert!(pg > 0 && pg <= pg_events);
-    assert_eq!(records.iter().filter(|r| r["attributes"]["rds.event.id"] == "RDS-EVENT-0049").count(), 2);
-    assert!(records.iter().all(|r| r["resource"]["cloud.region"].is_string()));
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["attributes"]["rds.event.id"] == "RDS-EVENT-0049")
+            .count(),
+        2
+    );
+    assert!(records
+        .iter()
+        .all(|r| r["resource"]["cloud.region"].is_string()));
 }

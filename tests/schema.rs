@@ -11,12 +11,24 @@ fn every_key_constant_is_documented() {
     let mut checked = 0;
     for line in keys_block.lines() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix("pub const ") else { continue };
+        let Some(rest) = line.strip_prefix("pub const ") else {
+            continue;
+        };
         let value = rest.split('"').nth(1).unwrap_or_else(|| panic!("{line}"));
         // Prefix keys (`rds.event.tags.`) are documented as `prefix<name>`.
-        let needle = if value.ends_with('.') { format!("`{value}<") } else { format!("`{value}`") };
-        assert!(schema.contains(&needle), "docs/schema.md does not document {value} ({needle})");
+        let needle = if value.ends_with('.') {
+            format!("`{value}<")
+        } else {
+            format!("`{value}`")
+        };
+        assert!(
+            schema.contains(&needle),
+            "docs/schema.md does not document {value} ({needle})"
+        );
         checked += 1;
     }
-    assert!(checked >= 30, "only {checked} keys found: is record::keys parsed right?");
+    assert!(
+        checked >= 30,
+        "only {checked} keys found: is record::keys parsed right?"
+    );
 }
