@@ -1,0 +1,102 @@
+//! The Lambda handler called directly, as the aws-lambda-rust-runtime
+//! examples test handlers: a sink that fails makes the invocation fail with
+//! a retryable error; malformed input gives a permanent one.
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use common::*;
+use rds_forwarder::lambda::Handler;
+use rds_forwarder::record::Record;
+use rds_forwarder::sink::{BoxFuture, Sink, SinkError};
+
+/// Keeps what it is sent, or refuses everything.
+struct TestSink {
+    refuse: bool,
+    got: Mutex<Vec<String>>,
+}
+
+impl Sink for TestSink {
+    fn name(&self) -> &'static str {
+        "test"
+    }
+    fn send<'a>(
+        &'a self,
+        records: &'a [Record],
+        _deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            if self.refuse {
+                return Err(SinkError::Unavailable {
+                    sink: "test",
+                    detail: "connection refused".into(),
+                });
+            }
+            self.got
+                .lock()
+                .unwrap()
+                .extend(records.iter().map(|r| r.id.clone()));
+            Ok(())
+        })
+    }
+}
+
+fn handler(refuse: bool) -> Handler {
+    Handler {
+        pipeline: pipeline(),
+        sinks: vec![Box::new(TestSink {
+            refuse,
+            got: Mutex::new(Vec::new()),
+        })],
+    }
+}
+
+fn far_deadline_ms() -> u64 {
+    (rds_forwarder::time::now_ns() / 1_000_000) as u64 + 60_000
+}
+
+#[tokio::test]
+async fn delivered_events_succeed_with_a_summary() {
+    let h = handler(false);
+    let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
+    let stats = h.handle(&event, far_deadline_ms()).await.unwrap();
+    assert_eq!(stats.log_events, 200);
+    assert_eq!(stats.delivered, stats.records);
+    assert!(stats.failures.is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_sink_fails_the_invocation_as_retryable() {
+    let h = handler(true);
+    let event =
+        std::fs::read(manifest_dir().join("examples/eventbridge-rds-failover.json")).unwrap();
+    let err = h.handle(&event, far_deadline_ms()).await.unwrap_err();
+    assert_eq!(err.kind, "retryable");
+    assert!(
+        err.summary.contains("0 of 1 records delivered"),
+        "{}",
+        err.summary
+    );
+    assert!(
+        err.summary.contains("connection refused"),
+        "{}",
+        err.summary
+    );
+}
+
+#[tokio::test]
+async fn malformed_input_fails_as_permanent() {
+    let h = handler(false);
+    let err = h
+        .handle(b"{\"awslogs\":{}}", far_deadline_ms())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, "permanent");
+    assert!(
+        err.summary.contains("unknown_event_shape"),
+        "{}",
+        err.summary
+    );
+}
