@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use rds_forwarder::sink::whatap::hash::hash64_str;
-use whatap_support::{corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver};
+use whatap_support::{
+    corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver,
+};
 
 /// golib's public test licence that carries pcode 78.
 const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
@@ -26,7 +28,8 @@ fn forwarder(envs: &[(&str, String)], args: &[PathBuf]) -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("AWS_REGION", "us-east-1").env("RDSF_LOG_LEVEL", "info");
+    cmd.env("AWS_REGION", "us-east-1")
+        .env("RDSF_LOG_LEVEL", "info");
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -66,7 +69,10 @@ async fn replay_delivers_every_record_to_whatap() {
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(out.stdout.is_empty(), "WhaTap alone is selected: nothing on stdout");
+    assert!(
+        out.stdout.is_empty(),
+        "WhaTap alone is selected: nothing on stdout"
+    );
     let stats = &summary(&stderr)["stats"];
     let records = stats["records"].as_u64().unwrap() as usize;
     assert_eq!(stats["delivered"].as_u64().unwrap() as usize, records);
@@ -75,11 +81,18 @@ async fn replay_delivers_every_record_to_whatap() {
     assert_eq!(frames.len(), records + 1);
     let (mut logs, mut events) = (0, 0);
     for f in &frames {
-        assert_eq!((f.pcode, f.license_hash), (777, hash64_str("test-license-key")));
+        assert_eq!(
+            (f.pcode, f.license_hash),
+            (777, hash64_str("test-license-key"))
+        );
         match decode_pack(&f.body) {
             Pack::Log(p) => {
                 logs += 1;
-                assert!(p.category == "rds-error" || p.category == "rds-event", "{}", p.category);
+                assert!(
+                    p.category == "rds-error" || p.category == "rds-event",
+                    "{}",
+                    p.category
+                );
             }
             Pack::Event(e) => {
                 events += 1;
@@ -99,7 +112,10 @@ async fn stdout_and_whatap_together_and_pcode_from_the_licence() {
     let out = run(forwarder(
         &[
             ("RDSF_SINKS", "stdout,whatap".to_owned()),
-            ("WHATAP_HOST", format!("127.0.0.1:{}/127.0.0.1", refused_port())),
+            (
+                "WHATAP_HOST",
+                format!("127.0.0.1:{}/127.0.0.1", refused_port()),
+            ),
             ("WHATAP_PORT", rx.port.to_string()),
             ("WHATAP_LICENSE", LICENSE_78.to_owned()),
         ],
@@ -132,7 +148,10 @@ async fn pcode_contradicting_the_licence_fails_at_start_up_without_printing_it()
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("WHATAP_PCODE") && stderr.contains("78"), "{stderr}");
+    assert!(
+        stderr.contains("WHATAP_PCODE") && stderr.contains("78"),
+        "{stderr}"
+    );
     for token in LICENSE_78.split('-') {
         assert!(!stderr.contains(token), "licence leaked: {stderr}");
     }

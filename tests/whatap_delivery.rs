@@ -15,7 +15,9 @@ use rds_forwarder::sink::whatap::conn::Endpoints;
 use rds_forwarder::sink::whatap::hash::{hash64_str, hash_str};
 use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
 use rds_forwarder::sink::{Sink, SinkError};
-use whatap_support::{corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver, Val};
+use whatap_support::{
+    corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver, Val,
+};
 
 const LICENSE: &str = "test-license-key";
 const PCODE: i64 = 777;
@@ -102,8 +104,14 @@ fn check_log(pack: &Pack, r: &Record, category: &str) {
         );
     }
     assert_ne!(p.tag_hash, 0, "tag hash computed");
-    assert_eq!(p.field("severity_text"), Some(&Val::Text(r.severity.text.to_string())));
-    assert_eq!(p.field("severity_number"), Some(&Val::Dec(r.severity.number as i64)));
+    assert_eq!(
+        p.field("severity_text"),
+        Some(&Val::Text(r.severity.text.to_string()))
+    );
+    assert_eq!(
+        p.field("severity_number"),
+        Some(&Val::Dec(r.severity.number as i64))
+    );
     for (k, v) in r.attributes.iter() {
         assert_eq!(p.field(k), Some(&expected_val(v)), "field {k}");
     }
@@ -129,11 +137,14 @@ async fn replayed_corpus_payload_arrives_whole_and_right() {
         check_log(&decode_pack(&frame.body), r, "rds-error");
     }
     // Typed fields: the parsers' numbers and the CloudWatch id are there.
-    assert!(frames
-        .iter()
-        .all(|f| matches!(&decode_pack(&f.body), Pack::Log(p) if p.field(keys::CW_EVENT_ID).is_some())));
+    assert!(frames.iter().all(
+        |f| matches!(&decode_pack(&f.body), Pack::Log(p) if p.field(keys::CW_EVENT_ID).is_some())
+    ));
     assert_eq!(rx.connections(), 1, "one connection kept for every send");
-    eprintln!("whatap delivery: {} records arrived over one connection", all.len());
+    eprintln!(
+        "whatap delivery: {} records arrived over one connection",
+        all.len()
+    );
 }
 
 #[tokio::test]
@@ -158,7 +169,10 @@ async fn rds_event_goes_as_logsink_and_eventpack() {
     assert_eq!(ev.title, "RDS-EVENT-0049 on orders-prod-1");
     assert_eq!(ev.message, "Multi-AZ instance failover completed.");
     assert_eq!(ev.attr("event_id"), Some("RDS-EVENT-0049"));
-    assert_eq!(ev.attr("_uuid_"), Some("819653f0-d739-46ef-bda2-a133e25dfc0a"));
+    assert_eq!(
+        ev.attr("_uuid_"),
+        Some("819653f0-d739-46ef-bda2-a133e25dfc0a")
+    );
     assert_eq!(ev.attr("_esca_"), Some("false"));
 }
 
@@ -215,7 +229,11 @@ async fn receiver_closing_mid_stream_gets_everything_after_reconnect() {
     // 5 frames on the dropped connection, then the whole batch again.
     let frames = rx.wait_for(5 + records.len()).await;
     let seen = numbers_seen(&frames);
-    assert_eq!(seen.len(), records.len(), "every record arrived (duplicates allowed)");
+    assert_eq!(
+        seen.len(),
+        records.len(),
+        "every record arrived (duplicates allowed)"
+    );
     assert!(rx.connections() >= 2, "the sender reconnected");
     eprintln!(
         "whatap delivery: {} frames for {} records over {} connections",
@@ -262,6 +280,9 @@ async fn no_reachable_host_is_a_retryable_error_naming_the_hosts() {
 async fn a_passed_deadline_fails_without_sending() {
     let rx = Receiver::start(Behaviour::default()).await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
-    let err = sink.send(&numbered_records(2), Instant::now()).await.unwrap_err();
+    let err = sink
+        .send(&numbered_records(2), Instant::now())
+        .await
+        .unwrap_err();
     assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
 }

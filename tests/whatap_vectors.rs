@@ -29,7 +29,11 @@ fn vector_sets() -> Vec<(String, PathBuf)> {
     let shared = match std::env::var_os("RDSF_WHATAP_VECTORS") {
         Some(dir) => {
             let dir = root.join(dir);
-            assert!(dir.is_dir(), "RDSF_WHATAP_VECTORS={} is not a folder", dir.display());
+            assert!(
+                dir.is_dir(),
+                "RDSF_WHATAP_VECTORS={} is not a folder",
+                dir.display()
+            );
             Some(dir)
         }
         None => Some(root.join("../shared/whatap-vectors")).filter(|d| d.is_dir()),
@@ -147,7 +151,11 @@ fn every_frame_matches_golib_byte_for_byte() {
             );
             let frame = unhex(want);
             let body_len = i32::from_be_bytes(frame[18..22].try_into().unwrap());
-            assert_eq!(body_len as i64, i64_of(&derived["body_len"]), "{set}/{name}: body_len");
+            assert_eq!(
+                body_len as i64,
+                i64_of(&derived["body_len"]),
+                "{set}/{name}: body_len"
+            );
             let pack_type = i16::from_be_bytes(frame[22..24].try_into().unwrap());
             assert!([LOGSINK_PACK, EVENT_PACK].contains(&pack_type));
             if got != want {
@@ -163,7 +171,11 @@ fn every_frame_matches_golib_byte_for_byte() {
                 ));
             }
         }
-        assert!(failed.is_empty(), "{set}: frames differ:\n{}", failed.join("\n"));
+        assert!(
+            failed.is_empty(),
+            "{set}: frames differ:\n{}",
+            failed.join("\n")
+        );
         eprintln!(
             "whatap vectors [{set}] {}: {} frames match byte for byte",
             dir.display(),
@@ -186,14 +198,22 @@ fn hashes_and_hexa32_match_golib() {
                 i64_of(&c["hash_str"]),
                 "{set}: HashStr({input:?})"
             );
-            assert_eq!(hash64(&bytes), i64_of(&c["hash64_str"]), "{set}: Hash64Str({input:?})");
+            assert_eq!(
+                hash64(&bytes),
+                i64_of(&c["hash64_str"]),
+                "{set}: Hash64Str({input:?})"
+            );
         }
         let numbers = h["hexa32"].as_array().unwrap();
         for c in numbers {
             let n = i64_of(&c["number"]);
             let s = c["string"].as_str().unwrap();
             assert_eq!(to_string32(n), s, "{set}: ToString32({n})");
-            assert_eq!(to_long32(s), i64_of(&c["parsed_back"]), "{set}: ToLong32({s})");
+            assert_eq!(
+                to_long32(s),
+                i64_of(&c["parsed_back"]),
+                "{set}: ToLong32({s})"
+            );
         }
         let parses = h["hexa32_parse"].as_array().unwrap();
         for c in parses {

@@ -69,7 +69,10 @@ pub struct EventPk {
 
 impl EventPk {
     pub fn attr(&self, key: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -323,16 +326,22 @@ impl Receiver {
     /// assertion: it only stops a broken test from hanging forever).
     pub async fn wait_for(&self, n: usize) -> Vec<Frame> {
         let mut count = self.count.clone();
-        let reached = tokio::time::timeout(Duration::from_secs(120), count.wait_for(|c| *c >= n)).await;
+        let reached =
+            tokio::time::timeout(Duration::from_secs(120), count.wait_for(|c| *c >= n)).await;
         let frames = self.frames();
-        assert!(reached.is_ok(), "receiver got {} of {n} frames", frames.len());
+        assert!(
+            reached.is_ok(),
+            "receiver got {} of {n} frames",
+            frames.len()
+        );
         frames
     }
 
     /// Waits until the receiver closed its first connection itself.
     pub async fn wait_closed(&self) {
         let mut closed = self.closed.clone();
-        let done = tokio::time::timeout(Duration::from_secs(120), closed.wait_for(|c| *c >= 1)).await;
+        let done =
+            tokio::time::timeout(Duration::from_secs(120), closed.wait_for(|c| *c >= 1)).await;
         assert!(done.is_ok(), "receiver never closed its first connection");
     }
 
@@ -381,7 +390,10 @@ pub fn corpus_payloads() -> Vec<PathBuf> {
         );
         files.push(root.join("tests/data/whatap/mariadb-error-0000.json"));
     } else {
-        eprintln!("whatap delivery: shared corpus payloads from {}", dir.display());
+        eprintln!(
+            "whatap delivery: shared corpus payloads from {}",
+            dir.display()
+        );
     }
     files
 }

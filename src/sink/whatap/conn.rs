@@ -104,7 +104,12 @@ impl Transport {
     /// Connects to the first host that accepts, starting at the current one
     /// (a dropped connection is often a collector restart) and moving on
     /// along the list, wrapping around once.
-    async fn connect(&self, st: &mut State, deadline: Instant, failures: &mut Vec<String>) -> Result<(), SinkError> {
+    async fn connect(
+        &self,
+        st: &mut State,
+        deadline: Instant,
+        failures: &mut Vec<String>,
+    ) -> Result<(), SinkError> {
         let n = self.endpoints.hosts.len();
         for i in 0..n {
             let idx = (st.current + i) % n;
@@ -114,7 +119,9 @@ impl Transport {
             }
             let limit = deadline.min(now + self.endpoints.connect_timeout);
             let (host, port) = &self.endpoints.hosts[idx];
-            match tokio::time::timeout_at(limit.into(), TcpStream::connect((host.as_str(), *port))).await {
+            match tokio::time::timeout_at(limit.into(), TcpStream::connect((host.as_str(), *port)))
+                .await
+            {
                 Ok(Ok(stream)) => {
                     // Small batches must leave now, not wait for Nagle: a
                     // Lambda environment freezes as soon as we return.
@@ -141,7 +148,12 @@ impl Transport {
         Err(unavailable(failures))
     }
 
-    async fn write_batch(&self, stream: &mut TcpStream, bytes: &[u8], deadline: Instant) -> Result<(), WriteFail> {
+    async fn write_batch(
+        &self,
+        stream: &mut TcpStream,
+        bytes: &[u8],
+        deadline: Instant,
+    ) -> Result<(), WriteFail> {
         // A peer that closed since the last batch: writing would "succeed"
         // into the kernel buffer and be lost.
         check_alive(stream).map_err(WriteFail::Io)?;

@@ -9,7 +9,12 @@ pub const HEADER_LEN: usize = 1 + 1 + 8 + 8 + 4;
 
 /// Appends one frame whose body `write_body` produces, writing the body in
 /// place (no copy) and patching the length afterwards.
-pub fn write_frame(out: &mut Vec<u8>, pcode: i64, license_hash: i64, write_body: impl FnOnce(&mut Vec<u8>)) {
+pub fn write_frame(
+    out: &mut Vec<u8>,
+    pcode: i64,
+    license_hash: i64,
+    write_body: impl FnOnce(&mut Vec<u8>),
+) {
     out.push(NET_SOURCE);
     out.push(VERSION);
     out.extend_from_slice(&pcode.to_be_bytes());

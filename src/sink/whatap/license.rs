@@ -39,7 +39,10 @@ fn read_decimal(bytes: &[u8]) -> Option<(i64, &[u8])> {
 fn read_blob_len(bytes: &[u8]) -> Option<usize> {
     let (&first, rest) = bytes.split_first()?;
     let (len, rest) = match first {
-        0xff => (u16::from_be_bytes(rest.get(..2)?.try_into().ok()?) as usize, &rest[2..]),
+        0xff => (
+            u16::from_be_bytes(rest.get(..2)?.try_into().ok()?) as usize,
+            &rest[2..],
+        ),
         0xfe => (
             usize::try_from(i32::from_be_bytes(rest.get(..4)?.try_into().ok()?)).ok()?,
             &rest[4..],
@@ -56,8 +59,14 @@ mod tests {
     #[test]
     fn golib_test_licences() {
         // The public pairs in golib's net/oneway/OneWayTcpClient_test.go.
-        assert_eq!(pcode_of("x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth"), Some(78));
-        assert_eq!(pcode_of("x2jogsfu22s10-x52c23sgmuab82-z38tcf60s1i202"), Some(79));
+        assert_eq!(
+            pcode_of("x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth"),
+            Some(78)
+        );
+        assert_eq!(
+            pcode_of("x2jogsfu22s10-x52c23sgmuab82-z38tcf60s1i202"),
+            Some(79)
+        );
     }
 
     #[test]

@@ -91,8 +91,14 @@ impl Mapping {
             }
         }
         let mut fields = ValueMap::with_capacity(r.attributes.len() + 2);
-        fields.put(FIELD_SEVERITY_TEXT, Value::Text(r.severity.text.to_string()));
-        fields.put(FIELD_SEVERITY_NUMBER, Value::Decimal(r.severity.number as i64));
+        fields.put(
+            FIELD_SEVERITY_TEXT,
+            Value::Text(r.severity.text.to_string()),
+        );
+        fields.put(
+            FIELD_SEVERITY_NUMBER,
+            Value::Decimal(r.severity.number as i64),
+        );
         for (k, v) in r.attributes.iter() {
             fields.put(k, typed(v));
         }
@@ -191,6 +197,10 @@ fn text_of(v: &record::Value) -> String {
         record::Value::Int(i) => i.to_string(),
         record::Value::Double(d) => d.to_string(),
         record::Value::Bool(b) => b.to_string(),
-        record::Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join(ARRAY_SEPARATOR),
+        record::Value::Array(items) => items
+            .iter()
+            .map(text_of)
+            .collect::<Vec<_>>()
+            .join(ARRAY_SEPARATOR),
     }
 }

@@ -42,9 +42,17 @@ impl WhatapConfig {
     /// without the other, a bad pcode or a pcode that contradicts the
     /// licence is an error (that never shows the licence).
     pub fn from_settings(s: &Settings) -> Result<Option<WhatapConfig>, ConfigError> {
-        let invalid = |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
-        let host = s.whatap_host.as_deref().map(str::trim).filter(|h| !h.is_empty());
-        let license = s.whatap_license.as_ref().filter(|l| !l.expose().trim().is_empty());
+        let invalid =
+            |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
+        let host = s
+            .whatap_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        let license = s
+            .whatap_license
+            .as_ref()
+            .filter(|l| !l.expose().trim().is_empty());
         let (host, license) = match (host, license) {
             (None, None) => return Ok(None),
             (Some(_), None) => {
@@ -73,12 +81,19 @@ impl WhatapConfig {
         if hosts.is_empty() {
             return Err(invalid("WHATAP_HOST", format!("`{host}` names no host")));
         }
-        let given = match s.whatap_pcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let given = match s
+            .whatap_pcode
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             None => None,
-            Some(p) => Some(
-                p.parse::<i64>()
-                    .map_err(|_| invalid("WHATAP_PCODE", format!("`{p}` is not an integer project code")))?,
-            ),
+            Some(p) => Some(p.parse::<i64>().map_err(|_| {
+                invalid(
+                    "WHATAP_PCODE",
+                    format!("`{p}` is not an integer project code"),
+                )
+            })?),
         };
         let pcode = match (given, license::pcode_of(license.expose())) {
             (Some(p), Some(from_license)) if p != from_license => {
@@ -102,7 +117,12 @@ impl WhatapConfig {
                 Ok(Duration::from_millis(ms))
             }
         };
-        let non_empty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+        };
         Ok(Some(WhatapConfig {
             endpoints: Endpoints {
                 hosts,
@@ -184,7 +204,11 @@ impl Sink for WhatapSink {
         "whatap"
     }
 
-    fn send<'a>(&'a self, records: &'a [Record], deadline: Instant) -> BoxFuture<'a, Result<(), SinkError>> {
+    fn send<'a>(
+        &'a self,
+        records: &'a [Record],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             if records.is_empty() {
                 return Ok(());
@@ -202,7 +226,10 @@ mod tests {
     #[test]
     fn host_entries() {
         assert_eq!(split_host_port("10.0.0.1", 6600), ("10.0.0.1".into(), 6600));
-        assert_eq!(split_host_port("10.0.0.1:7000", 6600), ("10.0.0.1".into(), 7000));
+        assert_eq!(
+            split_host_port("10.0.0.1:7000", 6600),
+            ("10.0.0.1".into(), 7000)
+        );
         assert_eq!(split_host_port("::1", 6600), ("::1".into(), 6600));
         assert_eq!(split_host_port("[::1]:7000", 6600), ("::1".into(), 7000));
         assert_eq!(

@@ -142,7 +142,10 @@ impl EventPack {
         // The count is one byte: past 255 entries drop user attributes from
         // the end (never the reserved ones) so count and entries agree.
         while attrs.len() > MAX_EVENT_ATTRS {
-            match attrs.iter().rposition(|(k, _)| !RESERVED_ATTRS.contains(&k.as_str())) {
+            match attrs
+                .iter()
+                .rposition(|(k, _)| !RESERVED_ATTRS.contains(&k.as_str()))
+            {
                 Some(i) => drop(attrs.remove(i)),
                 None => break,
             }
