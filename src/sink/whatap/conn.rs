@@ -76,25 +76,23 @@ impl Transport {
             if Instant::now() >= deadline {
                 return Err(deadline_error());
             }
-            if st.stream.is_none() {
-                self.connect(&mut st, deadline, &mut failures).await?;
-            }
-            let host = self.describe(st.current);
-            let Some(stream) = st.stream.as_mut() else {
-                continue;
+            // Taken out while writing: if this future is dropped mid-write
+            // (a caller's timeout), the half-written stream is dropped with
+            // it instead of being reused with half a frame on it.
+            let mut stream = match st.stream.take() {
+                Some(s) => s,
+                None => self.connect(&mut st, deadline, &mut failures).await?,
             };
-            match self.write_batch(stream, bytes, deadline).await {
-                Ok(()) => return Ok(()),
-                Err(fail) => {
-                    // The stream may hold half a frame: never reuse it.
-                    st.stream = None;
-                    match fail {
-                        WriteFail::Deadline => return Err(deadline_error()),
-                        WriteFail::Io(e) => {
-                            tracing::warn!(host = %host, error = %e, "whatap: connection lost; reconnecting and resending the batch");
-                            failures.push(format!("{host}: {e}"));
-                        }
-                    }
+            let host = self.describe(st.current);
+            match self.write_batch(&mut stream, bytes, deadline).await {
+                Ok(()) => {
+                    st.stream = Some(stream);
+                    return Ok(());
+                }
+                Err(WriteFail::Deadline) => return Err(deadline_error()),
+                Err(WriteFail::Io(e)) => {
+                    tracing::warn!(host = %host, error = %e, "whatap: connection lost; reconnecting and resending the batch");
+                    failures.push(format!("{host}: {e}"));
                 }
             }
         }
@@ -109,7 +107,7 @@ impl Transport {
         st: &mut State,
         deadline: Instant,
         failures: &mut Vec<String>,
-    ) -> Result<(), SinkError> {
+    ) -> Result<TcpStream, SinkError> {
         let n = self.endpoints.hosts.len();
         for i in 0..n {
             let idx = (st.current + i) % n;
@@ -132,9 +130,8 @@ impl Transport {
                         tracing::info!(host = %self.describe(idx), "whatap: failed over");
                     }
                     tracing::debug!(host = %self.describe(idx), "whatap: connected");
-                    st.stream = Some(stream);
                     st.current = idx;
-                    return Ok(());
+                    return Ok(stream);
                 }
                 Ok(Err(e)) => failures.push(format!("{}: connect: {e}", self.describe(idx))),
                 Err(_) if limit >= deadline => return Err(deadline_error()),
