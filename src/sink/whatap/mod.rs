@@ -222,6 +222,116 @@ impl Sink for WhatapSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SinkKind;
+
+    const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
+
+    fn settings(args: &[&str]) -> Settings {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            s: Settings,
+        }
+        let argv = std::iter::once("rds-forwarder").chain(args.iter().copied());
+        <P as clap::Parser>::try_parse_from(argv).unwrap().s
+    }
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        Config::from_settings(&settings(args))
+    }
+
+    #[test]
+    fn selection_and_pcode_from_the_licence() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.sinks, [SinkKind::Stdout]);
+        assert!(c.whatap.is_none());
+
+        let c = config(&[
+            "--whatap-host",
+            "10.0.0.1/ 10.0.0.2:7000 /",
+            "--whatap-license",
+            LICENSE_78,
+        ])
+        .unwrap();
+        assert_eq!(c.sinks, [SinkKind::Whatap]);
+        let w = c.whatap.as_ref().unwrap();
+        assert_eq!(w.pcode, 78);
+        assert_eq!(
+            w.endpoints.hosts,
+            [("10.0.0.1".to_owned(), 6600), ("10.0.0.2".to_owned(), 7000)]
+        );
+        assert!(!w.event_pack);
+        assert!(
+            !format!("{c:?} {:?}", settings(&["--whatap-license", LICENSE_78]))
+                .contains("z6l4o2nb3cckq0")
+        );
+
+        let c = config(&[
+            "--sinks=stdout,whatap",
+            "--whatap-host=h",
+            "--whatap-license=abc",
+            "--whatap-pcode=5",
+            "--whatap-event-pack",
+        ])
+        .unwrap();
+        assert_eq!(c.sinks, [SinkKind::Stdout, SinkKind::Whatap]);
+        assert_eq!(
+            c.whatap.as_ref().map(|w| (w.pcode, w.event_pack)),
+            Some((5, true))
+        );
+        let c = config(&[
+            "--whatap-host=h",
+            "--whatap-license=abc",
+            "--whatap-pcode=5",
+            "--whatap-event-pack=false",
+        ]);
+        assert!(!c.unwrap().whatap.unwrap().event_pack);
+        // A matching pcode is fine.
+        assert!(config(&[
+            "--whatap-host=h",
+            "--whatap-license",
+            LICENSE_78,
+            "--whatap-pcode=78"
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn errors_say_what_and_never_show_the_licence() {
+        let cases: [&[&str]; 6] = [
+            &[
+                "--whatap-host=h",
+                "--whatap-license",
+                LICENSE_78,
+                "--whatap-pcode=79",
+            ],
+            &["--whatap-host=h", "--whatap-license=abcdefg"],
+            &[
+                "--whatap-host=h",
+                "--whatap-license=abcdefg",
+                "--whatap-pcode=x1",
+            ],
+            &["--whatap-host=h"],
+            &["--whatap-license", LICENSE_78],
+            &["--sinks=whatap"],
+        ];
+        let expect = [
+            "does not match the project code 78",
+            "carries no project code",
+            "not an integer",
+            "WHATAP_LICENSE",
+            "WHATAP_HOST",
+            "whatap needs",
+        ];
+        for (args, want) in cases.iter().zip(expect) {
+            let msg = config(args).unwrap_err().to_string();
+            assert!(msg.contains(want), "{args:?}: {msg}");
+            assert!(
+                !msg.contains("z6l4o2nb3cckq0") && !msg.contains("abcdefg"),
+                "{msg}"
+            );
+        }
+    }
 
     #[test]
     fn host_entries() {
