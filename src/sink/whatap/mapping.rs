@@ -204,3 +204,127 @@ fn text_of(v: &record::Value) -> String {
             .join(ARRAY_SEPARATOR),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::record::Attributes;
+    use crate::severity::Severity;
+
+    fn mapping() -> Mapping {
+        Mapping {
+            pcode: 5,
+            license_hash: 9,
+            log_category: None,
+            event_category: None,
+            event_pack: true,
+        }
+    }
+
+    fn record(resource: Attributes, attributes: Attributes, severity: Severity) -> Record {
+        Record {
+            timestamp_ns: 1_718_000_000_123_456_789,
+            observed_timestamp_ns: 0,
+            severity,
+            body: "msg".to_owned(),
+            attributes,
+            resource: Arc::new(resource),
+            id: "id-1".to_owned(),
+        }
+    }
+
+    #[test]
+    fn log_record_category_tags_and_typed_fields() {
+        let mut res = Attributes::new();
+        res.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        res.insert(keys::RDS_LOG_TYPE, "slowquery");
+        res.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            record::Value::Array(vec!["/aws/rds/instance/db-1/slowquery".into()]),
+        );
+        let mut attrs = Attributes::new();
+        attrs.insert("n", 42i64);
+        attrs.insert("d", 1.5f64);
+        attrs.insert("b", true);
+        attrs.insert("a", record::Value::Array(vec!["x".into(), 2i64.into()]));
+        let r = record(res, attrs, Severity::info());
+        let p = mapping().log_pack(&r);
+        assert_eq!(p.category, "rds-slowquery");
+        assert_eq!(p.header.oid, hash::hash_str("db-1"));
+        assert_eq!(p.header.time, 1_718_000_000_123);
+        assert_eq!(
+            p.tags.get(TAG_LOG_GROUP),
+            Some(&Value::Text("/aws/rds/instance/db-1/slowquery".into()))
+        );
+        assert_eq!(p.tags.get(TAG_REGION), None);
+        let f = p.fields.unwrap();
+        assert_eq!(f.get("n"), Some(&Value::Decimal(42)));
+        assert_eq!(f.get("d"), Some(&Value::Double(1.5)));
+        assert_eq!(f.get("b"), Some(&Value::Boolean(true)));
+        assert_eq!(f.get("a"), Some(&Value::Text("x,2".into())));
+        assert_eq!(
+            mapping().event_pack(&r),
+            None,
+            "log records have no EventPack"
+        );
+        let mut out = Vec::new();
+        assert_eq!(mapping().encode(&r, &mut out), 1);
+
+        let over = Mapping {
+            log_category: Some("mine".into()),
+            ..mapping()
+        };
+        assert_eq!(over.log_pack(&r).category, "mine");
+    }
+
+    #[test]
+    fn oname_falls_back_to_the_log_group_then_a_constant() {
+        let mut res = Attributes::new();
+        res.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            record::Value::Array(vec!["/custom/group".into()]),
+        );
+        let r = record(res, Attributes::new(), Severity::info());
+        assert_eq!(oname(&r), "/custom/group");
+        assert_eq!(mapping().log_pack(&r).category, GENERIC_LOG_CATEGORY);
+        let r = record(Attributes::new(), Attributes::new(), Severity::info());
+        assert_eq!(oname(&r), FALLBACK_ONAME);
+    }
+
+    #[test]
+    fn rds_event_levels_and_categories() {
+        let mut res = Attributes::new();
+        res.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        let mut attrs = Attributes::new();
+        attrs.insert(keys::RDS_EVENT_ID, "RDS-EVENT-0004");
+        let r = record(res, attrs, Severity::new_static("ERROR", severity::ERROR));
+        let ev = mapping().event_pack(&r).unwrap();
+        assert_eq!(
+            (ev.level, ev.title.as_str(), ev.uuid.as_str()),
+            (LEVEL_FATAL, "RDS-EVENT-0004 on db-1", "id-1")
+        );
+        assert_eq!(mapping().log_pack(&r).category, EVENT_CATEGORY);
+        let over = Mapping {
+            log_category: Some("logs".into()),
+            event_category: Some("events".into()),
+            ..mapping()
+        };
+        assert_eq!(over.log_pack(&r).category, "events");
+        let mut out = Vec::new();
+        assert_eq!(mapping().encode(&r, &mut out), 2);
+        assert_eq!(
+            Mapping {
+                event_pack: false,
+                ..mapping()
+            }
+            .encode(&r, &mut out),
+            1
+        );
+        assert_eq!(level_for(severity::FATAL), LEVEL_FATAL);
+        assert_eq!(level_for(severity::WARN), LEVEL_WARNING);
+        assert_eq!(level_for(severity::INFO), LEVEL_INFO);
+        assert_eq!(level_for(severity::DEBUG), LEVEL_INFO);
+    }
+}
