@@ -16,7 +16,8 @@ use rds_forwarder::sink::whatap::hash::{hash64_str, hash_str};
 use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
 use rds_forwarder::sink::{Sink, SinkError};
 use whatap_support::{
-    corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver, Val,
+    corpus_payloads, decode_pack, fixture, refused_port, stalled_listener, Behaviour, Pack,
+    Receiver, Val,
 };
 
 const LICENSE: &str = "test-license-key";
@@ -285,4 +286,71 @@ async fn a_passed_deadline_fails_without_sending() {
         .await
         .unwrap_err();
     assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_stalled_host_trips_the_write_timeout_and_the_next_host_gets_the_batch() {
+    let (_stalled, stalled_port) = stalled_listener();
+    let rx = Receiver::start(Behaviour::default()).await;
+    let mut config = sink_config(&[stalled_port, rx.port]);
+    config.endpoints.write_timeout = Duration::from_millis(300);
+    let sink = WhatapSink::new(&config);
+    let records = numbered_records(4000);
+    sink.send(&records, deadline()).await.unwrap();
+    let frames = rx.wait_for(records.len()).await;
+    assert_eq!(numbers_seen(&frames).len(), records.len());
+    // The batch after stays on the host that worked.
+    sink.send(&records[..1], deadline()).await.unwrap();
+    rx.wait_for(records.len() + 1).await;
+    assert_eq!(rx.connections(), 1);
+}
+
+#[tokio::test]
+async fn a_stalled_host_cannot_hold_the_send_past_its_deadline() {
+    let (_stalled, port) = stalled_listener();
+    let sink = WhatapSink::new(&sink_config(&[port]));
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let err = sink
+        .send(&numbered_records(4000), deadline)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_send_cancelled_mid_write_never_leaves_half_a_frame_on_the_kept_connection() {
+    let rx = Receiver::start(Behaviour {
+        close_first_after: None,
+        small_rcvbuf: true,
+    })
+    .await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let big = numbered_records(4000);
+    {
+        let send = sink.send(&big, deadline());
+        tokio::pin!(send);
+        tokio::select! {
+            biased;
+            _ = rx.wait_for(10) => {}
+            r = &mut send => panic!("an 8 MiB batch finished before the receiver read 10 frames: {r:?}"),
+        }
+        // Dropping `send` here cancels it in the middle of the batch.
+    }
+    let small = numbered_records(3);
+    sink.send(&small, deadline()).await.unwrap();
+    // The receiver decodes every frame strictly (a half frame followed by
+    // a new one would fail to parse): the small batch arrives intact on a
+    // new connection.
+    let mut count = 0;
+    while count < 3 {
+        let frames = rx.frames();
+        count = frames.iter().filter(|f| f.conn == 1).count();
+        if count < 3 {
+            rx.wait_for(frames.len() + 1).await;
+        }
+    }
+    let on_second: Vec<_> = rx.frames().into_iter().filter(|f| f.conn == 1).collect();
+    assert_eq!(numbers_seen(&on_second).len(), 3);
+    assert_eq!(rx.connections(), 2);
 }

@@ -403,3 +403,14 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("tests/data/whatap")
         .join(name)
 }
+
+/// A collector that accepts connections (the kernel completes them) but
+/// never reads: writes stall once the small buffers are full.
+pub fn stalled_listener() -> (tokio::net::TcpListener, u16) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(8).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}

@@ -66,7 +66,8 @@ impl Transport {
 
     /// Writes `bytes` (whole frames) on the kept connection, reconnecting
     /// and resending all of them after a failure: at most one pass over the
-    /// host list plus the current host, never past `deadline`.
+    /// host list plus the current host, never past `deadline`. After a
+    /// failure the next host in the list is tried first.
     pub async fn send(&self, bytes: &[u8], deadline: Instant) -> Result<(), SinkError> {
         let mut st = tokio::time::timeout_at(deadline.into(), self.state.lock())
             .await
@@ -93,6 +94,10 @@ impl Transport {
                 Err(WriteFail::Io(e)) => {
                     tracing::warn!(host = %host, error = %e, "whatap: connection lost; reconnecting and resending the batch");
                     failures.push(format!("{host}: {e}"));
+                    // The host that failed goes last: a collector that
+                    // accepts but stalls must not be picked again at once.
+                    // With one host this is the same host again.
+                    st.current = (st.current + 1) % self.endpoints.hosts.len();
                 }
             }
         }
@@ -100,8 +105,8 @@ impl Transport {
     }
 
     /// Connects to the first host that accepts, starting at the current one
-    /// (a dropped connection is often a collector restart) and moving on
-    /// along the list, wrapping around once.
+    /// (the last that worked, or the one after the last that failed) and
+    /// moving on along the list, wrapping around once.
     async fn connect(
         &self,
         st: &mut State,
