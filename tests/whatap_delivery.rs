@@ -221,6 +221,7 @@ async fn receiver_closing_mid_stream_gets_everything_after_reconnect() {
     let rx = Receiver::start(Behaviour {
         close_first_after: Some(5),
         small_rcvbuf: true,
+        ..Behaviour::default()
     })
     .await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
@@ -245,10 +246,11 @@ async fn receiver_closing_mid_stream_gets_everything_after_reconnect() {
 }
 
 #[tokio::test]
-async fn peer_closed_while_idle_is_noticed_before_the_next_batch() {
+async fn peer_closed_while_idle_is_noticed_before_the_next_batch_even_after_stray_bytes() {
     let rx = Receiver::start(Behaviour {
         close_first_after: Some(3),
-        small_rcvbuf: false,
+        stray_byte_before_close: true,
+        ..Behaviour::default()
     })
     .await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
@@ -321,8 +323,8 @@ async fn a_stalled_host_cannot_hold_the_send_past_its_deadline() {
 #[tokio::test]
 async fn a_send_cancelled_mid_write_never_leaves_half_a_frame_on_the_kept_connection() {
     let rx = Receiver::start(Behaviour {
-        close_first_after: None,
         small_rcvbuf: true,
+        ..Behaviour::default()
     })
     .await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));

@@ -254,6 +254,9 @@ pub struct Behaviour {
     /// A small receive buffer, so a large batch cannot sit unread in
     /// kernel buffers (the sender is still writing when we close).
     pub small_rcvbuf: bool,
+    /// Write a stray byte before closing the first connection (the
+    /// protocol has no replies; the sender must still see the close).
+    pub stray_byte_before_close: bool,
 }
 
 /// A WhaTap collector stand-in on 127.0.0.1.
@@ -304,6 +307,10 @@ impl Receiver {
                         count_tx.send_replace(total);
                         on_this += 1;
                         if conn == 0 && behaviour.close_first_after == Some(on_this) {
+                            if behaviour.stray_byte_before_close {
+                                use tokio::io::AsyncWriteExt;
+                                stream.write_all(b"?").await.unwrap();
+                            }
                             drop(stream);
                             closed_tx.send_modify(|n| *n += 1);
                             return;

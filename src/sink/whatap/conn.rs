@@ -10,7 +10,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -22,6 +22,11 @@ const SINK: &str = "whatap";
 /// Bytes written per write-timeout window: progress within each chunk
 /// resets the timeout, a stalled peer trips it.
 const CHUNK: usize = 64 * 1024;
+/// A kept connection idle longer than this is replaced before use: NATs and
+/// load balancers drop idle flows without a FIN, and a write into such a
+/// flow "succeeds" and is lost. Measured on the wall clock, because the
+/// monotonic clock may stand still while Lambda freezes the environment.
+pub const MAX_IDLE: Duration = Duration::from_secs(60);
 
 /// Where and how to connect.
 #[derive(Debug, Clone)]
@@ -42,6 +47,8 @@ pub struct Transport {
 #[derive(Default)]
 struct State {
     stream: Option<TcpStream>,
+    /// When the stream last finished a batch.
+    last_used: Option<SystemTime>,
     /// Index of the host the stream is (or was last) connected to.
     current: usize,
 }
@@ -80,14 +87,19 @@ impl Transport {
             // Taken out while writing: if this future is dropped mid-write
             // (a caller's timeout), the half-written stream is dropped with
             // it instead of being reused with half a frame on it.
+            let idle_too_long = st
+                .last_used
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|idle| idle > MAX_IDLE);
             let mut stream = match st.stream.take() {
-                Some(s) => s,
-                None => self.connect(&mut st, deadline, &mut failures).await?,
+                Some(s) if !idle_too_long => s,
+                _ => self.connect(&mut st, deadline, &mut failures).await?,
             };
             let host = self.describe(st.current);
             match self.write_batch(&mut stream, bytes, deadline).await {
                 Ok(()) => {
                     st.stream = Some(stream);
+                    st.last_used = Some(SystemTime::now());
                     return Ok(());
                 }
                 Err(WriteFail::Deadline) => return Err(deadline_error()),
@@ -177,7 +189,8 @@ impl Transport {
         match tokio::time::timeout_at(limit.into(), stream.flush()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(WriteFail::Io(format!("flush: {e}"))),
-            Err(_) => return Err(WriteFail::Deadline),
+            Err(_) if limit >= deadline => return Err(WriteFail::Deadline),
+            Err(_) => return Err(WriteFail::Io("flush: timed out".to_owned())),
         }
         // A close or reset that raced the batch shows up here.
         check_alive(stream).map_err(WriteFail::Io)
@@ -191,20 +204,26 @@ impl Transport {
     }
 }
 
-/// A non-blocking one-byte peek: the collector never talks back, so
-/// "nothing to read" means alive, end-of-stream means it closed, an error
-/// (e.g. reset) means the connection is gone. A direct syscall rather than
-/// tokio's cached readiness, so a FIN that arrived while idle is seen.
+/// Whether the connection is still open, by a non-blocking read: the
+/// collector never talks back, so "nothing to read" means alive,
+/// end-of-stream means it closed, an error (e.g. reset) means it is gone.
+/// Stray bytes are read and discarded so they cannot hide a later FIN. A
+/// direct syscall rather than tokio's cached readiness, so a FIN that
+/// arrived while the runtime was idle (or frozen) is seen.
 fn check_alive(stream: &TcpStream) -> Result<(), String> {
-    let mut buf = [MaybeUninit::<u8>::uninit(); 1];
-    match socket2::SockRef::from(stream).peek(&mut buf) {
-        Ok(0) => Err("peer closed the connection".to_owned()),
-        // Unexpected bytes from the peer: harmless for a one-way protocol.
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-        Err(e) => Err(format!("connection check: {e}")),
+    let sock = socket2::SockRef::from(stream);
+    let mut buf = [MaybeUninit::<u8>::uninit(); 512];
+    // Bounded: a peer streaming bytes at us cannot keep us here.
+    for _ in 0..64 {
+        match sock.recv(&mut buf) {
+            Ok(0) => return Err("peer closed the connection".to_owned()),
+            Ok(_) => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("connection check: {e}")),
+        }
     }
+    Ok(())
 }
 
 fn deadline_error() -> SinkError {
