@@ -295,7 +295,7 @@ async fn a_stalled_host_trips_the_write_timeout_and_the_next_host_gets_the_batch
     let (_stalled, stalled_port) = stalled_listener();
     let rx = Receiver::start(Behaviour::default()).await;
     let mut config = sink_config(&[stalled_port, rx.port]);
-    config.endpoints.write_timeout = Duration::from_millis(300);
+    config.endpoints.write_timeout = Duration::from_secs(1);
     let sink = WhatapSink::new(&config);
     let records = numbered_records(4000);
     sink.send(&records, deadline()).await.unwrap();
