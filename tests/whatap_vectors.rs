@@ -26,7 +26,7 @@ fn unhex(s: &str) -> Vec<u8> {
 fn vector_sets() -> Vec<(String, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut sets = vec![("in-repo".to_owned(), root.join("tests/data/whatap/vectors"))];
-    let shared = match std::env::var_os("RDSF_WHATAP_VECTORS") {
+    match std::env::var_os("RDSF_WHATAP_VECTORS") {
         Some(dir) => {
             let dir = root.join(dir);
             assert!(
@@ -34,13 +34,12 @@ fn vector_sets() -> Vec<(String, PathBuf)> {
                 "RDSF_WHATAP_VECTORS={} is not a folder",
                 dir.display()
             );
-            Some(dir)
+            sets.push(("RDSF_WHATAP_VECTORS".to_owned(), dir));
         }
-        None => Some(root.join("../shared/whatap-vectors")).filter(|d| d.is_dir()),
-    };
-    match shared {
-        Some(dir) => sets.push(("shared".to_owned(), dir)),
-        None => eprintln!("whatap vectors: no shared set beside the repo; in-repo copy only"),
+        None => match Some(root.join("../shared/whatap-vectors")).filter(|d| d.is_dir()) {
+            Some(dir) => sets.push(("shared".to_owned(), dir)),
+            None => eprintln!("whatap vectors: no shared set beside the repo; in-repo copy only"),
+        },
     }
     sets
 }
