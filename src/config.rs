@@ -4,6 +4,9 @@
 use clap::Args;
 use thiserror::Error;
 
+use crate::secret::Secret;
+use crate::sink::whatap::WhatapConfig;
+
 /// Default bound on one payload's decompressed size.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 
@@ -35,6 +38,46 @@ pub struct Settings {
     /// Our own diagnostics on stderr: error, warn, info, debug, trace.
     #[arg(long, env = "RDSF_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    // ---- WhaTap sink (src/sink/whatap) ----
+    /// WhaTap collector hosts (`host` or `host:port`), `/`-separated, tried in order; with
+    /// WHATAP_LICENSE selects the WhaTap sink.
+    #[arg(long, env = "WHATAP_HOST")]
+    pub whatap_host: Option<String>,
+
+    /// WhaTap collector port.
+    #[arg(long, env = "WHATAP_PORT", default_value_t = crate::sink::whatap::DEFAULT_PORT)]
+    pub whatap_port: u16,
+
+    /// WhaTap licence (project access key); only its hash is sent, it is never printed.
+    #[arg(long, env = "WHATAP_LICENSE", hide_env_values = true)]
+    pub whatap_license: Option<Secret>,
+
+    /// WhaTap project code; by default the one the licence carries.
+    #[arg(long, env = "WHATAP_PCODE")]
+    pub whatap_pcode: Option<String>,
+
+    /// Also send RDS events as WhaTap EventPacks (alerts): true/false.
+    #[arg(long, env = "WHATAP_EVENT_PACK", action = clap::ArgAction::Set, num_args = 0..=1,
+          default_value = "false", default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub whatap_event_pack: bool,
+
+    /// WhaTap category for log records (default `rds-<log type>`).
+    #[arg(long, env = "WHATAP_CATEGORY")]
+    pub whatap_category: Option<String>,
+
+    /// WhaTap category for RDS event records (default `rds-event`).
+    #[arg(long, env = "WHATAP_EVENT_CATEGORY")]
+    pub whatap_event_category: Option<String>,
+
+    /// WhaTap connect timeout per host, in milliseconds.
+    #[arg(long, env = "WHATAP_CONNECT_TIMEOUT_MS", default_value_t = 3000)]
+    pub whatap_connect_timeout_ms: u64,
+
+    /// WhaTap write timeout (no progress for this long fails the connection), in milliseconds.
+    #[arg(long, env = "WHATAP_WRITE_TIMEOUT_MS", default_value_t = 5000)]
+    pub whatap_write_timeout_ms: u64,
 }
 
 impl Settings {
@@ -58,15 +101,17 @@ impl Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SinkKind {
     Stdout,
+    Whatap,
 }
 
 impl SinkKind {
     fn parse(name: &str) -> Result<SinkKind, ConfigError> {
         match name.trim().to_ascii_lowercase().as_str() {
             "stdout" => Ok(SinkKind::Stdout),
+            "whatap" => Ok(SinkKind::Whatap),
             other => Err(ConfigError::Invalid {
                 setting: "RDSF_SINKS",
-                detail: format!("unknown sink `{other}` (known: stdout)"),
+                detail: format!("unknown sink `{other}` (known: stdout, whatap)"),
             }),
         }
     }
@@ -78,6 +123,8 @@ pub struct Config {
     pub sinks: Vec<SinkKind>,
     pub max_decompressed_bytes: usize,
     pub region: Option<String>,
+    /// Set when WHATAP_HOST and WHATAP_LICENSE are.
+    pub whatap: Option<WhatapConfig>,
 }
 
 impl Config {
@@ -95,6 +142,18 @@ impl Config {
                 sinks.push(kind);
             }
         }
+        // Without RDSF_SINKS, a configured WhaTap selects itself; stdout is
+        // the default only when no other sink is configured.
+        let whatap = WhatapConfig::from_settings(s)?;
+        if s.sinks.iter().all(|n| n.trim().is_empty()) && whatap.is_some() {
+            sinks.push(SinkKind::Whatap);
+        }
+        if sinks.contains(&SinkKind::Whatap) && whatap.is_none() {
+            return Err(ConfigError::Invalid {
+                setting: "RDSF_SINKS",
+                detail: "whatap needs WHATAP_HOST and WHATAP_LICENSE".to_owned(),
+            });
+        }
         if sinks.is_empty() {
             sinks.push(SinkKind::Stdout);
         }
@@ -102,6 +161,7 @@ impl Config {
             sinks,
             max_decompressed_bytes: s.max_decompressed_bytes,
             region: s.region.clone().filter(|r| !r.is_empty()),
+            whatap,
         })
     }
 }
@@ -112,6 +172,7 @@ impl Default for Config {
             sinks: vec![SinkKind::Stdout],
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
+            whatap: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! so Lambda retries (at-least-once, never a silent drop).
 
 pub mod stdout;
+pub mod whatap;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -62,13 +63,14 @@ pub trait Sink: Send + Sync {
 
 /// The sinks the configuration selects, in order.
 pub fn build(config: &Config) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
-    Ok(config
+    config
         .sinks
         .iter()
-        .map(|kind| -> Box<dyn Sink> {
-            match kind {
+        .map(|kind| -> Result<Box<dyn Sink>, ConfigError> {
+            Ok(match kind {
                 SinkKind::Stdout => Box::new(stdout::StdoutSink::new()),
-            }
+                SinkKind::Whatap => Box::new(whatap::WhatapSink::from_config(config)?),
+            })
         })
-        .collect())
+        .collect()
 }

@@ -1,0 +1,350 @@
+//! The WhaTap sink: records as LogSinkPacks (and RDS events also as
+//! EventPacks) over WhaTap's one-way TCP protocol (port 6600), byte-exact
+//! with WhaTap's Go library github.com/whatap/golib (Apache-2.0).
+//!
+//! The encoder (`value`, `pack`, `frame`, `mapping`, `hash`, `hexa32`,
+//! `license`) is pure; only `conn` does I/O.
+
+pub mod conn;
+pub mod frame;
+pub mod hash;
+pub mod hexa32;
+pub mod license;
+pub mod mapping;
+pub mod pack;
+pub mod value;
+
+use std::time::{Duration, Instant};
+
+use super::{BoxFuture, Sink, SinkError};
+use crate::config::{Config, ConfigError, Settings};
+use crate::record::Record;
+use crate::secret::Secret;
+use conn::{Endpoints, Transport};
+use mapping::Mapping;
+
+pub const DEFAULT_PORT: u16 = 6600;
+
+/// Validated WhaTap settings.
+#[derive(Debug, Clone)]
+pub struct WhatapConfig {
+    pub endpoints: Endpoints,
+    /// Only its Hash64 is ever sent; `Secret` keeps it out of every print.
+    pub license: Secret,
+    pub pcode: i64,
+    pub event_pack: bool,
+    pub log_category: Option<String>,
+    pub event_category: Option<String>,
+}
+
+impl WhatapConfig {
+    /// `None` when neither `WHATAP_HOST` nor `WHATAP_LICENSE` is set. One
+    /// without the other, a bad pcode or a pcode that contradicts the
+    /// licence is an error (that never shows the licence).
+    pub fn from_settings(s: &Settings) -> Result<Option<WhatapConfig>, ConfigError> {
+        let invalid =
+            |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
+        let host = s
+            .whatap_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        let license = s
+            .whatap_license
+            .as_ref()
+            .filter(|l| !l.expose().trim().is_empty());
+        let (host, license) = match (host, license) {
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "WHATAP_LICENSE",
+                    "is empty, but WHATAP_HOST is set: both are needed".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "WHATAP_HOST",
+                    "is empty, but WHATAP_LICENSE is set: both are needed".into(),
+                ))
+            }
+            (Some(h), Some(l)) => (h, Secret::new(l.expose().trim())),
+        };
+        if s.whatap_port == 0 {
+            return Err(invalid("WHATAP_PORT", "must not be 0".into()));
+        }
+        let hosts: Vec<(String, u16)> = host
+            .split('/')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(|h| split_host_port(h, s.whatap_port))
+            .collect();
+        if hosts.is_empty() {
+            return Err(invalid("WHATAP_HOST", format!("`{host}` names no host")));
+        }
+        let given = match s
+            .whatap_pcode
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            None => None,
+            Some(p) => Some(p.parse::<i64>().map_err(|_| {
+                invalid(
+                    "WHATAP_PCODE",
+                    format!("`{p}` is not an integer project code"),
+                )
+            })?),
+        };
+        let pcode = match (given, license::pcode_of(license.expose())) {
+            (Some(p), Some(from_license)) if p != from_license => {
+                return Err(invalid(
+                    "WHATAP_PCODE",
+                    format!("{p} does not match the project code {from_license} that WHATAP_LICENSE carries; fix or unset WHATAP_PCODE"),
+                ))
+            }
+            (Some(p), _) | (None, Some(p)) => p,
+            (None, None) => {
+                return Err(invalid(
+                    "WHATAP_PCODE",
+                    "is required: WHATAP_LICENSE carries no project code".into(),
+                ))
+            }
+        };
+        let timeout = |setting, ms: u64| {
+            if ms == 0 {
+                Err(invalid(setting, "must be at least 1 ms".into()))
+            } else {
+                Ok(Duration::from_millis(ms))
+            }
+        };
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(Some(WhatapConfig {
+            endpoints: Endpoints {
+                hosts,
+                connect_timeout: timeout("WHATAP_CONNECT_TIMEOUT_MS", s.whatap_connect_timeout_ms)?,
+                write_timeout: timeout("WHATAP_WRITE_TIMEOUT_MS", s.whatap_write_timeout_ms)?,
+            },
+            license,
+            pcode,
+            event_pack: s.whatap_event_pack,
+            log_category: non_empty(&s.whatap_category),
+            event_category: non_empty(&s.whatap_event_category),
+        }))
+    }
+}
+
+/// `host`, `host:port`, `[v6]:port` or a bare IPv6 address; entries without
+/// a port use WHATAP_PORT.
+fn split_host_port(entry: &str, default_port: u16) -> (String, u16) {
+    if let Some(rest) = entry.strip_prefix('[') {
+        if let Some((host, tail)) = rest.split_once(']') {
+            let port = tail.strip_prefix(':').and_then(|p| p.parse().ok());
+            return (host.to_owned(), port.unwrap_or(default_port));
+        }
+    }
+    match entry.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => match port.parse::<u16>() {
+            Ok(p) if p != 0 => (host.to_owned(), p),
+            _ => (entry.to_owned(), default_port),
+        },
+        _ => (entry.to_owned(), default_port),
+    }
+}
+
+/// Encodes a batch into frames and writes them on the kept connection.
+pub struct WhatapSink {
+    mapping: Mapping,
+    transport: Transport,
+}
+
+impl WhatapSink {
+    /// The sink `config.whatap` describes (set by `Config::from_settings`
+    /// whenever the whatap sink is selected).
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        config
+            .whatap
+            .as_ref()
+            .map(WhatapSink::new)
+            .ok_or_else(|| ConfigError::Invalid {
+                setting: "WHATAP_HOST",
+                detail: "the whatap sink needs WHATAP_HOST and WHATAP_LICENSE".to_owned(),
+            })
+    }
+
+    pub fn new(config: &WhatapConfig) -> Self {
+        WhatapSink {
+            mapping: Mapping {
+                pcode: config.pcode,
+                license_hash: hash::hash64_str(config.license.expose()),
+                log_category: config.log_category.clone(),
+                event_category: config.event_category.clone(),
+                event_pack: config.event_pack,
+            },
+            transport: Transport::new(config.endpoints.clone()),
+        }
+    }
+
+    /// All frames of a batch, concatenated (what one `send` writes).
+    pub fn encode(&self, records: &[Record]) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(records.len() * 512);
+        for r in records {
+            self.mapping.encode(r, &mut buf);
+        }
+        buf
+    }
+}
+
+impl Sink for WhatapSink {
+    fn name(&self) -> &'static str {
+        "whatap"
+    }
+
+    fn send<'a>(
+        &'a self,
+        records: &'a [Record],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            if records.is_empty() {
+                return Ok(());
+            }
+            let frames = self.encode(records);
+            self.transport.send(&frames, deadline).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SinkKind;
+
+    const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
+
+    fn settings(args: &[&str]) -> Settings {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            s: Settings,
+        }
+        let argv = std::iter::once("rds-forwarder").chain(args.iter().copied());
+        <P as clap::Parser>::try_parse_from(argv).unwrap().s
+    }
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        Config::from_settings(&settings(args))
+    }
+
+    #[test]
+    fn selection_and_pcode_from_the_licence() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.sinks, [SinkKind::Stdout]);
+        assert!(c.whatap.is_none());
+
+        let c = config(&[
+            "--whatap-host",
+            "10.0.0.1/ 10.0.0.2:7000 /",
+            "--whatap-license",
+            LICENSE_78,
+        ])
+        .unwrap();
+        assert_eq!(c.sinks, [SinkKind::Whatap]);
+        let w = c.whatap.as_ref().unwrap();
+        assert_eq!(w.pcode, 78);
+        assert_eq!(
+            w.endpoints.hosts,
+            [("10.0.0.1".to_owned(), 6600), ("10.0.0.2".to_owned(), 7000)]
+        );
+        assert!(!w.event_pack);
+        assert!(
+            !format!("{c:?} {:?}", settings(&["--whatap-license", LICENSE_78]))
+                .contains("z6l4o2nb3cckq0")
+        );
+
+        let c = config(&[
+            "--sinks=stdout,whatap",
+            "--whatap-host=h",
+            "--whatap-license=abc",
+            "--whatap-pcode=5",
+            "--whatap-event-pack",
+        ])
+        .unwrap();
+        assert_eq!(c.sinks, [SinkKind::Stdout, SinkKind::Whatap]);
+        assert_eq!(
+            c.whatap.as_ref().map(|w| (w.pcode, w.event_pack)),
+            Some((5, true))
+        );
+        let c = config(&[
+            "--whatap-host=h",
+            "--whatap-license=abc",
+            "--whatap-pcode=5",
+            "--whatap-event-pack=false",
+        ]);
+        assert!(!c.unwrap().whatap.unwrap().event_pack);
+        // A matching pcode is fine.
+        assert!(config(&[
+            "--whatap-host=h",
+            "--whatap-license",
+            LICENSE_78,
+            "--whatap-pcode=78"
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn errors_say_what_and_never_show_the_licence() {
+        let cases: [&[&str]; 6] = [
+            &[
+                "--whatap-host=h",
+                "--whatap-license",
+                LICENSE_78,
+                "--whatap-pcode=79",
+            ],
+            &["--whatap-host=h", "--whatap-license=abcdefg"],
+            &[
+                "--whatap-host=h",
+                "--whatap-license=abcdefg",
+                "--whatap-pcode=x1",
+            ],
+            &["--whatap-host=h"],
+            &["--whatap-license", LICENSE_78],
+            &["--sinks=whatap"],
+        ];
+        let expect = [
+            "does not match the project code 78",
+            "carries no project code",
+            "not an integer",
+            "WHATAP_LICENSE",
+            "WHATAP_HOST",
+            "whatap needs",
+        ];
+        for (args, want) in cases.iter().zip(expect) {
+            let msg = config(args).unwrap_err().to_string();
+            assert!(msg.contains(want), "{args:?}: {msg}");
+            assert!(
+                !msg.contains("z6l4o2nb3cckq0") && !msg.contains("abcdefg"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn host_entries() {
+        assert_eq!(split_host_port("10.0.0.1", 6600), ("10.0.0.1".into(), 6600));
+        assert_eq!(
+            split_host_port("10.0.0.1:7000", 6600),
+            ("10.0.0.1".into(), 7000)
+        );
+        assert_eq!(split_host_port("::1", 6600), ("::1".into(), 6600));
+        assert_eq!(split_host_port("[::1]:7000", 6600), ("::1".into(), 7000));
+        assert_eq!(
+            split_host_port("collector.example:x", 6600),
+            ("collector.example:x".into(), 6600)
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! golib's wire primitives (`io/DataOutputX`) and the typed values
+//! (`lang/value`) the one-way protocol carries. Everything appends to a
+//! `Vec<u8>`: encoding is pure and cannot fail.
+
+/// Value type bytes (golib `ValueEnum`).
+pub const TYPE_BOOLEAN: u8 = 10;
+pub const TYPE_DECIMAL: u8 = 20;
+pub const TYPE_DOUBLE: u8 = 40;
+pub const TYPE_TEXT: u8 = 50;
+pub const TYPE_MAP: u8 = 80;
+
+/// A variable-length signed integer: a length byte (0, 1, 2, 3, 4, 5 or 8)
+/// followed by that many big-endian bytes.
+pub fn write_decimal(out: &mut Vec<u8>, v: i64) {
+    let len: usize = if v == 0 {
+        0
+    } else if (-0x80..=0x7f).contains(&v) {
+        1
+    } else if (-0x8000..=0x7fff).contains(&v) {
+        2
+    } else if (-0x80_0000..=0x7f_ffff).contains(&v) {
+        3
+    } else if (-0x8000_0000..=0x7fff_ffff).contains(&v) {
+        4
+    } else if (-0x80_0000_0000..=0x7f_ffff_ffff).contains(&v) {
+        5
+    } else {
+        8
+    };
+    out.push(len as u8);
+    out.extend_from_slice(&v.to_be_bytes()[8 - len..]);
+}
+
+/// A length-prefixed byte string: `00` when empty, one length byte up to
+/// 253, `ff` + u16 up to 65535, `fe` + i32 beyond.
+pub fn write_blob(out: &mut Vec<u8>, bytes: &[u8]) {
+    match bytes.len() {
+        0 => out.push(0),
+        n @ 1..=253 => out.push(n as u8),
+        n @ 254..=65535 => {
+            out.push(0xff);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0xfe);
+            // Records are bounded far below 2 GiB (CloudWatch events are
+            // at most 256 KiB), so the i32 length cannot overflow.
+            out.extend_from_slice(&(n as i32).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(bytes);
+}
+
+/// UTF-8 text, written as a blob.
+pub fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_blob(out, text.as_bytes());
+}
+
+/// A typed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Decimal(i64),
+    Double(f64),
+    Boolean(bool),
+}
+
+impl Value {
+    /// Type byte followed by the payload.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Boolean(b) => {
+                out.push(TYPE_BOOLEAN);
+                out.push(u8::from(*b));
+            }
+            Value::Decimal(v) => {
+                out.push(TYPE_DECIMAL);
+                write_decimal(out, *v);
+            }
+            Value::Double(v) => {
+                out.push(TYPE_DOUBLE);
+                out.extend_from_slice(&v.to_bits().to_be_bytes());
+            }
+            Value::Text(s) => {
+                out.push(TYPE_TEXT);
+                write_text(out, s);
+            }
+        }
+    }
+}
+
+/// golib's `MapValue`: insertion-ordered; putting an existing key replaces
+/// its value but keeps its first position.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueMap(Vec<(String, Value)>);
+
+impl ValueMap {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    pub fn put(&mut self, key: impl Into<String>, value: Value) {
+        let key = key.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn entries(&self) -> &[(String, Value)] {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The map as a value: `0x50`, the entry count as a decimal, then each
+    /// key as text followed by its value.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.push(TYPE_MAP);
+        write_decimal(out, self.0.len() as i64);
+        for (k, v) in &self.0 {
+            write_text(out, k);
+            v.write(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(v: i64) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_decimal(&mut out, v);
+        out
+    }
+
+    #[test]
+    fn decimal_lengths() {
+        assert_eq!(dec(0), [0]);
+        assert_eq!(dec(-1), [1, 0xff]);
+        assert_eq!(dec(128), [2, 0, 0x80]);
+        assert_eq!(dec(1 << 40).len(), 9);
+        assert_eq!(dec(-(1 << 39)), [5, 0x80, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn blob_lengths() {
+        let mut out = Vec::new();
+        write_blob(&mut out, &[7; 254]);
+        assert_eq!(&out[..3], [0xff, 0, 254]);
+        out.clear();
+        write_blob(&mut out, &[7; 65536]);
+        assert_eq!(&out[..5], [0xfe, 0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn map_put_keeps_first_position() {
+        let mut m = ValueMap::new();
+        m.put("a", Value::Decimal(1));
+        m.put("b", Value::Decimal(2));
+        m.put("a", Value::Text("x".into()));
+        assert_eq!(m.entries()[0], ("a".to_owned(), Value::Text("x".into())));
+        let mut out = Vec::new();
+        ValueMap::new().write(&mut out);
+        assert_eq!(out, [0x50, 0]);
+    }
+}

@@ -1,0 +1,358 @@
+//! The WhaTap sink against a receiver on 127.0.0.1: what arrives for a
+//! replayed corpus payload and an RDS event, failover, reconnection after
+//! the collector drops the connection, and failures reported as errors.
+
+mod whatap_support;
+
+use std::time::{Duration, Instant};
+
+use rds_forwarder::config::Config;
+use rds_forwarder::pipeline::Pipeline;
+use rds_forwarder::record::{keys, Record, Value};
+use rds_forwarder::secret::Secret;
+use rds_forwarder::severity::Severity;
+use rds_forwarder::sink::whatap::conn::Endpoints;
+use rds_forwarder::sink::whatap::hash::{hash64_str, hash_str};
+use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+use rds_forwarder::sink::{Sink, SinkError};
+use whatap_support::{
+    corpus_payloads, decode_pack, fixture, refused_port, stalled_listener, Behaviour, Pack,
+    Receiver, Val,
+};
+
+const LICENSE: &str = "test-license-key";
+const PCODE: i64 = 777;
+
+fn sink_config(hosts: &[u16]) -> WhatapConfig {
+    WhatapConfig {
+        endpoints: Endpoints {
+            hosts: hosts.iter().map(|p| ("127.0.0.1".to_owned(), *p)).collect(),
+            connect_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(30),
+        },
+        license: Secret::new(LICENSE),
+        pcode: PCODE,
+        event_pack: true,
+        log_category: None,
+        event_category: None,
+    }
+}
+
+fn records_of(path: &std::path::Path) -> Vec<Record> {
+    let config = Config {
+        region: Some("us-east-1".to_owned()),
+        ..Config::default()
+    };
+    let bytes = std::fs::read(path).unwrap();
+    let processed = Pipeline::new(config).process(&bytes, 1_700_000_000_000_000_000);
+    assert!(
+        processed.failures.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        processed.failures
+    );
+    processed.records
+}
+
+fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(120)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Double(d) => d.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+    }
+}
+
+fn expected_val(v: &Value) -> Val {
+    match v {
+        Value::Str(s) => Val::Text(s.clone()),
+        Value::Int(i) => Val::Dec(*i),
+        Value::Double(d) => Val::Double(*d),
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Array(_) => Val::Text(text(v)),
+    }
+}
+
+/// Checks one LogSinkPack against the record it came from.
+fn check_log(pack: &Pack, r: &Record, category: &str) {
+    let Pack::Log(p) = pack else {
+        panic!("expected a LogSinkPack, got {pack:?}")
+    };
+    let oname = r.resource.get_str(keys::RDS_SOURCE_IDENTIFIER).unwrap();
+    assert_eq!(p.head.pcode, PCODE);
+    assert_eq!(p.head.oid, hash_str(oname));
+    assert_eq!(p.head.time, r.timestamp_ns / 1_000_000);
+    assert_eq!(p.category, category);
+    assert_eq!(p.content, r.body);
+    assert_eq!(p.tag("oname"), Some(&Val::Text(oname.to_owned())));
+    for (tag, key) in [
+        ("engine", keys::DB_SYSTEM_NAME),
+        ("log_type", keys::RDS_LOG_TYPE),
+        ("log_group", keys::AWS_LOG_GROUP_NAMES),
+        ("log_stream", keys::AWS_LOG_STREAM_NAMES),
+        ("region", keys::CLOUD_REGION),
+        ("account", keys::CLOUD_ACCOUNT_ID),
+    ] {
+        assert_eq!(
+            p.tag(tag),
+            r.resource.get(key).map(|v| Val::Text(text(v))).as_ref(),
+            "tag {tag}"
+        );
+    }
+    assert_ne!(p.tag_hash, 0, "tag hash computed");
+    assert_eq!(
+        p.field("severity_text"),
+        Some(&Val::Text(r.severity.text.to_string()))
+    );
+    assert_eq!(
+        p.field("severity_number"),
+        Some(&Val::Dec(r.severity.number as i64))
+    );
+    for (k, v) in r.attributes.iter() {
+        assert_eq!(p.field(k), Some(&expected_val(v)), "field {k}");
+    }
+    assert_eq!(p.fields.len(), r.attributes.len() + 2);
+}
+
+#[tokio::test]
+async fn replayed_corpus_payload_arrives_whole_and_right() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let mut all = Vec::new();
+    for path in corpus_payloads() {
+        let records = records_of(&path);
+        sink.send(&records, deadline()).await.unwrap();
+        all.extend(records);
+    }
+    assert!(!all.is_empty());
+    let frames = rx.wait_for(all.len()).await;
+    assert_eq!(frames.len(), all.len(), "one LogSinkPack per log record");
+    for (frame, r) in frames.iter().zip(&all) {
+        assert_eq!(frame.pcode, PCODE);
+        assert_eq!(frame.license_hash, hash64_str(LICENSE));
+        check_log(&decode_pack(&frame.body), r, "rds-error");
+    }
+    // Typed fields: the parsers' numbers and the CloudWatch id are there.
+    assert!(frames.iter().all(
+        |f| matches!(&decode_pack(&f.body), Pack::Log(p) if p.field(keys::CW_EVENT_ID).is_some())
+    ));
+    assert_eq!(rx.connections(), 1, "one connection kept for every send");
+    eprintln!(
+        "whatap delivery: {} records arrived over one connection",
+        all.len()
+    );
+}
+
+#[tokio::test]
+async fn rds_event_goes_as_logsink_and_eventpack() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let records = records_of(&fixture("rds-event-failover.json"));
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    sink.send(&records, deadline()).await.unwrap();
+    let frames = rx.wait_for(2).await;
+    let log = decode_pack(&frames[0].body);
+    check_log(&log, r, "rds-event");
+    let Pack::Event(ev) = decode_pack(&frames[1].body) else {
+        panic!("second frame is not an EventPack")
+    };
+    assert_eq!(ev.head.oid, hash_str("orders-prod-1"));
+    assert_eq!(ev.head.time, r.timestamp_ns / 1_000_000);
+    // Failover is a warning in the catalogue's severity rules.
+    assert_eq!(Severity::band(r.severity.number), "WARN");
+    assert_eq!(ev.level, 20);
+    assert_eq!(ev.title, "RDS-EVENT-0049 on orders-prod-1");
+    assert_eq!(ev.message, "Multi-AZ instance failover completed.");
+    assert_eq!(ev.attr("event_id"), Some("RDS-EVENT-0049"));
+    assert_eq!(
+        ev.attr("_uuid_"),
+        Some("819653f0-d739-46ef-bda2-a133e25dfc0a")
+    );
+    assert_eq!(ev.attr("_esca_"), Some("false"));
+}
+
+#[tokio::test]
+async fn first_host_refuses_second_receives_everything() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let sink = WhatapSink::new(&sink_config(&[refused_port(), rx.port]));
+    let records = records_of(&corpus_payloads()[0]);
+    sink.send(&records, deadline()).await.unwrap();
+    // The second send stays on the host that worked.
+    sink.send(&records, deadline()).await.unwrap();
+    let frames = rx.wait_for(2 * records.len()).await;
+    assert_eq!(frames.len(), 2 * records.len());
+    for (frame, r) in frames.iter().zip(records.iter().chain(&records)) {
+        check_log(&decode_pack(&frame.body), r, "rds-error");
+    }
+    assert_eq!(rx.connections(), 1);
+}
+
+/// Numbered records with 2 KiB bodies: enough bytes (8 MiB) that the batch
+/// cannot sit in kernel buffers when the receiver hangs up.
+fn numbered_records(n: usize) -> Vec<Record> {
+    let template = records_of(&corpus_payloads()[0]).remove(0);
+    (0..n)
+        .map(|i| {
+            let mut r = template.clone();
+            r.body = format!("record {i:06} {}", "x".repeat(2048));
+            r
+        })
+        .collect()
+}
+
+fn numbers_seen(frames: &[whatap_support::Frame]) -> std::collections::BTreeSet<usize> {
+    frames
+        .iter()
+        .map(|f| match decode_pack(&f.body) {
+            Pack::Log(p) => p.content[7..13].parse::<usize>().unwrap(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn receiver_closing_mid_stream_gets_everything_after_reconnect() {
+    let rx = Receiver::start(Behaviour {
+        close_first_after: Some(5),
+        small_rcvbuf: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let records = numbered_records(4000);
+    sink.send(&records, deadline()).await.unwrap();
+    rx.wait_closed().await;
+    // 5 frames on the dropped connection, then the whole batch again.
+    let frames = rx.wait_for(5 + records.len()).await;
+    let seen = numbers_seen(&frames);
+    assert_eq!(
+        seen.len(),
+        records.len(),
+        "every record arrived (duplicates allowed)"
+    );
+    assert!(rx.connections() >= 2, "the sender reconnected");
+    eprintln!(
+        "whatap delivery: {} frames for {} records over {} connections",
+        frames.len(),
+        records.len(),
+        rx.connections()
+    );
+}
+
+#[tokio::test]
+async fn peer_closed_while_idle_is_noticed_before_the_next_batch_even_after_stray_bytes() {
+    let rx = Receiver::start(Behaviour {
+        close_first_after: Some(3),
+        stray_byte_before_close: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let records = numbered_records(6);
+    sink.send(&records[..3], deadline()).await.unwrap();
+    rx.wait_closed().await;
+    sink.send(&records[3..], deadline()).await.unwrap();
+    let frames = rx.wait_for(6).await;
+    assert_eq!(numbers_seen(&frames).len(), 6);
+    assert_eq!(rx.connections(), 2);
+}
+
+#[tokio::test]
+async fn no_reachable_host_is_a_retryable_error_naming_the_hosts() {
+    let (a, b) = (refused_port(), refused_port());
+    let sink = WhatapSink::new(&sink_config(&[a, b]));
+    let records = numbered_records(2);
+    let err = sink.send(&records, deadline()).await.unwrap_err();
+    assert!(matches!(err, SinkError::Unavailable { .. }), "{err}");
+    assert!(err.is_retryable());
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("127.0.0.1:{a}")) && msg.contains(&format!("127.0.0.1:{b}")),
+        "{msg}"
+    );
+    assert!(!msg.contains(LICENSE));
+}
+
+#[tokio::test]
+async fn a_passed_deadline_fails_without_sending() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let err = sink
+        .send(&numbered_records(2), Instant::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_stalled_host_trips_the_write_timeout_and_the_next_host_gets_the_batch() {
+    let (_stalled, stalled_port) = stalled_listener();
+    let rx = Receiver::start(Behaviour::default()).await;
+    let mut config = sink_config(&[stalled_port, rx.port]);
+    config.endpoints.write_timeout = Duration::from_secs(1);
+    let sink = WhatapSink::new(&config);
+    let records = numbered_records(4000);
+    sink.send(&records, deadline()).await.unwrap();
+    let frames = rx.wait_for(records.len()).await;
+    assert_eq!(numbers_seen(&frames).len(), records.len());
+    // The batch after stays on the host that worked.
+    sink.send(&records[..1], deadline()).await.unwrap();
+    rx.wait_for(records.len() + 1).await;
+    assert_eq!(rx.connections(), 1);
+}
+
+#[tokio::test]
+async fn a_stalled_host_cannot_hold_the_send_past_its_deadline() {
+    let (_stalled, port) = stalled_listener();
+    let sink = WhatapSink::new(&sink_config(&[port]));
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let err = sink
+        .send(&numbered_records(4000), deadline)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_send_cancelled_mid_write_never_leaves_half_a_frame_on_the_kept_connection() {
+    let rx = Receiver::start(Behaviour {
+        small_rcvbuf: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let sink = WhatapSink::new(&sink_config(&[rx.port]));
+    let big = numbered_records(4000);
+    {
+        let send = sink.send(&big, deadline());
+        tokio::pin!(send);
+        tokio::select! {
+            biased;
+            _ = rx.wait_for(10) => {}
+            r = &mut send => panic!("an 8 MiB batch finished before the receiver read 10 frames: {r:?}"),
+        }
+        // Dropping `send` here cancels it in the middle of the batch.
+    }
+    let small = numbered_records(3);
+    sink.send(&small, deadline()).await.unwrap();
+    // The receiver decodes every frame strictly (a half frame followed by
+    // a new one would fail to parse): the small batch arrives intact on a
+    // new connection.
+    let mut count = 0;
+    while count < 3 {
+        let frames = rx.frames();
+        count = frames.iter().filter(|f| f.conn == 1).count();
+        if count < 3 {
+            rx.wait_for(frames.len() + 1).await;
+        }
+    }
+    let on_second: Vec<_> = rx.frames().into_iter().filter(|f| f.conn == 1).collect();
+    assert_eq!(numbers_seen(&on_second).len(), 3);
+    assert_eq!(rx.connections(), 2);
+}
