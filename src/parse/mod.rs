@@ -5,6 +5,8 @@
 //! folder plus one line in [`Registry::builtin`].
 
 mod passthrough;
+pub mod postgres;
+mod scan;
 
 pub use passthrough::Passthrough;
 
@@ -75,10 +77,13 @@ pub struct Registry {
 impl Registry {
     /// The parsers shipped with rds-forwarder.
     pub fn builtin() -> Self {
-        Registry {
+        let mut r = Registry {
             by_log_type: Vec::new(),
             fallback: &Passthrough,
-        }
+        };
+        r.register("postgresql", None, &postgres::POSTGRESQL);
+        r.register("upgrade", None, &postgres::UPGRADE);
+        r
     }
 
     /// Registers `parser` for `log_type` (or a `prefix*`), optionally only for one family
