@@ -81,6 +81,20 @@ fn shared_corpus_postgresql_log() {
     let records = process(&payloads);
     let summary = check_records(&label, raw.as_bytes(), &ids, &records);
     println!("{summary:?}");
+    println!("{:?}", check_event_counts(&label, raw.as_bytes(), &records));
+    let deadlocks = records
+        .iter()
+        .filter(|r| {
+            r["attributes"]["db.postgresql.event"] == "deadlock" && r["severity_text"] == "ERROR"
+        })
+        .count();
+    assert_eq!(
+        deadlocks,
+        grep_count(
+            raw.as_bytes(),
+            &(prefix_regex("ERROR") + "deadlock detected")
+        )
+    );
 
     // Statements logged by log_min_duration_statement carry their duration.
     let with_duration = records

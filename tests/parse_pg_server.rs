@@ -152,6 +152,46 @@ fn real_postgresql_server_log() {
             .any(|r| r["attributes"]["db.postgresql.event"] == "temp_file"),
         "temp file record"
     );
+    println!(
+        "{:?}",
+        check_event_counts("real PostgreSQL server", &raw, &records)
+    );
+    let attr = |r: &Value, k: &str| r["attributes"][k].as_str().map(str::to_owned);
+    assert!(
+        records.iter().any(|r| r["severity_text"] == "ERROR"
+            && record_ids(r).len() > 1
+            && attr(r, "db.query.text").as_deref() == Some("SELECT 1 / 0;")),
+        "ERROR joined with its STATEMENT"
+    );
+    assert!(
+        records.iter().any(
+            |r| attr(r, "db.postgresql.plan_format").as_deref() == Some("json")
+                && attr(r, "db.query.text")
+                    .is_some_and(|q| q.contains("generate_series(1, 20000)"))
+        ),
+        "auto_explain JSON plan with its query text"
+    );
+    for kind in ["parse", "bind", "execute"] {
+        assert!(
+            records
+                .iter()
+                .any(
+                    |r| attr(r, "db.postgresql.statement_kind").as_deref() == Some(kind)
+                        && attr(r, "db.postgresql.prepared_statement_name").is_some()
+                        && r["attributes"]["db.query.duration_ms"].is_f64()
+                ),
+            "a `duration: … {kind} <name>:` record"
+        );
+    }
+    assert!(
+        records
+            .iter()
+            .any(
+                |r| attr(r, "db.postgresql.statement_kind").as_deref() == Some("execute")
+                    && attr(r, "db.postgresql.parameters").is_some()
+            ),
+        "an execute record joined with its DETAIL: parameters"
+    );
 
     let report = std::fs::read_to_string(work.0.join("pgbench.txt")).expect("pgbench report");
     let tx = pgbench_transactions(&report).expect("pgbench transaction count");

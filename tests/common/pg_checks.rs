@@ -225,3 +225,44 @@ pub fn pgbench_clients(report: &str) -> Option<usize> {
         .find(|l| l.starts_with("number of clients: "))?;
     line.rsplit(": ").next()?.trim().parse().ok()
 }
+
+/// Records per `db.postgresql.event` must equal grep counts of the message
+/// that event stands for (one record per entry; companions never carry one).
+pub fn check_event_counts(
+    label: &str,
+    raw_log: &[u8],
+    records: &[Value],
+) -> Vec<(&'static str, usize)> {
+    const EVENTS: [(&str, &str, &str); 9] = [
+        ("connection_received", "LOG", "connection received: "),
+        ("connection_authorized", "LOG", "connection authorized: "),
+        ("disconnection", "LOG", "disconnection: session time: "),
+        ("checkpoint_starting", "LOG", "checkpoint starting: "),
+        ("checkpoint_complete", "LOG", "checkpoint complete: "),
+        ("temp_file", "LOG", "temporary file: path "),
+        ("autoanalyze", "LOG", "automatic analyze of table "),
+        ("lock_waiting", "LOG", "process [0-9]+ still waiting for "),
+        ("lock_acquired", "LOG", "process [0-9]+ acquired "),
+    ];
+    let mut out = Vec::new();
+    for (event, level, text) in EVENTS {
+        let expected = grep_count(raw_log, &(prefix_regex(level) + text));
+        let got = records
+            .iter()
+            .filter(|r| r["attributes"]["db.postgresql.event"] == event)
+            .count();
+        assert_eq!(got, expected, "{label}: {event} records vs grep");
+        out.push((event, got));
+    }
+    let expected = grep_count(
+        raw_log,
+        &(prefix_regex("LOG") + "automatic (aggressive )?vacuum "),
+    );
+    let got = records
+        .iter()
+        .filter(|r| r["attributes"]["db.postgresql.event"] == "autovacuum")
+        .count();
+    assert_eq!(got, expected, "{label}: autovacuum records vs grep");
+    out.push(("autovacuum", got));
+    out
+}

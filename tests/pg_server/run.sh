@@ -140,6 +140,14 @@ PGPASSWORD="$SECRET" "$BIN/pgbench" -n -C -c 2 -j 1 -t 40 -h 127.0.0.1 -p "$PORT
   >"$W/pgbench.txt" 2>&1
 grep 'number of transactions actually processed' "$W/pgbench.txt"
 
+say "auto_explain JSON plan; extended protocol (parse/bind/execute with parameters)"
+admin -d appdb >/dev/null <<'EOF'
+SET auto_explain.log_format = 'json';
+SELECT count(*), pg_sleep(0.03) FROM generate_series(1, 20000) g;
+EOF
+PGAPPNAME=pgbench-prepared PGOPTIONS='-c log_min_duration_statement=0' "$BIN/pgbench" -n -M prepared -S -t 5 \
+  -h "$W/run" -p "$PORT" -U postgres appdb >/dev/null 2>&1
+
 admin -d appdb -c 'CHECKPOINT;' >/dev/null
 say "stop"
 pgctl stop -m fast -w >/dev/null
