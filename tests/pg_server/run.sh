@@ -81,7 +81,7 @@ app >/dev/null <<'EOF'
 CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0));
 INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 50000) g;
 SELECT pg_sleep(0.05);
-SELECT count(*), sum(length(name)) FROM items a JOIN items b USING (id) WHERE a.qty > 10;
+SELECT count(*), sum(length(a.name)) FROM items a JOIN items b USING (id) WHERE a.qty > 10;
 SET work_mem = '64kB';
 SELECT name FROM items ORDER BY md5(name) LIMIT 5;
 EOF
