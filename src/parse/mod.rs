@@ -92,11 +92,7 @@ impl Registry {
         r.register("trace", None, &oracle::ORACLE);
         r.register("oemagent*", None, &oracle::ORACLE);
         r.register("audit", Some(EngineFamily::Oracle), &oracle::ORACLE);
-        r.register(
-            "error",
-            Some(EngineFamily::SqlServer),
-            &sqlserver::SQLSERVER,
-        );
+        r.register("error", Some(EngineFamily::SqlServer), &sqlserver::SQLSERVER);
         r.register("agent", None, &sqlserver::SQLSERVER);
         r.register("proxy", None, &proxy::Proxy);
         r.register("iam-db-auth-error", None, &iam_auth::IamAuth);
