@@ -4,7 +4,13 @@
 //! [`Registry::for_source`]). Adding an engine format is one new file in this
 //! folder plus one line in [`Registry::builtin`].
 
+pub mod iam_auth;
+pub mod oracle;
 mod passthrough;
+pub mod postgres;
+pub mod proxy;
+mod scan;
+pub mod sqlserver;
 
 pub use passthrough::Passthrough;
 
@@ -75,10 +81,26 @@ pub struct Registry {
 impl Registry {
     /// The parsers shipped with rds-forwarder.
     pub fn builtin() -> Self {
-        Registry {
+        let mut r = Registry {
             by_log_type: Vec::new(),
             fallback: &Passthrough,
-        }
+        };
+        r.register("postgresql", None, &postgres::POSTGRESQL);
+        r.register("upgrade", None, &postgres::UPGRADE);
+        r.register("alert", None, &oracle::ORACLE);
+        r.register("listener", None, &oracle::ORACLE);
+        r.register("trace", None, &oracle::ORACLE);
+        r.register("oemagent*", None, &oracle::ORACLE);
+        r.register("audit", Some(EngineFamily::Oracle), &oracle::ORACLE);
+        r.register(
+            "error",
+            Some(EngineFamily::SqlServer),
+            &sqlserver::SQLSERVER,
+        );
+        r.register("agent", None, &sqlserver::SQLSERVER);
+        r.register("proxy", None, &proxy::Proxy);
+        r.register("iam-db-auth-error", None, &iam_auth::IamAuth);
+        r
     }
 
     /// Registers `parser` for `log_type` (or a `prefix*`), optionally only for one family

@@ -1,0 +1,237 @@
+//! Small hand-written scanners the engine parsers share: fixed-width dates,
+//! numbers and named time zones. Hand-written rather than regex or chrono's
+//! `strftime` parsing because they run on every line of the hot path and
+//! must never panic on odd input (every index is checked).
+
+use crate::time;
+
+/// The value of an ASCII digit run, `None` when `b` is empty or not all digits.
+pub fn num(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    let mut v = 0u32;
+    for c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+/// A civil date-time read from text, before any zone is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub min: u32,
+    pub sec: u32,
+    pub nanos: u32,
+}
+
+impl Civil {
+    /// Unix ns, taking the civil time at `offset_secs` east of UTC.
+    pub fn to_ns(self, offset_secs: i32) -> Option<i64> {
+        let ns = time::utc_ns(
+            self.year, self.month, self.day, self.hour, self.min, self.sec, self.nanos,
+        )?;
+        ns.checked_sub(offset_secs as i64 * 1_000_000_000)
+    }
+}
+
+/// `YYYY-MM-DD<sep>HH:MM:SS[<frac_sep>f…]` at the start of `b`, where `sep`
+/// is one of `seps` and the fraction separator one of `frac_seps`. Returns
+/// the time and the bytes consumed.
+pub fn date_time(b: &[u8], seps: &[u8], frac_seps: &[u8]) -> Option<(Civil, usize)> {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !seps.contains(&b[10])
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let mut c = Civil {
+        year: num(&b[0..4])? as i32,
+        month: num(&b[5..7])?,
+        day: num(&b[8..10])?,
+        hour: num(&b[11..13])?,
+        min: num(&b[14..16])?,
+        sec: num(&b[17..19])?,
+        nanos: 0,
+    };
+    let mut i = 19;
+    if b.get(i).is_some_and(|s| frac_seps.contains(s))
+        && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+    {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        c.nanos = fraction_nanos(&b[start..i]);
+    }
+    Some((c, i))
+}
+
+/// Digits after a decimal point as nanoseconds (extra digits dropped).
+pub fn fraction_nanos(digits: &[u8]) -> u32 {
+    let mut v = 0u32;
+    for k in 0..9 {
+        let d = digits.get(k).map_or(0, |c| (c - b'0') as u32);
+        v = v * 10 + d;
+    }
+    v
+}
+
+/// Seconds east of UTC for a time zone as PostgreSQL and others print it:
+/// an abbreviation (`UTC`, `CET`, `EDT`, …) or a numeric `+03`, `-0330`,
+/// `+05:30`. Abbreviations with two common meanings (`IST`, `CST` in Asia)
+/// take the one PostgreSQL's default abbreviation set uses.
+pub fn zone_offset(zone: &str) -> Option<i32> {
+    let b = zone.as_bytes();
+    if let Some(&sign @ (b'+' | b'-')) = b.first() {
+        let digits: Vec<u8> = b[1..].iter().copied().filter(|c| *c != b':').collect();
+        let (h, m) = match digits.len() {
+            1 | 2 => (num(&digits)?, 0),
+            4 => (num(&digits[0..2])?, num(&digits[2..4])?),
+            _ => return None,
+        };
+        if h > 15 || m > 59 {
+            return None;
+        }
+        let secs = (h * 3600 + m * 60) as i32;
+        return Some(if sign == b'-' { -secs } else { secs });
+    }
+    const H: i32 = 3600;
+    let off = match zone {
+        "UTC" | "GMT" | "UT" | "Z" | "WET" | "Etc/UTC" => 0,
+        "BST" | "WEST" | "CET" | "MET" => H,
+        "CEST" | "MEST" | "EET" | "SAST" => 2 * H,
+        "EEST" | "MSK" | "TRT" => 3 * H,
+        "IST" => 5 * H + 30 * 60,
+        "PKT" => 5 * H,
+        "WIB" => 7 * H,
+        "HKT" | "AWST" | "WITA" | "PHT" => 8 * H,
+        "JST" | "KST" | "WIT" => 9 * H,
+        "ACST" => 9 * H + 30 * 60,
+        "AEST" | "ChST" => 10 * H,
+        "ACDT" => 10 * H + 30 * 60,
+        "AEDT" => 11 * H,
+        "NZST" => 12 * H,
+        "NZDT" => 13 * H,
+        "NST" => -(3 * H + 30 * 60),
+        "NDT" => -(2 * H + 30 * 60),
+        "AST" => -4 * H,
+        "ADT" => -3 * H,
+        "EST" => -5 * H,
+        "EDT" => -4 * H,
+        "CST" => -6 * H,
+        "CDT" => -5 * H,
+        "MST" => -7 * H,
+        "MDT" => -6 * H,
+        "PST" => -8 * H,
+        "PDT" => -7 * H,
+        "AKST" => -9 * H,
+        "AKDT" => -8 * H,
+        "HST" => -10 * H,
+        "SST" => -11 * H,
+        _ => return None,
+    };
+    Some(off)
+}
+
+/// A decimal number at the start of `s` (`12.5`, `3`), and the rest.
+pub fn leading_f64(s: &str) -> Option<(f64, &str)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'.') {
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    Some((s[..i].parse().ok()?, &s[i..]))
+}
+
+/// An unsigned integer at the start of `s`, and the rest.
+pub fn leading_i64(s: &str) -> Option<(i64, &str)> {
+    let i = s.bytes().take_while(u8::is_ascii_digit).count();
+    if i == 0 || i > 18 {
+        return None;
+    }
+    Some((s[..i].parse().ok()?, &s[i..]))
+}
+
+/// The text after `key` in `s` up to the next space (or the end).
+pub fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let at = memchr::memmem::find(s.as_bytes(), key.as_bytes())? + key.len();
+    let rest = &s[at..];
+    Some(&rest[..rest.find([' ', '\n', '\t']).unwrap_or(rest.len())])
+}
+
+/// The first keyword of a SQL statement, upper case (`SELECT`, `WITH`, …),
+/// skipping white space, comments and opening parentheses; `None` when the
+/// text starts with no word.
+pub fn first_sql_keyword(sql: &str) -> Option<String> {
+    let mut s = sql;
+    loop {
+        let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == ';');
+        if let Some(rest) = t.strip_prefix("--") {
+            s = rest.find('\n').map_or("", |i| &rest[i..]);
+        } else if let Some(rest) = t.strip_prefix("/*") {
+            s = rest.find("*/").map_or("", |i| &rest[i + 2..]);
+        } else {
+            s = t;
+            break;
+        }
+    }
+    let n = s
+        .bytes()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == b'_')
+        .count();
+    (n > 0).then(|| s[..n].to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_zones_and_keywords() {
+        let (c, n) = date_time(b"2022-10-05 22:05:56.123 UTC", b" ", b".").unwrap();
+        assert_eq!(n, 23);
+        assert_eq!(c.nanos, 123_000_000);
+        assert_eq!(
+            c.to_ns(0),
+            time::utc_ns(2022, 10, 5, 22, 5, 56, 123_000_000)
+        );
+        assert!(date_time(b"2022-1x-05 22:05:56", b" ", b".").is_none());
+        assert!(date_time(b"2022-10-05", b" ", b".").is_none());
+        assert_eq!(zone_offset("CET"), Some(3600));
+        assert_eq!(zone_offset("CEST"), Some(7200));
+        assert_eq!(zone_offset("-0330"), Some(-(3 * 3600 + 1800)));
+        assert_eq!(zone_offset("+03"), Some(3 * 3600));
+        assert_eq!(zone_offset("+5:30"), None);
+        assert_eq!(zone_offset("XYZ"), None);
+        assert_eq!(
+            first_sql_keyword("  /* x */ -- c\n (select 1)").as_deref(),
+            Some("SELECT")
+        );
+        assert_eq!(
+            first_sql_keyword("with m as (select 1) select *").as_deref(),
+            Some("WITH")
+        );
+        assert_eq!(first_sql_keyword(""), None);
+        assert_eq!(first_sql_keyword("/* unterminated"), None);
+        assert_eq!(leading_f64("12.5 ms"), Some((12.5, " ms")));
+        assert_eq!(
+            word_after("a host=1.2.3.4 port=5", "host="),
+            Some("1.2.3.4")
+        );
+    }
+}
