@@ -17,7 +17,8 @@ pub enum ConfigError {
 /// environment variables named beside them.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Sinks to deliver to, comma-separated (stdout). Default: stdout.
+    /// Sinks to deliver to, comma-separated (stdout, otlp). Default: otlp when an
+    /// OTLP endpoint is set, else stdout.
     #[arg(long, env = "RDSF_SINKS", value_delimiter = ',')]
     pub sinks: Vec<String>,
 
@@ -32,6 +33,18 @@ pub struct Settings {
     /// Our own diagnostics on stderr: error, warn, info, debug, trace.
     #[arg(long, env = "RDSF_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    #[command(flatten)]
+    pub delivery: crate::delivery::DeliverySettings,
+
+    #[command(flatten)]
+    pub otlp: crate::sink::otlp::OtlpSettings,
+
+    /// Kinesis input: report undelivered records as `batchItemFailures` instead of
+    /// failing the whole batch. Only with `FunctionResponseTypes: [ReportBatchItemFailures]`
+    /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
+    #[arg(long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub kinesis_batch_item_failures: bool,
 }
 
 impl Settings {
@@ -55,15 +68,17 @@ impl Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SinkKind {
     Stdout,
+    Otlp,
 }
 
 impl SinkKind {
     fn parse(name: &str) -> Result<SinkKind, ConfigError> {
         match name.trim().to_ascii_lowercase().as_str() {
             "stdout" => Ok(SinkKind::Stdout),
+            "otlp" => Ok(SinkKind::Otlp),
             other => Err(ConfigError::Invalid {
                 setting: "RDSF_SINKS",
-                detail: format!("unknown sink `{other}` (known: stdout)"),
+                detail: format!("unknown sink `{other}` (known: stdout, otlp)"),
             }),
         }
     }
@@ -75,6 +90,10 @@ pub struct Config {
     pub sinks: Vec<SinkKind>,
     pub max_decompressed_bytes: usize,
     pub region: Option<String>,
+    pub delivery: crate::delivery::DeliveryConfig,
+    /// Set when the OTLP sink is selected.
+    pub otlp: Option<crate::sink::otlp::OtlpConfig>,
+    pub kinesis_batch_item_failures: bool,
 }
 
 impl Config {
@@ -92,13 +111,25 @@ impl Config {
                 sinks.push(kind);
             }
         }
+        // Without RDSF_SINKS, a configured endpoint selects its sink; stdout
+        // only when no other sink is configured.
+        if sinks.is_empty() && s.otlp.endpoint_configured() {
+            sinks.push(SinkKind::Otlp);
+        }
         if sinks.is_empty() {
             sinks.push(SinkKind::Stdout);
         }
+        let otlp = match sinks.contains(&SinkKind::Otlp) {
+            true => Some(crate::sink::otlp::OtlpConfig::from_settings(&s.otlp)?),
+            false => None,
+        };
         Ok(Config {
             sinks,
             max_decompressed_bytes: s.max_decompressed_bytes,
             region: s.region.clone().filter(|r| !r.is_empty()),
+            delivery: crate::delivery::DeliveryConfig::from_settings(&s.delivery)?,
+            otlp,
+            kinesis_batch_item_failures: s.kinesis_batch_item_failures,
         })
     }
 }
@@ -109,6 +140,9 @@ impl Default for Config {
             sinks: vec![SinkKind::Stdout],
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
+            delivery: crate::delivery::DeliveryConfig::default(),
+            otlp: None,
+            kinesis_batch_item_failures: false,
         }
     }
 }

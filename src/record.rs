@@ -169,4 +169,9 @@ pub mod keys {
     pub const RDS_EVENT_NOTES: &str = "rds.event.notes";
     pub const RDS_EVENT_KNOWN: &str = "rds.event.known";
     pub const RDS_EVENT_TAG_PREFIX: &str = "rds.event.tags.";
+
+    // ---- attributes: delivery (OTLP sink) ----
+    /// The record's stable id on the wire, so a backend can drop the
+    /// duplicates an at-least-once retry produces (OTel semconv).
+    pub const LOG_RECORD_UID: &str = "log.record.uid";
 }
