@@ -5,6 +5,7 @@
 otlp_venv="target/otlp-venv"
 if ! "$otlp_venv/bin/python" -c 'import opentelemetry.proto.collector.logs.v1.logs_service_pb2' 2>/dev/null; then
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt-get update -qq >/dev/null
     apt-get install -y -qq python3-venv >/dev/null
   fi
   python3 -m venv "$otlp_venv"

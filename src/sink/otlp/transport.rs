@@ -63,6 +63,10 @@ impl OtlpSink {
         let client = reqwest::Client::builder()
             .user_agent(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            // A followed 301/302 turns the POST into a GET without the body;
+            // a 200 from the redirect target would then look like delivery.
+            // A redirect is answered as what it is: a status we do not accept.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigError::Invalid {
                 setting: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -306,7 +310,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
-        for code in [400, 401, 403, 404, 413, 500] {
+        for code in [301, 302, 307, 400, 401, 403, 404, 413, 500] {
             let e = classify(StatusCode::from_u16(code).unwrap(), None, false, b"", 1).unwrap_err();
             assert!(!e.is_retryable(), "{code}");
         }
