@@ -330,6 +330,47 @@ mod tests {
         assert!(!err.contains("s3cr3t"), "{err}");
     }
 
+    fn config_from(args: &[&str]) -> Result<crate::config::Config, ConfigError> {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            settings: crate::config::Settings,
+        }
+        let argv = std::iter::once("rds-forwarder").chain(args.iter().copied());
+        let flags = <Flags as clap::Parser>::try_parse_from(argv).unwrap();
+        crate::config::Config::from_settings(&flags.settings)
+    }
+
+    #[test]
+    fn an_endpoint_selects_the_sink_unless_sinks_are_named() {
+        use crate::config::SinkKind::{Otlp, Stdout};
+        let endpoint = ["--otlp-endpoint", "http://127.0.0.1:4318"];
+        assert_eq!(config_from(&endpoint).unwrap().sinks, [Otlp]);
+        assert_eq!(
+            config_from(&["--otlp-logs-endpoint", "http://h/v1/logs"])
+                .unwrap()
+                .sinks,
+            [Otlp]
+        );
+        let both = config_from(&[&endpoint[..], &["--sinks", "stdout,otlp"]].concat()).unwrap();
+        assert_eq!(both.sinks, [Stdout, Otlp]);
+        assert_eq!(
+            config_from(&[&endpoint[..], &["--sinks", "stdout"]].concat())
+                .unwrap()
+                .sinks,
+            [Stdout]
+        );
+        // Explicitly named without an endpoint: the spec's local default.
+        let local = config_from(&["--sinks", "otlp"]).unwrap();
+        assert_eq!(local.otlp.unwrap().url, "http://localhost:4318/v1/logs");
+        let nothing = config_from(&[]).unwrap();
+        assert_eq!(
+            (nothing.sinks, nothing.otlp.is_none()),
+            (vec![Stdout], true)
+        );
+        assert!(config_from(&["--sinks", "otlp", "--otlp-protocol", "grpc"]).is_err());
+    }
+
     #[test]
     fn resource_attributes_are_percent_decoded() {
         let mut s = settings();
