@@ -3,13 +3,13 @@
 //! `batchItemFailures`, the others are not re-sent; without the setting any
 //! failure fails the whole invocation.
 
-mod common;
+mod delivery_support;
 
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use common::fault_server::{Act, FaultServer};
+use delivery_support::fault_server::{Act, FaultServer};
 use rds_forwarder::lambda::Handler;
 use serde_json::json;
 
@@ -54,7 +54,7 @@ fn event() -> Vec<u8> {
 }
 
 fn handler(endpoint: &str, item_failures: bool) -> Handler {
-    let (pipeline, sinks) = common::build(&[
+    let (pipeline, sinks) = delivery_support::build(&[
         "--otlp-endpoint",
         endpoint,
         "--batch-max-records",

@@ -4,7 +4,7 @@
 //! scope, times, severities, bodies and typed attribute values must match
 //! the records the pipeline produced, for protobuf+gzip and http/json.
 
-mod common;
+mod delivery_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -20,14 +20,14 @@ struct Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
-        let python = common::manifest_dir().join("target/otlp-venv/bin/python");
+        let python = delivery_support::manifest_dir().join("target/otlp-venv/bin/python");
         assert!(
             python.exists(),
             "{} is missing: run `source scripts/deps/otlp.sh` (scripts/test.sh does) to install opentelemetry-proto",
             python.display()
         );
         let mut child = Command::new(&python)
-            .arg(common::manifest_dir().join("tests/otlp/receiver.py"))
+            .arg(delivery_support::manifest_dir().join("tests/otlp/receiver.py"))
             .stdout(Stdio::piped())
             .spawn()
             .expect("receiver starts");
@@ -75,7 +75,7 @@ fn typed_attributes(a: &Attributes) -> Vec<Json> {
 async fn check(protocol: &str, compression: &str) {
     let receiver = Receiver::start();
     let endpoint = format!("http://127.0.0.1:{}", receiver.port);
-    let (pipeline, sinks) = common::build(&[
+    let (pipeline, sinks) = delivery_support::build(&[
         "--otlp-endpoint",
         &endpoint,
         "--otlp-protocol",
@@ -87,11 +87,11 @@ async fn check(protocol: &str, compression: &str) {
         "--batch-max-records",
         "25",
     ]);
-    let mut payloads: Vec<Vec<u8>> = common::maria_error_payloads()
+    let mut payloads: Vec<Vec<u8>> = delivery_support::maria_error_payloads()
         .into_iter()
         .map(|(_, b)| b)
         .collect();
-    payloads.extend(common::rds_event_samples());
+    payloads.extend(delivery_support::rds_event_samples());
 
     let mut expected: Vec<Record> = Vec::new();
     for payload in &payloads {

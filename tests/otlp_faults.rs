@@ -5,13 +5,13 @@
 //! Driven through the library (`Pipeline::run`, `Handler`) and the real
 //! binary (`rds-forwarder replay` with OTEL_* variables).
 
-mod common;
+mod delivery_support;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::fault_server::{Act, FaultServer};
+use delivery_support::fault_server::{Act, FaultServer};
 use rds_forwarder::lambda::Handler;
 
 /// Small backoffs and an OTLP timeout short enough for stalls; one batch in
@@ -40,14 +40,14 @@ struct Run {
 
 /// Replays every corpus payload through the library, as Lambda would.
 async fn run_library(endpoint: &str, extra: &[&str]) -> (Run, BTreeSet<String>) {
-    let (pipeline, sinks) = common::build(&flags(endpoint, extra));
+    let (pipeline, sinks) = delivery_support::build(&flags(endpoint, extra));
     let mut expected = BTreeSet::new();
     let mut run = Run {
         failed: false,
         summary: String::new(),
     };
-    for (_, payload) in common::maria_error_payloads() {
-        expected.extend(common::expected_ids(&pipeline, &payload));
+    for (_, payload) in delivery_support::maria_error_payloads() {
+        expected.extend(delivery_support::expected_ids(&pipeline, &payload));
         let outcome = pipeline
             .run(&payload, &sinks, Instant::now() + Duration::from_secs(30))
             .await;
@@ -78,8 +78,9 @@ fn assert_invariant(run: &Run, expected: &BTreeSet<String>, server: &FaultServer
 #[tokio::test]
 async fn connection_refused_fails_the_run() {
     let endpoint = format!("http://{}", FaultServer::refused_addr());
-    let (pipeline, sinks) = common::build(&flags(&endpoint, &["--retry-max-attempts", "3"]));
-    let (_, payload) = &common::maria_error_payloads()[0];
+    let (pipeline, sinks) =
+        delivery_support::build(&flags(&endpoint, &["--retry-max-attempts", "3"]));
+    let (_, payload) = &delivery_support::maria_error_payloads()[0];
     let outcome = pipeline
         .run(payload, &sinks, Instant::now() + Duration::from_secs(30))
         .await;
@@ -183,12 +184,12 @@ async fn partial_success_is_a_failure() {
 #[tokio::test]
 async fn a_lambda_deadline_mid_retry_ends_cleanly_with_an_error() {
     let server = FaultServer::start(vec![], Act::Status(503, None));
-    let (pipeline, sinks) = common::build(&flags(
+    let (pipeline, sinks) = delivery_support::build(&flags(
         &server.endpoint(),
         &["--retry-max-attempts", "1000"],
     ));
     let handler = Handler { pipeline, sinks };
-    let (_, payload) = &common::maria_error_payloads()[0];
+    let (_, payload) = &delivery_support::maria_error_payloads()[0];
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -210,7 +211,7 @@ async fn a_lambda_deadline_mid_retry_ends_cleanly_with_an_error() {
 
 /// The real binary: `rds-forwarder replay` configured by OTEL_* variables only.
 fn replay_binary(endpoint: &str, extra_env: &[(&str, &str)]) -> (bool, String) {
-    let payloads: Vec<String> = common::maria_error_payloads()
+    let payloads: Vec<String> = delivery_support::maria_error_payloads()
         .into_iter()
         .map(|(p, _)| p.display().to_string())
         .collect();
@@ -245,10 +246,10 @@ fn replay_binary(endpoint: &str, extra_env: &[(&str, &str)]) -> (bool, String) {
 }
 
 fn expected_all() -> BTreeSet<String> {
-    let (pipeline, _) = common::build(&[]);
-    common::maria_error_payloads()
+    let (pipeline, _) = delivery_support::build(&[]);
+    delivery_support::maria_error_payloads()
         .iter()
-        .flat_map(|(_, p)| common::expected_ids(&pipeline, p))
+        .flat_map(|(_, p)| delivery_support::expected_ids(&pipeline, p))
         .collect()
 }
 

@@ -1,4 +1,4 @@
-//! Shared by the delivery tests: configuration from flags, the corpus
+//! Shared by the delivery tests (otlp_faults, otlp_decoder, kinesis_item_failures): configuration from flags, the corpus
 //! payload (shared material in place when present, else the in-repo copy),
 //! and a fault-injecting OTLP/HTTP server.
 #![allow(dead_code)]
