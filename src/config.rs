@@ -119,9 +119,10 @@ impl Config {
         if sinks.is_empty() {
             sinks.push(SinkKind::Stdout);
         }
-        let otlp = match sinks.contains(&SinkKind::Otlp) {
-            true => Some(crate::sink::otlp::OtlpConfig::from_settings(&s.otlp)?),
-            false => None,
+        let otlp = if sinks.contains(&SinkKind::Otlp) {
+            Some(crate::sink::otlp::OtlpConfig::from_settings(&s.otlp)?)
+        } else {
+            None
         };
         Ok(Config {
             sinks,

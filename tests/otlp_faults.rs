@@ -209,6 +209,54 @@ async fn a_lambda_deadline_mid_retry_ends_cleanly_with_an_error() {
     assert!(server.accepted().is_empty());
 }
 
+/// Every scenario again through the Lambda handler: `Ok` only with every id
+/// on the server, else an error (never `Ok` with a record missing).
+#[tokio::test]
+async fn the_handler_holds_the_invariant_in_every_scenario() {
+    let scenarios: Vec<(&str, Vec<Act>)> = vec![
+        ("reset", vec![Act::Reset]),
+        ("500 then 200", vec![Act::Status(500, None)]),
+        ("429 Retry-After: 1", vec![Act::Status(429, Some("1"))]),
+        ("stall", vec![Act::Stall]),
+        ("half-open", vec![Act::NeverRead]),
+        (
+            "400 for one batch",
+            vec![Act::Accept, Act::Status(400, None)],
+        ),
+        ("partial success", vec![Act::Partial(1)]),
+        ("503 always", vec![Act::Status(503, None); 100]),
+    ];
+    let payloads = delivery_support::maria_error_payloads();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    for (name, script) in scenarios {
+        let server = FaultServer::start(script, Act::Accept);
+        let (pipeline, sinks) = delivery_support::build(&flags(
+            &server.endpoint(),
+            &["--batch-max-records", "10", "--retry-max-attempts", "3"],
+        ));
+        let handler = Handler { pipeline, sinks };
+        for (_, payload) in &payloads {
+            let expected = delivery_support::expected_ids(&handler.pipeline, payload);
+            match handler.handle(payload, now_ms + 60_000).await {
+                Ok(stats) => {
+                    assert_eq!(stats.delivered, stats.records, "{name}");
+                    let missing: Vec<_> =
+                        expected.difference(&server.accepted()).cloned().collect();
+                    assert!(
+                        missing.is_empty(),
+                        "{name}: Ok but {} record(s) missing",
+                        missing.len()
+                    );
+                }
+                Err(e) => eprintln!("{name}: reported failure: {}", e.summary),
+            }
+        }
+    }
+}
+
 /// The real binary: `rds-forwarder replay` configured by OTEL_* variables only.
 fn replay_binary(endpoint: &str, extra_env: &[(&str, &str)]) -> (bool, String) {
     let payloads: Vec<String> = delivery_support::maria_error_payloads()
