@@ -26,9 +26,10 @@ fn flags<'a>(endpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "20",
         "--retry-max-backoff-ms",
         "100",
-        "--delivery-concurrency",
-        "1",
     ];
+    if !extra.contains(&"--delivery-concurrency") {
+        f.extend_from_slice(&["--delivery-concurrency", "1"]);
+    }
     f.extend_from_slice(extra);
     f
 }
@@ -231,11 +232,22 @@ async fn the_handler_holds_the_invariant_in_every_scenario() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    for (name, script) in scenarios {
+    // One batch in flight, then four (faults then meet batches in any order).
+    for (name, script, concurrency) in scenarios
+        .iter()
+        .flat_map(|(name, script)| [(*name, script.clone(), "1"), (*name, script.clone(), "4")])
+    {
         let server = FaultServer::start(script, Act::Accept);
         let (pipeline, sinks) = delivery_support::build(&flags(
             &server.endpoint(),
-            &["--batch-max-records", "10", "--retry-max-attempts", "3"],
+            &[
+                "--batch-max-records",
+                "10",
+                "--retry-max-attempts",
+                "3",
+                "--delivery-concurrency",
+                concurrency,
+            ],
         ));
         let handler = Handler { pipeline, sinks };
         for (_, payload) in &payloads {
@@ -251,7 +263,10 @@ async fn the_handler_holds_the_invariant_in_every_scenario() {
                         missing.len()
                     );
                 }
-                Err(e) => eprintln!("{name}: reported failure: {}", e.summary),
+                Err(e) => eprintln!(
+                    "{name} (concurrency {concurrency}): reported failure: {}",
+                    e.summary
+                ),
             }
         }
     }
