@@ -43,10 +43,22 @@ impl Receiver {
         Receiver { child, port }
     }
 
-    async fn requests(&self) -> Vec<Json> {
-        let url = format!("http://127.0.0.1:{}/requests", self.port);
-        let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
-        serde_json::from_slice(&body).unwrap()
+    /// GET /requests, by hand: a one-off HTTP/1.1 exchange needs no client library.
+    fn requests(&self) -> Vec<Json> {
+        use std::io::{Read, Write};
+        let mut conn =
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("receiver reachable");
+        conn.write_all(b"GET /requests HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).unwrap();
+        let text = String::from_utf8(answer).expect("UTF-8 answer");
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+        assert!(
+            head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+            "{head}"
+        );
+        serde_json::from_str(body).expect("JSON list of requests")
     }
 }
 
@@ -130,7 +142,7 @@ async fn check(protocol: &str, compression: &str) {
         .expect("synthetic record delivered");
     expected.push(synthetic);
 
-    let requests = receiver.requests().await;
+    let requests = receiver.requests();
     let content_type = if protocol == "http/json" {
         "application/json"
     } else {

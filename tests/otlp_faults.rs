@@ -226,6 +226,10 @@ async fn the_handler_holds_the_invariant_in_every_scenario() {
         ),
         ("partial success", vec![Act::Partial(1)]),
         ("503 always", vec![Act::Status(503, None); 100]),
+        (
+            "302 redirect (never followed)",
+            vec![Act::Status(302, None)],
+        ),
     ];
     let payloads = delivery_support::maria_error_payloads();
     let now_ms = SystemTime::now()
@@ -347,4 +351,21 @@ fn binary_survives_a_reset_and_a_half_open_connection() {
     let (ok, stderr) = replay_binary(&server.endpoint(), &[]);
     assert!(ok, "{stderr}");
     assert_eq!(server.accepted(), expected_all());
+}
+
+#[tokio::test]
+async fn https_to_a_server_that_does_not_speak_tls_fails_cleanly() {
+    // The TLS client (rustls, ring, webpki roots) starts a handshake the
+    // server never answers: a retryable failure, reported, no panic.
+    let server = FaultServer::start(vec![], Act::Accept);
+    let endpoint = format!("https://{}", server.addr);
+    let (pipeline, sinks) =
+        delivery_support::build(&flags(&endpoint, &["--retry-max-attempts", "2"]));
+    let (_, payload) = &delivery_support::maria_error_payloads()[0];
+    let outcome = pipeline
+        .run(payload, &sinks, Instant::now() + Duration::from_secs(30))
+        .await;
+    assert!(outcome.stats.failed());
+    assert_eq!(outcome.stats.delivered, 0);
+    assert!(server.accepted().is_empty());
 }

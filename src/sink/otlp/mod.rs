@@ -153,8 +153,8 @@ impl OtlpConfig {
                 setting,
                 detail: format!("entry {i} is not `key=value` with a valid header name and value"),
             })? {
-                if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err()
-                    || reqwest::header::HeaderValue::from_str(&v).is_err()
+                if http::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+                    || http::header::HeaderValue::from_str(&v).is_err()
                 {
                     return Err(ConfigError::Invalid {
                         setting,

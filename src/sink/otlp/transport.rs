@@ -3,16 +3,23 @@
 //! 429, 502, 503 and 504 are retryable (honouring `Retry-After`); every other
 //! status is permanent. Network failures and timeouts are retryable.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
+use http::{StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
 use prost::Message;
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
-};
-use reqwest::StatusCode;
 
 use super::{encode, Compression, OtlpConfig, Protocol};
 use crate::config::ConfigError;
@@ -29,51 +36,72 @@ const MAX_QUOTED_CHARS: usize = 300;
 /// environment thaws with connections the peer has long closed.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 /// The OTLP/HTTP logs exporter. Keeps one connection pool for the process.
+/// Redirects are not followed (hyper's client does not): a 3xx is a status
+/// we do not accept, never a silent POST-turned-GET that looks delivered.
 pub struct OtlpSink {
-    client: reqwest::Client,
+    client: HttpsClient,
+    uri: Uri,
     config: OtlpConfig,
     headers: HeaderMap,
 }
 
 impl OtlpSink {
     pub fn new(config: OtlpConfig) -> Result<OtlpSink, ConfigError> {
+        let invalid =
+            |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
-            let invalid = |_| ConfigError::Invalid {
-                setting: "OTEL_EXPORTER_OTLP_HEADERS",
-                detail: format!("header `{name}` has an invalid name or value"),
+            let bad = || {
+                invalid(
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    format!("header `{name}` has an invalid name or value"),
+                )
             };
-            let name =
-                HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-            let mut value =
-                HeaderValue::from_str(value.expose()).map_err(|e| invalid(e.to_string()))?;
-            // Keeps the value out of reqwest's and hyper's Debug output.
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = HeaderValue::from_str(value.expose()).map_err(|_| bad())?;
+            // Keeps the value out of http's and hyper's Debug output.
             value.set_sensitive(true);
             headers.append(name, value);
         }
-        let (content_type, encoding) = match (config.protocol, config.compression) {
-            (Protocol::Protobuf, c) => ("application/x-protobuf", c),
-            (Protocol::Json, c) => ("application/json", c),
+        let content_type = match config.protocol {
+            Protocol::Protobuf => "application/x-protobuf",
+            Protocol::Json => "application/json",
         };
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        if encoding == Compression::Gzip {
+        if config.compression == Compression::Gzip {
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION")))
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION"))),
+        );
+        let uri: Uri = config.url.parse().map_err(|e| {
+            invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("not a valid URL: {e}"),
+            )
+        })?;
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+            .map_err(|e| {
+                invalid(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    format!("cannot set up TLS: {e}"),
+                )
+            })?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            // A followed 301/302 turns the POST into a GET without the body;
-            // a 200 from the redirect target would then look like delivery.
-            // A redirect is answered as what it is: a status we do not accept.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ConfigError::Invalid {
-                setting: "OTEL_EXPORTER_OTLP_ENDPOINT",
-                detail: format!("cannot build the HTTP client: {e}"),
-            })?;
+            .pool_timer(TokioTimer::new())
+            .build(tls);
         Ok(OtlpSink {
             client,
+            uri,
             config,
             headers,
         })
@@ -96,62 +124,70 @@ impl OtlpSink {
             self.config.protocol,
             self.config.compression,
         );
-        let response = self
-            .client
-            .post(&self.config.url)
-            .headers(self.headers.clone())
-            .timeout(timeout)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| network_error(e, timeout))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
+        let mut request = http::Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        // One bound for connecting, sending and reading the whole answer.
+        let answer = tokio::time::timeout(timeout, async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| network_error(&e))?;
+            let (parts, body) = response.into_parts();
+            let body = read_bounded(body).await.map_err(|e| network_error(&e))?;
+            Ok::<_, SinkError>((parts, body))
+        })
+        .await
+        .map_err(|_| SinkError::Unavailable {
+            sink: SINK,
+            detail: format!("no answer within {} ms", timeout.as_millis()),
+        })?;
+        let (parts, body) = answer?;
+        let retry_after = parts
+            .headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let json = response
-            .headers()
+        let json = parts
+            .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| ct.contains("json"))
             .unwrap_or(self.config.protocol == Protocol::Json);
-        let body = read_bounded(response)
-            .await
-            .map_err(|e| network_error(e, timeout))?;
-        classify(status, retry_after, json, &body, records.len())
+        classify(parts.status, retry_after, json, &body, records.len())
     }
 }
 
-fn network_error(e: reqwest::Error, timeout: Duration) -> SinkError {
-    // Without the URL: it may carry credentials in its user-info part.
-    let e = e.without_url();
-    let detail = if e.is_timeout() {
-        format!("no answer within {} ms", timeout.as_millis())
-    } else {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text
-    };
+/// The error with its causes ("client error (Connect): tcp connect error:
+/// Connection refused"); never the URL, which may carry credentials.
+fn network_error(e: &(dyn std::error::Error + 'static)) -> SinkError {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
     SinkError::Unavailable { sink: SINK, detail }
 }
 
-async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = MAX_RESPONSE_BYTES - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_RESPONSE_BYTES {
-            break;
+async fn read_bounded<B>(mut body: B) -> Result<Vec<u8>, B::Error>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = MAX_RESPONSE_BYTES - out.len();
+            out.extend_from_slice(&data[..data.len().min(room)]);
+            if out.len() >= MAX_RESPONSE_BYTES {
+                break;
+            }
         }
     }
-    Ok(body)
+    Ok(out)
 }
 
 /// `google.rpc.Status`, the body OTLP servers send with errors; only the
