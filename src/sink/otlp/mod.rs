@@ -38,21 +38,25 @@ pub struct OtlpSettings {
     /// `http/protobuf` (default) or `http/json`.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_PROTOCOL")]
     pub otlp_protocol: Option<String>,
+    /// For logs only; wins over `--otlp-protocol`.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL")]
     pub otlp_logs_protocol: Option<String>,
     /// Request headers, `key=value,key2=value2` (values percent-encoded). Secret.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_HEADERS", hide_env_values = true)]
     pub otlp_headers: Option<Secret>,
+    /// For logs only; wins over `--otlp-headers`.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_HEADERS", hide_env_values = true)]
     pub otlp_logs_headers: Option<Secret>,
     /// `gzip` (our default) or `none`.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_COMPRESSION")]
     pub otlp_compression: Option<String>,
+    /// For logs only; wins over `--otlp-compression`.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION")]
     pub otlp_logs_compression: Option<String>,
     /// Timeout of one export request, in milliseconds (default 10000).
     #[arg(long, env = "OTEL_EXPORTER_OTLP_TIMEOUT")]
     pub otlp_timeout: Option<u64>,
+    /// For logs only; wins over `--otlp-timeout`.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT")]
     pub otlp_logs_timeout: Option<u64>,
     /// Resource attributes added to every record's resource, `key=value,…`.
