@@ -56,11 +56,15 @@ impl Handler {
     /// or not delivered are listed in `batchItemFailures` (Lambda retries from
     /// the lowest one) instead of failing the whole batch; otherwise any
     /// failure fails the invocation.
-    pub async fn respond(&self, event: &[u8], deadline_ms: u64) -> Result<serde_json::Value, InvocationError> {
+    pub async fn respond(
+        &self,
+        event: &[u8],
+        deadline_ms: u64,
+    ) -> Result<serde_json::Value, InvocationError> {
         let deadline = instant_for(deadline_ms);
         let outcome = self.pipeline.run(event, &self.sinks, deadline).await;
-        let item_failures =
-            self.pipeline.config().kinesis_batch_item_failures && outcome.kind == Some(EventKind::Kinesis);
+        let item_failures = self.pipeline.config().kinesis_batch_item_failures
+            && outcome.kind == Some(EventKind::Kinesis);
         if !item_failures {
             let stats = into_result(outcome)?;
             log_done(&stats);
@@ -81,7 +85,8 @@ impl Handler {
         self: Arc<Self>,
         event: LambdaEvent<Box<RawValue>>,
     ) -> Result<serde_json::Value, InvocationError> {
-        self.respond(event.payload.get().as_bytes(), event.context.deadline).await
+        self.respond(event.payload.get().as_bytes(), event.context.deadline)
+            .await
     }
 }
 
@@ -110,8 +115,16 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     if !outcome.stats.failed() {
         return Ok(outcome.stats);
     }
-    let sink_failed = outcome.failures.iter().any(|f| f.reason.starts_with("sink_"));
-    let first: Vec<&str> = outcome.failures.iter().take(3).map(|f| f.message.as_str()).collect();
+    let sink_failed = outcome
+        .failures
+        .iter()
+        .any(|f| f.reason.starts_with("sink_"));
+    let first: Vec<&str> = outcome
+        .failures
+        .iter()
+        .take(3)
+        .map(|f| f.message.as_str())
+        .collect();
     let summary = format!(
         "{} of {} records not delivered; failures {}: {}",
         outcome.stats.records - outcome.stats.delivered,
@@ -120,7 +133,11 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
         first.join("; ")
     );
     Err(InvocationError {
-        kind: if sink_failed { "retryable" } else { "permanent" },
+        kind: if sink_failed {
+            "retryable"
+        } else {
+            "permanent"
+        },
         summary,
     })
 }

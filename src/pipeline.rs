@@ -162,7 +162,8 @@ impl Pipeline {
                     });
                 }
             }
-            out.units.push((unit.origin, first_record..out.records.len()));
+            out.units
+                .push((unit.origin, first_record..out.records.len()));
         }
         out.stats.records = out.records.len();
         out.stats.parse_errors = out
@@ -187,7 +188,11 @@ impl Pipeline {
         };
         let undelivered = report.undelivered(processed.records.len());
         for f in &report.failures {
-            *processed.stats.failures.entry(f.reason().to_owned()).or_default() += f.records.len();
+            *processed
+                .stats
+                .failures
+                .entry(f.reason().to_owned())
+                .or_default() += f.records.len();
             processed.failures.push(Failure {
                 reason: f.reason(),
                 message: f.message(),
@@ -198,10 +203,9 @@ impl Pipeline {
         let mut failed_kinesis_records = Vec::new();
         for (origin, range) in &processed.units {
             if let Origin::KinesisRecord { sequence_number } = origin {
-                let decode_failed = processed
-                    .failures
-                    .iter()
-                    .any(|f| f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str()));
+                let decode_failed = processed.failures.iter().any(|f| {
+                    f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str())
+                });
                 if decode_failed || undelivered[range.clone()].iter().any(|u| *u) {
                     failed_kinesis_records.push(sequence_number.clone());
                 }
@@ -267,7 +271,10 @@ impl Pipeline {
             for (id, fields) in &extracted_by_id {
                 if entry.event_ids.contains(id) {
                     for (k, v) in fields {
-                        attrs.insert(format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX), v.as_str());
+                        attrs.insert(
+                            format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
+                            v.as_str(),
+                        );
                     }
                 }
             }
@@ -296,7 +303,10 @@ impl Pipeline {
                 attrs.insert(keys::CW_EVENT_ID, id.as_str());
             }
             attrs.insert(keys::PARSER, "none");
-            attrs.insert(keys::PARSE_ERROR, format!("malformed CloudWatch log event: {}", bad.detail));
+            attrs.insert(
+                keys::PARSE_ERROR,
+                format!("malformed CloudWatch log event: {}", bad.detail),
+            );
             out.malformed.push((bad.id.clone(), bad.detail));
             out.records.push(Record {
                 // No database time is readable; the receive time is the best
@@ -312,7 +322,12 @@ impl Pipeline {
         }
     }
 
-    fn log_resource(&self, doc: &LogDocument, source: &SourceInfo, db_system: Option<&'static str>) -> Resource {
+    fn log_resource(
+        &self,
+        doc: &LogDocument,
+        source: &SourceInfo,
+        db_system: Option<&'static str>,
+    ) -> Resource {
         let mut r = Attributes::with_capacity(10);
         r.insert(keys::CLOUD_PROVIDER, "aws");
         if !doc.owner.is_empty() {
@@ -328,12 +343,21 @@ impl Pipeline {
                     SourceKind::Proxy => None,
                 };
                 if let (Some(t), false) = (arn_type, doc.owner.is_empty()) {
-                    r.insert(keys::CLOUD_RESOURCE_ID, format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner));
+                    r.insert(
+                        keys::CLOUD_RESOURCE_ID,
+                        format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner),
+                    );
                 }
             }
         }
-        r.insert(keys::AWS_LOG_GROUP_NAMES, Value::Array(vec![doc.log_group.as_str().into()]));
-        r.insert(keys::AWS_LOG_STREAM_NAMES, Value::Array(vec![doc.log_stream.as_str().into()]));
+        r.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            Value::Array(vec![doc.log_group.as_str().into()]),
+        );
+        r.insert(
+            keys::AWS_LOG_STREAM_NAMES,
+            Value::Array(vec![doc.log_stream.as_str().into()]),
+        );
         if let Some(kind) = source.kind {
             r.insert(keys::RDS_SOURCE_KIND, kind.as_str());
         }
@@ -385,7 +409,12 @@ impl Pipeline {
         attrs.insert(keys::RDS_EVENT_ID, d.event_id.as_str());
         attrs.insert(
             keys::RDS_EVENT_CATEGORIES,
-            Value::Array(d.event_categories.iter().map(|c| Value::from(c.as_str())).collect()),
+            Value::Array(
+                d.event_categories
+                    .iter()
+                    .map(|c| Value::from(c.as_str()))
+                    .collect(),
+            ),
         );
         attrs.insert(keys::RDS_EVENT_SOURCE_TYPE, d.source_type.as_str());
         if !d.source_arn.is_empty() {
@@ -402,7 +431,10 @@ impl Pipeline {
         }
         if let Some(tags) = &d.tags {
             for (k, v) in tags {
-                let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                let v = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string());
                 attrs.insert(format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v);
             }
         }

@@ -71,7 +71,11 @@ pub trait Sink: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Delivers all `records` before `deadline`, or says why not.
-    fn send<'a>(&'a self, records: &'a [Record], deadline: Instant) -> BoxFuture<'a, Result<(), SinkError>>;
+    fn send<'a>(
+        &'a self,
+        records: &'a [Record],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>>;
 }
 
 /// The sinks the configuration selects, in order.
@@ -82,7 +86,9 @@ pub fn build(config: &Config) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
         .map(|kind| -> Result<Box<dyn Sink>, ConfigError> {
             Ok(match kind {
                 SinkKind::Stdout => Box::new(stdout::StdoutSink::new()),
-                SinkKind::Otlp => Box::new(otlp::OtlpSink::new(config.otlp.clone().unwrap_or_default())?),
+                SinkKind::Otlp => Box::new(otlp::OtlpSink::new(
+                    config.otlp.clone().unwrap_or_default(),
+                )?),
             })
         })
         .collect()
