@@ -142,13 +142,27 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     })
 }
 
+/// Lambda's longest function timeout: the bound used when the runtime API
+/// gives no usable deadline.
+pub const MAX_LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// Deadlines before 2000-01-01 are not Unix-epoch times: a missing header
+/// (0) or an emulator that sends a duration (cargo-lambda sends `600000`).
+const PLAUSIBLE_EPOCH_MS: u64 = 946_684_800_000;
+
 /// Converts Lambda's wall-clock deadline to a monotonic instant, minus the
-/// safety margin. A zero or past deadline yields "now".
+/// safety margin. A past deadline yields "now" (the delivery engine then
+/// fails at once, cleanly); one that is no epoch time at all falls back to
+/// [`MAX_LAMBDA_TIMEOUT`] rather than failing every invocation.
 pub fn instant_for(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let left = if deadline_ms < PLAUSIBLE_EPOCH_MS {
+        MAX_LAMBDA_TIMEOUT
+    } else {
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    };
     Instant::now() + left.saturating_sub(DEADLINE_SAFETY_MARGIN)
 }

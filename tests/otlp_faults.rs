@@ -276,6 +276,26 @@ async fn the_handler_holds_the_invariant_in_every_scenario() {
     }
 }
 
+#[test]
+fn deadlines_that_are_no_epoch_time_fall_back_to_the_lambda_maximum() {
+    use rds_forwarder::lambda::{instant_for, MAX_LAMBDA_TIMEOUT};
+    // cargo-lambda's emulator sends a duration (600000), a missing header 0.
+    for odd in [0, 600_000] {
+        let left = instant_for(odd) - Instant::now();
+        assert!(
+            left > MAX_LAMBDA_TIMEOUT - Duration::from_secs(5),
+            "{odd}: {left:?}"
+        );
+    }
+    // A real deadline already past: now.
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let past = now_ms - 120_000;
+    assert!(instant_for(past) <= Instant::now());
+}
+
 /// The real binary: `rds-forwarder replay` configured by OTEL_* variables only.
 fn replay_binary(endpoint: &str, extra_env: &[(&str, &str)]) -> (bool, String) {
     let payloads: Vec<String> = delivery_support::maria_error_payloads()
