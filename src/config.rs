@@ -23,7 +23,8 @@ pub enum ConfigError {
 /// environment variables named beside them.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Sinks to deliver to, comma-separated (stdout). Default: stdout.
+    /// Sinks to deliver to, comma-separated (stdout, whatap, otlp). Default: each
+    /// configured backend (WhaTap host + licence, OTLP endpoint), else stdout.
     #[arg(long, env = "RDSF_SINKS", value_delimiter = ',')]
     pub sinks: Vec<String>,
 
@@ -78,6 +79,17 @@ pub struct Settings {
     /// WhaTap write timeout (no progress for this long fails the connection), in milliseconds.
     #[arg(long, env = "WHATAP_WRITE_TIMEOUT_MS", default_value_t = 5000)]
     pub whatap_write_timeout_ms: u64,
+    #[command(flatten)]
+    pub delivery: crate::delivery::DeliverySettings,
+
+    #[command(flatten)]
+    pub otlp: crate::sink::otlp::OtlpSettings,
+
+    /// Kinesis input: report undelivered records as `batchItemFailures` instead of
+    /// failing the whole batch. Only with `FunctionResponseTypes: [ReportBatchItemFailures]`
+    /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
+    #[arg(long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub kinesis_batch_item_failures: bool,
 }
 
 impl Settings {
@@ -102,6 +114,7 @@ impl Settings {
 pub enum SinkKind {
     Stdout,
     Whatap,
+    Otlp,
 }
 
 impl SinkKind {
@@ -109,9 +122,10 @@ impl SinkKind {
         match name.trim().to_ascii_lowercase().as_str() {
             "stdout" => Ok(SinkKind::Stdout),
             "whatap" => Ok(SinkKind::Whatap),
+            "otlp" => Ok(SinkKind::Otlp),
             other => Err(ConfigError::Invalid {
                 setting: "RDSF_SINKS",
-                detail: format!("unknown sink `{other}` (known: stdout, whatap)"),
+                detail: format!("unknown sink `{other}` (known: stdout, whatap, otlp)"),
             }),
         }
     }
@@ -125,6 +139,10 @@ pub struct Config {
     pub region: Option<String>,
     /// Set when WHATAP_HOST and WHATAP_LICENSE are.
     pub whatap: Option<WhatapConfig>,
+    pub delivery: crate::delivery::DeliveryConfig,
+    /// Set when the OTLP sink is selected.
+    pub otlp: Option<crate::sink::otlp::OtlpConfig>,
+    pub kinesis_batch_item_failures: bool,
 }
 
 impl Config {
@@ -142,10 +160,12 @@ impl Config {
                 sinks.push(kind);
             }
         }
-        // Without RDSF_SINKS, a configured WhaTap selects itself; stdout is
-        // the default only when no other sink is configured.
+        // Without RDSF_SINKS, each configured backend (WhaTap host and
+        // licence, an OTLP endpoint) selects itself; stdout is the default
+        // only when no other sink is configured.
+        let named = s.sinks.iter().any(|n| !n.trim().is_empty());
         let whatap = WhatapConfig::from_settings(s)?;
-        if s.sinks.iter().all(|n| n.trim().is_empty()) && whatap.is_some() {
+        if !named && whatap.is_some() {
             sinks.push(SinkKind::Whatap);
         }
         if sinks.contains(&SinkKind::Whatap) && whatap.is_none() {
@@ -154,14 +174,25 @@ impl Config {
                 detail: "whatap needs WHATAP_HOST and WHATAP_LICENSE".to_owned(),
             });
         }
+        if !named && s.otlp.endpoint_configured() {
+            sinks.push(SinkKind::Otlp);
+        }
         if sinks.is_empty() {
             sinks.push(SinkKind::Stdout);
         }
+        let otlp = if sinks.contains(&SinkKind::Otlp) {
+            Some(crate::sink::otlp::OtlpConfig::from_settings(&s.otlp)?)
+        } else {
+            None
+        };
         Ok(Config {
             sinks,
             max_decompressed_bytes: s.max_decompressed_bytes,
             region: s.region.clone().filter(|r| !r.is_empty()),
             whatap,
+            delivery: crate::delivery::DeliveryConfig::from_settings(&s.delivery)?,
+            otlp,
+            kinesis_batch_item_failures: s.kinesis_batch_item_failures,
         })
     }
 }
@@ -173,6 +204,9 @@ impl Default for Config {
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
             whatap: None,
+            delivery: crate::delivery::DeliveryConfig::default(),
+            otlp: None,
+            kinesis_batch_item_failures: false,
         }
     }
 }

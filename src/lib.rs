@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod enrich;
 pub mod input;
 pub mod lambda;

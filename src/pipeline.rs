@@ -4,12 +4,14 @@
 //! so what a user replays is exactly what Lambda would do.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::delivery::{self, DeliveryReport};
 use crate::enrich::rds_events::{self, Catalog};
 use crate::input::{self, Content, EventKind, LogDocument, Origin, RdsEvent};
 use crate::parse::{Entry, Registry};
@@ -82,6 +84,9 @@ pub struct Processed {
     pub failures: Vec<Failure>,
     /// Log events forwarded raw because their JSON was bad: (id, reason).
     pub malformed: Vec<(Option<String>, String)>,
+    /// Which records each input unit produced (`records[range]`), so a
+    /// delivery failure maps back to its Kinesis record.
+    pub units: Vec<(Origin, Range<usize>)>,
 }
 
 /// What one invocation did.
@@ -90,6 +95,9 @@ pub struct Outcome {
     pub kind: Option<EventKind>,
     pub stats: Stats,
     pub failures: Vec<Failure>,
+    /// Kinesis sequence numbers of the records that were not decoded or not
+    /// delivered everywhere (the `batchItemFailures` of a Kinesis reply).
+    pub failed_kinesis_records: Vec<String>,
 }
 
 /// The stateless parts of the data path, built once per process.
@@ -130,9 +138,10 @@ impl Pipeline {
         };
         out.kind = Some(decoded.kind);
         for unit in decoded.units {
-            let seq = match unit.origin {
+            let first_record = out.records.len();
+            let seq = match &unit.origin {
                 Origin::Whole => None,
-                Origin::KinesisRecord { sequence_number } => Some(sequence_number),
+                Origin::KinesisRecord { sequence_number } => Some(sequence_number.clone()),
             };
             match unit.content {
                 Ok(Content::Logs(docs)) => {
@@ -153,6 +162,8 @@ impl Pipeline {
                     });
                 }
             }
+            out.units
+                .push((unit.origin, first_record..out.records.len()));
         }
         out.stats.records = out.records.len();
         out.stats.parse_errors = out
@@ -163,32 +174,42 @@ impl Pipeline {
         out
     }
 
-    /// Processes one event and delivers its records to every sink.
+    /// Processes one event and delivers its records to every sink through
+    /// the delivery engine (batches, retries, `deadline`).
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
         let mut processed = self.process(event, time::now_ns());
         for (id, reason) in &processed.malformed {
             tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
         }
-        let mut delivered_everywhere = true;
-        if !processed.records.is_empty() {
-            for sink in sinks {
-                if let Err(e) = sink.send(&processed.records, deadline).await {
-                    delivered_everywhere = false;
-                    *processed
-                        .stats
-                        .failures
-                        .entry(e.reason().to_owned())
-                        .or_default() += processed.records.len();
-                    processed.failures.push(Failure {
-                        reason: e.reason(),
-                        message: e.to_string(),
-                        kinesis_sequence_number: None,
-                    });
+        let report = if processed.records.is_empty() {
+            DeliveryReport::default()
+        } else {
+            delivery::deliver(sinks, &processed.records, deadline, &self.config.delivery).await
+        };
+        let undelivered = report.undelivered(processed.records.len());
+        for f in &report.failures {
+            *processed
+                .stats
+                .failures
+                .entry(f.reason().to_owned())
+                .or_default() += f.records.len();
+            processed.failures.push(Failure {
+                reason: f.reason(),
+                message: f.message(),
+                kinesis_sequence_number: None,
+            });
+        }
+        processed.stats.delivered = undelivered.iter().filter(|u| !**u).count();
+        let mut failed_kinesis_records = Vec::new();
+        for (origin, range) in &processed.units {
+            if let Origin::KinesisRecord { sequence_number } = origin {
+                let decode_failed = processed.failures.iter().any(|f| {
+                    f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str())
+                });
+                if decode_failed || undelivered[range.clone()].iter().any(|u| *u) {
+                    failed_kinesis_records.push(sequence_number.clone());
                 }
             }
-        }
-        if delivered_everywhere {
-            processed.stats.delivered = processed.records.len();
         }
         for f in &processed.failures {
             tracing::error!(reason = f.reason, "{}", f.message);
@@ -197,6 +218,7 @@ impl Pipeline {
             kind: processed.kind,
             stats: processed.stats,
             failures: processed.failures,
+            failed_kinesis_records,
         }
     }
 

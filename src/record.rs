@@ -239,4 +239,8 @@ pub mod keys {
     pub const MSSQL_ERROR_STATE: &str = "db.sqlserver.error_state";
     pub const MSSQL_AGENT_MESSAGE_ID: &str = "db.sqlserver.agent.message_id";
     pub const PROXY_TARGET: &str = "rds.proxy.target";
+    // ---- attributes: delivery (OTLP sink) ----
+    /// The record's stable id on the wire, so a backend can drop the
+    /// duplicates an at-least-once retry produces (OTel semconv).
+    pub const LOG_RECORD_UID: &str = "log.record.uid";
 }

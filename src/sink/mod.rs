@@ -5,12 +5,13 @@
 //! returns an error; the pipeline turns any error into a failed invocation
 //! so Lambda retries (at-least-once, never a silent drop).
 
+pub mod otlp;
 pub mod stdout;
 pub mod whatap;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
@@ -31,6 +32,14 @@ pub enum SinkError {
     /// The invocation deadline came before delivery was confirmed.
     #[error("{sink}: deadline reached before delivery was confirmed")]
     Deadline { sink: &'static str },
+    /// The backend asked us to come back later (HTTP 429/502/503/504 with
+    /// `Retry-After`); the delivery engine waits at least that long.
+    #[error("{sink}: throttled: {detail}")]
+    Throttled {
+        sink: &'static str,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
 }
 
 impl SinkError {
@@ -45,6 +54,15 @@ impl SinkError {
             SinkError::Unavailable { .. } => "sink_unavailable",
             SinkError::Rejected { .. } => "sink_rejected",
             SinkError::Deadline { .. } => "sink_deadline",
+            SinkError::Throttled { .. } => "sink_throttled",
+        }
+    }
+
+    /// How long the backend asked us to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SinkError::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 }
@@ -70,6 +88,9 @@ pub fn build(config: &Config) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
             Ok(match kind {
                 SinkKind::Stdout => Box::new(stdout::StdoutSink::new()),
                 SinkKind::Whatap => Box::new(whatap::WhatapSink::from_config(config)?),
+                SinkKind::Otlp => Box::new(otlp::OtlpSink::new(
+                    config.otlp.clone().unwrap_or_default(),
+                )?),
             })
         })
         .collect()

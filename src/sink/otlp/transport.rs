@@ -1,0 +1,411 @@
+//! One OTLP/HTTP export request and the reading of its answer, per the OTLP
+//! specification: 2xx is success unless `partial_success` rejects records;
+//! 429, 502, 503 and 504 are retryable (honouring `Retry-After`); every other
+//! status is permanent. Network failures and timeouts are retryable.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
+use http::{StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceResponse,
+};
+use prost::Message;
+
+use super::{encode, Compression, OtlpConfig, Protocol};
+use crate::config::ConfigError;
+use crate::record::Record;
+use crate::sink::SinkError;
+
+const SINK: &str = "otlp";
+/// Bound on the part of a response body we read (an error text or a
+/// partial-success message), so a misbehaving server cannot fill memory.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// Bound on the server text quoted in an error.
+const MAX_QUOTED_CHARS: usize = 300;
+/// Pooled connections idle longer than this are not reused: a frozen Lambda
+/// environment thaws with connections the peer has long closed.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The OTLP/HTTP logs exporter. Keeps one connection pool for the process.
+/// Redirects are not followed (hyper's client does not): a 3xx is a status
+/// we do not accept, never a silent POST-turned-GET that looks delivered.
+pub struct OtlpSink {
+    client: HttpsClient,
+    uri: Uri,
+    config: OtlpConfig,
+    headers: HeaderMap,
+}
+
+impl OtlpSink {
+    pub fn new(config: OtlpConfig) -> Result<OtlpSink, ConfigError> {
+        let invalid =
+            |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
+        let mut headers = HeaderMap::new();
+        for (name, value) in &config.headers {
+            let bad = || {
+                invalid(
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    format!("header `{name}` has an invalid name or value"),
+                )
+            };
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = HeaderValue::from_str(value.expose()).map_err(|_| bad())?;
+            // Keeps the value out of http's and hyper's Debug output.
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        let content_type = match config.protocol {
+            Protocol::Protobuf => "application/x-protobuf",
+            Protocol::Json => "application/json",
+        };
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if config.compression == Compression::Gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION"))),
+        );
+        let uri: Uri = config.url.parse().map_err(|e| {
+            invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("not a valid URL: {e}"),
+            )
+        })?;
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+            .map_err(|e| {
+                invalid(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    format!("cannot set up TLS: {e}"),
+                )
+            })?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_timer(TokioTimer::new())
+            .build(tls);
+        Ok(OtlpSink {
+            client,
+            uri,
+            config,
+            headers,
+        })
+    }
+
+    pub fn config(&self) -> &OtlpConfig {
+        &self.config
+    }
+
+    /// Sends `records` in one request, bounded by the OTLP timeout and `deadline`.
+    pub async fn export(&self, records: &[Record], deadline: Instant) -> Result<(), SinkError> {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(SinkError::Deadline { sink: SINK });
+        }
+        let timeout = self.config.timeout.min(deadline - now);
+        let body = encode::encode(
+            records,
+            &self.config.resource_attributes,
+            self.config.protocol,
+            self.config.compression,
+        );
+        let mut request = http::Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        // One bound for connecting, sending and reading the whole answer.
+        let answer = tokio::time::timeout(timeout, async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| network_error(&e))?;
+            let (parts, body) = response.into_parts();
+            let body = read_bounded(body).await.map_err(|e| network_error(&e))?;
+            Ok::<_, SinkError>((parts, body))
+        })
+        .await
+        .map_err(|_| SinkError::Unavailable {
+            sink: SINK,
+            detail: format!("no answer within {} ms", timeout.as_millis()),
+        })?;
+        let (parts, body) = answer?;
+        let retry_after = parts
+            .headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let json = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| ct.contains("json"))
+            .unwrap_or(self.config.protocol == Protocol::Json);
+        classify(parts.status, retry_after, json, &body, records.len())
+    }
+}
+
+/// The error with its causes ("client error (Connect): tcp connect error:
+/// Connection refused"); never the URL, which may carry credentials.
+fn network_error(e: &(dyn std::error::Error + 'static)) -> SinkError {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    SinkError::Unavailable { sink: SINK, detail }
+}
+
+async fn read_bounded<B>(mut body: B) -> Result<Vec<u8>, B::Error>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = MAX_RESPONSE_BYTES - out.len();
+            out.extend_from_slice(&data[..data.len().min(room)]);
+            if out.len() >= MAX_RESPONSE_BYTES {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `google.rpc.Status`, the body OTLP servers send with errors; only the
+/// fields we quote (the official message, declared here because
+/// opentelemetry-proto does not ship it).
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// Turns an answer into success or a typed error (pure; tested offline).
+pub fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    json: bool,
+    body: &[u8],
+    sent: usize,
+) -> Result<(), SinkError> {
+    if status.is_success() {
+        // An unreadable 2xx body is still an acceptance.
+        let partial = if json {
+            json_partial_success(body)
+        } else {
+            ExportLogsServiceResponse::decode(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+        };
+        return match partial {
+            Some(p) if p.rejected_log_records > 0 => Err(SinkError::Rejected {
+                sink: SINK,
+                detail: format!(
+                    "receiver rejected {} of {sent} log records (partial success): {}",
+                    p.rejected_log_records,
+                    quote(&p.error_message)
+                ),
+            }),
+            Some(p) if !p.error_message.is_empty() => {
+                tracing::warn!(
+                    sink = SINK,
+                    "receiver accepted with a warning: {}",
+                    quote(&p.error_message)
+                );
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    }
+    let message = error_message(body, json);
+    let detail = format!(
+        "HTTP {}{}{}",
+        status.as_u16(),
+        if message.is_empty() { "" } else { ": " },
+        message
+    );
+    match status.as_u16() {
+        429 | 502 | 503 | 504 => Err(match retry_after {
+            Some(_) => SinkError::Throttled {
+                sink: SINK,
+                detail,
+                retry_after,
+            },
+            None => SinkError::Unavailable { sink: SINK, detail },
+        }),
+        _ => Err(SinkError::Rejected {
+            sink: SINK,
+            detail: format!("{detail} (not retryable per the OTLP specification)"),
+        }),
+    }
+}
+
+/// Reads `partialSuccess` from an OTLP/JSON answer by hand: protobuf's JSON
+/// mapping writes int64 as a string (`"rejectedLogRecords":"3"`), which the
+/// generated serde types do not accept, and a misread here would turn
+/// rejected records into a silent success.
+fn json_partial_success(body: &[u8]) -> Option<ExportLogsPartialSuccess> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let p = v
+        .get("partialSuccess")
+        .or_else(|| v.get("partial_success"))?;
+    let rejected = p
+        .get("rejectedLogRecords")
+        .or_else(|| p.get("rejected_log_records"));
+    let rejected_log_records = match rejected {
+        Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(i64::MAX),
+        Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(i64::MAX),
+        _ => 0,
+    };
+    let error_message = p
+        .get("errorMessage")
+        .or_else(|| p.get("error_message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Some(ExportLogsPartialSuccess {
+        rejected_log_records,
+        error_message,
+    })
+}
+
+fn error_message(body: &[u8], json: bool) -> String {
+    if json {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+            if let Some(m) = v.get("message").and_then(|m| m.as_str()) {
+                return quote(m);
+            }
+        }
+    } else if let Ok(s) = RpcStatus::decode(body) {
+        if !s.message.is_empty() {
+            return quote(&s.message);
+        }
+    }
+    quote(&String::from_utf8_lossy(body))
+}
+
+fn quote(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?;
+    let at = Duration::from_secs(u64::try_from(when.timestamp()).ok()?);
+    Some(at.saturating_sub(now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_statuses_follow_the_spec() {
+        for code in [429, 502, 503, 504] {
+            let e = classify(StatusCode::from_u16(code).unwrap(), None, false, b"", 1).unwrap_err();
+            assert!(e.is_retryable(), "{code}");
+        }
+        let e = classify(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(Duration::from_secs(1)),
+            false,
+            b"",
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+        for code in [301, 302, 307, 400, 401, 403, 404, 413, 500] {
+            let e = classify(StatusCode::from_u16(code).unwrap(), None, false, b"", 1).unwrap_err();
+            assert!(!e.is_retryable(), "{code}");
+        }
+    }
+
+    #[test]
+    fn error_bodies_are_quoted() {
+        let status = RpcStatus {
+            code: 3,
+            message: "bad timestamp".into(),
+        };
+        let e = classify(
+            StatusCode::BAD_REQUEST,
+            None,
+            false,
+            &status.encode_to_vec(),
+            1,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("HTTP 400: bad timestamp"), "{e}");
+        let e = classify(
+            StatusCode::BAD_REQUEST,
+            None,
+            true,
+            br#"{"code":3,"message":"nope"}"#,
+            1,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("HTTP 400: nope"), "{e}");
+    }
+
+    #[test]
+    fn partial_success_is_a_reported_failure() {
+        let resp = ExportLogsServiceResponse {
+            partial_success: Some(ExportLogsPartialSuccess {
+                rejected_log_records: 2,
+                error_message: "too old".into(),
+            }),
+        };
+        let e = classify(StatusCode::OK, None, false, &resp.encode_to_vec(), 5).unwrap_err();
+        assert!(!e.is_retryable());
+        assert!(
+            e.to_string()
+                .contains("rejected 2 of 5 log records (partial success): too old"),
+            "{e}"
+        );
+        let json = br#"{"partialSuccess":{"rejectedLogRecords":"3","errorMessage":"x"}}"#;
+        assert!(classify(StatusCode::OK, None, true, json, 5).is_err());
+        assert!(classify(StatusCode::OK, None, false, b"", 5).is_ok());
+        assert!(classify(StatusCode::OK, None, true, b"{}", 5).is_ok());
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("1"), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
