@@ -17,4 +17,11 @@ else
   echo "test.sh: no shared corpus beside the repo: running the in-repo fixtures only"
 fi
 
-cargo test --all-targets
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --all-targets 2>&1 | tee "$log" || status=$?
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "test.sh: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
