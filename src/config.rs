@@ -10,7 +10,10 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{setting}: {detail}")]
-    Invalid { setting: &'static str, detail: String },
+    Invalid {
+        setting: &'static str,
+        detail: String,
+    },
 }
 
 /// The settings every mode shares (Lambda, `replay`). Flags override the
@@ -32,6 +35,16 @@ pub struct Settings {
     /// Our own diagnostics on stderr: error, warn, info, debug, trace.
     #[arg(long, env = "RDSF_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// Extra secret-redaction regexes, on top of the built-in rules (one per line in the
+    /// environment variable; the flag may be repeated). Group 1 is masked when present,
+    /// else the whole match.
+    #[arg(
+        long = "redact-pattern",
+        env = "RDSF_REDACT_PATTERNS",
+        value_delimiter = '\n'
+    )]
+    pub redact_patterns: Vec<String>,
 }
 
 impl Settings {
@@ -75,6 +88,8 @@ pub struct Config {
     pub sinks: Vec<SinkKind>,
     pub max_decompressed_bytes: usize,
     pub region: Option<String>,
+    /// Built-in redaction rules plus the user's validated patterns.
+    pub redactor: crate::sql::Redactor,
 }
 
 impl Config {
@@ -95,10 +110,16 @@ impl Config {
         if sinks.is_empty() {
             sinks.push(SinkKind::Stdout);
         }
+        let redactor =
+            crate::sql::Redactor::new(&s.redact_patterns).map_err(|e| ConfigError::Invalid {
+                setting: "RDSF_REDACT_PATTERNS",
+                detail: e.to_string(),
+            })?;
         Ok(Config {
             sinks,
             max_decompressed_bytes: s.max_decompressed_bytes,
             region: s.region.clone().filter(|r| !r.is_empty()),
+            redactor,
         })
     }
 }
@@ -109,6 +130,7 @@ impl Default for Config {
             sinks: vec![SinkKind::Stdout],
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
+            redactor: crate::sql::Redactor::builtin(),
         }
     }
 }
