@@ -4,6 +4,11 @@
 //! [`Registry::for_source`]). Adding an engine format is one new file in this
 //! folder plus one line in [`Registry::builtin`].
 
+mod mysql_audit;
+mod mysql_common;
+mod mysql_error;
+mod mysql_general;
+mod mysql_slow;
 mod passthrough;
 
 pub use passthrough::Passthrough;
@@ -75,10 +80,23 @@ pub struct Registry {
 impl Registry {
     /// The parsers shipped with rds-forwarder.
     pub fn builtin() -> Self {
-        Registry {
+        let mut r = Registry {
             by_log_type: Vec::new(),
             fallback: &Passthrough,
-        }
+        };
+        r.register("error", Some(EngineFamily::MySql), &mysql_error::MySqlError);
+        r.register(
+            "slowquery",
+            Some(EngineFamily::MySql),
+            &mysql_slow::MySqlSlow,
+        );
+        r.register(
+            "general",
+            Some(EngineFamily::MySql),
+            &mysql_general::MySqlGeneral,
+        );
+        r.register("audit", Some(EngineFamily::MySql), &mysql_audit::MySqlAudit);
+        r
     }
 
     /// Registers `parser` for `log_type` (or a `prefix*`), optionally only for one family
