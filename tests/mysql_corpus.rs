@@ -201,6 +201,9 @@ fn general_log_commands_match_grep() {
         println!("general: {command} grep {grep}, records {ours}");
         assert_eq!(ours, grep, "{command}");
     }
+    assert!(records
+        .iter()
+        .all(|r| r.resource.get_str(keys::DB_SYSTEM_NAME) == Some("mariadb")));
     let queries = count_where(&records, keys::MYSQL_COMMAND, "Query");
     let fingerprinted = records
         .iter()
@@ -213,6 +216,9 @@ fn general_log_commands_match_grep() {
 fn audit_log_operations_match_grep() {
     let (source, records) = checked("audit");
     assert_eq!(records.len(), source.raw.lines().count());
+    assert!(records
+        .iter()
+        .all(|r| r.resource.get_str(keys::DB_SYSTEM_NAME) == Some("mariadb")));
     for op in [
         "CONNECT",
         "DISCONNECT",

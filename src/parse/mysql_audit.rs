@@ -60,12 +60,18 @@ fn parse_record(message: &str) -> Option<Parsed> {
     let (object, quoted, after_object) = object_field(rest)?;
     let mut tail = after_object.split(',');
     let retcode = tail.next().unwrap_or("").trim();
+    let extra_field = tail.clone().next().is_some();
     let connection_type = tail.next().unwrap_or("").trim();
 
     p.timestamp_ns = Some(ts);
-    if aurora {
-        p.db_system = Some("mysql");
-    }
+    // Aurora's own format is MySQL. RDS MySQL (5.7.34+, 8.0) runs the MariaDB
+    // plugin with a `connection_type` field after retcode; MariaDB's plugin
+    // writes none. A heuristic: a record without it is taken as MariaDB.
+    p.db_system = Some(if aurora || extra_field {
+        "mysql"
+    } else {
+        "mariadb"
+    });
     let a = &mut p.attributes;
     a.insert(keys::MYSQL_AUDIT_SERVER_HOST, server_host);
     if !user.is_empty() {
@@ -198,6 +204,7 @@ mod tests {
         assert_eq!(a.get(keys::MYSQL_AUDIT_RETCODE), Some(&Value::Int(0)));
         assert_eq!(a.get_str(keys::DB_NAMESPACE), Some("mysql"));
         assert_eq!(p.timestamp_ns, time::utc_ns(2026, 11, 25, 7, 52, 29, 0));
+        assert_eq!(p.db_system, Some("mariadb"));
 
         let p = MySqlAudit
             .parse("20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,CONNECT,,,0,SOCKET");

@@ -42,3 +42,64 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) {
         .attributes
         .insert(keys::DB_QUERY_FINGERPRINT_ID, id);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Settings};
+    use crate::parse::Parsed;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        let cli =
+            <Cli as clap::Parser>::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+                .map_err(|e| e.to_string())?;
+        Config::from_settings(&cli.settings).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn user_patterns_are_validated_at_start_up() {
+        let err =
+            config(&["--redact-pattern", "token=(\\w+", "--redact-pattern", "ok"]).unwrap_err();
+        assert!(err.contains("RDSF_REDACT_PATTERNS"), "{err}");
+        assert!(err.contains("`token=(\\w+`"), "{err}");
+        let cfg = config(&["--redact-pattern", "token=(\\w+)"]).unwrap();
+        assert_eq!(cfg.redactor.redact("a token=abc b"), "a token=*** b");
+    }
+
+    #[test]
+    fn enrichment_redacts_then_fingerprints() {
+        let mut parsed = Parsed::default();
+        parsed.attributes.insert(
+            keys::DB_QUERY_TEXT,
+            "ALTER USER 'a'@'%' IDENTIFIED BY 'S3cret!'",
+        );
+        let mut entry = Entry {
+            event_ids: vec!["1".into()],
+            cloudwatch_timestamp_ms: 0,
+            body: "6 Query\tALTER USER 'a'@'%' IDENTIFIED BY 'S3cret!'".into(),
+            parsed,
+        };
+        enrich_entry(&mut entry, &Redactor::builtin());
+        assert!(!entry.body.contains("S3cret"));
+        let a = &entry.parsed.attributes;
+        assert_eq!(
+            a.get_str(keys::DB_QUERY_TEXT),
+            Some("ALTER USER 'a'@'%' IDENTIFIED BY '***'")
+        );
+        assert_eq!(
+            a.get_str(keys::DB_QUERY_FINGERPRINT),
+            Some("alter user ?@? identified by ?")
+        );
+        // pt-query-digest's checksum for this class on the shared corpus: 36F6EC989D9A050B…
+        assert_eq!(
+            a.get_str(keys::DB_QUERY_FINGERPRINT_ID),
+            Some("36F6EC989D9A050B")
+        );
+    }
+}
