@@ -66,13 +66,11 @@ impl LogParser for MySqlGeneral {
         let argument = argument.trim_end();
 
         match command {
-            c if STATEMENT_COMMANDS.contains(&c) => {
-                if !argument.is_empty() {
-                    if let Some(op) = operation_name(argument) {
-                        p.attributes.insert(keys::DB_OPERATION_NAME, op);
-                    }
-                    p.attributes.insert(keys::DB_QUERY_TEXT, argument);
+            c if STATEMENT_COMMANDS.contains(&c) && !argument.is_empty() => {
+                if let Some(op) = operation_name(argument) {
+                    p.attributes.insert(keys::DB_OPERATION_NAME, op);
                 }
+                p.attributes.insert(keys::DB_QUERY_TEXT, argument);
             }
             "Connect" => connect(argument, &mut p),
             "Init DB" => {

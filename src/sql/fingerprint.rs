@@ -491,10 +491,7 @@ fn collapse_unions(q: &[u8]) -> Vec<u8> {
                 let x = &q[i..j];
                 let mut end = j;
                 let mut last_sep: Option<(usize, usize)> = None;
-                loop {
-                    let Some((sep_end, after)) = union_rep(q, end, x) else {
-                        break;
-                    };
+                while let Some((sep_end, after)) = union_rep(q, end, x) {
                     last_sep = Some((end, sep_end));
                     end = after;
                 }
