@@ -35,7 +35,12 @@ pub fn leading_time(s: &str) -> Option<(i64, usize, TimeStyle)> {
             let mut ns = time::utc_ns(y, mo, d, h, mi, sec, nanos)?;
             match b.get(i) {
                 Some(b'Z') => i += 1,
-                Some(sign @ (b'+' | b'-')) if b.len() >= i + 6 && b[i + 3] == b':' => {
+                Some(sign @ (b'+' | b'-'))
+                    if b.len() >= i + 6
+                        && b[i + 3] == b':'
+                        && digits(&b[i + 1..i + 3])
+                        && digits(&b[i + 4..i + 6]) =>
+                {
                     let off = (num(&b[i + 1..i + 3]) as i64 * 60 + num(&b[i + 4..i + 6]) as i64)
                         * 60_000_000_000;
                     ns = if *sign == b'+' { ns - off } else { ns + off };
