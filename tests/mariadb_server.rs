@@ -102,6 +102,40 @@ impl Drop for Server {
     }
 }
 
+/// Starts mariadbd and waits until it answers (bounded; not a timing assertion).
+fn start_server(mariadbd: &Path, args: &[String], socket: &Path, error_log: &Path) -> Server {
+    let child = Command::new(mariadbd)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mariadbd starts");
+    let mut server = Server {
+        child: Some(child),
+        socket: socket.to_owned(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let ping = sh(Command::new("mariadb-admin")
+            .arg(format!("--socket={}", socket.display()))
+            .args(["--user=root", "ping"]));
+        if ping.status.success() {
+            return server;
+        }
+        if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
+            panic!(
+                "mariadbd exited ({status}) before accepting connections; error log:\n{}",
+                std::fs::read_to_string(error_log).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mariadbd did not accept connections within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -285,37 +319,7 @@ fn real_mariadb_logs_through_wrap_and_replay() {
         ]);
     }
     println!("starting: {} {}", mariadbd.display(), args.join(" "));
-    let child = Command::new(&mariadbd)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mariadbd starts");
-    let mut server = Server {
-        child: Some(child),
-        socket: socket.clone(),
-    };
-    // Wait until it answers (bounded; not a timing assertion).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let ping = sh(Command::new("mariadb-admin")
-            .arg(format!("--socket={}", socket.display()))
-            .args(["--user=root", "ping"]));
-        if ping.status.success() {
-            break;
-        }
-        if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
-            panic!(
-                "mariadbd exited ({status}) before accepting connections; error log:\n{}",
-                std::fs::read_to_string(log("error.log")).unwrap_or_default()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "mariadbd did not accept connections within 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut server = start_server(&mariadbd, &args, &socket, &log("error.log"));
 
     // Planted secrets, unique to this run.
     let pid = std::process::id();
@@ -374,8 +378,26 @@ fn real_mariadb_logs_through_wrap_and_replay() {
     assert!(!unknown_user.status.success());
     println!("workload done (errors expected: syntax, missing table, duplicate key, missing column, 2 failed logins)");
 
+    // A restart, as RDS does on maintenance: the server writes its header into
+    // the slow and general logs again, and a second start into the error log.
     server.shutdown();
-    println!("server stopped; logs in {}", logs.display());
+    let mut server = start_server(&mariadbd, &args, &socket, &log("error.log"));
+    let after = sql_tcp(
+        port,
+        "app",
+        &rotated,
+        "SELECT COUNT(*) FROM shop.items WHERE price > 10; SELECT SLEEP(0.1)",
+    );
+    assert!(
+        after.status.success(),
+        "after restart: {}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    server.shutdown();
+    println!(
+        "server restarted once and stopped; logs in {}",
+        logs.display()
+    );
 
     // ---- wrap + replay each log ----
     let slow = wrap_and_replay(&work, &log("slow.log"), "slowquery");
@@ -397,6 +419,29 @@ fn real_mariadb_logs_through_wrap_and_replay() {
     assert!(slow.lines.iter().any(|l| l["attributes"]["db.query.text"]
         .as_str()
         .is_some_and(|q| q.contains("IDENTIFIED BY '***'"))));
+
+    // The classes pt-query-digest finds in the same slow log.
+    let mut expected = run_pt_query_digest(&log("slow.log"));
+    let halves = split_restart_merges(&mut expected);
+    let mut ours = std::collections::BTreeMap::<String, usize>::new();
+    for l in &slow.lines {
+        let fp = l["attributes"]["db.query.fingerprint"]
+            .as_str()
+            .expect("fingerprint")
+            .to_owned();
+        *ours.entry(fp).or_default() += 1;
+    }
+    println!(
+        "slowquery: {} fingerprint classes, equal to pt-query-digest's after splitting {} class(es) it merged across the restart header",
+        ours.len(),
+        halves.len()
+    );
+    assert_eq!(
+        halves.len(),
+        1,
+        "the restart header split one pair of entries for pt-query-digest"
+    );
+    assert_eq!(ours, expected);
 
     let general = wrap_and_replay(&work, &log("general.log"), "general");
     check_common("general", &general, &secrets);

@@ -157,6 +157,21 @@ pub fn mentions_mariadb(text: &str) -> bool {
         || memchr::memmem::find(text.as_bytes(), b"mariadbd").is_some()
 }
 
+/// A line of the header a server writes at the top of a new slow or general
+/// log file (and again after each restart):
+/// `/rdsdbbin/mysql/bin/mysqld, Version: 8.0.32 (…). started with:`,
+/// `Tcp port: 3306  Unix socket: /tmp/mysql.sock`, `Time  Id Command  Argument`.
+pub fn is_server_header(line: &str) -> bool {
+    let line = line.trim_end();
+    (line.contains(", Version: ")
+        && (line.ends_with("started with:") || line.contains("embedded library")))
+        || line.starts_with("Tcp port:")
+        || (line.starts_with("Time")
+            && line
+                .split_whitespace()
+                .eq(["Time", "Id", "Command", "Argument"]))
+}
+
 /// Reads `'user'@'host'` right after `marker` (e.g. `Access denied for user `).
 pub fn quoted_user_host<'a>(text: &'a str, marker: &str) -> Option<(&'a str, &'a str)> {
     let at = text.find(marker)? + marker.len();
@@ -207,6 +222,12 @@ mod tests {
             Some("INSERT")
         );
         assert_eq!(operation_name("   ").as_deref(), None);
+        assert!(is_server_header("/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:"));
+        assert!(is_server_header(
+            "Tcp port: 3306  Unix socket: /tmp/mysql.sock"
+        ));
+        assert!(is_server_header("Time\t\t    Id Command\tArgument"));
+        assert!(!is_server_header("SELECT 1"));
         assert_eq!(
             quoted_user_host(
                 "Access denied for user 'dev'@'1.2.3.4' (using password: YES)",

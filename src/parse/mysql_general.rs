@@ -7,7 +7,9 @@
 //! ```
 //! The argument may span lines (multi-line statements); the entry keeps them.
 
-use super::mysql_common::{leading_time, operation_name, quoted_user_host, TimeStyle};
+use super::mysql_common::{
+    is_server_header, leading_time, mentions_mariadb, operation_name, quoted_user_host, TimeStyle,
+};
 use super::{LogParser, Parsed};
 use crate::record::keys;
 
@@ -22,6 +24,21 @@ impl LogParser for MySqlGeneral {
     }
 
     fn parse(&self, message: &str) -> Parsed {
+        // A file header RDS published with (or as) this event is no command.
+        let mut message = message;
+        let mut had_header = false;
+        let mut header_mariadb = false;
+        while let Some(first) = message.split('\n').next().filter(|l| is_server_header(l)) {
+            had_header = true;
+            header_mariadb |= mentions_mariadb(first);
+            message = message.get(first.len() + 1..).unwrap_or("");
+        }
+        if had_header && message.trim().is_empty() {
+            return Parsed {
+                db_system: header_mariadb.then_some("mariadb"),
+                ..Parsed::default()
+            };
+        }
         let mut p = Parsed::default();
         let mut rest = message;
         if let Some((ns, used, style)) = leading_time(message) {
@@ -169,6 +186,12 @@ mod tests {
         );
         let p = MySqlGeneral.parse("2021-08-10T09:57:26.077268Z    9 Quit");
         assert_eq!(p.attributes.get_str(keys::MYSQL_COMMAND), Some("Quit"));
+        let p = MySqlGeneral.parse("/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:\nTcp port: 53306  Unix socket: /x.sock\nTime\t\t    Id Command\tArgument\n\t\t     3 Quit\t");
+        assert_eq!(p.error, None);
+        assert_eq!(p.attributes.get_str(keys::MYSQL_COMMAND), Some("Quit"));
+        let p = MySqlGeneral.parse("Tcp port: 3306  Unix socket: /tmp/mysql.sock");
+        assert_eq!(p.error, None);
+        assert_eq!(p.db_system, None);
         for bad in ["", "hello", "   x Query\tSELECT", "\t\t 3 Qu1t\t"] {
             assert!(MySqlGeneral.parse(bad).error.is_some(), "{bad:?}");
         }

@@ -17,7 +17,9 @@
 //! `use …`, nor `SET timestamp|insert_id|last_insert_id…` — the rule
 //! pt-query-digest uses, so fingerprints group the same way.
 
-use super::mysql_common::{leading_time, operation_name, TimeStyle};
+use super::mysql_common::{
+    is_server_header, leading_time, mentions_mariadb, operation_name, TimeStyle,
+};
 use super::{LogParser, Parsed};
 use crate::record::{keys, Value};
 
@@ -38,12 +40,19 @@ impl LogParser for MySqlSlow {
         let mut explain: Vec<&str> = Vec::new();
         let mut statement_start = None;
         let mut admin_command = None;
+        let mut header_only = false;
 
         let mut offset = 0;
         for line in message.split_inclusive('\n') {
             let at = offset;
             offset += line.len();
             let line = line.trim_end_matches(['\n', '\r']);
+            if is_server_header(line) {
+                // A file header RDS published with (or as) this event; not part of the entry.
+                header_only = true;
+                mariadb |= mentions_mariadb(line);
+                continue;
+            }
             if let Some(meta) = line.strip_prefix('#') {
                 let meta = meta.trim_start();
                 if let Some(t) = meta.strip_prefix("Time:") {
@@ -92,6 +101,10 @@ impl LogParser for MySqlSlow {
             break;
         }
 
+        if !saw_header && header_only && statement_start.is_none() {
+            p.db_system = mariadb.then_some("mariadb");
+            return p;
+        }
         if !saw_header {
             return Parsed::unrecognised(
                 "mysql slow query log: no `# User@Host:` or `# Query_time:` line",
@@ -103,7 +116,20 @@ impl LogParser for MySqlSlow {
             p.attributes.insert(keys::MYSQL_EXPLAIN, explain.join("\n"));
         }
         let statement = match statement_start {
-            Some(at) => Some(strip_terminator(&message[at..]).to_owned()),
+            Some(at) => {
+                // A restart header after the statement belongs to no statement.
+                let text = &message[at..];
+                let mut end = text.len();
+                let mut offset = 0;
+                for line in text.split_inclusive('\n') {
+                    if offset > 0 && is_server_header(line) {
+                        end = offset;
+                        break;
+                    }
+                    offset += line.len();
+                }
+                Some(strip_terminator(&text[..end]).to_owned())
+            }
             None => admin_command,
         };
         if let Some(stmt) = statement.filter(|s| !s.is_empty()) {
@@ -310,6 +336,14 @@ mod tests {
             Some("administrator command: Quit")
         );
         assert!(MySqlSlow.parse("select 1;").error.is_some());
+        let p = MySqlSlow.parse("/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:\nTcp port: 53306  Unix socket: /x.sock\nTime\t\t    Id Command\tArgument");
+        assert_eq!(p.error, None);
+        assert_eq!(p.db_system, Some("mariadb"));
+        let p = MySqlSlow.parse("# User@Host: a[a] @ h []\n# Query_time: 1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\nSET timestamp=1;\nSELECT SLEEP(20);\n/rdsdbbin/mysql/bin/mysqld, Version: 8.0.32 (Source distribution). started with:\nTcp port: 3306  Unix socket: /tmp/mysql.sock\nTime                 Id Command    Argument");
+        assert_eq!(
+            p.attributes.get_str(keys::DB_QUERY_TEXT),
+            Some("SELECT SLEEP(20)")
+        );
         assert!(MySqlSlow.parse("").error.is_some());
     }
 }

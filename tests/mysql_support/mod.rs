@@ -157,3 +157,59 @@ pub fn severity_counts(records: &[Record]) -> BTreeMap<String, usize> {
     }
     m
 }
+
+/// pt-query-digest does not take MariaDB's first restart-header line
+/// (`/usr/sbin/mariadbd, Version: … started with:`) for a header, so it reads
+/// the entry before the header, the header and the entry after it as one
+/// event, whose class contains `started with:`. We keep both entries. This
+/// turns each such class back into its two halves (the statement before the
+/// header; the statement after the last `set timestamp=?; `) and returns them.
+pub fn split_restart_merges(classes: &mut BTreeMap<String, usize>) -> Vec<(String, String)> {
+    let merged: Vec<String> = classes
+        .keys()
+        .filter(|f| f.contains("started with:"))
+        .cloned()
+        .collect();
+    let mut halves = Vec::new();
+    for m in merged {
+        let n = classes.remove(&m).unwrap();
+        let header = m.find(" started with:").unwrap();
+        let before = m[..m[..header]
+            .rfind("; ")
+            .expect("statement before the header")]
+            .to_owned();
+        let marker = "set timestamp=?; ";
+        let after =
+            m[m.rfind(marker).expect("SET timestamp after the header") + marker.len()..].to_owned();
+        *classes.entry(before.clone()).or_default() += n;
+        *classes.entry(after.clone()).or_default() += n;
+        halves.push((before, after));
+    }
+    halves
+}
+
+/// `pt-query-digest --output json` classes of a slow log: fingerprint → count.
+pub fn run_pt_query_digest(slow_log: &Path) -> BTreeMap<String, usize> {
+    let out = std::process::Command::new("pt-query-digest")
+        .args(["--limit", "100%:100000", "--output", "json"])
+        .arg(slow_log)
+        .output()
+        .expect("pt-query-digest runs (percona-toolkit; scripts/deps/parse-mysql.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("pt JSON");
+    v["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["fingerprint"].as_str().unwrap().to_owned(),
+                c["query_count"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect()
+}
