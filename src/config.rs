@@ -10,10 +10,7 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{setting}: {detail}")]
-    Invalid {
-        setting: &'static str,
-        detail: String,
-    },
+    Invalid { setting: &'static str, detail: String },
 }
 
 /// The settings every mode shares (Lambda, `replay`). Flags override the
@@ -39,11 +36,7 @@ pub struct Settings {
     /// Extra secret-redaction regexes, on top of the built-in rules (one per line in the
     /// environment variable; the flag may be repeated). Group 1 is masked when present,
     /// else the whole match.
-    #[arg(
-        long = "redact-pattern",
-        env = "RDSF_REDACT_PATTERNS",
-        value_delimiter = '\n'
-    )]
+    #[arg(long = "redact-pattern", env = "RDSF_REDACT_PATTERNS", value_delimiter = '\n')]
     pub redact_patterns: Vec<String>,
 }
 
@@ -110,11 +103,10 @@ impl Config {
         if sinks.is_empty() {
             sinks.push(SinkKind::Stdout);
         }
-        let redactor =
-            crate::sql::Redactor::new(&s.redact_patterns).map_err(|e| ConfigError::Invalid {
-                setting: "RDSF_REDACT_PATTERNS",
-                detail: e.to_string(),
-            })?;
+        let redactor = crate::sql::Redactor::new(&s.redact_patterns).map_err(|e| ConfigError::Invalid {
+            setting: "RDSF_REDACT_PATTERNS",
+            detail: e.to_string(),
+        })?;
         Ok(Config {
             sinks,
             max_decompressed_bytes: s.max_decompressed_bytes,

@@ -11,6 +11,10 @@ mod mysql_general;
 mod mysql_slow;
 mod passthrough;
 
+use mysql_audit::MySqlAudit;
+use mysql_error::MySqlError;
+use mysql_general::MySqlGeneral;
+use mysql_slow::MySqlSlow;
 pub use passthrough::Passthrough;
 
 use crate::record::Attributes;
@@ -84,18 +88,10 @@ impl Registry {
             by_log_type: Vec::new(),
             fallback: &Passthrough,
         };
-        r.register("error", Some(EngineFamily::MySql), &mysql_error::MySqlError);
-        r.register(
-            "slowquery",
-            Some(EngineFamily::MySql),
-            &mysql_slow::MySqlSlow,
-        );
-        r.register(
-            "general",
-            Some(EngineFamily::MySql),
-            &mysql_general::MySqlGeneral,
-        );
-        r.register("audit", Some(EngineFamily::MySql), &mysql_audit::MySqlAudit);
+        r.register("error", Some(EngineFamily::MySql), &MySqlError);
+        r.register("slowquery", Some(EngineFamily::MySql), &MySqlSlow);
+        r.register("general", Some(EngineFamily::MySql), &MySqlGeneral);
+        r.register("audit", Some(EngineFamily::MySql), &MySqlAudit);
         r
     }
 
