@@ -77,7 +77,10 @@ impl LogParser for MySqlError {
 
         p.db_system = if p.attributes.get(keys::DB_RESPONSE_STATUS_CODE).is_some() {
             Some("mysql")
-        } else if mentions_mariadb(message) || style == TimeStyle::Spaced {
+        } else if mentions_mariadb(message) || (style == TimeStyle::Spaced && p.severity.is_some())
+        {
+            // The `[Level]` check keeps SQL Server's `2024-05-23 06:09:53.813 Logon …`
+            // (same log type `error`, same date style) from passing as MariaDB.
             Some("mariadb")
         } else if style == TimeStyle::Iso {
             Some("mysql")
@@ -172,6 +175,8 @@ mod tests {
         );
         assert_eq!(p.db_system, Some("mariadb"));
         assert!(parse("Version: '10.11' socket").error.is_some());
+        let p = parse("2024-05-23 06:09:53.813 Logon       Login failed for user 'john'. [CLIENT: 213.252.232.134]");
+        assert_eq!(p.db_system, None);
         assert!(parse("").error.is_some());
     }
 }
