@@ -90,6 +90,15 @@ pub struct Settings {
     /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
     #[arg(long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set)]
     pub kinesis_batch_item_failures: bool,
+    /// Extra secret-redaction regexes, on top of the built-in rules (one per line in the
+    /// environment variable; the flag may be repeated). Group 1 is masked when present,
+    /// else the whole match.
+    #[arg(
+        long = "redact-pattern",
+        env = "RDSF_REDACT_PATTERNS",
+        value_delimiter = '\n'
+    )]
+    pub redact_patterns: Vec<String>,
 }
 
 impl Settings {
@@ -143,6 +152,8 @@ pub struct Config {
     /// Set when the OTLP sink is selected.
     pub otlp: Option<crate::sink::otlp::OtlpConfig>,
     pub kinesis_batch_item_failures: bool,
+    /// Built-in redaction rules plus the user's validated patterns.
+    pub redactor: crate::sql::Redactor,
 }
 
 impl Config {
@@ -185,6 +196,11 @@ impl Config {
         } else {
             None
         };
+        let redactor =
+            crate::sql::Redactor::new(&s.redact_patterns).map_err(|e| ConfigError::Invalid {
+                setting: "RDSF_REDACT_PATTERNS",
+                detail: e.to_string(),
+            })?;
         Ok(Config {
             sinks,
             max_decompressed_bytes: s.max_decompressed_bytes,
@@ -193,6 +209,7 @@ impl Config {
             delivery: crate::delivery::DeliveryConfig::from_settings(&s.delivery)?,
             otlp,
             kinesis_batch_item_failures: s.kinesis_batch_item_failures,
+            redactor,
         })
     }
 }
@@ -207,6 +224,7 @@ impl Default for Config {
             delivery: crate::delivery::DeliveryConfig::default(),
             otlp: None,
             kinesis_batch_item_failures: false,
+            redactor: crate::sql::Redactor::builtin(),
         }
     }
 }

@@ -19,4 +19,5 @@ pub mod secret;
 pub mod severity;
 pub mod sink;
 pub mod source;
+pub mod sql;
 pub mod time;

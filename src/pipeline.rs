@@ -229,7 +229,9 @@ impl Pipeline {
         }
         out.stats.log_events += doc.events.len() + doc.malformed.len();
         let source = SourceInfo::from_log_group(&doc.log_group);
-        let parser = self.parsers.for_source(&source);
+        let parser = self
+            .parsers
+            .for_batch(&source, doc.events.iter().map(|e| e.message.as_str()));
 
         let mut entries: Vec<Entry> = Vec::with_capacity(doc.events.len());
         // Extracted fields follow their event id through any joining.
@@ -246,7 +248,10 @@ impl Pipeline {
                 parsed,
             });
         }
-        let entries = parser.join(entries);
+        let mut entries = parser.join(entries);
+        for entry in &mut entries {
+            crate::sql::enrich_entry(entry, &self.config.redactor);
+        }
 
         let db_system = entries
             .iter()
@@ -314,7 +319,7 @@ impl Pipeline {
                 timestamp_ns: observed_ns,
                 observed_timestamp_ns: observed_ns,
                 severity: Severity::info(),
-                body: bad.raw,
+                body: self.config.redactor.redact(&bad.raw).into_owned(),
                 attributes: attrs,
                 resource: resource.clone(),
                 id: bad.id.unwrap_or_default(),

@@ -243,4 +243,29 @@ pub mod keys {
     /// The record's stable id on the wire, so a backend can drop the
     /// duplicates an at-least-once retry produces (OTel semconv).
     pub const LOG_RECORD_UID: &str = "log.record.uid";
+    // ---- MySQL / MariaDB / Aurora MySQL (parse-mysql) ----
+    pub const DB_COLLECTION_NAME: &str = "db.collection.name";
+    pub const MYSQL_THREAD_ID: &str = "mysql.thread_id";
+    pub const MYSQL_SUBSYSTEM: &str = "mysql.subsystem";
+    pub const MYSQL_SOURCE_LOCATION: &str = "mysql.source_location";
+    pub const MYSQL_LOCK_TIME_MS: &str = "mysql.lock_time_ms";
+    pub const MYSQL_ROWS_SENT: &str = "mysql.rows_sent";
+    pub const MYSQL_ROWS_EXAMINED: &str = "mysql.rows_examined";
+    pub const MYSQL_ROWS_AFFECTED: &str = "mysql.rows_affected";
+    pub const MYSQL_BYTES_SENT: &str = "mysql.bytes_sent";
+    pub const MYSQL_QC_HIT: &str = "mysql.qc_hit";
+    pub const MYSQL_CLIENT_HOST: &str = "mysql.client.host";
+    pub const MYSQL_SLOW_EXTRA_PREFIX: &str = "mysql.slow.";
+    pub const MYSQL_EXPLAIN: &str = "mysql.explain";
+    pub const MYSQL_COMMAND: &str = "mysql.command";
+    pub const MYSQL_QUERY_ID: &str = "mysql.query_id";
+    pub const MYSQL_AUDIT_SERVER_HOST: &str = "mysql.audit.server_host";
+    pub const MYSQL_AUDIT_OPERATION: &str = "mysql.audit.operation";
+    pub const MYSQL_AUDIT_OBJECT: &str = "mysql.audit.object";
+    pub const MYSQL_AUDIT_RETCODE: &str = "mysql.audit.retcode";
+    pub const MYSQL_AUDIT_CONNECTION_TYPE: &str = "mysql.audit.connection_type";
+
+    // ---- query fingerprints (all engines) ----
+    pub const DB_QUERY_FINGERPRINT: &str = "db.query.fingerprint";
+    pub const DB_QUERY_FINGERPRINT_ID: &str = "db.query.fingerprint_id";
 }

@@ -5,6 +5,11 @@
 //! folder plus one line in [`Registry::builtin`].
 
 pub mod iam_auth;
+mod mysql_audit;
+mod mysql_common;
+mod mysql_error;
+mod mysql_general;
+mod mysql_slow;
 pub mod oracle;
 mod passthrough;
 pub mod postgres;
@@ -12,6 +17,10 @@ pub mod proxy;
 mod scan;
 pub mod sqlserver;
 
+use mysql_audit::MySqlAudit;
+use mysql_error::MySqlError;
+use mysql_general::MySqlGeneral;
+use mysql_slow::MySqlSlow;
 pub use passthrough::Passthrough;
 
 use crate::record::Attributes;
@@ -75,6 +84,9 @@ pub trait LogParser: Send + Sync {
 /// Maps log types (and engine families) to parsers.
 pub struct Registry {
     by_log_type: Vec<(&'static str, Option<EngineFamily>, &'static dyn LogParser)>,
+    /// Log types several engines share, told apart by content: (log type,
+    /// test on a sample message, the family it reveals).
+    sniffers: Vec<(&'static str, fn(&str) -> bool, EngineFamily)>,
     fallback: &'static dyn LogParser,
 }
 
@@ -83,6 +95,7 @@ impl Registry {
     pub fn builtin() -> Self {
         let mut r = Registry {
             by_log_type: Vec::new(),
+            sniffers: Vec::new(),
             fallback: &Passthrough,
         };
         r.register("postgresql", None, &postgres::POSTGRESQL);
@@ -98,8 +111,22 @@ impl Registry {
             &sqlserver::SQLSERVER,
         );
         r.register("agent", None, &sqlserver::SQLSERVER);
+        r.sniff(
+            "error",
+            sqlserver::looks_like_sqlserver,
+            EngineFamily::SqlServer,
+        );
+        r.sniff(
+            "audit",
+            oracle::looks_like_oracle_audit,
+            EngineFamily::Oracle,
+        );
         r.register("proxy", None, &proxy::Proxy);
         r.register("iam-db-auth-error", None, &iam_auth::IamAuth);
+        r.register("error", Some(EngineFamily::MySql), &MySqlError);
+        r.register("slowquery", Some(EngineFamily::MySql), &MySqlSlow);
+        r.register("general", Some(EngineFamily::MySql), &MySqlGeneral);
+        r.register("audit", Some(EngineFamily::MySql), &MySqlAudit);
         r
     }
 
@@ -112,6 +139,41 @@ impl Registry {
         parser: &'static dyn LogParser,
     ) {
         self.by_log_type.push((log_type, family, parser));
+    }
+
+    /// Declares that `log_type` may come from `family` too, recognised by
+    /// `test` on a message (RDS names SQL Server's error log and Oracle's
+    /// audit log like MySQL's, so the group name cannot tell).
+    pub fn sniff(&mut self, log_type: &'static str, test: fn(&str) -> bool, family: EngineFamily) {
+        self.sniffers.push((log_type, test, family));
+    }
+
+    /// The parser for one batch: by the source's log type, refined by the
+    /// batch's first non-empty message where engines share the log type (a
+    /// log group belongs to one database, so one sample decides).
+    pub fn for_batch<'m>(
+        &self,
+        source: &SourceInfo,
+        mut messages: impl Iterator<Item = &'m str>,
+    ) -> &'static dyn LogParser {
+        let log_type = source.log_type.as_deref().unwrap_or("");
+        let shared: Vec<_> = self
+            .sniffers
+            .iter()
+            .filter(|(t, _, _)| *t == log_type)
+            .collect();
+        if !shared.is_empty() {
+            if let Some(sample) = messages.find(|m| !m.trim().is_empty()) {
+                if let Some((_, _, family)) = shared.iter().find(|(_, test, _)| test(sample)) {
+                    let refined = SourceInfo {
+                        family: Some(*family),
+                        ..source.clone()
+                    };
+                    return self.for_source(&refined);
+                }
+            }
+        }
+        self.for_source(source)
     }
 
     /// The parser for a source; the pass-through parser when none is known.
@@ -140,5 +202,32 @@ fn log_type_matches(pattern: &str, log_type: &str) -> bool {
 impl Default for Registry {
     fn default() -> Self {
         Self::builtin()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_log_types_are_told_apart_by_content() {
+        let r = Registry::builtin();
+        let error = SourceInfo::from_log_group("/aws/rds/instance/db1/error");
+        let mysql = "2023-04-27 14:36:09 14487 [Warning] Access denied for user 'dev'@'1.2.3.4' (using password: YES)";
+        let mssql = "2024-05-23 06:09:53.813 Logon       Login failed for user 'sa'. Reason: Password did not match. [CLIENT: 10.0.0.5]";
+        assert_eq!(
+            r.for_batch(&error, [mysql].into_iter()).name(),
+            r.for_source(&error).name()
+        );
+        assert_eq!(
+            r.for_batch(&error, ["", mssql].into_iter()).name(),
+            sqlserver::SQLSERVER.name()
+        );
+        assert_ne!(sqlserver::SQLSERVER.name(), r.for_source(&error).name());
+        // No sample: the log type's default.
+        assert_eq!(
+            r.for_batch(&error, std::iter::empty()).name(),
+            r.for_source(&error).name()
+        );
     }
 }

@@ -1,0 +1,239 @@
+//! Pieces the MySQL-family parsers share: the time stamp styles MySQL,
+//! MariaDB and Aurora write, and the statement's operation word.
+//! Hand-scanned (no regex) because they run once per log line.
+
+use crate::time;
+
+/// Which writer a time stamp's style points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// `2020-08-06T14:25:02.936146Z`: MySQL 5.7 / 8.0, Aurora MySQL.
+    Iso,
+    /// `2023-04-27 14:36:09`, `2026-11-25  7:59:31`: MariaDB.
+    Spaced,
+    /// `210122 18:04:41`, `261125  7:52:29`: MariaDB's and old MySQL's short form.
+    Short,
+}
+
+/// A time stamp at the start of `s`: (Unix ns, bytes consumed, style).
+/// Times without a zone are taken as UTC, which RDS uses.
+pub fn leading_time(s: &str) -> Option<(i64, usize, TimeStyle)> {
+    let b = s.as_bytes();
+    if b.len() >= 10
+        && digits(&b[0..4])
+        && b[4] == b'-'
+        && digits(&b[5..7])
+        && b[7] == b'-'
+        && digits(&b[8..10])
+    {
+        let (y, mo, d) = (num(&b[0..4]) as i32, num(&b[5..7]), num(&b[8..10]));
+        let sep = *b.get(10)?;
+        if sep == b'T' {
+            let (h, mi, sec, mut i) = hms(b, 11)?;
+            let (nanos, used) = fraction(&b[i..]);
+            i += used;
+            let mut ns = time::utc_ns(y, mo, d, h, mi, sec, nanos)?;
+            match b.get(i) {
+                Some(b'Z') => i += 1,
+                Some(sign @ (b'+' | b'-'))
+                    if b.len() >= i + 6
+                        && b[i + 3] == b':'
+                        && digits(&b[i + 1..i + 3])
+                        && digits(&b[i + 4..i + 6]) =>
+                {
+                    let off = (num(&b[i + 1..i + 3]) as i64 * 60 + num(&b[i + 4..i + 6]) as i64)
+                        * 60_000_000_000;
+                    ns = if *sign == b'+' { ns - off } else { ns + off };
+                    i += 6;
+                }
+                _ => {}
+            }
+            return Some((ns, i, TimeStyle::Iso));
+        }
+        if sep != b' ' {
+            return None;
+        }
+        let mut i = 11;
+        if b.get(i) == Some(&b' ') {
+            i += 1; // MariaDB pads a one-digit hour with a space
+        }
+        let (h, mi, sec, mut i) = hms(b, i)?;
+        let (nanos, used) = fraction(&b[i..]);
+        i += used;
+        return Some((
+            time::utc_ns(y, mo, d, h, mi, sec, nanos)?,
+            i,
+            TimeStyle::Spaced,
+        ));
+    }
+    if b.len() >= 7 && digits(&b[0..6]) && b[6] == b' ' {
+        let mut i = 7;
+        if b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let (h, mi, sec, i) = hms(b, i)?;
+        let ns = time::utc_ns(
+            2000 + num(&b[0..2]) as i32,
+            num(&b[2..4]),
+            num(&b[4..6]),
+            h,
+            mi,
+            sec,
+            0,
+        )?;
+        return Some((ns, i, TimeStyle::Short));
+    }
+    None
+}
+
+/// `H:MM:SS` or `HH:MM:SS` at `i`: (h, m, s, end).
+fn hms(b: &[u8], i: usize) -> Option<(u32, u32, u32, usize)> {
+    let h_len = b
+        .get(i..)?
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if !(1..=2).contains(&h_len) {
+        return None;
+    }
+    let j = i + h_len;
+    let rest = b.get(j..j + 6)?;
+    if rest[0] != b':' || !digits(&rest[1..3]) || rest[3] != b':' || !digits(&rest[4..6]) {
+        return None;
+    }
+    Some((num(&b[i..j]), num(&rest[1..3]), num(&rest[4..6]), j + 6))
+}
+
+/// `.ffffff` → (nanoseconds, bytes used).
+fn fraction(b: &[u8]) -> (u32, usize) {
+    if b.first() != Some(&b'.') {
+        return (0, 0);
+    }
+    let n = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut nanos = 0u32;
+    for k in 0..9 {
+        nanos = nanos * 10
+            + b.get(1 + k)
+                .filter(|_| k < n)
+                .map_or(0, |c| (c - b'0') as u32);
+    }
+    (nanos, 1 + n)
+}
+
+fn digits(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+fn num(s: &[u8]) -> u32 {
+    s.iter().fold(0u32, |a, c| {
+        a.wrapping_mul(10).wrapping_add((c - b'0') as u32)
+    })
+}
+
+/// The statement's first keyword, upper-cased (`SELECT`, `INSERT`, …),
+/// skipping leading space, parentheses and comments.
+pub fn operation_name(statement: &str) -> Option<String> {
+    let mut s = statement;
+    loop {
+        s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(rest) = s.strip_prefix("/*") {
+            s = rest.find("*/").map_or("", |e| &rest[e + 2..]);
+        } else if s.starts_with("--") || s.starts_with('#') {
+            s = s.find('\n').map_or("", |e| &s[e + 1..]);
+        } else {
+            break;
+        }
+    }
+    let word: String = s
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == '_')
+        .collect();
+    (!word.is_empty()).then(|| word.to_ascii_uppercase())
+}
+
+/// Whether text names MariaDB (`mariadbd`, `10.11.19-MariaDB`).
+pub fn mentions_mariadb(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"MariaDB").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"mariadbd").is_some()
+}
+
+/// A line of the header a server writes at the top of a new slow or general
+/// log file (and again after each restart):
+/// `/rdsdbbin/mysql/bin/mysqld, Version: 8.0.32 (…). started with:`,
+/// `Tcp port: 3306  Unix socket: /tmp/mysql.sock`, `Time  Id Command  Argument`.
+pub fn is_server_header(line: &str) -> bool {
+    let line = line.trim_end();
+    (line.contains(", Version: ")
+        && (line.ends_with("started with:") || line.contains("embedded library")))
+        || line.starts_with("Tcp port:")
+        || (line.starts_with("Time")
+            && line
+                .split_whitespace()
+                .eq(["Time", "Id", "Command", "Argument"]))
+}
+
+/// Reads `'user'@'host'` right after `marker` (e.g. `Access denied for user `).
+pub fn quoted_user_host<'a>(text: &'a str, marker: &str) -> Option<(&'a str, &'a str)> {
+    let at = text.find(marker)? + marker.len();
+    let rest = text[at..].strip_prefix('\'')?;
+    let user_end = rest.find('\'')?;
+    let user = &rest[..user_end];
+    let rest = rest[user_end + 1..].strip_prefix("@'")?;
+    let host_end = rest.find('\'')?;
+    Some((user, &rest[..host_end]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_styles() {
+        let (ns, used, style) = leading_time("2020-08-06T14:25:02.936146Z 0 [Warning]").unwrap();
+        assert_eq!((used, style), (27, TimeStyle::Iso));
+        assert_eq!(
+            ns,
+            time::utc_ns(2020, 8, 6, 14, 25, 2, 936_146_000).unwrap()
+        );
+        let (_, used, style) = leading_time("2026-11-25  7:59:31 0 [Note]").unwrap();
+        assert_eq!((used, style), (19, TimeStyle::Spaced));
+        let (ns, used, style) = leading_time("261125  7:52:29 server_audit").unwrap();
+        assert_eq!((used, style), (15, TimeStyle::Short));
+        assert_eq!(ns, time::utc_ns(2026, 11, 25, 7, 52, 29, 0).unwrap());
+        assert!(leading_time("2023-02-30 10:00:00 x").is_none());
+        assert!(leading_time("InnoDB: x").is_none());
+        assert!(leading_time("2023-").is_none());
+        let (ns, _, _) = leading_time("2023-01-01T10:00:00+02:00").unwrap();
+        assert_eq!(ns, time::utc_ns(2023, 1, 1, 8, 0, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn operations() {
+        assert_eq!(
+            operation_name("  /* x */ select 1").as_deref(),
+            Some("SELECT")
+        );
+        assert_eq!(
+            operation_name("(SELECT 1) UNION (SELECT 2)").as_deref(),
+            Some("SELECT")
+        );
+        assert_eq!(
+            operation_name("-- c\nINSERT INTO t").as_deref(),
+            Some("INSERT")
+        );
+        assert_eq!(operation_name("   ").as_deref(), None);
+        assert!(is_server_header("/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:"));
+        assert!(is_server_header(
+            "Tcp port: 3306  Unix socket: /tmp/mysql.sock"
+        ));
+        assert!(is_server_header("Time\t\t    Id Command\tArgument"));
+        assert!(!is_server_header("SELECT 1"));
+        assert_eq!(
+            quoted_user_host(
+                "Access denied for user 'dev'@'1.2.3.4' (using password: YES)",
+                "for user "
+            ),
+            Some(("dev", "1.2.3.4"))
+        );
+    }
+}

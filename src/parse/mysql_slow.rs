@@ -1,0 +1,349 @@
+//! MySQL / MariaDB / Aurora MySQL slow query log (log type `slowquery`),
+//! one entry per event:
+//!
+//! ```text
+//! # Time: 261125  7:52:29                      (optional; MySQL 8: 2023-05-01T09:57:34.360484Z)
+//! # User@Host: web_app[web_app] @  [127.0.0.1]  Id: 274
+//! # Thread_id: 6  Schema: storefront  QC_hit: No          (MariaDB)
+//! # Query_time: 0.000250  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0
+//! # Rows_affected: 1  Bytes_sent: 11
+//! # Full_scan: Yes  Tmp_table: Yes …                      (log_slow_verbosity)
+//! # explain: id select_type table …                       (log_slow_verbosity=explain)
+//! use storefront;
+//! SET timestamp=1795593149;
+//! SELECT …;
+//! ```
+//! The statement starts at the first line that is neither a `#` line, nor
+//! `use …`, nor `SET timestamp|insert_id|last_insert_id…` — the rule
+//! pt-query-digest uses, so fingerprints group the same way.
+
+use super::mysql_common::{
+    is_server_header, leading_time, mentions_mariadb, operation_name, TimeStyle,
+};
+use super::{LogParser, Parsed};
+use crate::record::{keys, Value};
+
+pub struct MySqlSlow;
+
+impl LogParser for MySqlSlow {
+    fn name(&self) -> &'static str {
+        "mysql_slow"
+    }
+
+    fn parse(&self, message: &str) -> Parsed {
+        let mut p = Parsed::default();
+        let mut time_ns = None;
+        let mut set_timestamp = None;
+        let mut saw_header = false;
+        let mut mariadb = false;
+        let mut mysql = false;
+        let mut explain: Vec<&str> = Vec::new();
+        let mut statement_start = None;
+        let mut admin_command = None;
+        let mut header_only = false;
+
+        let mut offset = 0;
+        for line in message.split_inclusive('\n') {
+            let at = offset;
+            offset += line.len();
+            let line = line.trim_end_matches(['\n', '\r']);
+            if is_server_header(line) {
+                // A file header RDS published with (or as) this event; not part of the entry.
+                header_only = true;
+                mariadb |= mentions_mariadb(line);
+                continue;
+            }
+            if let Some(meta) = line.strip_prefix('#') {
+                let meta = meta.trim_start();
+                if let Some(t) = meta.strip_prefix("Time:") {
+                    if let Some((ns, _, style)) = leading_time(t.trim_start()) {
+                        time_ns = Some(ns);
+                        mysql |= style == TimeStyle::Iso;
+                    }
+                } else if let Some(uh) = meta.strip_prefix("User@Host:") {
+                    saw_header = true;
+                    user_host(uh, &mut p);
+                } else if let Some(rows) = meta.strip_prefix("explain:") {
+                    explain.push(rows.strip_prefix(' ').unwrap_or(rows));
+                } else if let Some(cmd) = meta.strip_prefix("administrator command:") {
+                    admin_command = Some(format!(
+                        "administrator command:{}",
+                        cmd.trim_end_matches(';')
+                    ));
+                } else {
+                    saw_header |= meta.starts_with("Query_time:");
+                    mariadb |= meta.starts_with("Thread_id:");
+                    key_values(meta, &mut p);
+                }
+                continue;
+            }
+            if let Some(db) = line.strip_prefix("use ") {
+                let db = db.trim_end().trim_end_matches(';').trim_matches('`');
+                if p.attributes.get(keys::DB_NAMESPACE).is_none() && !db.is_empty() {
+                    p.attributes.insert(keys::DB_NAMESPACE, db);
+                }
+                continue;
+            }
+            if let Some(set) = line.strip_prefix("SET ") {
+                if set.starts_with("timestamp")
+                    || set.starts_with("insert_id")
+                    || set.starts_with("last_insert_id")
+                {
+                    if let Some(pos) = set.find("timestamp=") {
+                        let digits: &str = &set[pos + 10..];
+                        let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+                        set_timestamp = digits[..n].parse::<i64>().ok();
+                    }
+                    continue;
+                }
+            }
+            statement_start = Some(at);
+            break;
+        }
+
+        if !saw_header && header_only && statement_start.is_none() {
+            p.db_system = mariadb.then_some("mariadb");
+            return p;
+        }
+        if !saw_header {
+            return Parsed::unrecognised(
+                "mysql slow query log: no `# User@Host:` or `# Query_time:` line",
+            );
+        }
+        p.timestamp_ns =
+            time_ns.or_else(|| set_timestamp.and_then(|s| s.checked_mul(1_000_000_000)));
+        if !explain.is_empty() {
+            p.attributes.insert(keys::MYSQL_EXPLAIN, explain.join("\n"));
+        }
+        let statement = match statement_start {
+            Some(at) => {
+                // A restart header after the statement belongs to no statement.
+                let text = &message[at..];
+                let mut end = text.len();
+                let mut offset = 0;
+                for line in text.split_inclusive('\n') {
+                    if offset > 0 && is_server_header(line) {
+                        end = offset;
+                        break;
+                    }
+                    offset += line.len();
+                }
+                Some(strip_terminator(&text[..end]).to_owned())
+            }
+            None => admin_command,
+        };
+        if let Some(stmt) = statement.filter(|s| !s.is_empty()) {
+            if let Some(op) = operation_name(&stmt) {
+                p.attributes.insert(keys::DB_OPERATION_NAME, op);
+            }
+            p.attributes.insert(keys::DB_QUERY_TEXT, stmt);
+        }
+        p.db_system = if mariadb {
+            Some("mariadb")
+        } else if mysql {
+            Some("mysql")
+        } else {
+            None
+        };
+        p
+    }
+}
+
+/// The statement without trailing space and its final `;` (pt does the same).
+fn strip_terminator(s: &str) -> &str {
+    let s = s.trim_end();
+    s.strip_suffix(';').unwrap_or(s)
+}
+
+/// ` web_app[web_app] @  [127.0.0.1]  Id:   274` / ` root[root] @ localhost []`
+fn user_host(s: &str, p: &mut Parsed) {
+    let (who, rest) = s.split_once(" @ ").unwrap_or((s, ""));
+    let user = who.trim().split('[').next().unwrap_or("").trim();
+    if !user.is_empty() {
+        p.attributes.insert(keys::USER_NAME, user);
+    }
+    let rest = rest.trim_start();
+    let (host, after_host) = match rest.find('[') {
+        Some(open) => (rest[..open].trim(), &rest[open..]),
+        None => (rest.split_whitespace().next().unwrap_or(""), ""),
+    };
+    let ip = after_host
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map(|(ip, _)| ip.trim())
+        .unwrap_or("");
+    if !host.is_empty() {
+        p.attributes.insert(keys::MYSQL_CLIENT_HOST, host);
+    }
+    let address = if ip.is_empty() { host } else { ip };
+    if !address.is_empty() {
+        p.attributes.insert(keys::CLIENT_ADDRESS, address);
+    }
+    if let Some(id) = after_host
+        .split_once("Id:")
+        .and_then(|(_, id)| id.trim().parse::<i64>().ok())
+    {
+        p.attributes.insert(keys::MYSQL_THREAD_ID, id);
+    }
+}
+
+/// `Key: value  Key: value` pairs of a `#` line; a key may have no value
+/// (`Schema:   QC_hit: No`).
+fn key_values(s: &str, p: &mut Parsed) {
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let Some(key) = tokens[i].strip_suffix(':') else {
+            i += 1;
+            continue;
+        };
+        let value = tokens.get(i + 1).filter(|v| !v.ends_with(':')).copied();
+        i += if value.is_some() { 2 } else { 1 };
+        let Some(value) = value else { continue };
+        let seconds_ms = || seconds_to_ms(value);
+        let int = || value.parse::<i64>().ok();
+        match key {
+            "Query_time" => {
+                if let Some(ms) = seconds_ms() {
+                    p.attributes.insert(keys::DB_QUERY_DURATION_MS, ms);
+                }
+            }
+            "Lock_time" => {
+                if let Some(ms) = seconds_ms() {
+                    p.attributes.insert(keys::MYSQL_LOCK_TIME_MS, ms);
+                }
+            }
+            "Rows_sent" => insert_int(p, keys::MYSQL_ROWS_SENT, int()),
+            "Rows_examined" => insert_int(p, keys::MYSQL_ROWS_EXAMINED, int()),
+            "Rows_affected" => insert_int(p, keys::MYSQL_ROWS_AFFECTED, int()),
+            "Bytes_sent" => insert_int(p, keys::MYSQL_BYTES_SENT, int()),
+            "Thread_id" | "Id" => insert_int(p, keys::MYSQL_THREAD_ID, int()),
+            "Schema" => p.attributes.insert(keys::DB_NAMESPACE, value),
+            "QC_hit" => p
+                .attributes
+                .insert(keys::MYSQL_QC_HIT, value.eq_ignore_ascii_case("yes")),
+            other => {
+                let v: Value = match (value, int()) {
+                    ("Yes", _) => true.into(),
+                    ("No", _) => false.into(),
+                    (_, Some(n)) => n.into(),
+                    _ => match value.parse::<f64>() {
+                        Ok(f) if f.is_finite() => f.into(),
+                        _ => value.into(),
+                    },
+                };
+                p.attributes.insert(
+                    format!(
+                        "{}{}",
+                        keys::MYSQL_SLOW_EXTRA_PREFIX,
+                        other.to_ascii_lowercase()
+                    ),
+                    v,
+                );
+            }
+        }
+    }
+}
+
+/// `0.024640` (seconds) → 24.64 (ms), shifting the decimal point in the
+/// text so the result has no binary rounding noise (24.639999…).
+fn seconds_to_ms(value: &str) -> Option<f64> {
+    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    if int.is_empty()
+        || !int.bytes().all(|c| c.is_ascii_digit())
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut head = String::with_capacity(int.len() + 3);
+    head.push_str(int);
+    for k in 0..3 {
+        head.push(frac.as_bytes().get(k).map_or('0', |c| *c as char));
+    }
+    let tail = frac.get(3..).unwrap_or("");
+    format!("{head}.{}", if tail.is_empty() { "0" } else { tail })
+        .parse()
+        .ok()
+}
+
+fn insert_int(p: &mut Parsed, key: &'static str, v: Option<i64>) {
+    if let Some(v) = v {
+        p.attributes.insert(key, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time;
+
+    #[test]
+    fn mariadb_entry_with_explain() {
+        let e = "# Time: 261125  7:52:49\n# User@Host: web_app[web_app] @  [127.0.0.1]\n# Thread_id: 4  Schema: storefront  QC_hit: No\n# Query_time: 0.024640  Lock_time: 0.000031  Rows_sent: 8  Rows_examined: 20016\n# Rows_affected: 0  Bytes_sent: 362\n# Full_scan: Yes  Full_join: No  Tmp_table_sizes: 2097120\n#\n# explain: id\tselect_type\n# explain: 1\tSIMPLE\n#\nuse `storefront`;\nSET timestamp=1795593169;\nSELECT category\n  FROM catalog_items\n WHERE price BETWEEN 88 AND 111;";
+        let p = MySqlSlow.parse(e);
+        assert_eq!(p.error, None);
+        let a = &p.attributes;
+        assert_eq!(
+            a.get(keys::DB_QUERY_DURATION_MS),
+            Some(&Value::Double(24.64))
+        );
+        assert_eq!(a.get(keys::MYSQL_LOCK_TIME_MS), Some(&Value::Double(0.031)));
+        assert_eq!(a.get(keys::MYSQL_ROWS_SENT), Some(&Value::Int(8)));
+        assert_eq!(a.get(keys::MYSQL_ROWS_EXAMINED), Some(&Value::Int(20016)));
+        assert_eq!(a.get(keys::MYSQL_THREAD_ID), Some(&Value::Int(4)));
+        assert_eq!(a.get_str(keys::DB_NAMESPACE), Some("storefront"));
+        assert_eq!(a.get(keys::MYSQL_QC_HIT), Some(&Value::Bool(false)));
+        assert_eq!(a.get_str(keys::CLIENT_ADDRESS), Some("127.0.0.1"));
+        assert_eq!(a.get_str(keys::USER_NAME), Some("web_app"));
+        assert_eq!(a.get("mysql.slow.full_scan"), Some(&Value::Bool(true)));
+        assert_eq!(
+            a.get_str(keys::MYSQL_EXPLAIN),
+            Some("id\tselect_type\n1\tSIMPLE")
+        );
+        assert_eq!(
+            a.get_str(keys::DB_QUERY_TEXT),
+            Some("SELECT category\n  FROM catalog_items\n WHERE price BETWEEN 88 AND 111")
+        );
+        assert_eq!(a.get_str(keys::DB_OPERATION_NAME), Some("SELECT"));
+        assert_eq!(p.timestamp_ns, time::utc_ns(2026, 11, 25, 7, 52, 49, 0));
+        assert_eq!(p.db_system, Some("mariadb"));
+    }
+
+    #[test]
+    fn documented_entries() {
+        let e = "# User@Host: admin[admin] @  [172.31.74.90]  Id:   274\n# Query_time: 0.000193  Lock_time: 0.000093 Rows_sent: 1  Rows_examined: 1\nuse db;\nSET timestamp=1611338681;\nselect * from colors where id = 1;";
+        let p = MySqlSlow.parse(e);
+        assert_eq!(p.timestamp_ns, Some(1_611_338_681_000_000_000));
+        assert_eq!(
+            p.attributes.get(keys::MYSQL_THREAD_ID),
+            Some(&Value::Int(274))
+        );
+        assert_eq!(p.attributes.get_str(keys::DB_NAMESPACE), Some("db"));
+        let e = "# Time: 2023-05-01T09:57:34.360484Z\n# User@Host: root[root] @ localhost []  Id:     8\n# Query_time: 2.000307  Lock_time: 0.000000 Rows_sent: 1  Rows_examined: 0\nSET timestamp=1682935052;\nselect sleep(2);";
+        let p = MySqlSlow.parse(e);
+        assert_eq!(
+            p.timestamp_ns,
+            time::utc_ns(2023, 5, 1, 9, 57, 34, 360_484_000)
+        );
+        assert_eq!(
+            p.attributes.get_str(keys::CLIENT_ADDRESS),
+            Some("localhost")
+        );
+        assert_eq!(p.db_system, Some("mysql"));
+        let p = MySqlSlow.parse("# User@Host: a[a] @ h []\n# Query_time: 1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\n# administrator command: Quit;");
+        assert_eq!(
+            p.attributes.get_str(keys::DB_QUERY_TEXT),
+            Some("administrator command: Quit")
+        );
+        assert!(MySqlSlow.parse("select 1;").error.is_some());
+        let p = MySqlSlow.parse("/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:\nTcp port: 53306  Unix socket: /x.sock\nTime\t\t    Id Command\tArgument");
+        assert_eq!(p.error, None);
+        assert_eq!(p.db_system, Some("mariadb"));
+        let p = MySqlSlow.parse("# User@Host: a[a] @ h []\n# Query_time: 1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\nSET timestamp=1;\nSELECT SLEEP(20);\n/rdsdbbin/mysql/bin/mysqld, Version: 8.0.32 (Source distribution). started with:\nTcp port: 3306  Unix socket: /tmp/mysql.sock\nTime                 Id Command    Argument");
+        assert_eq!(
+            p.attributes.get_str(keys::DB_QUERY_TEXT),
+            Some("SELECT SLEEP(20)")
+        );
+        assert!(MySqlSlow.parse("").error.is_some());
+    }
+}

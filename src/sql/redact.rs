@@ -1,0 +1,235 @@
+//! Secret redaction: statements that carry credentials have the secret
+//! replaced by `***` before anything leaves the process.
+//!
+//! Built-in rules cover `IDENTIFIED BY '…'` / `IDENTIFIED WITH plugin BY '…'`,
+//! `PASSWORD('…')`, `SET PASSWORD … = '…'`, PostgreSQL's `… PASSWORD '…'`
+//! (CREATE/ALTER ROLE|USER), `password=…` in connection strings and
+//! `scheme://user:secret@host` URLs. Users add their own regexes
+//! (`RDSF_REDACT_PATTERNS` / `--redact-pattern`): group 1 is masked when the
+//! pattern has one, else the whole match.
+//!
+//! The quotes around a secret stay (`'***'`), so a redacted statement still
+//! fingerprints like the original (`identified by ?`).
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// What replaces a secret.
+pub const MASK: &str = "***";
+
+/// A quoted secret: `'…'`, `"…"`, or `\'…\'` (inside an audit log's quoted
+/// object); the content is the first group that took part.
+const SECRET: &str =
+    r#"(?:'((?:[^'\\]|\\.|'')*)'|"((?:[^"\\]|\\.|"")*)"|\\'((?:[^'\\]|\\[^'])*)\\')"#;
+
+struct Rule {
+    regex: Regex,
+    /// Leave a bare (unquoted) value alone when `(` follows it: `PASSWORD = PASSWORD('…')`
+    /// is a function call whose argument another rule masks.
+    skip_before_paren: bool,
+}
+
+fn builtin_rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let quoted = |prefix: &str| Rule {
+            regex: Regex::new(&format!("(?i){prefix}{SECRET}"))
+                .expect("built-in redaction rule compiles"),
+            skip_before_paren: false,
+        };
+        vec![
+            // MySQL/MariaDB: IDENTIFIED BY '…', IDENTIFIED WITH plugin BY|AS '…', BY PASSWORD '…'.
+            quoted(r"\bIDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)\s+(?:PASSWORD\s+)?"),
+            // PASSWORD('…') and OLD_PASSWORD('…').
+            quoted(r"\b(?:OLD_)?PASSWORD\s*\(\s*"),
+            // SET PASSWORD [FOR user] = '…'.
+            quoted(r"\bSET\s+PASSWORD\b[^=;]{0,300}=\s*"),
+            // PostgreSQL CREATE/ALTER ROLE|USER … [ENCRYPTED] PASSWORD '…', user mappings.
+            quoted(r"\bPASSWORD\s+"),
+            // Connection strings: password=…, pwd=… (quoted or bare).
+            Rule {
+                regex: Regex::new(&format!(
+                    r#"(?i)\b(?:password|passwd|pwd)\s*=\s*(?:{SECRET}|([^\s;'"&,()]+))"#
+                ))
+                .expect("built-in redaction rule compiles"),
+                skip_before_paren: true,
+            },
+            // URLs with credentials: scheme://user:secret@host.
+            Rule {
+                regex: Regex::new(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@")
+                    .expect("built-in redaction rule compiles"),
+                skip_before_paren: false,
+            },
+        ]
+    })
+}
+
+/// Cheap test run before the built-in rules: all of them need one of these.
+fn may_hold_builtin_secret(text: &str) -> bool {
+    static HINT: OnceLock<Regex> = OnceLock::new();
+    HINT.get_or_init(|| Regex::new(r"(?i)pass|pwd|identified|://").expect("hint regex compiles"))
+        .is_match(text)
+}
+
+/// A bad user pattern, named in the start-up error.
+#[derive(Debug, thiserror::Error)]
+#[error("redaction pattern `{pattern}` is not a valid regular expression: {detail}")]
+pub struct PatternError {
+    pub pattern: String,
+    pub detail: String,
+}
+
+/// The built-in rules plus the user's patterns. Cloning is cheap enough
+/// (compiled regexes share their programs).
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    user: Vec<Regex>,
+}
+
+impl Redactor {
+    /// The built-in rules alone.
+    pub fn builtin() -> Self {
+        Redactor::default()
+    }
+
+    /// The built-in rules plus `patterns` (regex syntax of the `regex` crate).
+    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Self, PatternError> {
+        let mut user = Vec::with_capacity(patterns.len());
+        for p in patterns {
+            let p = p.as_ref();
+            if p.trim().is_empty() {
+                continue;
+            }
+            let regex = Regex::new(p).map_err(|e| PatternError {
+                pattern: p.to_owned(),
+                detail: e.to_string(),
+            })?;
+            user.push(regex);
+        }
+        Ok(Redactor { user })
+    }
+
+    /// `text` with every secret masked; borrowed when nothing matched.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        if may_hold_builtin_secret(text) {
+            for rule in builtin_rules() {
+                if let Some(changed) = mask_matches(&rule.regex, &out, rule.skip_before_paren) {
+                    out = Cow::Owned(changed);
+                }
+            }
+        }
+        for regex in &self.user {
+            if let Some(changed) = mask_matches(regex, &out, false) {
+                out = Cow::Owned(changed);
+            }
+        }
+        out
+    }
+}
+
+/// Masks, in every match of `regex`, the first capture group that took
+/// part (the whole match when the pattern has no groups). `None` when
+/// nothing changed.
+fn mask_matches(regex: &Regex, text: &str, skip_before_paren: bool) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut changed = false;
+    for caps in regex.captures_iter(text) {
+        let whole = caps.get(0).expect("group 0 always takes part");
+        let secret = if caps.len() > 1 {
+            (1..caps.len()).find_map(|g| caps.get(g))
+        } else {
+            Some(whole)
+        };
+        let Some(secret) = secret else { continue };
+        if skip_before_paren && text[whole.end()..].starts_with('(') {
+            continue;
+        }
+        if &text[secret.range()] == MASK {
+            continue;
+        }
+        out.push_str(&text[copied..secret.start()]);
+        out.push_str(MASK);
+        copied = secret.end();
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> String {
+        Redactor::builtin().redact(s).into_owned()
+    }
+
+    #[test]
+    fn mysql_statements() {
+        assert_eq!(
+            r("CREATE USER 'web_app'@'%' IDENTIFIED BY 'W3bApp-Secret-2024!'"),
+            "CREATE USER 'web_app'@'%' IDENTIFIED BY '***'"
+        );
+        assert_eq!(
+            r("ALTER USER u IDENTIFIED WITH mysql_native_password BY \"p'w\""),
+            "ALTER USER u IDENTIFIED WITH mysql_native_password BY \"***\""
+        );
+        assert_eq!(
+            r("SET PASSWORD FOR 'slap_runner'@'%' = PASSWORD('slap-Runner-pw-10')"),
+            "SET PASSWORD FOR 'slap_runner'@'%' = PASSWORD('***')"
+        );
+        assert_eq!(r("SET PASSWORD = 'plain'"), "SET PASSWORD = '***'");
+        assert_eq!(
+            r("'CREATE USER \\'x\\'@\\'%\\' IDENTIFIED BY \\'s3cret\\''"),
+            "'CREATE USER \\'x\\'@\\'%\\' IDENTIFIED BY \\'***\\''"
+        );
+        assert_eq!(
+            r("GRANT SELECT ON db.* TO 'x'@'%'"),
+            "GRANT SELECT ON db.* TO 'x'@'%'"
+        );
+    }
+
+    #[test]
+    fn postgres_and_connection_strings() {
+        assert_eq!(
+            r("CREATE ROLE etl WITH LOGIN PASSWORD 'etl-L0ader-Pa55' VALID UNTIL '2030-01-01';"),
+            "CREATE ROLE etl WITH LOGIN PASSWORD '***' VALID UNTIL '2030-01-01';"
+        );
+        assert_eq!(
+            r("ALTER USER e WITH ENCRYPTED PASSWORD 'x'"),
+            "ALTER USER e WITH ENCRYPTED PASSWORD '***'"
+        );
+        assert_eq!(
+            r("host=db user=a password=hunter2 dbname=x"),
+            "host=db user=a password=*** dbname=x"
+        );
+        assert_eq!(r("Server=x;Pwd='a b';"), "Server=x;Pwd='***';");
+        assert_eq!(
+            r("postgres://app:t0ps3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+    }
+
+    #[test]
+    fn user_patterns_and_errors() {
+        let red = Redactor::new(&["api_key=(\\w+)", "SSN \\d{3}-\\d{2}-\\d{4}"]).unwrap();
+        assert_eq!(
+            red.redact("x api_key=abc SSN 123-45-6789"),
+            "x api_key=*** ***"
+        );
+        let err = Redactor::new(&["ok", "(unclosed"]).unwrap_err();
+        assert_eq!(err.pattern, "(unclosed");
+        assert!(err.to_string().contains("`(unclosed`"));
+        assert!(matches!(
+            Redactor::builtin().redact("SELECT 1"),
+            Cow::Borrowed(_)
+        ));
+    }
+}

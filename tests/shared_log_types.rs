@@ -1,0 +1,62 @@
+//! `error` and `audit` log groups are named alike for MySQL, SQL Server and
+//! Oracle; the pipeline tells them apart by content, end to end.
+
+mod common;
+
+use std::io::Write;
+
+use base64::Engine as _;
+use common::*;
+
+fn payload(group: &str, messages: &[&str]) -> Vec<u8> {
+    let events: Vec<serde_json::Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| serde_json::json!({"id": format!("{:056}", i + 1), "timestamp": 1716444593813i64, "message": m}))
+        .collect();
+    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": group,
+        "logStream": "db1", "subscriptionFilters": ["f"], "logEvents": events});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(doc.to_string().as_bytes()).unwrap();
+    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+    serde_json::json!({"awslogs": {"data": data}})
+        .to_string()
+        .into_bytes()
+}
+
+fn records(group: &str, messages: &[&str]) -> Vec<serde_json::Value> {
+    let out = process(&payload(group, messages));
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    out.records.iter().map(as_json).collect()
+}
+
+#[test]
+fn sql_server_error_log_gets_the_sql_server_parser() {
+    let text =
+        std::fs::read_to_string(manifest_dir().join("tests/data/parse/documented/error.log"))
+            .unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let recs = records("/aws/rds/instance/mssql-1/error", &lines);
+    assert_eq!(recs.len(), lines.len());
+    for r in &recs {
+        assert_eq!(
+            r["resource"]["db.system.name"], "microsoft.sql_server",
+            "{r}"
+        );
+        assert_eq!(r["attributes"]["rds.parser"], "sqlserver", "{r}");
+        assert!(r["attributes"]["rds.parse.error"].is_null(), "{r}");
+    }
+}
+
+#[test]
+fn mysql_error_log_keeps_the_mysql_parser() {
+    let recs = records(
+        "/aws/rds/instance/maria-1/error",
+        &["2023-04-27 14:36:09 14487 [Warning] Access denied for user 'dev'@'1.2.3.4' (using password: YES)"],
+    );
+    assert_eq!(recs[0]["resource"]["db.system.name"], "mariadb");
+    assert_ne!(recs[0]["attributes"]["rds.parser"], "sqlserver");
+}
