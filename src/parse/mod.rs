@@ -81,12 +81,15 @@ pub trait LogParser: Send + Sync {
     }
 }
 
+/// Tells from one message whether it comes from a given engine.
+pub type ContentTest = fn(&str) -> bool;
+
 /// Maps log types (and engine families) to parsers.
 pub struct Registry {
     by_log_type: Vec<(&'static str, Option<EngineFamily>, &'static dyn LogParser)>,
     /// Log types several engines share, told apart by content: (log type,
     /// test on a sample message, the family it reveals).
-    sniffers: Vec<(&'static str, fn(&str) -> bool, EngineFamily)>,
+    sniffers: Vec<(&'static str, ContentTest, EngineFamily)>,
     fallback: &'static dyn LogParser,
 }
 
@@ -144,7 +147,7 @@ impl Registry {
     /// Declares that `log_type` may come from `family` too, recognised by
     /// `test` on a message (RDS names SQL Server's error log and Oracle's
     /// audit log like MySQL's, so the group name cannot tell).
-    pub fn sniff(&mut self, log_type: &'static str, test: fn(&str) -> bool, family: EngineFamily) {
+    pub fn sniff(&mut self, log_type: &'static str, test: ContentTest, family: EngineFamily) {
         self.sniffers.push((log_type, test, family));
     }
 
