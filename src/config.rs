@@ -10,7 +10,10 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{setting}: {detail}")]
-    Invalid { setting: &'static str, detail: String },
+    Invalid {
+        setting: &'static str,
+        detail: String,
+    },
 }
 
 /// The settings every mode shares (Lambda, `replay`). Flags override the
@@ -32,6 +35,14 @@ pub struct Settings {
     /// Our own diagnostics on stderr: error, warn, info, debug, trace.
     #[arg(long, env = "RDSF_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// Auto-subscription (Lambda): only new log groups under this prefix get a subscription filter.
+    #[arg(long, env = "RDSF_AUTO_SUBSCRIBE_PREFIX", default_value = "/aws/rds/")]
+    pub auto_subscribe_prefix: String,
+
+    /// Auto-subscription (Lambda): where new groups' filters send events; default: this function.
+    #[arg(long, env = "RDSF_SUBSCRIPTION_DESTINATION_ARN")]
+    pub subscription_destination_arn: Option<String>,
 }
 
 impl Settings {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::enrich::rds_events::{self, Catalog};
-use crate::input::{self, Content, EventKind, LogDocument, Origin, RdsEvent};
+use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin, RdsEvent};
 use crate::parse::{Entry, Registry};
 use crate::record::{keys, Attributes, Record, Resource, Value};
 use crate::severity::Severity;
@@ -82,6 +82,8 @@ pub struct Processed {
     pub failures: Vec<Failure>,
     /// Log events forwarded raw because their JSON was bad: (id, reason).
     pub malformed: Vec<(Option<String>, String)>,
+    /// New log groups announced by CloudTrail; the Lambda handler subscribes them.
+    pub log_groups_created: Vec<LogGroupCreated>,
 }
 
 /// What one invocation did.
@@ -90,6 +92,8 @@ pub struct Outcome {
     pub kind: Option<EventKind>,
     pub stats: Stats,
     pub failures: Vec<Failure>,
+    /// New log groups announced by CloudTrail; the Lambda handler subscribes them.
+    pub log_groups_created: Vec<LogGroupCreated>,
 }
 
 /// The stateless parts of the data path, built once per process.
@@ -144,6 +148,7 @@ impl Pipeline {
                     out.stats.rds_events += 1;
                     out.records.push(self.rds_event_record(&event, observed_ns));
                 }
+                Ok(Content::LogGroupCreated(created)) => out.log_groups_created.push(created),
                 Err(e) => {
                     out.stats.fail(e.reason());
                     out.failures.push(Failure {
@@ -174,7 +179,11 @@ impl Pipeline {
             for sink in sinks {
                 if let Err(e) = sink.send(&processed.records, deadline).await {
                     delivered_everywhere = false;
-                    *processed.stats.failures.entry(e.reason().to_owned()).or_default() += processed.records.len();
+                    *processed
+                        .stats
+                        .failures
+                        .entry(e.reason().to_owned())
+                        .or_default() += processed.records.len();
                     processed.failures.push(Failure {
                         reason: e.reason(),
                         message: e.to_string(),
@@ -193,6 +202,7 @@ impl Pipeline {
             kind: processed.kind,
             stats: processed.stats,
             failures: processed.failures,
+            log_groups_created: processed.log_groups_created,
         }
     }
 
@@ -245,7 +255,10 @@ impl Pipeline {
             for (id, fields) in &extracted_by_id {
                 if entry.event_ids.contains(id) {
                     for (k, v) in fields {
-                        attrs.insert(format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX), v.as_str());
+                        attrs.insert(
+                            format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
+                            v.as_str(),
+                        );
                     }
                 }
             }
@@ -274,7 +287,10 @@ impl Pipeline {
                 attrs.insert(keys::CW_EVENT_ID, id.as_str());
             }
             attrs.insert(keys::PARSER, "none");
-            attrs.insert(keys::PARSE_ERROR, format!("malformed CloudWatch log event: {}", bad.detail));
+            attrs.insert(
+                keys::PARSE_ERROR,
+                format!("malformed CloudWatch log event: {}", bad.detail),
+            );
             out.malformed.push((bad.id.clone(), bad.detail));
             out.records.push(Record {
                 // No database time is readable; the receive time is the best
@@ -290,7 +306,12 @@ impl Pipeline {
         }
     }
 
-    fn log_resource(&self, doc: &LogDocument, source: &SourceInfo, db_system: Option<&'static str>) -> Resource {
+    fn log_resource(
+        &self,
+        doc: &LogDocument,
+        source: &SourceInfo,
+        db_system: Option<&'static str>,
+    ) -> Resource {
         let mut r = Attributes::with_capacity(10);
         r.insert(keys::CLOUD_PROVIDER, "aws");
         if !doc.owner.is_empty() {
@@ -306,12 +327,21 @@ impl Pipeline {
                     SourceKind::Proxy => None,
                 };
                 if let (Some(t), false) = (arn_type, doc.owner.is_empty()) {
-                    r.insert(keys::CLOUD_RESOURCE_ID, format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner));
+                    r.insert(
+                        keys::CLOUD_RESOURCE_ID,
+                        format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner),
+                    );
                 }
             }
         }
-        r.insert(keys::AWS_LOG_GROUP_NAMES, Value::Array(vec![doc.log_group.as_str().into()]));
-        r.insert(keys::AWS_LOG_STREAM_NAMES, Value::Array(vec![doc.log_stream.as_str().into()]));
+        r.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            Value::Array(vec![doc.log_group.as_str().into()]),
+        );
+        r.insert(
+            keys::AWS_LOG_STREAM_NAMES,
+            Value::Array(vec![doc.log_stream.as_str().into()]),
+        );
         if let Some(kind) = source.kind {
             r.insert(keys::RDS_SOURCE_KIND, kind.as_str());
         }
@@ -363,7 +393,12 @@ impl Pipeline {
         attrs.insert(keys::RDS_EVENT_ID, d.event_id.as_str());
         attrs.insert(
             keys::RDS_EVENT_CATEGORIES,
-            Value::Array(d.event_categories.iter().map(|c| Value::from(c.as_str())).collect()),
+            Value::Array(
+                d.event_categories
+                    .iter()
+                    .map(|c| Value::from(c.as_str()))
+                    .collect(),
+            ),
         );
         attrs.insert(keys::RDS_EVENT_SOURCE_TYPE, d.source_type.as_str());
         if !d.source_arn.is_empty() {
@@ -380,7 +415,10 @@ impl Pipeline {
         }
         if let Some(tags) = &d.tags {
             for (k, v) in tags {
-                let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                let v = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string());
                 attrs.insert(format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v);
             }
         }

@@ -5,12 +5,14 @@
 //! documents. Anything else is an [`InputError::UnknownShape`] that says what
 //! arrived.
 
+pub mod cloudtrail;
 pub mod cloudwatch;
 mod error;
 pub mod eventbridge;
 pub mod gzip;
 pub mod kinesis;
 
+pub use cloudtrail::LogGroupCreated;
 pub use cloudwatch::{LogDocument, LogEvent, MalformedEvent};
 pub use error::InputError;
 pub use eventbridge::RdsEvent;
@@ -23,6 +25,8 @@ pub enum EventKind {
     CloudWatchLogs,
     EventBridge,
     Kinesis,
+    /// A CloudTrail API call (a new log group to subscribe).
+    CloudTrail,
 }
 
 impl EventKind {
@@ -31,6 +35,7 @@ impl EventKind {
             EventKind::CloudWatchLogs => "cloudwatch_logs",
             EventKind::EventBridge => "eventbridge",
             EventKind::Kinesis => "kinesis",
+            EventKind::CloudTrail => "cloudtrail",
         }
     }
 }
@@ -47,6 +52,8 @@ pub enum Origin {
 pub enum Content {
     Logs(Vec<LogDocument>),
     RdsEvent(Box<RdsEvent>),
+    /// Not data to forward: a log group to subscribe (auto-subscription).
+    LogGroupCreated(LogGroupCreated),
 }
 
 /// One independently decodable part of an invocation.
@@ -68,7 +75,8 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty);
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
     let Value::Object(map) = &value else {
         return Err(InputError::UnknownShape(format!(
             "expected a JSON object, got {}",
@@ -77,11 +85,11 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     };
 
     if let Some(awslogs) = map.get("awslogs") {
-        let data = awslogs
-            .get("data")
-            .and_then(Value::as_str)
-            .ok_or_else(|| InputError::UnknownShape("awslogs without a string `data` field".to_owned()))?;
-        let content = cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
+        let data = awslogs.get("data").and_then(Value::as_str).ok_or_else(|| {
+            InputError::UnknownShape("awslogs without a string `data` field".to_owned())
+        })?;
+        let content =
+            cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
         return Ok(Decoded {
             kind: EventKind::CloudWatchLogs,
             units: vec![Unit {
@@ -96,6 +104,16 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     }
 
     if let (Some(source), Some(detail_type)) = (map.get("source"), map.get("detail-type")) {
+        if cloudtrail::is_cloudtrail_logs_call(source.as_str(), detail_type.as_str()) {
+            let content = cloudtrail::decode(value).map(Content::LogGroupCreated);
+            return Ok(Decoded {
+                kind: EventKind::CloudTrail,
+                units: vec![Unit {
+                    origin: Origin::Whole,
+                    content,
+                }],
+            });
+        }
         if source.as_str() != Some("aws.rds") {
             return Err(InputError::UnknownShape(format!(
                 "EventBridge event from source {source} (detail-type {detail_type}); only aws.rds is handled"
@@ -121,7 +139,9 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
 
 fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> {
     let Some(list) = records.as_array() else {
-        return Err(InputError::UnknownShape("`Records` is not an array".to_owned()));
+        return Err(InputError::UnknownShape(
+            "`Records` is not an array".to_owned(),
+        ));
     };
     if let Some(other) = list
         .iter()
@@ -132,8 +152,10 @@ fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> 
             "Records from {other}; only aws:kinesis records are handled"
         )));
     }
-    let event: kinesis::KinesisEvent = serde_json::from_value(serde_json::json!({ "Records": records }))
-        .map_err(|e| InputError::UnknownShape(format!("Records is not a Kinesis event: {e}")))?;
+    let event: kinesis::KinesisEvent =
+        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| {
+            InputError::UnknownShape(format!("Records is not a Kinesis event: {e}"))
+        })?;
     let units = event
         .records
         .into_iter()
@@ -143,9 +165,12 @@ fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> 
             } else {
                 r.kinesis.sequence_number
             };
-            let content = kinesis::decode_record_data(&seq, &r.kinesis.data, limit).map(Content::Logs);
+            let content =
+                kinesis::decode_record_data(&seq, &r.kinesis.data, limit).map(Content::Logs);
             Unit {
-                origin: Origin::KinesisRecord { sequence_number: seq },
+                origin: Origin::KinesisRecord {
+                    sequence_number: seq,
+                },
                 content,
             }
         })
