@@ -10,10 +10,7 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{setting}: {detail}")]
-    Invalid {
-        setting: &'static str,
-        detail: String,
-    },
+    Invalid { setting: &'static str, detail: String },
 }
 
 /// The settings every mode shares (Lambda, `replay`). Flags override the

@@ -150,16 +150,8 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     if !outcome.stats.failed() {
         return Ok(outcome.stats);
     }
-    let sink_failed = outcome
-        .failures
-        .iter()
-        .any(|f| f.reason.starts_with("sink_"));
-    let first: Vec<&str> = outcome
-        .failures
-        .iter()
-        .take(3)
-        .map(|f| f.message.as_str())
-        .collect();
+    let sink_failed = outcome.failures.iter().any(|f| f.reason.starts_with("sink_"));
+    let first: Vec<&str> = outcome.failures.iter().take(3).map(|f| f.message.as_str()).collect();
     let summary = format!(
         "{} of {} records not delivered; failures {}: {}",
         outcome.stats.records - outcome.stats.delivered,
@@ -168,11 +160,7 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
         first.join("; ")
     );
     Err(InvocationError {
-        kind: if sink_failed {
-            "retryable"
-        } else {
-            "permanent"
-        },
+        kind: if sink_failed { "retryable" } else { "permanent" },
         summary,
     })
 }

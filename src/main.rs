@@ -84,15 +84,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         Some(c) => c,
-        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
-            match Settings::from_env() {
-                Ok(settings) => Command::Lambda { settings },
-                Err(e) => {
-                    eprintln!("rds-forwarder: configuration error: {e}");
-                    return ExitCode::FAILURE;
-                }
+        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => match Settings::from_env() {
+            Ok(settings) => Command::Lambda { settings },
+            Err(e) => {
+                eprintln!("rds-forwarder: configuration error: {e}");
+                return ExitCode::FAILURE;
             }
-        }
+        },
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -158,8 +156,7 @@ fn run_subscribe(args: subscribe::SubscribeArgs) -> ExitCode {
 }
 
 fn init_tracing(level: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -172,8 +169,7 @@ fn init_tracing(level: &str, json: bool) {
 }
 
 fn build(settings: &Settings) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), String> {
-    let config =
-        Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
+    let config = Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
     let sinks = sink::build(&config).map_err(|e| format!("configuration error: {e}"))?;
     Ok((Pipeline::new(config), sinks))
 }
@@ -200,15 +196,12 @@ fn run_lambda(settings: Settings) -> ExitCode {
         auto_subscribe: Some(AutoSubscribe {
             subscriber: Box::new(SdkLogs::new()),
             prefix: settings.auto_subscribe_prefix.clone(),
-            destination_arn: settings
-                .subscription_destination_arn
-                .clone()
-                .filter(|a| !a.is_empty()),
+            destination_arn: settings.subscription_destination_arn.clone().filter(|a| !a.is_empty()),
         }),
     });
-    let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(
-        move |event| handler.clone().handle_lambda(event),
-    )));
+    let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        handler.clone().handle_lambda(event)
+    })));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

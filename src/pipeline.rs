@@ -179,11 +179,7 @@ impl Pipeline {
             for sink in sinks {
                 if let Err(e) = sink.send(&processed.records, deadline).await {
                     delivered_everywhere = false;
-                    *processed
-                        .stats
-                        .failures
-                        .entry(e.reason().to_owned())
-                        .or_default() += processed.records.len();
+                    *processed.stats.failures.entry(e.reason().to_owned()).or_default() += processed.records.len();
                     processed.failures.push(Failure {
                         reason: e.reason(),
                         message: e.to_string(),
@@ -255,10 +251,7 @@ impl Pipeline {
             for (id, fields) in &extracted_by_id {
                 if entry.event_ids.contains(id) {
                     for (k, v) in fields {
-                        attrs.insert(
-                            format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
-                            v.as_str(),
-                        );
+                        attrs.insert(format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX), v.as_str());
                     }
                 }
             }
@@ -287,10 +280,7 @@ impl Pipeline {
                 attrs.insert(keys::CW_EVENT_ID, id.as_str());
             }
             attrs.insert(keys::PARSER, "none");
-            attrs.insert(
-                keys::PARSE_ERROR,
-                format!("malformed CloudWatch log event: {}", bad.detail),
-            );
+            attrs.insert(keys::PARSE_ERROR, format!("malformed CloudWatch log event: {}", bad.detail));
             out.malformed.push((bad.id.clone(), bad.detail));
             out.records.push(Record {
                 // No database time is readable; the receive time is the best
@@ -306,12 +296,7 @@ impl Pipeline {
         }
     }
 
-    fn log_resource(
-        &self,
-        doc: &LogDocument,
-        source: &SourceInfo,
-        db_system: Option<&'static str>,
-    ) -> Resource {
+    fn log_resource(&self, doc: &LogDocument, source: &SourceInfo, db_system: Option<&'static str>) -> Resource {
         let mut r = Attributes::with_capacity(10);
         r.insert(keys::CLOUD_PROVIDER, "aws");
         if !doc.owner.is_empty() {
@@ -327,21 +312,12 @@ impl Pipeline {
                     SourceKind::Proxy => None,
                 };
                 if let (Some(t), false) = (arn_type, doc.owner.is_empty()) {
-                    r.insert(
-                        keys::CLOUD_RESOURCE_ID,
-                        format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner),
-                    );
+                    r.insert(keys::CLOUD_RESOURCE_ID, format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner));
                 }
             }
         }
-        r.insert(
-            keys::AWS_LOG_GROUP_NAMES,
-            Value::Array(vec![doc.log_group.as_str().into()]),
-        );
-        r.insert(
-            keys::AWS_LOG_STREAM_NAMES,
-            Value::Array(vec![doc.log_stream.as_str().into()]),
-        );
+        r.insert(keys::AWS_LOG_GROUP_NAMES, Value::Array(vec![doc.log_group.as_str().into()]));
+        r.insert(keys::AWS_LOG_STREAM_NAMES, Value::Array(vec![doc.log_stream.as_str().into()]));
         if let Some(kind) = source.kind {
             r.insert(keys::RDS_SOURCE_KIND, kind.as_str());
         }
@@ -393,12 +369,7 @@ impl Pipeline {
         attrs.insert(keys::RDS_EVENT_ID, d.event_id.as_str());
         attrs.insert(
             keys::RDS_EVENT_CATEGORIES,
-            Value::Array(
-                d.event_categories
-                    .iter()
-                    .map(|c| Value::from(c.as_str()))
-                    .collect(),
-            ),
+            Value::Array(d.event_categories.iter().map(|c| Value::from(c.as_str())).collect()),
         );
         attrs.insert(keys::RDS_EVENT_SOURCE_TYPE, d.source_type.as_str());
         if !d.source_arn.is_empty() {
@@ -415,10 +386,7 @@ impl Pipeline {
         }
         if let Some(tags) = &d.tags {
             for (k, v) in tags {
-                let v = v
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string());
+                let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
                 attrs.insert(format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v);
             }
         }

@@ -146,13 +146,7 @@ mod tests {
 
     #[test]
     fn other_groups_are_generic() {
-        for g in [
-            "/aws/lambda/x",
-            "/aws/rds/instance/",
-            "/aws/rds/instance/x",
-            "",
-            "/aws/rds/other/a/b",
-        ] {
+        for g in ["/aws/lambda/x", "/aws/rds/instance/", "/aws/rds/instance/x", "", "/aws/rds/other/a/b"] {
             let s = SourceInfo::from_log_group(g);
             assert_eq!(s.kind, None, "{g}");
             assert_eq!(s.log_type, None, "{g}");

@@ -68,8 +68,5 @@ pub trait LogGroupSubscriber: Send + Sync {
     ) -> BoxFuture<'a, Result<(), AwsError>>;
 
     /// Every log group whose name starts with `prefix` (all pages).
-    fn list_log_groups<'a>(
-        &'a self,
-        prefix: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<String>, AwsError>>;
+    fn list_log_groups<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, AwsError>>;
 }

@@ -48,13 +48,10 @@ impl SecretSource for SdkSecrets {
                             target: id.clone(),
                             detail: DisplayErrorContext(e).to_string(),
                         })?;
-                    out.secret_string()
-                        .map(Secret::new)
-                        .ok_or_else(|| AwsError::Invalid {
-                            target: secret.to_string(),
-                            detail: "has no SecretString (binary secrets are not supported)"
-                                .to_owned(),
-                        })
+                    out.secret_string().map(Secret::new).ok_or_else(|| AwsError::Invalid {
+                        target: secret.to_string(),
+                        detail: "has no SecretString (binary secrets are not supported)".to_owned(),
+                    })
                 }
                 SecretRef::SsmParameter(name) => {
                     let client = aws_sdk_ssm::Client::new(config);
@@ -128,10 +125,7 @@ impl LogGroupSubscriber for SdkLogs {
         })
     }
 
-    fn list_log_groups<'a>(
-        &'a self,
-        prefix: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<String>, AwsError>> {
+    fn list_log_groups<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, AwsError>> {
         Box::pin(async move {
             let mut pages = self
                 .client()

@@ -19,25 +19,19 @@ pub const SSM_PARAMETER_SUFFIX: &str = "_SSM_PARAMETER";
 
 /// The secret references set in the environment (`env` looks a variable
 /// up), in [`SECRET_VARS`] order. Both kinds for one variable is an error.
-pub fn references(
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Vec<(&'static str, SecretRef)>, AwsError> {
-    let set = |name: String| {
-        env(&name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+pub fn references(env: impl Fn(&str) -> Option<String>) -> Result<Vec<(&'static str, SecretRef)>, AwsError> {
+    let set = |name: String| env(&name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let mut refs = Vec::new();
     for var in SECRET_VARS {
         let arn = set(format!("{var}{SECRET_ARN_SUFFIX}"));
         let ssm = set(format!("{var}{SSM_PARAMETER_SUFFIX}"));
         match (arn, ssm) {
-            (Some(_), Some(_)) => return Err(AwsError::Invalid {
-                target: var.to_owned(),
-                detail: format!(
-                    "set either {var}{SECRET_ARN_SUFFIX} or {var}{SSM_PARAMETER_SUFFIX}, not both"
-                ),
-            }),
+            (Some(_), Some(_)) => {
+                return Err(AwsError::Invalid {
+                    target: var.to_owned(),
+                    detail: format!("set either {var}{SECRET_ARN_SUFFIX} or {var}{SSM_PARAMETER_SUFFIX}, not both"),
+                })
+            }
             (Some(arn), None) => refs.push((var, SecretRef::SecretsManager(arn))),
             (None, Some(name)) => refs.push((var, SecretRef::SsmParameter(name))),
             (None, None) => {}
@@ -91,10 +85,7 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -121,9 +112,7 @@ mod tests {
             vec![
                 (
                     "WHATAP_LICENSE",
-                    SecretRef::SecretsManager(
-                        "arn:aws:secretsmanager:us-east-1:1:secret:lic".into()
-                    )
+                    SecretRef::SecretsManager("arn:aws:secretsmanager:us-east-1:1:secret:lic".into())
                 ),
                 (
                     "OTEL_EXPORTER_OTLP_HEADERS",

@@ -97,18 +97,8 @@ pub(crate) mod fake {
             })
         }
 
-        fn list_log_groups<'a>(
-            &'a self,
-            prefix: &'a str,
-        ) -> BoxFuture<'a, Result<Vec<String>, AwsError>> {
-            Box::pin(async move {
-                Ok(self
-                    .groups
-                    .iter()
-                    .filter(|g| g.starts_with(prefix))
-                    .cloned()
-                    .collect())
-            })
+        fn list_log_groups<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>, AwsError>> {
+            Box::pin(async move { Ok(self.groups.iter().filter(|g| g.starts_with(prefix)).cloned().collect()) })
         }
     }
 }
@@ -129,9 +119,7 @@ mod tests {
             refuse: vec!["/aws/rds/cluster/b/error".into()],
             ..Default::default()
         };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let dry = rt
             .block_on(subscribe_prefix(&logs, "/aws/rds/", "arn:fn", true))
             .unwrap();
@@ -141,10 +129,7 @@ mod tests {
         let report = rt
             .block_on(subscribe_prefix(&logs, "/aws/rds/", "arn:fn", false))
             .unwrap();
-        assert_eq!(
-            report.subscribed,
-            vec!["/aws/rds/instance/a/postgresql".to_owned()]
-        );
+        assert_eq!(report.subscribed, vec!["/aws/rds/instance/a/postgresql".to_owned()]);
         assert_eq!(report.failed.len(), 1);
         assert_eq!(
             *logs.puts.lock().unwrap(),

@@ -207,10 +207,7 @@ mod tests {
     #[test]
     fn splits_concatenated_and_line_separated_events() {
         assert_eq!(split_events(b"{\"a\":1}{\"b\":2}\n{\"c\":3}\n").len(), 3);
-        assert_eq!(
-            split_events(b"{\"a\":1} garbage"),
-            vec![&b"{\"a\":1}"[..], &b" garbage"[..]]
-        );
+        assert_eq!(split_events(b"{\"a\":1} garbage"), vec![&b"{\"a\":1}"[..], &b" garbage"[..]]);
         assert_eq!(split_events(b""), vec![&b""[..]]);
         assert_eq!(split_events(b"not json"), vec![&b"not json"[..]]);
     }

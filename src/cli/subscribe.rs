@@ -24,33 +24,19 @@ pub struct SubscribeArgs {
 
 /// Runs the command; the text is what to print (one line per group, then a
 /// summary) and the flag says whether every group succeeded.
-pub async fn run(
-    subscriber: &dyn LogGroupSubscriber,
-    args: &SubscribeArgs,
-) -> Result<(String, bool), AwsError> {
+pub async fn run(subscriber: &dyn LogGroupSubscriber, args: &SubscribeArgs) -> Result<(String, bool), AwsError> {
     if args.prefix.is_empty() {
         return Err(AwsError::Invalid {
             target: "--prefix".to_owned(),
-            detail: "must not be empty (it would subscribe every log group in the account)"
-                .to_owned(),
+            detail: "must not be empty (it would subscribe every log group in the account)".to_owned(),
         });
     }
-    let report = subscribe_prefix(
-        subscriber,
-        &args.prefix,
-        &args.destination_arn,
-        args.dry_run,
-    )
-    .await?;
+    let report = subscribe_prefix(subscriber, &args.prefix, &args.destination_arn, args.dry_run).await?;
     Ok((render(&report, args), report.failed.is_empty()))
 }
 
 fn render(report: &SubscribeReport, args: &SubscribeArgs) -> String {
-    let verb = if args.dry_run {
-        "would subscribe"
-    } else {
-        "subscribed"
-    };
+    let verb = if args.dry_run { "would subscribe" } else { "subscribed" };
     let mut out = String::new();
     for group in &report.subscribed {
         let _ = writeln!(out, "{verb} {group}");
@@ -80,9 +66,7 @@ mod tests {
             groups: vec!["/aws/rds/instance/a/error".into()],
             ..Default::default()
         };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let args = SubscribeArgs {
             prefix: "/aws/rds/".into(),
             destination_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),

@@ -67,8 +67,7 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
             SplitKind::Postgresql => is_pg_start(bare),
             SplitKind::Error => is_error_start(bare),
             SplitKind::Slowquery => {
-                bare.starts_with("# Time:")
-                    || (bare.starts_with("# User@Host:") && !prev_line.starts_with("# Time:"))
+                bare.starts_with("# Time:") || (bare.starts_with("# User@Host:") && !prev_line.starts_with("# Time:"))
             }
             SplitKind::General => is_general_start(bare),
             SplitKind::Audit => is_audit_start(bare),
@@ -96,8 +95,7 @@ fn is_server_header(line: &str) -> bool {
     line.starts_with("/usr/sbin/mariadbd, Version:")
         || line.starts_with("/rdsdbbin/")
         || line.starts_with("Tcp port:")
-        || (line.starts_with("Time")
-            && line.split_whitespace().collect::<Vec<_>>() == ["Time", "Id", "Command", "Argument"])
+        || (line.starts_with("Time") && line.split_whitespace().collect::<Vec<_>>() == ["Time", "Id", "Command", "Argument"])
 }
 
 fn digits(s: &[u8]) -> bool {
@@ -129,33 +127,18 @@ fn is_pg_start(line: &str) -> bool {
 }
 
 fn is_iso_date(b: &[u8]) -> bool {
-    b.len() >= 10
-        && digits(&b[0..4])
-        && b[4] == b'-'
-        && digits(&b[5..7])
-        && b[7] == b'-'
-        && digits(&b[8..10])
+    b.len() >= 10 && digits(&b[0..4]) && b[4] == b'-' && digits(&b[5..7]) && b[7] == b'-' && digits(&b[8..10])
 }
 
 fn is_hms(b: &[u8]) -> bool {
-    b.len() == 8
-        && digits(&b[0..2])
-        && b[2] == b':'
-        && digits(&b[3..5])
-        && b[5] == b':'
-        && digits(&b[6..8])
+    b.len() == 8 && digits(&b[0..2]) && b[2] == b':' && digits(&b[3..5]) && b[5] == b':' && digits(&b[6..8])
 }
 
 /// `H:MM:SS` or `HH:MM:SS` at the start of `s`.
 fn starts_with_loose_hms(s: &str) -> bool {
     let b = s.as_bytes();
     let h = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    (1..=2).contains(&h)
-        && b.len() >= h + 6
-        && b[h] == b':'
-        && digits(&b[h + 1..h + 3])
-        && b[h + 3] == b':'
-        && digits(&b[h + 4..h + 6])
+    (1..=2).contains(&h) && b.len() >= h + 6 && b[h] == b':' && digits(&b[h + 1..h + 3]) && b[h + 3] == b':' && digits(&b[h + 4..h + 6])
 }
 
 /// `YYYY-MM-DD[ T] H:MM:SS` (MariaDB pads the hour with a space) or `YYMMDD  H:MM:SS`.
@@ -171,22 +154,8 @@ fn is_error_start(line: &str) -> bool {
 }
 
 const GENERAL_COMMANDS: [&str; 16] = [
-    "Query",
-    "Connect",
-    "Quit",
-    "Init DB",
-    "Prepare",
-    "Execute",
-    "Close stmt",
-    "Field List",
-    "Statistics",
-    "Shutdown",
-    "Killed",
-    "Reset stmt",
-    "Long Data",
-    "Change user",
-    "Binlog Dump",
-    "Refresh",
+    "Query", "Connect", "Quit", "Init DB", "Prepare", "Execute", "Close stmt", "Field List", "Statistics",
+    "Shutdown", "Killed", "Reset stmt", "Long Data", "Change user", "Binlog Dump", "Refresh",
 ];
 
 /// `[time] <spaces> <thread id> <command>`.
@@ -198,13 +167,9 @@ fn is_general_start(line: &str) -> bool {
         if !starts_with_loose_hms(after) {
             return false;
         }
-        rest = &after[after
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(after.len())..];
+        rest = &after[after.find(|c: char| c.is_ascii_whitespace()).unwrap_or(after.len())..];
     } else if is_iso_date(b) && b.get(10) == Some(&b'T') {
-        rest = &line[line
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(line.len())..];
+        rest = &line[line.find(|c: char| c.is_ascii_whitespace()).unwrap_or(line.len())..];
     }
     if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
         return false;
@@ -216,11 +181,7 @@ fn is_general_start(line: &str) -> bool {
     }
     let cmd = rest[id_len..].trim_start();
     GENERAL_COMMANDS.iter().any(|c| {
-        cmd.starts_with(c)
-            && cmd[c.len()..]
-                .chars()
-                .next()
-                .is_none_or(|n| !n.is_ascii_alphanumeric())
+        cmd.starts_with(c) && cmd[c.len()..].chars().next().is_none_or(|n| !n.is_ascii_alphanumeric())
     })
 }
 
@@ -284,10 +245,7 @@ pub fn entry_time_ms(entry: &str) -> Option<i64> {
         }
     }
     if let Some(pos) = entry.find("SET timestamp=") {
-        let digits_str: String = entry[pos + 14..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
+        let digits_str: String = entry[pos + 14..].chars().take_while(char::is_ascii_digit).collect();
         return digits_str.parse::<i64>().ok().map(|s| s * 1000);
     }
     None
@@ -297,12 +255,7 @@ fn fraction_ms(b: &[u8]) -> i64 {
     if b.first() != Some(&b'.') {
         return 0;
     }
-    let frac: Vec<u8> = b[1..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .take(3)
-        .copied()
-        .collect();
+    let frac: Vec<u8> = b[1..].iter().take_while(|c| c.is_ascii_digit()).take(3).copied().collect();
     let mut ms = 0i64;
     for i in 0..3 {
         ms = ms * 10 + frac.get(i).map_or(0, |c| (c - b'0') as i64);
@@ -416,29 +369,16 @@ mod tests {
     #[test]
     fn error_general_and_audit_starts() {
         assert!(is_error_start("2026-11-25  7:59:31 0 [Note] x"));
-        assert!(is_error_start(
-            "2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] x"
-        ));
-        assert!(is_error_start(
-            "261125  7:52:29 server_audit: logging started"
-        ));
+        assert!(is_error_start("2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] x"));
+        assert!(is_error_start("261125  7:52:29 server_audit: logging started"));
         assert!(!is_error_start("InnoDB: continuation"));
-        assert!(is_general_start(
-            "261125  7:52:29\t    5 Connect\tweb_app@localhost on storefront"
-        ));
+        assert!(is_general_start("261125  7:52:29\t    5 Connect\tweb_app@localhost on storefront"));
         assert!(is_general_start("\t\t    5 Query\tSELECT 1"));
-        assert!(is_general_start(
-            "2021-08-10T09:57:26.077268Z    2 Query\tSELECT 1"
-        ));
+        assert!(is_general_start("2021-08-10T09:57:26.077268Z    2 Query\tSELECT 1"));
         assert!(!is_general_start("  AND x = 1"));
-        assert!(is_audit_start(
-            "20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,CONNECT,,,0,SOCKET"
-        ));
+        assert!(is_audit_start("20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,CONNECT,,,0,SOCKET"));
         assert_eq!(entry_time_ms("2026-11-25  7:59:31 0 [Note]"), None);
-        assert_eq!(
-            entry_time_ms("2020-08-06T14:25:02.936146Z 0"),
-            Some(1596723902936)
-        );
+        assert_eq!(entry_time_ms("2020-08-06T14:25:02.936146Z 0"), Some(1596723902936));
     }
 
     #[test]

@@ -28,10 +28,7 @@ pub struct CatalogEntry {
 impl CatalogEntry {
     /// The categories of this row (`maintenance, failure` → two).
     pub fn categories(&self) -> impl Iterator<Item = &str> {
-        self.category
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
+        self.category.split(',').map(str::trim).filter(|c| !c.is_empty())
     }
 
     /// True when `message` fits the template, placeholders matching anything.
@@ -63,9 +60,7 @@ impl Catalog {
     /// The catalogue compiled into the binary, parsed once.
     pub fn builtin() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| {
-            Catalog::from_csv(CATALOG_CSV).expect("embedded catalogue is valid CSV")
-        })
+        CATALOG.get_or_init(|| Catalog::from_csv(CATALOG_CSV).expect("embedded catalogue is valid CSV"))
     }
 
     pub fn from_csv(text: &str) -> Result<Catalog, csv::Error> {
@@ -92,22 +87,10 @@ impl Catalog {
     /// The row for an event: same id and source type first (0016 is both a
     /// cluster and an instance event), then the row whose template fits the
     /// message (0488 and 0493 have two), then any row with the id.
-    pub fn lookup(
-        &self,
-        event_id: &str,
-        source_type: &str,
-        message: &str,
-    ) -> Option<&CatalogEntry> {
+    pub fn lookup(&self, event_id: &str, source_type: &str, message: &str) -> Option<&CatalogEntry> {
         let rows = self.by_id.get(event_id)?;
-        let same_type: Vec<&CatalogEntry> = rows
-            .iter()
-            .filter(|r| r.source_type == source_type)
-            .collect();
-        let candidates = if same_type.is_empty() {
-            rows.iter().collect()
-        } else {
-            same_type
-        };
+        let same_type: Vec<&CatalogEntry> = rows.iter().filter(|r| r.source_type == source_type).collect();
+        let candidates = if same_type.is_empty() { rows.iter().collect() } else { same_type };
         candidates
             .iter()
             .find(|r| r.template_matches(message))
@@ -129,29 +112,14 @@ pub fn severity_for(categories: &[String], entry: Option<&CatalogEntry>) -> Seve
     if has("failure") {
         return Severity::new_static("ERROR", severity::ERROR);
     }
-    let warn_category = [
-        "low storage",
-        "failover",
-        "global failover",
-        "availability",
-        "recovery",
-    ]
-    .iter()
-    .any(|c| has(c));
+    let warn_category = ["low storage", "failover", "global failover", "availability", "recovery"]
+        .iter()
+        .any(|c| has(c));
     let warn_message = entry.is_some_and(|e| {
         let m = e.message.to_ascii_lowercase();
-        [
-            "fail",
-            "error",
-            "unable",
-            "cannot",
-            "can't",
-            "could not",
-            "has stopped",
-            "insufficient",
-        ]
-        .iter()
-        .any(|w| m.contains(w))
+        ["fail", "error", "unable", "cannot", "can't", "could not", "has stopped", "insufficient"]
+            .iter()
+            .any(|w| m.contains(w))
     });
     if warn_category || warn_message {
         Severity::new_static("WARN", severity::WARN)
@@ -174,28 +142,14 @@ mod tests {
     #[test]
     fn lookup_prefers_source_type_then_template() {
         let c = Catalog::builtin();
-        assert_eq!(
-            c.lookup("RDS-EVENT-0016", "CLUSTER", "")
-                .unwrap()
-                .source_type,
-            "CLUSTER"
-        );
-        assert_eq!(
-            c.lookup("RDS-EVENT-0016", "DB_INSTANCE", "")
-                .unwrap()
-                .source_type,
-            "DB_INSTANCE"
-        );
+        assert_eq!(c.lookup("RDS-EVENT-0016", "CLUSTER", "").unwrap().source_type, "CLUSTER");
+        assert_eq!(c.lookup("RDS-EVENT-0016", "DB_INSTANCE", "").unwrap().source_type, "DB_INSTANCE");
         assert!(c.lookup("RDS-EVENT-9999", "DB_INSTANCE", "").is_none());
         let rows = &c.by_id["RDS-EVENT-0493"];
         assert_eq!(rows.len(), 2);
         let second = &rows[1];
         let msg = second.message.replace('`', "");
-        assert_eq!(
-            c.lookup("RDS-EVENT-0493", "CLUSTER_SNAPSHOT", &msg)
-                .unwrap(),
-            second
-        );
+        assert_eq!(c.lookup("RDS-EVENT-0493", "CLUSTER_SNAPSHOT", &msg).unwrap(), second);
     }
 
     #[test]
@@ -206,15 +160,9 @@ mod tests {
             severity_for(&cats, c.lookup(id, ty, "")).text
         };
         assert_eq!(sev("RDS-EVENT-0031", "DB_INSTANCE", &["failure"]), "ERROR");
-        assert_eq!(
-            sev("RDS-EVENT-0089", "DB_INSTANCE", &["low storage"]),
-            "WARN"
-        );
+        assert_eq!(sev("RDS-EVENT-0089", "DB_INSTANCE", &["low storage"]), "WARN");
         assert_eq!(sev("RDS-EVENT-0049", "DB_INSTANCE", &["failover"]), "WARN");
         assert_eq!(sev("RDS-EVENT-0002", "DB_INSTANCE", &["backup"]), "INFO");
-        assert_eq!(
-            sev("RDS-EVENT-9999", "DB_INSTANCE", &["notification"]),
-            "INFO"
-        );
+        assert_eq!(sev("RDS-EVENT-9999", "DB_INSTANCE", &["notification"]), "INFO");
     }
 }

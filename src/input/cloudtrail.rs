@@ -60,15 +60,8 @@ pub fn is_cloudtrail_logs_call(source: Option<&str>, detail_type: Option<&str>) 
 
 /// Reads a `CreateLogGroup` call; any other call is an error naming it.
 pub fn decode(value: serde_json::Value) -> Result<LogGroupCreated, InputError> {
-    let id = value
-        .get("id")
-        .and_then(|v| v.as_str())
-        .unwrap_or("<no id>")
-        .to_owned();
-    let invalid = |detail: String| InputError::CloudTrail {
-        id: id.clone(),
-        detail,
-    };
+    let id = value.get("id").and_then(|v| v.as_str()).unwrap_or("<no id>").to_owned();
+    let invalid = |detail: String| InputError::CloudTrail { id: id.clone(), detail };
     let env: Envelope = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
     if env.detail.event_name != EVENT_NAME {
         return Err(invalid(format!(
@@ -81,9 +74,7 @@ pub fn decode(value: serde_json::Value) -> Result<LogGroupCreated, InputError> {
         .request_parameters
         .and_then(|p| p.log_group_name)
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            invalid("CreateLogGroup without requestParameters.logGroupName".to_owned())
-        })?;
+        .ok_or_else(|| invalid("CreateLogGroup without requestParameters.logGroupName".to_owned()))?;
     Ok(LogGroupCreated {
         event_id: env.id,
         log_group_name,
@@ -117,10 +108,7 @@ mod tests {
     fn other_calls_and_missing_names_are_errors() {
         let mut v = fixture();
         v["detail"]["eventName"] = "DeleteLogGroup".into();
-        assert!(decode(v)
-            .unwrap_err()
-            .to_string()
-            .contains("DeleteLogGroup"));
+        assert!(decode(v).unwrap_err().to_string().contains("DeleteLogGroup"));
         let mut v = fixture();
         v["detail"]["requestParameters"] = serde_json::Value::Null;
         assert!(decode(v).unwrap_err().to_string().contains("logGroupName"));

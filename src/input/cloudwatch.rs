@@ -176,10 +176,7 @@ mod tests {
         assert_eq!(docs[0].events.len(), 1);
         assert_eq!(docs[0].malformed.len(), 1);
         assert_eq!(docs[0].malformed[0].id.as_deref(), Some("2"));
-        assert_eq!(
-            docs[1].policy_level.as_deref(),
-            Some("ACCOUNT_LEVEL_POLICY")
-        );
+        assert_eq!(docs[1].policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
         assert_eq!(
             docs[1].events[0].extracted_fields,
             vec![("@aws.region".to_owned(), "us-east-1".to_owned())]

@@ -28,10 +28,7 @@ pub fn gunzip_bounded(what: &str, bytes: &[u8], limit: usize) -> Result<Vec<u8>,
     if !is_gzip(bytes) {
         return Err(InputError::Gzip {
             what: what.to_owned(),
-            detail: format!(
-                "missing gzip magic number (first bytes {:02x?})",
-                &bytes[..bytes.len().min(4)]
-            ),
+            detail: format!("missing gzip magic number (first bytes {:02x?})", &bytes[..bytes.len().min(4)]),
         });
     }
     // Compressed CloudWatch JSON inflates ~10-20x; pre-size for that, capped.

@@ -75,8 +75,7 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty);
     }
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
     let Value::Object(map) = &value else {
         return Err(InputError::UnknownShape(format!(
             "expected a JSON object, got {}",
@@ -85,11 +84,11 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     };
 
     if let Some(awslogs) = map.get("awslogs") {
-        let data = awslogs.get("data").and_then(Value::as_str).ok_or_else(|| {
-            InputError::UnknownShape("awslogs without a string `data` field".to_owned())
-        })?;
-        let content =
-            cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
+        let data = awslogs
+            .get("data")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InputError::UnknownShape("awslogs without a string `data` field".to_owned()))?;
+        let content = cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
         return Ok(Decoded {
             kind: EventKind::CloudWatchLogs,
             units: vec![Unit {
@@ -139,9 +138,7 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
 
 fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> {
     let Some(list) = records.as_array() else {
-        return Err(InputError::UnknownShape(
-            "`Records` is not an array".to_owned(),
-        ));
+        return Err(InputError::UnknownShape("`Records` is not an array".to_owned()));
     };
     if let Some(other) = list
         .iter()
@@ -152,10 +149,8 @@ fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> 
             "Records from {other}; only aws:kinesis records are handled"
         )));
     }
-    let event: kinesis::KinesisEvent =
-        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| {
-            InputError::UnknownShape(format!("Records is not a Kinesis event: {e}"))
-        })?;
+    let event: kinesis::KinesisEvent = serde_json::from_value(serde_json::json!({ "Records": records }))
+        .map_err(|e| InputError::UnknownShape(format!("Records is not a Kinesis event: {e}")))?;
     let units = event
         .records
         .into_iter()
@@ -165,12 +160,9 @@ fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> 
             } else {
                 r.kinesis.sequence_number
             };
-            let content =
-                kinesis::decode_record_data(&seq, &r.kinesis.data, limit).map(Content::Logs);
+            let content = kinesis::decode_record_data(&seq, &r.kinesis.data, limit).map(Content::Logs);
             Unit {
-                origin: Origin::KinesisRecord {
-                    sequence_number: seq,
-                },
+                origin: Origin::KinesisRecord { sequence_number: seq },
                 content,
             }
         })

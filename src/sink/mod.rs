@@ -53,11 +53,7 @@ pub trait Sink: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Delivers all `records` before `deadline`, or says why not.
-    fn send<'a>(
-        &'a self,
-        records: &'a [Record],
-        deadline: Instant,
-    ) -> BoxFuture<'a, Result<(), SinkError>>;
+    fn send<'a>(&'a self, records: &'a [Record], deadline: Instant) -> BoxFuture<'a, Result<(), SinkError>>;
 }
 
 /// The sinks the configuration selects, in order.

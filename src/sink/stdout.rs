@@ -31,11 +31,7 @@ impl Sink for StdoutSink {
         "stdout"
     }
 
-    fn send<'a>(
-        &'a self,
-        records: &'a [Record],
-        _deadline: Instant,
-    ) -> BoxFuture<'a, Result<(), SinkError>> {
+    fn send<'a>(&'a self, records: &'a [Record], _deadline: Instant) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             let mut buf = Vec::with_capacity(records.len() * 512);
             for r in records {
@@ -68,10 +64,7 @@ impl Serialize for JsonRecord<'_> {
         let r = self.0;
         let mut m = s.serialize_map(Some(7))?;
         m.serialize_entry("timestamp", &format_rfc3339_ms(r.timestamp_ns))?;
-        m.serialize_entry(
-            "observed_timestamp",
-            &format_rfc3339_ms(r.observed_timestamp_ns),
-        )?;
+        m.serialize_entry("observed_timestamp", &format_rfc3339_ms(r.observed_timestamp_ns))?;
         m.serialize_entry("severity_text", &r.severity.text)?;
         m.serialize_entry("severity_number", &r.severity.number)?;
         m.serialize_entry("body", &r.body)?;
