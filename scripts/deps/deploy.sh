@@ -1,7 +1,7 @@
-# Tools the deployment checks need (tests/deploy.rs): cfn-lint, checkov and
-# moto_server, each in its own virtualenv under target/ so their pinned
-# dependencies never fight; cargo-lambda (+ ziglang for cross builds) for
-# scripts/package.sh. Sourced by scripts/test.sh: installs only what is
+# Tools the deployment checks need (tests/deploy_lint.rs, tests/deploy_moto.rs):
+# cfn-lint, checkov and moto_server, each in its own virtualenv under target/
+# so their pinned dependencies never fight (scripts/package.sh installs
+# cargo-lambda itself). Sourced by scripts/test.sh: installs only what is
 # missing, quietly, and is safe to run again.
 # shellcheck shell=bash
 
@@ -17,5 +17,4 @@ rdsf_venv() { # rdsf_venv NAME EXECUTABLE PIP-SPEC...
 rdsf_venv cfn-lint cfn-lint 'cfn-lint>=1.20,<2'
 rdsf_venv checkov checkov 'checkov>=3.2,<4'
 rdsf_venv moto moto_server 'moto[server]>=5.0,<6'
-rdsf_venv cargo-lambda cargo-lambda 'cargo-lambda>=1.4,<2' 'ziglang>=0.13'
 unset -f rdsf_venv
