@@ -305,7 +305,7 @@ def deploy(endpoint):
     assert pattern == {
         "source": ["aws.rds"],
         "detail-type": ["RDS DB Instance Event", "RDS DB Cluster Event"],
-        "detail": {"SourceIdentifier": ["orders-db", "shop-aurora"], "EventCategories": ["failover", "failure", "notification"]},
+        "detail": {"SourceIdentifier": ["orders-db", "shop-aurora", "rds:orders-db", "rds:shop-aurora"], "EventCategories": ["failover", "failure", "notification"]},
     }, pattern
     auto_rule = events.describe_rule(Name=setup_res["AutoSubscribeRule"]["PhysicalResourceId"])
     auto_pattern = json.loads(auto_rule["EventPattern"])
