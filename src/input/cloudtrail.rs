@@ -115,6 +115,19 @@ mod tests {
     }
 
     #[test]
+    fn input_decode_recognises_it() {
+        let bytes = serde_json::to_vec(&fixture()).unwrap();
+        let decoded = crate::input::decode(&bytes, 1 << 20).unwrap();
+        assert_eq!(decoded.kind, crate::input::EventKind::CloudTrail);
+        match &decoded.units[0].content {
+            Ok(crate::input::Content::LogGroupCreated(g)) => {
+                assert_eq!(g.log_group_name, "/aws/rds/instance/orders-db/postgresql")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn failed_calls_keep_their_error_code() {
         let mut v = fixture();
         v["detail"]["errorCode"] = "ResourceAlreadyExistsException".into();
