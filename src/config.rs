@@ -99,6 +99,13 @@ pub struct Settings {
         value_delimiter = '\n'
     )]
     pub redact_patterns: Vec<String>,
+    /// Auto-subscription (Lambda): only new log groups under this prefix get a subscription filter.
+    #[arg(long, env = "RDSF_AUTO_SUBSCRIBE_PREFIX", default_value = "/aws/rds/")]
+    pub auto_subscribe_prefix: String,
+
+    /// Auto-subscription (Lambda): where new groups' filters send events; default: this function.
+    #[arg(long, env = "RDSF_SUBSCRIPTION_DESTINATION_ARN")]
+    pub subscription_destination_arn: Option<String>,
 }
 
 impl Settings {

@@ -8,7 +8,9 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::input::EventKind;
+use crate::aws::subscribe::AutoSubscribe;
+use crate::aws::SUBSCRIPTION_FILTER_NAME;
+use crate::input::{EventKind, LogGroupCreated};
 use crate::pipeline::{Outcome, Pipeline, Stats};
 use crate::sink::Sink;
 
@@ -21,6 +23,9 @@ pub const DEADLINE_SAFETY_MARGIN: Duration = Duration::from_millis(500);
 pub struct Handler {
     pub pipeline: Pipeline,
     pub sinks: Vec<Box<dyn Sink>>,
+    /// Subscribes log groups announced by CloudTrail `CreateLogGroup`
+    /// events; `None` where no AWS access is wanted (tests, replay).
+    pub auto_subscribe: Option<AutoSubscribe>,
 }
 
 /// Why an invocation failed. Lambda retries it (asynchronous invocations,
@@ -44,11 +49,90 @@ impl From<InvocationError> for Diagnostic {
 }
 
 impl Handler {
+    pub fn new(pipeline: Pipeline, sinks: Vec<Box<dyn Sink>>) -> Self {
+        Handler {
+            pipeline,
+            sinks,
+            auto_subscribe: None,
+        }
+    }
+
     /// Runs one invocation. `deadline_ms` is Lambda's (Unix ms).
     pub async fn handle(&self, event: &[u8], deadline_ms: u64) -> Result<Stats, InvocationError> {
-        let deadline = instant_for(deadline_ms);
-        let outcome = self.pipeline.run(event, &self.sinks, deadline).await;
+        self.handle_invocation(event, deadline_ms, None).await
+    }
+
+    /// Runs one invocation; `invoked_function_arn` (from the Lambda
+    /// context) is where new log groups' filters point unless configured.
+    pub async fn handle_invocation(
+        &self,
+        event: &[u8],
+        deadline_ms: u64,
+        invoked_function_arn: Option<&str>,
+    ) -> Result<Stats, InvocationError> {
+        let outcome = self.run(event, deadline_ms, invoked_function_arn).await?;
         into_result(outcome)
+    }
+
+    /// The pipeline, then the subscriptions a CloudTrail `CreateLogGroup`
+    /// event asks for (such events carry no records).
+    async fn run(
+        &self,
+        event: &[u8],
+        deadline_ms: u64,
+        invoked_function_arn: Option<&str>,
+    ) -> Result<Outcome, InvocationError> {
+        let deadline = instant_for(deadline_ms);
+        let mut outcome = self.pipeline.run(event, &self.sinks, deadline).await;
+        for group in std::mem::take(&mut outcome.log_groups_created) {
+            self.subscribe(&group, invoked_function_arn).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Puts the forwarder's subscription filter on a new log group.
+    async fn subscribe(
+        &self,
+        group: &LogGroupCreated,
+        invoked_function_arn: Option<&str>,
+    ) -> Result<(), InvocationError> {
+        let name = group.log_group_name.as_str();
+        if let Some(code) = &group.error_code {
+            tracing::info!(log_group = name, error_code = %code, event_id = %group.event_id, "CreateLogGroup failed; nothing to subscribe");
+            return Ok(());
+        }
+        let Some(auto) = &self.auto_subscribe else {
+            // Permanent: after the retries the event lands in the failure
+            // destination, so `rds-forwarder subscribe` can catch up later.
+            return Err(InvocationError {
+                kind: "permanent",
+                summary: format!(
+                    "CloudTrail event {}: log group {name} created but auto-subscription is not configured",
+                    group.event_id
+                ),
+            });
+        };
+        if !name.starts_with(&auto.prefix) {
+            tracing::info!(log_group = name, prefix = %auto.prefix, "new log group outside the prefix; not subscribed");
+            return Ok(());
+        }
+        let destination = auto
+            .destination_arn
+            .as_deref()
+            .or(invoked_function_arn)
+            .ok_or_else(|| InvocationError {
+                kind: "permanent",
+                summary: format!("log group {name}: no subscription destination (set RDSF_SUBSCRIPTION_DESTINATION_ARN)"),
+            })?;
+        auto.subscriber
+            .put_subscription_filter(name, SUBSCRIPTION_FILTER_NAME, destination)
+            .await
+            .map_err(|e| InvocationError {
+                kind: "retryable",
+                summary: format!("CloudTrail event {}: {e}", group.event_id),
+            })?;
+        tracing::info!(log_group = name, destination, "log group subscribed");
+        Ok(())
     }
 
     /// Runs one invocation and builds Lambda's reply. For a Kinesis event with
@@ -60,9 +144,9 @@ impl Handler {
         &self,
         event: &[u8],
         deadline_ms: u64,
+        invoked_function_arn: Option<&str>,
     ) -> Result<serde_json::Value, InvocationError> {
-        let deadline = instant_for(deadline_ms);
-        let outcome = self.pipeline.run(event, &self.sinks, deadline).await;
+        let outcome = self.run(event, deadline_ms, invoked_function_arn).await?;
         let item_failures = self.pipeline.config().kinesis_batch_item_failures
             && outcome.kind == Some(EventKind::Kinesis);
         if !item_failures {
@@ -85,7 +169,9 @@ impl Handler {
         self: Arc<Self>,
         event: LambdaEvent<Box<RawValue>>,
     ) -> Result<serde_json::Value, InvocationError> {
-        self.respond(event.payload.get().as_bytes(), event.context.deadline)
+        let context = &event.context;
+        let invoked = Some(context.invoked_function_arn.as_str()).filter(|a| !a.is_empty());
+        self.respond(event.payload.get().as_bytes(), context.deadline, invoked)
             .await
     }
 }
@@ -165,4 +251,75 @@ pub fn instant_for(deadline_ms: u64) -> Instant {
         Duration::from_millis(deadline_ms.saturating_sub(now_ms))
     };
     Instant::now() + left.saturating_sub(DEADLINE_SAFETY_MARGIN)
+}
+
+#[cfg(test)]
+mod auto_subscribe_tests {
+    use super::*;
+    use crate::aws::subscribe::fake::FakeLogs;
+    use crate::config::Config;
+
+    const EVENT: &[u8] = include_bytes!("../tests/data/deploy/cloudtrail-create-log-group.json");
+
+    type Puts = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+
+    fn handler(destination: Option<&str>) -> (Handler, Puts) {
+        let fake = FakeLogs::default();
+        let puts = fake.puts.clone();
+        let mut h = Handler::new(Pipeline::new(Config::default()), Vec::new());
+        h.auto_subscribe = Some(AutoSubscribe {
+            subscriber: Box::new(fake),
+            prefix: "/aws/rds/".into(),
+            destination_arn: destination.map(str::to_owned),
+        });
+        (h, puts)
+    }
+
+    fn run(h: &Handler, event: &[u8], arn: Option<&str>) -> Result<Stats, InvocationError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(h.handle_invocation(event, u64::MAX, arn))
+    }
+
+    #[test]
+    fn subscribes_the_new_group_to_the_invoked_function() {
+        let (h, puts) = handler(None);
+        let stats = run(
+            &h,
+            EVENT,
+            Some("arn:aws:lambda:us-east-1:123456789012:function:rdsf"),
+        )
+        .unwrap();
+        assert_eq!(stats.records, 0);
+        assert_eq!(
+            *puts.lock().unwrap(),
+            vec![(
+                "/aws/rds/instance/orders-db/postgresql".to_owned(),
+                "rds-forwarder".to_owned(),
+                "arn:aws:lambda:us-east-1:123456789012:function:rdsf".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn configured_destination_wins_and_other_prefixes_are_left_alone() {
+        let (h, puts) = handler(Some("arn:configured"));
+        run(&h, EVENT, Some("arn:invoked")).unwrap();
+        assert_eq!(puts.lock().unwrap()[0].2, "arn:configured");
+
+        let (h, puts) = handler(Some("arn:configured"));
+        let other = String::from_utf8_lossy(EVENT).replace("/aws/rds/instance", "/aws/lambda");
+        run(&h, other.as_bytes(), None).unwrap();
+        assert!(puts.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn without_auto_subscription_the_event_fails_permanently() {
+        let h = Handler::new(Pipeline::new(Config::default()), Vec::new());
+        let err = run(&h, EVENT, Some("arn:invoked")).unwrap_err();
+        assert_eq!(err.kind, "permanent");
+        assert!(err.summary.contains("not configured"), "{}", err.summary);
+    }
 }

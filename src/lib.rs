@@ -6,6 +6,7 @@
 //! sinks' transports is free of network code, so it runs offline in tests
 //! and benchmarks.
 
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod delivery;

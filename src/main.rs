@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use rds_forwarder::cli::{replay, wrap};
+use rds_forwarder::aws::sdk::{SdkLogs, SdkSecrets};
+use rds_forwarder::aws::secrets;
+use rds_forwarder::aws::subscribe::AutoSubscribe;
+use rds_forwarder::cli::{replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::lambda::Handler;
 use rds_forwarder::pipeline::Pipeline;
@@ -66,9 +69,18 @@ enum Command {
         /// The raw log file.
         rawfile: PathBuf,
     },
+    /// Subscribe existing log groups under a prefix to the forwarder (needs AWS credentials).
+    Subscribe {
+        #[command(flatten)]
+        args: subscribe::SubscribeArgs,
+    },
 }
 
 fn main() -> ExitCode {
+    if let Err(e) = load_secrets_into_env() {
+        eprintln!("rds-forwarder: cannot read secrets: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let command = match cli.command {
         Some(c) => c,
@@ -102,6 +114,46 @@ fn main() -> ExitCode {
             owner,
             rawfile,
         } => run_wrap(log_group, log_stream, kind, batch, owner, rawfile),
+        Command::Subscribe { args } => run_subscribe(args),
+    }
+}
+
+/// Resolves `<VAR>_SECRET_ARN` / `<VAR>_SSM_PARAMETER` (see
+/// `aws::secrets`) into `<VAR>` once per process (a Lambda cold start),
+/// before any settings are read. Makes no AWS call when none is set.
+fn load_secrets_into_env() -> Result<(), String> {
+    let refs = secrets::references(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let rt = runtime();
+    let resolved = rt.block_on(secrets::resolve(&SdkSecrets::new(), &refs));
+    // Dropping the runtime joins its blocking-pool threads (DNS lookups), so
+    // from here on this process has a single thread again ...
+    drop(rt);
+    for (var, secret) in resolved.map_err(|e| e.to_string())? {
+        // ... which is what makes set_var sound: nothing reads the
+        // environment concurrently (the Lambda runtime and settings come later).
+        std::env::set_var(var, secret.expose());
+    }
+    Ok(())
+}
+
+fn run_subscribe(args: subscribe::SubscribeArgs) -> ExitCode {
+    init_tracing("warn", false);
+    match runtime().block_on(subscribe::run(&SdkLogs::new(), &args)) {
+        Ok((text, all_ok)) => {
+            print!("{text}");
+            if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("rds-forwarder: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -142,7 +194,18 @@ fn run_lambda(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let handler = Arc::new(Handler { pipeline, sinks });
+    let handler = Arc::new(Handler {
+        pipeline,
+        sinks,
+        auto_subscribe: Some(AutoSubscribe {
+            subscriber: Box::new(SdkLogs::new()),
+            prefix: settings.auto_subscribe_prefix.clone(),
+            destination_arn: settings
+                .subscription_destination_arn
+                .clone()
+                .filter(|a| !a.is_empty()),
+        }),
+    });
     let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(
         move |event| handler.clone().handle_lambda(event),
     )));

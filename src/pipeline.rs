@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::delivery::{self, DeliveryReport};
 use crate::enrich::rds_events::{self, Catalog};
-use crate::input::{self, Content, EventKind, LogDocument, Origin, RdsEvent};
+use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin, RdsEvent};
 use crate::parse::{Entry, Registry};
 use crate::record::{keys, Attributes, Record, Resource, Value};
 use crate::severity::Severity;
@@ -87,6 +87,8 @@ pub struct Processed {
     /// Which records each input unit produced (`records[range]`), so a
     /// delivery failure maps back to its Kinesis record.
     pub units: Vec<(Origin, Range<usize>)>,
+    /// New log groups announced by CloudTrail; the Lambda handler subscribes them.
+    pub log_groups_created: Vec<LogGroupCreated>,
 }
 
 /// What one invocation did.
@@ -98,6 +100,8 @@ pub struct Outcome {
     /// Kinesis sequence numbers of the records that were not decoded or not
     /// delivered everywhere (the `batchItemFailures` of a Kinesis reply).
     pub failed_kinesis_records: Vec<String>,
+    /// New log groups announced by CloudTrail; the Lambda handler subscribes them.
+    pub log_groups_created: Vec<LogGroupCreated>,
 }
 
 /// The stateless parts of the data path, built once per process.
@@ -153,6 +157,7 @@ impl Pipeline {
                     out.stats.rds_events += 1;
                     out.records.push(self.rds_event_record(&event, observed_ns));
                 }
+                Ok(Content::LogGroupCreated(created)) => out.log_groups_created.push(created),
                 Err(e) => {
                     out.stats.fail(e.reason());
                     out.failures.push(Failure {
@@ -219,6 +224,7 @@ impl Pipeline {
             stats: processed.stats,
             failures: processed.failures,
             failed_kinesis_records,
+            log_groups_created: processed.log_groups_created,
         }
     }
 

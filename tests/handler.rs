@@ -44,13 +44,13 @@ impl Sink for TestSink {
 }
 
 fn handler(refuse: bool) -> Handler {
-    Handler {
-        pipeline: pipeline(),
-        sinks: vec![Box::new(TestSink {
+    Handler::new(
+        pipeline(),
+        vec![Box::new(TestSink {
             refuse,
             got: Mutex::new(Vec::new()),
         })],
-    }
+    )
 }
 
 fn far_deadline_ms() -> u64 {

@@ -64,7 +64,7 @@ fn handler(endpoint: &str, item_failures: bool) -> Handler {
         "--kinesis-batch-item-failures",
         if item_failures { "true" } else { "false" },
     ]);
-    Handler { pipeline, sinks }
+    Handler::new(pipeline, sinks)
 }
 
 fn deadline_ms() -> u64 {
@@ -84,7 +84,7 @@ async fn undelivered_and_undecodable_records_are_reported_per_item() {
     // Batches line up with Kinesis records (3 events each); the second is refused.
     let server = FaultServer::start(vec![Act::Accept, Act::Status(400, None)], Act::Accept);
     let reply = handler(&server.endpoint(), true)
-        .respond(&event(), deadline_ms())
+        .respond(&event(), deadline_ms(), None)
         .await
         .expect("a partial failure is a reply, not an error");
     assert_eq!(
@@ -101,7 +101,7 @@ async fn everything_delivered_is_an_empty_failure_list() {
     let records = vec![kinesis_record("seq-1"), kinesis_record("seq-2")];
     let event = json!({ "Records": records }).to_string();
     let reply = handler(&server.endpoint(), true)
-        .respond(event.as_bytes(), deadline_ms())
+        .respond(event.as_bytes(), deadline_ms(), None)
         .await
         .unwrap();
     assert_eq!(reply, json!({ "batchItemFailures": [] }));
@@ -113,7 +113,7 @@ async fn without_the_setting_any_failure_fails_the_whole_batch() {
     let server = FaultServer::start(vec![Act::Accept, Act::Status(400, None)], Act::Accept);
     let h = handler(&server.endpoint(), false);
     let err = h
-        .respond(&event(), deadline_ms())
+        .respond(&event(), deadline_ms(), None)
         .await
         .expect_err("whole-batch failure");
     assert!(err.summary.contains("HTTP 400"), "{}", err.summary);

@@ -189,7 +189,7 @@ async fn a_lambda_deadline_mid_retry_ends_cleanly_with_an_error() {
         &server.endpoint(),
         &["--retry-max-attempts", "1000"],
     ));
-    let handler = Handler { pipeline, sinks };
+    let handler = Handler::new(pipeline, sinks);
     let (_, payload) = &delivery_support::maria_error_payloads()[0];
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -253,7 +253,7 @@ async fn the_handler_holds_the_invariant_in_every_scenario() {
                 concurrency,
             ],
         ));
-        let handler = Handler { pipeline, sinks };
+        let handler = Handler::new(pipeline, sinks);
         for (_, payload) in &payloads {
             let expected = delivery_support::expected_ids(&handler.pipeline, payload);
             match handler.handle(payload, now_ms + 60_000).await {

@@ -1,4 +1,5 @@
-//! Command-line front ends over the library: `replay` and `wrap`.
+//! Command-line front ends over the library: `replay`, `wrap` and `subscribe`.
 
 pub mod replay;
+pub mod subscribe;
 pub mod wrap;

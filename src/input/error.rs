@@ -23,6 +23,8 @@ pub enum InputError {
     CloudWatchDocument { what: String, detail: String },
     #[error("EventBridge event {id}: {detail}")]
     EventBridge { id: String, detail: String },
+    #[error("CloudTrail event {id}: {detail}")]
+    CloudTrail { id: String, detail: String },
 }
 
 impl InputError {
@@ -38,6 +40,7 @@ impl InputError {
             InputError::NotUtf8 { .. } => "not_utf8",
             InputError::CloudWatchDocument { .. } => "invalid_cloudwatch_document",
             InputError::EventBridge { .. } => "invalid_eventbridge_event",
+            InputError::CloudTrail { .. } => "invalid_cloudtrail_event",
         }
     }
 }

@@ -5,12 +5,14 @@
 //! documents. Anything else is an [`InputError::UnknownShape`] that says what
 //! arrived.
 
+pub mod cloudtrail;
 pub mod cloudwatch;
 mod error;
 pub mod eventbridge;
 pub mod gzip;
 pub mod kinesis;
 
+pub use cloudtrail::LogGroupCreated;
 pub use cloudwatch::{LogDocument, LogEvent, MalformedEvent};
 pub use error::InputError;
 pub use eventbridge::RdsEvent;
@@ -23,6 +25,8 @@ pub enum EventKind {
     CloudWatchLogs,
     EventBridge,
     Kinesis,
+    /// A CloudTrail API call (a new log group to subscribe).
+    CloudTrail,
 }
 
 impl EventKind {
@@ -31,6 +35,7 @@ impl EventKind {
             EventKind::CloudWatchLogs => "cloudwatch_logs",
             EventKind::EventBridge => "eventbridge",
             EventKind::Kinesis => "kinesis",
+            EventKind::CloudTrail => "cloudtrail",
         }
     }
 }
@@ -47,6 +52,8 @@ pub enum Origin {
 pub enum Content {
     Logs(Vec<LogDocument>),
     RdsEvent(Box<RdsEvent>),
+    /// Not data to forward: a log group to subscribe (auto-subscription).
+    LogGroupCreated(LogGroupCreated),
 }
 
 /// One independently decodable part of an invocation.
@@ -97,6 +104,16 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     }
 
     if let (Some(source), Some(detail_type)) = (map.get("source"), map.get("detail-type")) {
+        if cloudtrail::is_cloudtrail_logs_call(source.as_str(), detail_type.as_str()) {
+            let content = cloudtrail::decode(value).map(Content::LogGroupCreated);
+            return Ok(Decoded {
+                kind: EventKind::CloudTrail,
+                units: vec![Unit {
+                    origin: Origin::Whole,
+                    content,
+                }],
+            });
+        }
         if source.as_str() != Some("aws.rds") {
             return Err(InputError::UnknownShape(format!(
                 "EventBridge event from source {source} (detail-type {detail_type}); only aws.rds is handled"

@@ -1,0 +1,75 @@
+//! Everything that talks to AWS APIs lives here, behind small traits, so the
+//! core (decode, parse, record, encode) stays free of the SDK and tests can
+//! swap in fakes. The real implementations ([`sdk`]) use the official Rust
+//! SDK crates and honour `AWS_ENDPOINT_URL`, which is how the emulator test
+//! drives the same code path as AWS.
+
+pub mod sdk;
+pub mod secrets;
+pub mod subscribe;
+
+use thiserror::Error;
+
+use crate::secret::Secret;
+use crate::sink::BoxFuture;
+
+/// Name every subscription filter we create carries; putting a filter with
+/// the same name again replaces it, which makes subscribing idempotent.
+pub const SUBSCRIPTION_FILTER_NAME: &str = "rds-forwarder";
+
+/// Log groups RDS and Aurora publish to.
+pub const RDS_LOG_GROUP_PREFIX: &str = "/aws/rds/";
+
+/// Where a secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SecretRef {
+    /// A Secrets Manager secret (ARN or name); its whole `SecretString`.
+    SecretsManager(String),
+    /// An SSM parameter name (a SecureString is decrypted).
+    SsmParameter(String),
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretRef::SecretsManager(id) => write!(f, "Secrets Manager secret {id}"),
+            SecretRef::SsmParameter(name) => write!(f, "SSM parameter {name}"),
+        }
+    }
+}
+
+/// An AWS call that failed; says which call on what, never a secret value.
+#[derive(Debug, Error)]
+pub enum AwsError {
+    #[error("{call} on {target}: {detail}")]
+    Call {
+        call: &'static str,
+        target: String,
+        detail: String,
+    },
+    #[error("{target}: {detail}")]
+    Invalid { target: String, detail: String },
+}
+
+/// Reads secrets (licence keys, headers) once at cold start.
+pub trait SecretSource: Send + Sync {
+    fn get<'a>(&'a self, secret: &'a SecretRef) -> BoxFuture<'a, Result<Secret, AwsError>>;
+}
+
+/// Subscribes log groups to the forwarder (CloudWatch Logs).
+pub trait LogGroupSubscriber: Send + Sync {
+    /// Creates or replaces the subscription filter `filter_name` on
+    /// `log_group`, sending every event to `destination_arn`.
+    fn put_subscription_filter<'a>(
+        &'a self,
+        log_group: &'a str,
+        filter_name: &'a str,
+        destination_arn: &'a str,
+    ) -> BoxFuture<'a, Result<(), AwsError>>;
+
+    /// Every log group whose name starts with `prefix` (all pages).
+    fn list_log_groups<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, AwsError>>;
+}

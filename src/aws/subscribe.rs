@@ -1,0 +1,158 @@
+//! Subscribing RDS log groups to the forwarder: one group (a CloudTrail
+//! `CreateLogGroup` event, handled by the Lambda) or every group under a
+//! prefix (`rds-forwarder subscribe`). Idempotent: the filter always has the
+//! same name, and putting it again replaces it.
+
+use super::{AwsError, LogGroupSubscriber, SUBSCRIPTION_FILTER_NAME};
+
+/// What the Lambda handler needs to subscribe new log groups.
+pub struct AutoSubscribe {
+    pub subscriber: Box<dyn LogGroupSubscriber>,
+    /// Only groups under this prefix are subscribed (the rule filters too;
+    /// this is the second line of defence).
+    pub prefix: String,
+    /// Where the filter sends events; `None` means the invoked function
+    /// itself (its ARN from the Lambda context).
+    pub destination_arn: Option<String>,
+}
+
+/// The outcome of one `subscribe` run.
+#[derive(Debug, Default)]
+pub struct SubscribeReport {
+    /// Groups subscribed (or, in a dry run, that would be).
+    pub subscribed: Vec<String>,
+    /// Groups whose filter could not be put, with why.
+    pub failed: Vec<(String, AwsError)>,
+}
+
+/// Lists every log group under `prefix` and puts the forwarder's filter on
+/// each. A group that fails (e.g. it already has two other filters) is
+/// reported and the rest go on.
+pub async fn subscribe_prefix(
+    subscriber: &dyn LogGroupSubscriber,
+    prefix: &str,
+    destination_arn: &str,
+    dry_run: bool,
+) -> Result<SubscribeReport, AwsError> {
+    let mut report = SubscribeReport::default();
+    for group in subscriber.list_log_groups(prefix).await? {
+        // DescribeLogGroups matches the prefix already; a fake or a future
+        // API change must not widen what we touch.
+        if !group.starts_with(prefix) {
+            continue;
+        }
+        if dry_run {
+            report.subscribed.push(group);
+            continue;
+        }
+        match subscriber
+            .put_subscription_filter(&group, SUBSCRIPTION_FILTER_NAME, destination_arn)
+            .await
+        {
+            Ok(()) => report.subscribed.push(group),
+            Err(e) => report.failed.push((group, e)),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+pub(crate) mod fake {
+    //! An in-memory subscriber for handler and command tests.
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::sink::BoxFuture;
+
+    #[derive(Default)]
+    pub struct FakeLogs {
+        pub groups: Vec<String>,
+        /// (group, filter name, destination) for every put.
+        pub puts: Arc<Mutex<Vec<(String, String, String)>>>,
+        /// Groups whose put fails.
+        pub refuse: Vec<String>,
+    }
+
+    impl LogGroupSubscriber for FakeLogs {
+        fn put_subscription_filter<'a>(
+            &'a self,
+            log_group: &'a str,
+            filter_name: &'a str,
+            destination_arn: &'a str,
+        ) -> BoxFuture<'a, Result<(), AwsError>> {
+            Box::pin(async move {
+                if self.refuse.iter().any(|g| g == log_group) {
+                    return Err(AwsError::Call {
+                        call: "logs:PutSubscriptionFilter",
+                        target: log_group.to_owned(),
+                        detail: "LimitExceededException".to_owned(),
+                    });
+                }
+                self.puts.lock().unwrap().push((
+                    log_group.to_owned(),
+                    filter_name.to_owned(),
+                    destination_arn.to_owned(),
+                ));
+                Ok(())
+            })
+        }
+
+        fn list_log_groups<'a>(
+            &'a self,
+            prefix: &'a str,
+        ) -> BoxFuture<'a, Result<Vec<String>, AwsError>> {
+            Box::pin(async move {
+                Ok(self
+                    .groups
+                    .iter()
+                    .filter(|g| g.starts_with(prefix))
+                    .cloned()
+                    .collect())
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::FakeLogs;
+    use super::*;
+
+    #[test]
+    fn subscribes_every_group_under_the_prefix_and_reports_failures() {
+        let logs = FakeLogs {
+            groups: vec![
+                "/aws/rds/instance/a/postgresql".into(),
+                "/aws/rds/cluster/b/error".into(),
+                "/aws/lambda/other".into(),
+            ],
+            refuse: vec!["/aws/rds/cluster/b/error".into()],
+            ..Default::default()
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let dry = rt
+            .block_on(subscribe_prefix(&logs, "/aws/rds/", "arn:fn", true))
+            .unwrap();
+        assert_eq!(dry.subscribed.len(), 2);
+        assert!(logs.puts.lock().unwrap().is_empty());
+
+        let report = rt
+            .block_on(subscribe_prefix(&logs, "/aws/rds/", "arn:fn", false))
+            .unwrap();
+        assert_eq!(
+            report.subscribed,
+            vec!["/aws/rds/instance/a/postgresql".to_owned()]
+        );
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(
+            *logs.puts.lock().unwrap(),
+            vec![(
+                "/aws/rds/instance/a/postgresql".to_owned(),
+                "rds-forwarder".to_owned(),
+                "arn:fn".to_owned()
+            )]
+        );
+    }
+}

@@ -1,0 +1,403 @@
+"""Creates the install and setup stacks in moto_server and checks what they made.
+
+Run by tests/deploy.rs (which starts moto_server and owns the Rust side):
+    python moto_stacks.py ENDPOINT deploy        -> prints a JSON summary
+    python moto_stacks.py ENDPOINT filters       -> prints {log group: [filters]}
+    python moto_stacks.py ENDPOINT failure QURL OUT -> puts a Lambda on-failure
+        record on the queue, reads it back, writes its requestPayload to OUT
+
+What moto (5.x) lacks, and how this script covers it:
+  * the AWS::LanguageExtensions transform (Fn::ForEach, `&{}` logical ids):
+    render_setup() expands Fn::ForEach here exactly as CloudFormation does
+    and drops the Transform, so the rendered setup stack is what AWS creates;
+  * AWS::Logs::SubscriptionFilter and AWS::Lambda::EventInvokeConfig have no
+    CloudFormation model in moto (it skips them with a warning):
+    apply_unsupported() makes the same API calls CloudFormation would
+    (PutSubscriptionFilter, PutFunctionEventInvokeConfig) with the
+    properties taken from the rendered templates, then the checks read them
+    back through the APIs.
+"""
+
+import ast
+import io
+import json
+import re
+import sys
+import urllib.parse
+import zipfile
+from pathlib import Path
+
+import boto3
+import yaml
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+INSTALL_STACK = "rds-forwarder"
+SETUP_STACK = "rds-forwarder-orders"
+LOG_GROUPS = ["/aws/rds/instance/orders-db/postgresql", "/aws/rds/cluster/shop-aurora/error"]
+EXISTING_UNLISTED = "/aws/rds/instance/legacy-db/error"
+OTHER_GROUP = "/aws/lambda/unrelated"
+LICENSE = "whatap-licence-x9c2-not-for-logs"
+HEADERS = "authorization=Bearer otlp-token-7f1e"
+
+MOTO_LACKS = [
+    "Transform AWS::LanguageExtensions (Fn::ForEach): expanded by render_setup()",
+    "AWS::Logs::SubscriptionFilter in CloudFormation: applied through PutSubscriptionFilter",
+    "AWS::Lambda::EventInvokeConfig in CloudFormation: applied through PutFunctionEventInvokeConfig",
+    "AWS::Lambda::Function Architectures/LoggingConfig via CloudFormation: checked in the template only",
+    "AWS::NoValue inside a list (conditional IAM statements): moto keeps a null, which policy_document() drops",
+    "invoking the function (needs Docker): on-failure delivery simulated by sending Lambda's record shape",
+]
+
+UNSUPPORTED = {"AWS::Logs::SubscriptionFilter", "AWS::Lambda::EventInvokeConfig"}
+
+
+def client(endpoint, name):
+    return boto3.client(
+        name,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, ...) as JSON forms."""
+
+
+def _tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    if suffix == "Condition":
+        return {"Condition": value}
+    return {"Fn::" + suffix: value}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(name):
+    return yaml.load((DEPLOY / name).read_text(), Loader=CfnLoader)
+
+
+def _substitute(value, var, item):
+    if isinstance(value, dict):
+        if value == {"Ref": var}:
+            return item
+        return {_substitute(k, var, item): _substitute(v, var, item) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, var, item) for v in value]
+    if isinstance(value, str):
+        return value.replace("${" + var + "}", item).replace(
+            "&{" + var + "}", re.sub(r"[^A-Za-z0-9]", "", item)
+        )
+    return value
+
+
+def render_setup(params):
+    """Expands Fn::ForEach (AWS::LanguageExtensions) for the given parameters."""
+    template = load("setup.yaml")
+    assert template.pop("Transform") == "AWS::LanguageExtensions"
+    resources = {}
+    for key, value in template["Resources"].items():
+        if not key.startswith("Fn::ForEach::"):
+            resources[key] = value
+            continue
+        var, collection, body = value
+        assert collection == {"Ref": "LogGroupNames"}, collection
+        items = [s.strip() for s in params["LogGroupNames"].split(",")]
+        for item in items:
+            for logical_id, resource in body.items():
+                resources[_substitute(logical_id, var, item)] = _substitute(resource, var, item)
+    template["Resources"] = resources
+    return template
+
+
+def policy_document(doc):
+    """IAM returns documents URL-encoded; boto3 decodes them, moto sometimes leaves a string."""
+    if isinstance(doc, str):
+        text = urllib.parse.unquote(doc)
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            # moto stores inline policies created by CloudFormation as a Python repr.
+            doc = ast.literal_eval(text)
+    # moto keeps `!Ref AWS::NoValue` list items as null where CloudFormation drops them.
+    doc["Statement"] = [s for s in doc["Statement"] if s is not None]
+    return doc
+
+
+def create_stack(cfn, name, template, params):
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    resources = {
+        r["LogicalResourceId"]: r for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    }
+    return outputs, resources
+
+
+def resolve(value, env):
+    """Just enough intrinsic resolution for the unsupported resources' properties."""
+    if isinstance(value, dict) and len(value) == 1:
+        (k, v), = value.items()
+        if k == "Ref":
+            return env[v]
+        if k == "Fn::GetAtt":
+            return env[".".join(v)]
+        if k == "Fn::ImportValue":
+            return env["import:" + resolve(v, env)]
+        if k == "Fn::Sub":
+            return re.sub(r"\$\{([^}]+)\}", lambda m: env[m.group(1)], v)
+    return value
+
+
+def apply_unsupported(endpoint, template, env):
+    logs, lam = client(endpoint, "logs"), client(endpoint, "lambda")
+    applied = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] not in UNSUPPORTED:
+            continue
+        p = {k: resolve(v, env) for k, v in resource.get("Properties", {}).items()}
+        if resource["Type"] == "AWS::Logs::SubscriptionFilter":
+            logs.put_subscription_filter(
+                logGroupName=p["LogGroupName"],
+                filterName=p["FilterName"],
+                filterPattern=p["FilterPattern"],
+                destinationArn=p["DestinationArn"],
+            )
+        else:
+            on_failure = resolve(p["DestinationConfig"]["OnFailure"]["Destination"], env)
+            lam.put_function_event_invoke_config(
+                FunctionName=p["FunctionName"],
+                Qualifier=p["Qualifier"],
+                MaximumRetryAttempts=int(resolve(p["MaximumRetryAttempts"], env)),
+                MaximumEventAgeInSeconds=int(resolve(p["MaximumEventAgeInSeconds"], env)),
+                DestinationConfig={"OnFailure": {"Destination": on_failure}},
+            )
+        applied.append(f"{logical_id} ({resource['Type']})")
+    return applied
+
+
+def deploy(endpoint):
+    s3, sm, ssm, logs = (client(endpoint, n) for n in ("s3", "secretsmanager", "ssm", "logs"))
+    cfn, lam, iam, events, sqs = (client(endpoint, n) for n in ("cloudformation", "lambda", "iam", "events", "sqs"))
+
+    # What exists before the stacks: the code zip, the secrets, RDS log groups.
+    s3.create_bucket(Bucket="rdsf-artifacts")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\necho placeholder bootstrap for the emulator\n")
+    s3.put_object(Bucket="rdsf-artifacts", Key="rds-forwarder/rds-forwarder-arm64.zip", Body=buf.getvalue())
+    secret_arn = sm.create_secret(Name="rds-forwarder/whatap-license", SecretString=LICENSE)["ARN"]
+    ssm.put_parameter(Name="/rds-forwarder/otlp-headers", Value=HEADERS, Type="SecureString")
+    for group in LOG_GROUPS + [EXISTING_UNLISTED, OTHER_GROUP]:
+        logs.create_log_group(logGroupName=group)
+
+    install_params = {
+        "CodeS3Bucket": "rdsf-artifacts",
+        "CodeS3Key": "rds-forwarder/rds-forwarder-arm64.zip",
+        "Architecture": "arm64",
+        "MemorySize": "256",
+        "Timeout": "120",
+        "ReservedConcurrency": "5",
+        "Sinks": "stdout,whatap,otlp",
+        "WhatapHost": "13.124.11.223/13.209.172.35",
+        "WhatapPort": "6600",
+        "WhatapPcode": "12345",
+        "WhatapLicenseSecretArn": secret_arn,
+        "OtlpEndpoint": "https://otlp.example.com:4318",
+        "OtlpHeadersSsmParameter": "/rds-forwarder/otlp-headers",
+        "MaximumRetryAttempts": "1",
+        "MaximumEventAgeSeconds": "3600",
+    }
+    install = load("install.yaml")
+    out, res = create_stack(cfn, INSTALL_STACK, install, install_params)
+    fn_arn = out["FunctionArn"]
+    env = {k: v for k, v in install_params.items()}
+    env.update({"Function": out["FunctionName"], "FailureQueue.Arn": out["FailureQueueArn"],
+                "MaximumEventAgeSeconds": install_params["MaximumEventAgeSeconds"]})
+    applied = apply_unsupported(endpoint, install, env)
+
+    # The function and its configuration.
+    fn = lam.get_function(FunctionName=fn_arn)
+    conf = fn["Configuration"]
+    assert conf["Runtime"] == "provided.al2023", conf["Runtime"]
+    assert conf["Handler"] == "bootstrap"
+    # moto's CloudFormation Lambda model copies only some properties;
+    # Architectures and LoggingConfig are not among them (see MOTO_LACKS).
+    assert install["Resources"]["Function"]["Properties"]["Architectures"] == [{"Ref": "Architecture"}]
+    assert install["Resources"]["Function"]["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}}
+    assert conf["MemorySize"] == 256 and conf["Timeout"] == 120, conf
+    variables = conf["Environment"]["Variables"]
+    assert variables["WHATAP_LICENSE_SECRET_ARN"] == secret_arn
+    assert variables["OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER"] == "/rds-forwarder/otlp-headers"
+    assert variables["WHATAP_PCODE"] == "12345" and variables["RDSF_SINKS"] == "stdout,whatap,otlp"
+    flat = json.dumps(variables)
+    assert LICENSE not in flat and HEADERS not in flat, "a secret value reached the environment"
+    concurrency = lam.get_function_concurrency(FunctionName=fn_arn).get("ReservedConcurrentExecutions")
+    assert concurrency == 5, concurrency
+
+    # The role: exactly the named secrets, its own log group, the failure queue.
+    role_name = out["FunctionRoleName"]
+    policy = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName="rds-forwarder")["PolicyDocument"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(by_sid) == {"OwnLogGroupOnly", "FailureDestination", "WhatapLicenseSecret", "OtlpHeadersParameter"}, by_sid
+    assert by_sid["WhatapLicenseSecret"]["Resource"] == secret_arn
+    assert by_sid["OtlpHeadersParameter"]["Resource"] == (
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/rds-forwarder/otlp-headers"
+    ), by_sid["OtlpHeadersParameter"]
+    assert by_sid["OwnLogGroupOnly"]["Resource"].startswith(
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{INSTALL_STACK}"
+    ), by_sid["OwnLogGroupOnly"]
+    for s in policy["Statement"]:
+        assert "*" != s["Resource"], s
+    retention = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{INSTALL_STACK}")["logGroups"][0]
+    assert retention.get("retentionInDays") == 30, retention
+
+    # The failure destination: encrypted queue, wired as on-failure.
+    attrs = sqs.get_queue_attributes(QueueUrl=out["FailureQueueUrl"], AttributeNames=["All"])["Attributes"]
+    assert attrs.get("SqsManagedSseEnabled") == "true", attrs
+    invoke_conf = lam.get_function_event_invoke_config(FunctionName=out["FunctionName"], Qualifier="$LATEST")
+    assert invoke_conf["MaximumRetryAttempts"] == 1
+    assert invoke_conf["DestinationConfig"]["OnFailure"]["Destination"] == out["FailureQueueArn"]
+
+    # The setup stack, rendered (see the module docstring).
+    setup_params = {
+        "InstallStackName": INSTALL_STACK,
+        "LogGroupNames": ",".join(LOG_GROUPS),
+        "RdsEventSourceIdentifiers": "orders-db,shop-aurora",
+        "RdsEventDetailTypes": "RDS DB Instance Event,RDS DB Cluster Event",
+        "RdsEventCategories": "failover,failure,notification",
+        "EnableAutoSubscription": "true",
+    }
+    setup = render_setup(setup_params)
+    subs = [k for k, v in setup["Resources"].items() if v["Type"] == "AWS::Logs::SubscriptionFilter"]
+    assert subs == ["Subscriptionawsrdsinstanceordersdbpostgresql", "Subscriptionawsrdsclustershopauroraerror"], subs
+    setup_out, setup_res = create_stack(cfn, SETUP_STACK, setup, setup_params)
+    exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    env = {"import:" + k: v for k, v in exports.items()}
+    env.update(setup_params)
+    env["AWS::StackName"] = SETUP_STACK
+    for group in LOG_GROUPS:
+        env["LogGroupName"] = group
+    applied += apply_unsupported(endpoint, setup, env)
+
+    # Rules and their invoke permissions.
+    rds_rule = events.describe_rule(Name=setup_res["RdsEventRule"]["PhysicalResourceId"])
+    pattern = json.loads(rds_rule["EventPattern"])
+    assert pattern == {
+        "source": ["aws.rds"],
+        "detail-type": ["RDS DB Instance Event", "RDS DB Cluster Event"],
+        "detail": {"SourceIdentifier": ["orders-db", "shop-aurora", "rds:orders-db", "rds:shop-aurora"], "EventCategories": ["failover", "failure", "notification"]},
+    }, pattern
+    auto_rule = events.describe_rule(Name=setup_res["AutoSubscribeRule"]["PhysicalResourceId"])
+    auto_pattern = json.loads(auto_rule["EventPattern"])
+    assert auto_pattern["detail"]["eventName"] == ["CreateLogGroup"], auto_pattern
+    assert auto_pattern["detail"]["requestParameters"]["logGroupName"] == [{"prefix": "/aws/rds/"}], auto_pattern
+    for rule in (rds_rule, auto_rule):
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert [t["Arn"] for t in targets] == [fn_arn], targets
+
+    statements = json.loads(lam.get_policy(FunctionName=fn_arn)["Policy"])["Statement"]
+    by_principal = {}
+    for s in statements:
+        by_principal.setdefault(s["Principal"]["Service"], []).append(s)
+    logs_perm = by_principal["logs.amazonaws.com"]
+    assert len(logs_perm) == 1, logs_perm
+    cond = logs_perm[0]["Condition"]
+    assert cond["StringEquals"]["AWS:SourceAccount"] == ACCOUNT, cond
+    assert cond["ArnLike"]["AWS:SourceArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*", cond
+    event_sources = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in by_principal["events.amazonaws.com"])
+    assert event_sources == sorted([rds_rule["Arn"], auto_rule["Arn"]]), event_sources
+    for s in by_principal["events.amazonaws.com"]:
+        assert s["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT, s
+
+    # Auto-subscription permission, added to the install stack's role.
+    role_policies = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    extra = [p for p in role_policies if p != "rds-forwarder"]
+    assert len(extra) == 1, role_policies
+    doc = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=extra[0])["PolicyDocument"])
+    assert [s["Action"] for s in doc["Statement"]] == ["logs:PutSubscriptionFilter"], doc
+    assert doc["Statement"][0]["Resource"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*", doc
+
+    print(json.dumps({
+        "function_arn": fn_arn,
+        "function_name": out["FunctionName"],
+        "function_environment": variables,
+        "failure_queue_url": out["FailureQueueUrl"],
+        "whatap_license_secret_arn": secret_arn,
+        "otlp_headers_ssm_parameter": "/rds-forwarder/otlp-headers",
+        "license": LICENSE,
+        "headers": HEADERS,
+        "listed_groups": LOG_GROUPS,
+        "unlisted_group": EXISTING_UNLISTED,
+        "other_group": OTHER_GROUP,
+        "applied_outside_cloudformation": applied,
+        "moto_lacks": MOTO_LACKS,
+        "install_resources": sorted(res),
+        "setup_resources": sorted(setup_res),
+    }))
+
+
+def filters(endpoint):
+    logs = client(endpoint, "logs")
+    groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    print(json.dumps({
+        g: [[f["filterName"], f["destinationArn"]] for f in logs.describe_subscription_filters(logGroupName=g)["subscriptionFilters"]]
+        for g in groups
+    }))
+
+
+def failure(endpoint, queue_url, out_path, event_path, function_arn):
+    """Puts what Lambda sends to an SQS on-failure destination, then reads it
+    back as the README tells users to, keeping requestPayload for replay."""
+    sqs = client(endpoint, "sqs")
+    request_payload = json.loads(Path(event_path).read_text())
+    record = {
+        "version": "1.0",
+        "timestamp": "2026-11-25T09:30:00.000Z",
+        "requestContext": {
+            "requestId": "5d1e7f3a-0000-4000-8000-000000000001",
+            "functionArn": function_arn + ":$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 2,
+        },
+        "requestPayload": request_payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "RdsForwarder.retryable", "errorMessage": "whatap: delivery failed"},
+    }
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1, messages
+    body = json.loads(messages[0]["Body"])
+    Path(out_path).write_text(json.dumps(body["requestPayload"]) + "\n")
+    print(json.dumps({"condition": body["requestContext"]["condition"]}))
+
+
+if __name__ == "__main__":
+    endpoint, phase = sys.argv[1], sys.argv[2]
+    if phase == "deploy":
+        deploy(endpoint)
+    elif phase == "filters":
+        filters(endpoint)
+    elif phase == "failure":
+        failure(endpoint, *sys.argv[3:7])
+    else:
+        sys.exit(f"unknown phase {phase}")

@@ -1,0 +1,486 @@
+//! Deploys deploy/install.yaml and deploy/setup.yaml into moto_server (a
+//! local AWS API emulator on 127.0.0.1) and drives the forwarder's own AWS
+//! code against it: secrets at cold start (Secrets Manager and SSM), the
+//! CloudTrail auto-subscription through the real Lambda runtime loop and
+//! through `Handler`, the `subscribe` command, and re-driving an event kept
+//! by the failure destination. What moto lacks is listed in
+//! tests/deploy/moto_stacks.py and printed by this test.
+//!
+//! One #[test] on purpose: it sets AWS_* variables in this process, which is
+//! only sound while no other test thread runs.
+
+mod deploy_support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use deploy_support::{ensure_tools, root, venv_bin};
+use rds_forwarder::aws::sdk::{SdkLogs, SdkSecrets};
+use rds_forwarder::aws::subscribe::AutoSubscribe;
+use rds_forwarder::aws::{secrets, SecretRef, SecretSource};
+use rds_forwarder::config::Config;
+use rds_forwarder::lambda::Handler;
+use rds_forwarder::pipeline::Pipeline;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
+const CREATE_LOG_GROUP: &str = "tests/data/deploy/cloudtrail-create-log-group.json";
+/// Only a bound against hanging forever if something is badly broken.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
+
+/// moto_server on a free loopback port, stopped on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(venv_bin("moto", "moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < GIVE_UP_AFTER,
+                "moto_server never listened"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, endpoint }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python(moto: &Moto, args: &[&str]) -> Value {
+    let out = Command::new(venv_bin("moto", "python"))
+        .arg(root().join("tests/deploy/moto_stacks.py"))
+        .arg(&moto.endpoint)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "moto_stacks.py {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn forwarder(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn logs_client() -> aws_sdk_cloudwatchlogs::Client {
+    block_on(async {
+        aws_sdk_cloudwatchlogs::Client::new(
+            &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+        )
+    })
+}
+
+fn filters_of(logs: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<(String, String)> {
+    block_on(
+        logs.describe_subscription_filters()
+            .log_group_name(group)
+            .send(),
+    )
+    .unwrap()
+    .subscription_filters()
+    .iter()
+    .map(|f| {
+        (
+            f.filter_name().unwrap_or_default().to_owned(),
+            f.destination_arn().unwrap_or_default().to_owned(),
+        )
+    })
+    .collect()
+}
+
+/// Serves one invocation to the binary running as a Lambda bootstrap, over
+/// the Lambda Runtime API, and returns what the function replied.
+fn invoke_via_runtime_api(
+    event: &str,
+    function_arn: &str,
+    env: &[(&str, &str)],
+) -> (String, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    listener.set_nonblocking(true).unwrap();
+    let mut child = Command::new(BIN)
+        .envs(env.iter().copied())
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "rds-forwarder")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("RDSF_SINKS", "stdout")
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut served = false;
+    let reply = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("bootstrap exited ({status}) before replying:\n{err}");
+        }
+        assert!(
+            started.elapsed() < GIVE_UP_AFTER,
+            "no reply from the bootstrap"
+        );
+        let Ok((stream, _)) = listener.accept() else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        stream.set_nonblocking(false).unwrap();
+        let (method, path, body) = read_request(&stream);
+        let mut stream = stream;
+        if method == "GET" && path.ends_with("/invocation/next") {
+            if served {
+                // The reply came first; leave this poll unanswered.
+                continue;
+            }
+            served = true;
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 60_000;
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-1\r\n\
+                 Lambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: {function_arn}\r\n\
+                 Content-Length: {}\r\n\r\n{event}",
+                event.len()
+            )
+            .unwrap();
+        } else {
+            write!(stream, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").unwrap();
+            if path.contains("/invocation/req-1/") {
+                break (path, body);
+            }
+        }
+    };
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let (path, body) = reply;
+    assert!(
+        path.ends_with("/response"),
+        "invocation failed ({path}): {body}\n{}",
+        text(&out.stderr)
+    );
+    (body, text(&out.stderr))
+}
+
+fn read_request(stream: &TcpStream) -> (String, String, String) {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        if header.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = header.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (method, path, text(&body))
+}
+
+#[test]
+fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
+    ensure_tools();
+    let moto = Moto::start();
+
+    // 1. Both stacks, created with real parameter values, checked by the script.
+    let deployed = python(&moto, &["deploy"]);
+    println!(
+        "deploy: stacks created; moto lacks (covered as described): {:#}",
+        deployed["moto_lacks"]
+    );
+    println!(
+        "deploy: applied outside CloudFormation: {}",
+        deployed["applied_outside_cloudformation"]
+    );
+    let function_arn = deployed["function_arn"].as_str().unwrap().to_owned();
+    let secret_arn = deployed["whatap_license_secret_arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ssm_name = deployed["otlp_headers_ssm_parameter"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let license = deployed["license"].as_str().unwrap().to_owned();
+    let headers = deployed["headers"].as_str().unwrap().to_owned();
+
+    // The SDK reads its endpoint, region and credentials from the environment,
+    // in this process (the in-process checks) and in the binaries below.
+    let aws_env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    for (k, v) in aws_env {
+        std::env::set_var(k, v);
+    }
+    std::env::remove_var("AWS_PROFILE");
+    let logs = logs_client();
+    for group in deployed["listed_groups"].as_array().unwrap() {
+        let group = group.as_str().unwrap();
+        assert_eq!(
+            filters_of(&logs, group),
+            vec![("rds-forwarder".to_owned(), function_arn.clone())],
+            "{group}"
+        );
+    }
+
+    // 2. Secrets: the references the install stack puts in the environment,
+    // resolved by the same functions main() uses.
+    let fn_env = [
+        ("WHATAP_LICENSE_SECRET_ARN", secret_arn.as_str()),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER",
+            ssm_name.as_str(),
+        ),
+    ];
+    let refs = secrets::references(|k| {
+        fn_env
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
+    let resolved = block_on(secrets::resolve(&SdkSecrets::new(), &refs)).unwrap();
+    assert_eq!(resolved[0].0, "WHATAP_LICENSE");
+    assert_eq!(resolved[0].1.expose(), license);
+    assert_eq!(resolved[1].0, "OTEL_EXPORTER_OTLP_HEADERS");
+    assert_eq!(resolved[1].1.expose(), headers);
+    let missing = SecretRef::SsmParameter("/rds-forwarder/absent".into());
+    let err = block_on(SdkSecrets::new().get(&missing))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ssm:GetParameter on /rds-forwarder/absent"),
+        "{err}"
+    );
+    println!("secrets: Secrets Manager and SSM SecureString read through aws::sdk::SdkSecrets");
+
+    // 3. A cold start in the real Lambda loop: main() reads the secrets, then a
+    // CloudTrail CreateLogGroup event subscribes the new group to the invoked
+    // function (its ARN from the Runtime API, as in Lambda).
+    let new_group = "/aws/rds/instance/orders-db/postgresql";
+    let fresh_group = "/aws/rds/cluster/new-aurora/postgresql";
+    block_on(logs.create_log_group().log_group_name(fresh_group).send()).unwrap();
+    let event = std::fs::read_to_string(root().join(CREATE_LOG_GROUP))
+        .unwrap()
+        .replace(new_group, fresh_group);
+    // The function's environment exactly as the install stack set it (sink
+    // settings and secret references, no secret values).
+    let function_env: Vec<(String, String)> = deployed["function_environment"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            (k.clone(), v)
+        })
+        .collect();
+    println!("function environment: {function_env:?}");
+    let mut env: Vec<(&str, &str)> = aws_env.to_vec();
+    env.extend(function_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (reply, stderr) = invoke_via_runtime_api(&event, &function_arn, &env);
+    assert!(reply.contains("\"records\":0"), "{reply}");
+    assert!(stderr.contains("log group subscribed"), "{stderr}");
+    assert!(
+        !stderr.contains(&license) && !stderr.contains(&headers),
+        "a secret reached the log"
+    );
+    assert_eq!(
+        filters_of(&logs, fresh_group),
+        vec![("rds-forwarder".to_owned(), function_arn.clone())]
+    );
+    println!("auto-subscription: CloudTrail event through the Lambda runtime loop subscribed {fresh_group}");
+
+    // A wrong secret reference stops the cold start, naming it but no value.
+    let bad = forwarder(
+        &["subscribe", "--destination-arn", &function_arn, "--dry-run"],
+        &[
+            aws_env.as_slice(),
+            &[(
+                "WHATAP_LICENSE_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope",
+            )],
+        ]
+        .concat(),
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("cannot read secrets: secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:123456789012:secret:nope"), "{}", text(&bad.stderr));
+
+    // 4. The same event through Handler in-process, for another new group.
+    let handler_group = "/aws/rds/instance/billing-db/error";
+    block_on(logs.create_log_group().log_group_name(handler_group).send()).unwrap();
+    let mut handler = Handler::new(Pipeline::new(Config::default()), Vec::new());
+    handler.auto_subscribe = Some(AutoSubscribe {
+        subscriber: Box::new(SdkLogs::new()),
+        prefix: "/aws/rds/".into(),
+        destination_arn: None,
+    });
+    let event = std::fs::read_to_string(root().join(CREATE_LOG_GROUP))
+        .unwrap()
+        .replace(new_group, handler_group);
+    block_on(handler.handle_invocation(event.as_bytes(), u64::MAX, Some(&function_arn))).unwrap();
+    assert_eq!(
+        filters_of(&logs, handler_group),
+        vec![("rds-forwarder".to_owned(), function_arn.clone())]
+    );
+
+    // 5. `subscribe` for the groups that existed before: dry run, then for real.
+    let unlisted = deployed["unlisted_group"].as_str().unwrap();
+    let other = deployed["other_group"].as_str().unwrap();
+    let dry = forwarder(
+        &[
+            "subscribe",
+            "--prefix",
+            "/aws/rds/",
+            "--destination-arn",
+            &function_arn,
+            "--dry-run",
+        ],
+        &aws_env,
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert!(
+        text(&dry.stdout).contains(&format!("would subscribe {unlisted}\n")),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(
+        filters_of(&logs, unlisted).is_empty(),
+        "dry run changed something"
+    );
+    let real = forwarder(
+        &[
+            "subscribe",
+            "--prefix",
+            "/aws/rds/",
+            "--destination-arn",
+            &function_arn,
+        ],
+        &aws_env,
+    );
+    assert!(
+        real.status.success(),
+        "{}{}",
+        text(&real.stdout),
+        text(&real.stderr)
+    );
+    print!("subscribe: {}", text(&real.stdout));
+    let all = python(&moto, &["filters"]);
+    for (group, filters) in all.as_object().unwrap() {
+        let expected = if group.starts_with("/aws/rds/") {
+            serde_json::json!([["rds-forwarder", function_arn]])
+        } else {
+            serde_json::json!([])
+        };
+        assert_eq!(filters, &expected, "{group}");
+    }
+    assert!(
+        all.get(other).is_some() && all.get(unlisted).is_some(),
+        "{all}"
+    );
+    // Idempotent: running it again changes nothing.
+    let again = forwarder(&["subscribe", "--destination-arn", &function_arn], &aws_env);
+    assert!(again.status.success());
+    assert_eq!(python(&moto, &["filters"]), all);
+
+    // 6. The failure destination: Lambda's on-failure record on the stack's
+    // queue, read back as deploy/README.md says, and its requestPayload replayed.
+    let dir = root().join("target/deploy-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("failed-event.json");
+    let queue = deployed["failure_queue_url"].as_str().unwrap();
+    let original = root().join("tests/data/deploy/rds-event-failover.json");
+    let got = python(
+        &moto,
+        &[
+            "failure",
+            queue,
+            path(&saved),
+            path(&original),
+            &function_arn,
+        ],
+    );
+    assert_eq!(got["condition"], "RetriesExhausted");
+    let replayed = forwarder(&["replay", path(&saved)], &[("RDSF_SINKS", "stdout")]);
+    assert!(replayed.status.success(), "{}", text(&replayed.stderr));
+    assert!(
+        text(&replayed.stdout).contains("RDS-EVENT-0049"),
+        "{}",
+        text(&replayed.stdout)
+    );
+    println!("failure destination: on-failure record read from the queue and replayed");
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
