@@ -49,8 +49,10 @@ fn main() {
     // ---- the 10k payload: the headline figures ----
     let w = &ten_k;
     t.section(&format!(
-        "10,000-line PostgreSQL payload ({} B of Lambda event, {} B of log text), warm, one thread",
-        w.payload_bytes, w.text_bytes
+        "10,000-line PostgreSQL payload ({} B of Lambda event, {} B of log text), warm, one thread, median {} time",
+        w.payload_bytes,
+        w.text_bytes,
+        if wall_clock() { "wall" } else { "thread CPU" }
     ));
     let s = stages(w);
     t.row(
@@ -185,7 +187,7 @@ fn main() {
         "corpus payload kinds ({which}, {}): every payload of a kind, process + stdout NDJSON (WhaTap)",
         dir.display()
     ));
-    for w in support::corpus_workloads() {
+    for w in support::corpus_workloads(usize::MAX) {
         let s = stages(&w);
         t.row(
             &format!(
@@ -237,7 +239,7 @@ fn main() {
                 cold.ok().map(|(m, _, _)| m <= 10.0),
             );
             for (file, w, target) in [(&ten_k_file, &ten_k, 32.0), (&six_file, &six, 64.0)] {
-                let rss = peak_rss_mb(&bin, file);
+                let rss = peak_rss_mb(&bin, file, &out_dir);
                 t.row(
                     &format!(
                         "peak RSS: `replay` of {} ({} lines)",
@@ -362,19 +364,40 @@ fn stages(w: &Workload) -> Stages {
     }
 }
 
-/// Median wall time (ms) of `f` after two warm-up runs: at least 11 runs and
+/// This thread's CPU time (user + system) in ms. The warm figures use it
+/// rather than wall time: on a shared machine the wall clock also counts
+/// the time other processes held the core, which says nothing about ours.
+/// (On an idle core the two agree; `RDSF_BENCH_CLOCK=wall` switches.)
+fn thread_cpu_ms() -> f64 {
+    // SAFETY: a zeroed timespec is valid; clock_gettime only writes it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: valid clock id and out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+fn wall_clock() -> bool {
+    std::env::var("RDSF_BENCH_CLOCK").is_ok_and(|v| v == "wall")
+}
+
+/// Median time (ms) of `f` after two warm-up runs: at least 11 runs and
 /// at least 0.4 s of them, at most 500 runs.
 fn median_ms(mut f: impl FnMut()) -> f64 {
     f();
     f();
+    let wall = wall_clock();
     let start = Instant::now();
     let mut samples = Vec::new();
     while samples.len() < 11
         || (start.elapsed() < Duration::from_millis(400) && samples.len() < 500)
     {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), thread_cpu_ms());
         f();
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
+        samples.push(if wall {
+            t.elapsed().as_secs_f64() * 1e3
+        } else {
+            thread_cpu_ms() - c
+        });
     }
     median(&mut samples)
 }
@@ -479,39 +502,40 @@ fn cold_start_ms(bin: &Path, runs: usize) -> Result<(f64, f64, f64), String> {
 }
 
 /// Peak RSS (MB) of `bin replay <file>` (stdout sink, output discarded),
-/// from the kernel's accounting of the child (`wait4` rusage).
-fn peak_rss_mb(bin: &Path, file: &Path) -> Result<f64, String> {
-    let child = Command::new(bin)
+/// as `/usr/bin/time -f %M` reports it. Through `time` rather than our
+/// own `wait4`: Linux carries a process's peak RSS across `execve`, so a
+/// child spawned straight from this (large) process would report ours.
+fn peak_rss_mb(bin: &Path, file: &Path, out_dir: &Path) -> Result<f64, String> {
+    let time = Path::new("/usr/bin/time");
+    if !time.is_file() {
+        return Err("not measured: /usr/bin/time missing (Debian package `time`)".to_owned());
+    }
+    let report = out_dir.join("rss.txt");
+    let o = Command::new(time)
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(bin)
         .arg("replay")
         .arg(file)
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .map_err(|e| e.to_string())?;
-    let mut stderr = String::new();
-    let mut child = child;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .ok();
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: plain syscall on our own child's pid with valid out-pointers.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if r != pid {
-        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let last = err.lines().rev().take(3).collect::<Vec<_>>().join(" | ");
+        return Err(format!("replay failed ({}): {last}", o.status));
     }
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        let last = stderr.lines().rev().take(3).collect::<Vec<_>>().join(" | ");
-        return Err(format!("replay failed (status {status}): {last}"));
-    }
-    // Linux reports ru_maxrss in KiB.
-    Ok(usage.ru_maxrss as f64 * 1024.0 / 1e6)
+    let text = std::fs::read_to_string(&report).map_err(|e| e.to_string())?;
+    let kib: f64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or_else(|| format!("unreadable /usr/bin/time output {text:?}"))?;
+    Ok(kib * 1024.0 / 1e6)
 }
 
 /// Size of a `strip`ped copy, when `strip` exists.

@@ -18,3 +18,9 @@ else
 fi
 
 cargo test --all-targets
+
+# Fuzz smoke run (issue 7): only when asked, RDSF_FUZZ_SMOKE_SECS seconds per
+# target; skips itself without nightly + cargo-fuzz.
+if [ "${RDSF_FUZZ_SMOKE_SECS:-0}" -gt 0 ]; then
+  scripts/fuzz-smoke.sh "$RDSF_FUZZ_SMOKE_SECS"
+fi

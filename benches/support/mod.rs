@@ -81,8 +81,8 @@ pub fn corpus_dir() -> (PathBuf, &'static str) {
 }
 
 /// One workload per corpus payload folder (pg, maria-slowquery, …), each
-/// holding every payload of that folder.
-pub fn corpus_workloads() -> Vec<Workload> {
+/// holding every payload of that folder (at most `max_payloads`).
+pub fn corpus_workloads(max_payloads: usize) -> Vec<Workload> {
     let (dir, _) = corpus_dir();
     let payloads = dir.join("payloads");
     let mut kinds: Vec<PathBuf> = std::fs::read_dir(&payloads)
@@ -100,6 +100,7 @@ pub fn corpus_workloads() -> Vec<Workload> {
                 .filter(|p| p.extension().is_some_and(|x| x == "json"))
                 .collect();
             files.sort();
+            files.truncate(max_payloads);
             let name = kind.file_name().unwrap().to_string_lossy().into_owned();
             let bytes = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
             Workload::new(name, bytes)
