@@ -25,12 +25,16 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   exit 0
 fi
 
-cargo +nightly fuzz build --fuzz-dir fuzz 2>&1 | grep -v '^\s*\(Compiling\|Finished\)' || true
+# No sanitizer: the code under test is safe Rust, where AddressSanitizer
+# finds little, and it costs ~10x in executions (measured: 756 vs 7,032
+# execs/s on parse_message). Panics, overflows (debug assertions are on)
+# and hangs are what these targets look for.
+cargo +nightly fuzz build --fuzz-dir fuzz -s none 2>&1 | grep -v '^\s*\(Compiling\|Finished\)' || true
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t"
   log="fuzz/corpus/$t.log"
   # -timeout: one input taking > 10 s is a finding too (a hang).
-  if ! cargo +nightly fuzz run --fuzz-dir fuzz "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  if ! cargo +nightly fuzz run --fuzz-dir fuzz -s none "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
       -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     echo "fuzz-smoke: $t FAILED; the crashing input is under fuzz/artifacts/$t/:"
     tail -40 "$log"
