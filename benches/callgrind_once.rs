@@ -11,11 +11,7 @@ fn run(bytes: &[u8], mode: &str) -> usize {
     match mode {
         "load" => bytes.len(),
         "process" => support::process(&p, bytes).len(),
-        "ndjson" => {
-            let mut buf = Vec::new();
-            support::encode_ndjson(&support::process(&p, bytes), &mut buf);
-            buf.len()
-        }
+        "ndjson" => support::encode_ndjson(&support::process(&p, bytes)).len(),
         "whatap" => {
             support::encode_whatap(&support::whatap_sink(6600), &support::process(&p, bytes))
         }

@@ -313,11 +313,8 @@ fn floor_all(w: &Workload) {
 fn ndjson_all(w: &Workload) {
     thread_local!(static P: rds_forwarder::pipeline::Pipeline = support::pipeline());
     P.with(|p| {
-        let mut buf = Vec::new();
         for e in &w.payloads {
-            let records = support::process(p, e);
-            support::encode_ndjson(&records, &mut buf);
-            std::hint::black_box(&buf);
+            std::hint::black_box(support::encode_ndjson(&support::process(p, e)));
         }
     });
 }
@@ -617,8 +614,7 @@ fn smoke() {
     let p = support::pipeline();
     let records = support::process(&p, &w.payloads[0]);
     assert_eq!(records.len(), 1_000);
-    let mut buf = Vec::new();
-    support::encode_ndjson(&records, &mut buf);
+    let buf = support::encode_ndjson(&records);
     assert_eq!(buf.iter().filter(|&&b| b == b'\n').count(), 1_000);
     assert!(support::encode_whatap(&support::whatap_sink(6600), &records) > 0);
     let e2e = end_to_end_whatap(&w);

@@ -193,12 +193,15 @@ pub fn process(p: &Pipeline, event: &[u8]) -> Vec<Record> {
     p.process(event, OBSERVED_NS).records
 }
 
-/// Records → stdout NDJSON bytes (what the stdout sink writes).
-pub fn encode_ndjson(records: &[Record], buf: &mut Vec<u8>) {
-    buf.clear();
+/// Records → stdout NDJSON bytes, into a buffer sized the way
+/// `StdoutSink::send` sizes its own (so the figure includes what the sink
+/// pays for its buffer, not only the serialising).
+pub fn encode_ndjson(records: &[Record]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.len() * 512);
     for r in records {
-        rds_forwarder::sink::stdout::encode_ndjson(r, buf);
+        rds_forwarder::sink::stdout::encode_ndjson(r, &mut buf);
     }
+    buf
 }
 
 /// A WhaTap sink whose transport is never used by the offline stages; with
