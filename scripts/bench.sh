@@ -15,10 +15,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v valgrind >/dev/null 2>&1 || {
-  echo "bench: installing valgrind (instruction counts)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-}
+# valgrind: instruction counts; time (/usr/bin/time): peak RSS of the binary.
+missing=()
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 json_executable() { # name: the bench executable from cargo's JSON messages
   python3 -c 'import json,sys
