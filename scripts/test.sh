@@ -21,6 +21,13 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --all-targets 2>&1 | tee "$log" || status=$?
+
+# Fuzz smoke run (issue 7): only when asked, RDSF_FUZZ_SMOKE_SECS seconds per
+# target; skips itself without nightly + cargo-fuzz.
+if [ "${RDSF_FUZZ_SMOKE_SECS:-0}" -gt 0 ]; then
+  scripts/fuzz-smoke.sh "$RDSF_FUZZ_SMOKE_SECS" || status=$?
+fi
+
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "test.sh: %d passed, %d failed\n", p, f }' "$log"

@@ -1,0 +1,40 @@
+//! Processes one payload file once, for `valgrind --tool=callgrind`
+//! (`benches/report.rs` runs it): `callgrind_once <payload.json> <mode>`,
+//! mode `load` (start-up + reading the file only: the baseline subtracted),
+//! `process`, `ndjson` or `whatap`. Under `cargo test` (no arguments) it
+//! runs every mode on a generated 100-line payload.
+
+mod support;
+
+fn run(bytes: &[u8], mode: &str) -> usize {
+    let p = support::pipeline();
+    match mode {
+        "load" => bytes.len(),
+        "process" => support::process(&p, bytes).len(),
+        "ndjson" => support::encode_ndjson(&support::process(&p, bytes)).len(),
+        "whatap" => {
+            support::encode_whatap(&support::whatap_sink(6600), &support::process(&p, bytes))
+        }
+        other => panic!("unknown mode {other}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.as_slice() {
+        [file, mode] => {
+            let bytes = std::fs::read(file).expect("payload file");
+            std::hint::black_box(run(&bytes, mode));
+        }
+        _ => {
+            let bytes = support::payload::pg_duration_payload(100);
+            for mode in ["load", "process", "ndjson", "whatap"] {
+                assert!(run(&bytes, mode) > 0, "{mode}");
+            }
+            println!("callgrind_once: smoke pass (every mode on a 100-line payload)");
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! What the benchmarks measure, shared by `benches/pipeline.rs` (divan, the
+//! interactive view) and `benches/report.rs` (the one table
+//! `scripts/bench.sh` prints): the payloads and the stages.
+#![allow(dead_code)]
+
+pub mod payload;
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use rds_forwarder::config::Config;
+use rds_forwarder::pipeline::Pipeline;
+use rds_forwarder::record::Record;
+use rds_forwarder::secret::Secret;
+use rds_forwarder::sink::whatap::conn::Endpoints;
+use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+
+/// A set of Lambda events benchmarked together (one iteration processes
+/// every one of them, as that many warm invocations would).
+pub struct Workload {
+    pub name: String,
+    pub payloads: Vec<Vec<u8>>,
+    /// Log events in all payloads.
+    pub events: usize,
+    /// Bytes of log text (the messages, uncompressed): the MB/s basis.
+    pub text_bytes: usize,
+    /// Bytes of the Lambda events themselves.
+    pub payload_bytes: usize,
+}
+
+impl Workload {
+    pub fn new(name: impl Into<String>, payloads: Vec<Vec<u8>>) -> Workload {
+        let mut events = 0;
+        let mut text_bytes = 0;
+        for p in &payloads {
+            let doc = floor(p);
+            events += doc.events;
+            text_bytes += doc.text_bytes;
+        }
+        let payload_bytes = payloads.iter().map(Vec::len).sum();
+        Workload {
+            name: name.into(),
+            payloads,
+            events,
+            text_bytes,
+            payload_bytes,
+        }
+    }
+
+    /// The synthetic PostgreSQL payload with `n` lines.
+    pub fn pg_lines(n: usize) -> Workload {
+        Workload::new(format!("pg-{n}"), vec![payload::pg_duration_payload(n)])
+    }
+}
+
+/// Where the shared corpus is: `RDSF_CORPUS_DIR` (relative to the crate
+/// root), default `../shared/corpus`; `None` when it is absent.
+pub fn shared_corpus() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::var_os("RDSF_CORPUS_DIR")
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("../shared/corpus"));
+    dir.join("payloads").is_dir().then_some(dir)
+}
+
+/// The corpus to benchmark: the shared one when present, else the in-repo
+/// subset; says which.
+pub fn corpus_dir() -> (PathBuf, &'static str) {
+    match shared_corpus() {
+        Some(d) => (d, "shared corpus"),
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus"),
+            "in-repo corpus subset",
+        ),
+    }
+}
+
+/// One workload per corpus payload folder (pg, maria-slowquery, …), each
+/// holding every payload of that folder (at most `max_payloads`).
+pub fn corpus_workloads(max_payloads: usize) -> Vec<Workload> {
+    let (dir, _) = corpus_dir();
+    let payloads = dir.join("payloads");
+    let mut kinds: Vec<PathBuf> = std::fs::read_dir(&payloads)
+        .unwrap_or_else(|e| panic!("{}: {e}", payloads.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    kinds.sort();
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&kind)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            files.truncate(max_payloads);
+            let name = kind.file_name().unwrap().to_string_lossy().into_owned();
+            let bytes = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+            Workload::new(name, bytes)
+        })
+        .collect()
+}
+
+// ---- the floor: base64 + gunzip + JSON parse, nothing else ----
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    awslogs: AwsLogs<'a>,
+}
+
+#[derive(Deserialize)]
+struct AwsLogs<'a> {
+    data: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FloorDocument<'a> {
+    #[serde(borrow)]
+    log_group: Cow<'a, str>,
+    #[serde(borrow, default)]
+    log_stream: Cow<'a, str>,
+    #[serde(borrow)]
+    log_events: Vec<FloorEvent<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FloorEvent<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    timestamp: i64,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
+}
+
+/// What the floor read (so it cannot be optimised away).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FloorOut {
+    pub events: usize,
+    pub text_bytes: usize,
+}
+
+/// The unavoidable work of any forwarder for one CloudWatch payload:
+/// base64-decode, gunzip, parse the JSON (strings borrowed where JSON
+/// escapes allow). Written directly on base64 + flate2 + serde_json, not
+/// on the crate's input stage, so optimising the crate cannot move it.
+pub fn floor(event: &[u8]) -> FloorOut {
+    let env: Envelope = serde_json::from_slice(event).expect("an awslogs event");
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(env.awslogs.data)
+        .expect("base64");
+    let mut json = Vec::with_capacity(gz.len() * 12);
+    flate2::read::MultiGzDecoder::new(&gz[..])
+        .read_to_end(&mut json)
+        .expect("gzip");
+    let mut out = FloorOut::default();
+    let mut docs = serde_json::Deserializer::from_slice(&json).into_iter::<FloorDocument>();
+    for doc in docs.by_ref() {
+        let doc = doc.expect("a subscription document");
+        std::hint::black_box((&doc.log_group, &doc.log_stream));
+        out.events += doc.log_events.len();
+        for e in &doc.log_events {
+            std::hint::black_box((&e.id, e.timestamp));
+            out.text_bytes += e.message.len();
+        }
+    }
+    out
+}
+
+// ---- the stages ----
+
+/// The pipeline as Lambda builds it (region set, so resources carry ARNs).
+pub fn pipeline() -> Pipeline {
+    Pipeline::new(Config {
+        region: Some("us-east-1".to_owned()),
+        ..Config::default()
+    })
+}
+
+/// A fixed receive time: the benchmark must not pay for the clock.
+pub const OBSERVED_NS: i64 = 1_800_000_000_000_000_000;
+
+/// Decode + parse + records.
+pub fn process(p: &Pipeline, event: &[u8]) -> Vec<Record> {
+    p.process(event, OBSERVED_NS).records
+}
+
+/// Records → stdout NDJSON bytes, into a buffer sized the way
+/// `StdoutSink::send` sizes its own (so the figure includes what the sink
+/// pays for its buffer, not only the serialising).
+pub fn encode_ndjson(records: &[Record]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.len() * 512);
+    for r in records {
+        rds_forwarder::sink::stdout::encode_ndjson(r, &mut buf);
+    }
+    buf
+}
+
+/// A WhaTap sink whose transport is never used by the offline stages; with
+/// `port` it points at a loopback receiver for the end-to-end figure.
+pub fn whatap_sink(port: u16) -> WhatapSink {
+    WhatapSink::new(&WhatapConfig {
+        endpoints: Endpoints {
+            hosts: vec![("127.0.0.1".to_owned(), port)],
+            connect_timeout: Duration::from_secs(2),
+            write_timeout: Duration::from_secs(5),
+        },
+        license: Secret::new("bench-license"),
+        pcode: 1,
+        event_pack: true,
+        log_category: None,
+        event_category: None,
+    })
+}
+
+/// Records → WhaTap frames.
+pub fn encode_whatap(sink: &WhatapSink, records: &[Record]) -> usize {
+    sink.encode(records).len()
+}
+
+// ---- OTLP ----
+//
+// The sink's own encoder: records → ExportLogsServiceRequest protobuf, then
+// gzip at the level the sink uses (`flate2::Compression::fast()`).
+pub const OTLP_AVAILABLE: bool = true;
+
+/// Records → OTLP protobuf bytes.
+pub fn encode_otlp(records: &[Record]) -> Option<usize> {
+    use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
+    Some(
+        encode::encode(
+            records,
+            &Default::default(),
+            Protocol::Protobuf,
+            Compression::None,
+        )
+        .len(),
+    )
+}
+
+/// Records → gzip'd OTLP protobuf bytes.
+pub fn encode_otlp_gzip(records: &[Record]) -> Option<usize> {
+    use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
+    Some(
+        encode::encode(
+            records,
+            &Default::default(),
+            Protocol::Protobuf,
+            Compression::Gzip,
+        )
+        .len(),
+    )
+}
