@@ -1,8 +1,9 @@
 """Creates the install and setup stacks in moto_server and checks what they made.
 
-Run by tests/deploy.rs (which starts moto_server and owns the Rust side):
+Run by tests/deploy_moto.rs (which starts moto_server and owns the Rust side):
     python moto_stacks.py ENDPOINT deploy        -> prints a JSON summary
     python moto_stacks.py ENDPOINT filters       -> prints {log group: [filters]}
+    python moto_stacks.py ENDPOINT create-group NAME -> creates a log group
     python moto_stacks.py ENDPOINT failure QURL OUT -> puts a Lambda on-failure
         record on the queue, reads it back, writes its requestPayload to OUT
 
@@ -397,6 +398,9 @@ if __name__ == "__main__":
         deploy(endpoint)
     elif phase == "filters":
         filters(endpoint)
+    elif phase == "create-group":
+        client(endpoint, "logs").create_log_group(logGroupName=sys.argv[3])
+        print(json.dumps({"created": sys.argv[3]}))
     elif phase == "failure":
         failure(endpoint, *sys.argv[3:7])
     else:
