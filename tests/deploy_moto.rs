@@ -309,6 +309,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         "{err}"
     );
     println!("secrets: Secrets Manager and SSM SecureString read through aws::api::AwsSecrets");
+    println!("secrets: a missing parameter reads: {err}");
 
     // 3. A cold start in the real Lambda loop: main() reads the secrets, then a
     // CloudTrail CreateLogGroup event subscribes the new group to the invoked
@@ -434,6 +435,36 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     let again = forwarder(&["subscribe", "--destination-arn", &function_arn], &aws_env);
     assert!(again.status.success());
     assert_eq!(python(&moto, &["filters"]), all);
+
+    // More groups than one DescribeLogGroups page (moto answers 50 a page):
+    // `subscribe` follows nextToken to the end.
+    let paged = "/aws/rds/paging-test/";
+    python(&moto, &["create-groups", paged, "120"]);
+    let listed = forwarder(
+        &[
+            "subscribe",
+            "--prefix",
+            paged,
+            "--destination-arn",
+            &function_arn,
+            "--dry-run",
+        ],
+        &aws_env,
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let would: Vec<String> = text(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("would subscribe "))
+        .map(str::to_owned)
+        .collect();
+    let mut would = would;
+    would.sort();
+    let expected: Vec<String> = (0..120).map(|i| format!("{paged}{i:03}")).collect();
+    assert_eq!(would, expected);
+    println!(
+        "pagination: {} groups listed across DescribeLogGroups pages",
+        would.len()
+    );
 
     // 6. The failure destination: Lambda's on-failure record on the stack's
     // queue, read back as deploy/README.md says, and its requestPayload replayed.

@@ -4,6 +4,7 @@ Run by tests/deploy_moto.rs (which starts moto_server and owns the Rust side):
     python moto_stacks.py ENDPOINT deploy        -> prints a JSON summary
     python moto_stacks.py ENDPOINT filters       -> prints {log group: [filters]}
     python moto_stacks.py ENDPOINT create-group NAME -> creates a log group
+    python moto_stacks.py ENDPOINT create-groups PREFIX N -> creates N log groups
     python moto_stacks.py ENDPOINT failure QURL OUT -> puts a Lambda on-failure
         record on the queue, reads it back, writes its requestPayload to OUT
 
@@ -401,6 +402,12 @@ if __name__ == "__main__":
     elif phase == "create-group":
         client(endpoint, "logs").create_log_group(logGroupName=sys.argv[3])
         print(json.dumps({"created": sys.argv[3]}))
+    elif phase == "create-groups":
+        logs = client(endpoint, "logs")
+        prefix, count = sys.argv[3], int(sys.argv[4])
+        for i in range(count):
+            logs.create_log_group(logGroupName=f"{prefix}{i:03}")
+        print(json.dumps({"created": count}))
     elif phase == "failure":
         failure(endpoint, *sys.argv[3:7])
     else:
