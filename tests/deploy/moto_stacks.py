@@ -360,7 +360,8 @@ def deploy(endpoint):
 
 def filters(endpoint):
     logs = client(endpoint, "logs")
-    groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    pages = logs.get_paginator("describe_log_groups").paginate()
+    groups = [g["logGroupName"] for page in pages for g in page["logGroups"]]
     print(json.dumps({
         g: [[f["filterName"], f["destinationArn"]] for f in logs.describe_subscription_filters(logGroupName=g)["subscriptionFilters"]]
         for g in groups
