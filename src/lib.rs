@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod enrich;
+pub mod https;
 pub mod input;
 pub mod lambda;
 pub mod parse;

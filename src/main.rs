@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use rds_forwarder::aws::sdk::{SdkLogs, SdkSecrets};
+use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
 use rds_forwarder::aws::secrets;
 use rds_forwarder::aws::subscribe::AutoSubscribe;
 use rds_forwarder::cli::{replay, subscribe, wrap};
@@ -127,7 +127,7 @@ fn load_secrets_into_env() -> Result<(), String> {
         return Ok(());
     }
     let rt = runtime();
-    let resolved = rt.block_on(secrets::resolve(&SdkSecrets::new(), &refs));
+    let resolved = rt.block_on(secrets::resolve(&AwsSecrets::new(), &refs));
     // Dropping the runtime joins its blocking-pool threads (DNS lookups), so
     // from here on this process has a single thread again ...
     drop(rt);
@@ -141,7 +141,7 @@ fn load_secrets_into_env() -> Result<(), String> {
 
 fn run_subscribe(args: subscribe::SubscribeArgs) -> ExitCode {
     init_tracing("warn", false);
-    match runtime().block_on(subscribe::run(&SdkLogs::new(), &args)) {
+    match runtime().block_on(subscribe::run(&AwsLogs::new(), &args)) {
         Ok((text, all_ok)) => {
             print!("{text}");
             if all_ok {
@@ -198,7 +198,7 @@ fn run_lambda(settings: Settings) -> ExitCode {
         pipeline,
         sinks,
         auto_subscribe: Some(AutoSubscribe {
-            subscriber: Box::new(SdkLogs::new()),
+            subscriber: Box::new(AwsLogs::new()),
             prefix: settings.auto_subscribe_prefix.clone(),
             destination_arn: settings
                 .subscription_destination_arn

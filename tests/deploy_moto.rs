@@ -18,7 +18,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use deploy_support::{ensure_tools, root, venv_bin};
-use rds_forwarder::aws::sdk::{SdkLogs, SdkSecrets};
+use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
 use rds_forwarder::aws::subscribe::AutoSubscribe;
 use rds_forwarder::aws::{secrets, SecretRef, SecretSource};
 use rds_forwarder::config::Config;
@@ -107,30 +107,18 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-fn logs_client() -> aws_sdk_cloudwatchlogs::Client {
-    block_on(async {
-        aws_sdk_cloudwatchlogs::Client::new(
-            &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
-        )
-    })
+/// The subscription filters of `group` as `[[name, destination], ...]`,
+/// read by boto3 in moto_stacks.py: an independent client, not our code.
+fn filters_of(moto: &Moto, group: &str) -> Value {
+    python(moto, &["filters"])
+        .get(group)
+        .cloned()
+        .unwrap_or_else(|| panic!("log group {group} does not exist"))
 }
 
-fn filters_of(logs: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<(String, String)> {
-    block_on(
-        logs.describe_subscription_filters()
-            .log_group_name(group)
-            .send(),
-    )
-    .unwrap()
-    .subscription_filters()
-    .iter()
-    .map(|f| {
-        (
-            f.filter_name().unwrap_or_default().to_owned(),
-            f.destination_arn().unwrap_or_default().to_owned(),
-        )
-    })
-    .collect()
+/// `[[filter name, destination]]`: what a subscribed group carries.
+fn subscribed(function_arn: &str) -> Value {
+    serde_json::json!([["rds-forwarder", function_arn]])
 }
 
 /// Serves one invocation to the binary running as a Lambda bootstrap, over
@@ -268,7 +256,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     let license = deployed["license"].as_str().unwrap().to_owned();
     let headers = deployed["headers"].as_str().unwrap().to_owned();
 
-    // The SDK reads its endpoint, region and credentials from the environment,
+    // The AWS client reads its endpoint, region and credentials from the environment,
     // in this process (the in-process checks) and in the binaries below.
     let aws_env = [
         ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
@@ -281,12 +269,12 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         std::env::set_var(k, v);
     }
     std::env::remove_var("AWS_PROFILE");
-    let logs = logs_client();
+    std::env::remove_var("AWS_SESSION_TOKEN");
     for group in deployed["listed_groups"].as_array().unwrap() {
         let group = group.as_str().unwrap();
         assert_eq!(
-            filters_of(&logs, group),
-            vec![("rds-forwarder".to_owned(), function_arn.clone())],
+            filters_of(&moto, group),
+            subscribed(&function_arn),
             "{group}"
         );
     }
@@ -307,27 +295,28 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
             .map(|(_, v)| v.to_string())
     })
     .unwrap();
-    let resolved = block_on(secrets::resolve(&SdkSecrets::new(), &refs)).unwrap();
+    let resolved = block_on(secrets::resolve(&AwsSecrets::new(), &refs)).unwrap();
     assert_eq!(resolved[0].0, "WHATAP_LICENSE");
     assert_eq!(resolved[0].1.expose(), license);
     assert_eq!(resolved[1].0, "OTEL_EXPORTER_OTLP_HEADERS");
     assert_eq!(resolved[1].1.expose(), headers);
     let missing = SecretRef::SsmParameter("/rds-forwarder/absent".into());
-    let err = block_on(SdkSecrets::new().get(&missing))
+    let err = block_on(AwsSecrets::new().get(&missing))
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("ssm:GetParameter on /rds-forwarder/absent"),
         "{err}"
     );
-    println!("secrets: Secrets Manager and SSM SecureString read through aws::sdk::SdkSecrets");
+    println!("secrets: Secrets Manager and SSM SecureString read through aws::api::AwsSecrets");
+    println!("secrets: a missing parameter reads: {err}");
 
     // 3. A cold start in the real Lambda loop: main() reads the secrets, then a
     // CloudTrail CreateLogGroup event subscribes the new group to the invoked
     // function (its ARN from the Runtime API, as in Lambda).
     let new_group = "/aws/rds/instance/orders-db/postgresql";
     let fresh_group = "/aws/rds/cluster/new-aurora/postgresql";
-    block_on(logs.create_log_group().log_group_name(fresh_group).send()).unwrap();
+    python(&moto, &["create-group", fresh_group]);
     let event = std::fs::read_to_string(root().join(CREATE_LOG_GROUP))
         .unwrap()
         .replace(new_group, fresh_group);
@@ -355,10 +344,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         !stderr.contains(&license) && !stderr.contains(&headers),
         "a secret reached the log"
     );
-    assert_eq!(
-        filters_of(&logs, fresh_group),
-        vec![("rds-forwarder".to_owned(), function_arn.clone())]
-    );
+    assert_eq!(filters_of(&moto, fresh_group), subscribed(&function_arn));
     println!("auto-subscription: CloudTrail event through the Lambda runtime loop subscribed {fresh_group}");
 
     // A wrong secret reference stops the cold start, naming it but no value.
@@ -378,10 +364,10 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
 
     // 4. The same event through Handler in-process, for another new group.
     let handler_group = "/aws/rds/instance/billing-db/error";
-    block_on(logs.create_log_group().log_group_name(handler_group).send()).unwrap();
+    python(&moto, &["create-group", handler_group]);
     let mut handler = Handler::new(Pipeline::new(Config::default()), Vec::new());
     handler.auto_subscribe = Some(AutoSubscribe {
-        subscriber: Box::new(SdkLogs::new()),
+        subscriber: Box::new(AwsLogs::new()),
         prefix: "/aws/rds/".into(),
         destination_arn: None,
     });
@@ -389,10 +375,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         .unwrap()
         .replace(new_group, handler_group);
     block_on(handler.handle_invocation(event.as_bytes(), u64::MAX, Some(&function_arn))).unwrap();
-    assert_eq!(
-        filters_of(&logs, handler_group),
-        vec![("rds-forwarder".to_owned(), function_arn.clone())]
-    );
+    assert_eq!(filters_of(&moto, handler_group), subscribed(&function_arn));
 
     // 5. `subscribe` for the groups that existed before: dry run, then for real.
     let unlisted = deployed["unlisted_group"].as_str().unwrap();
@@ -415,7 +398,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         text(&dry.stdout)
     );
     assert!(
-        filters_of(&logs, unlisted).is_empty(),
+        filters_of(&moto, unlisted) == serde_json::json!([]),
         "dry run changed something"
     );
     let real = forwarder(
@@ -438,7 +421,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     let all = python(&moto, &["filters"]);
     for (group, filters) in all.as_object().unwrap() {
         let expected = if group.starts_with("/aws/rds/") {
-            serde_json::json!([["rds-forwarder", function_arn]])
+            subscribed(&function_arn)
         } else {
             serde_json::json!([])
         };
@@ -452,6 +435,36 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     let again = forwarder(&["subscribe", "--destination-arn", &function_arn], &aws_env);
     assert!(again.status.success());
     assert_eq!(python(&moto, &["filters"]), all);
+
+    // More groups than one DescribeLogGroups page (moto answers 50 a page):
+    // `subscribe` follows nextToken to the end.
+    let paged = "/aws/rds/paging-test/";
+    python(&moto, &["create-groups", paged, "120"]);
+    let listed = forwarder(
+        &[
+            "subscribe",
+            "--prefix",
+            paged,
+            "--destination-arn",
+            &function_arn,
+            "--dry-run",
+        ],
+        &aws_env,
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let would: Vec<String> = text(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("would subscribe "))
+        .map(str::to_owned)
+        .collect();
+    let mut would = would;
+    would.sort();
+    let expected: Vec<String> = (0..120).map(|i| format!("{paged}{i:03}")).collect();
+    assert_eq!(would, expected);
+    println!(
+        "pagination: {} groups listed across DescribeLogGroups pages",
+        would.len()
+    );
 
     // 6. The failure destination: Lambda's on-failure record on the stack's
     // queue, read back as deploy/README.md says, and its requestPayload replayed.

@@ -1,10 +1,12 @@
 //! Everything that talks to AWS APIs lives here, behind small traits, so the
-//! core (decode, parse, record, encode) stays free of the SDK and tests can
-//! swap in fakes. The real implementations ([`sdk`]) use the official Rust
-//! SDK crates and honour `AWS_ENDPOINT_URL`, which is how the emulator test
-//! drives the same code path as AWS.
+//! core (decode, parse, record, encode) stays free of AWS code and tests can
+//! swap in fakes. The real implementations ([`api`]) sign their calls with
+//! the official `aws-sigv4` crate ([`client`]) and honour `AWS_ENDPOINT_URL`,
+//! which is how the emulator test drives the same code path as AWS.
 
-pub mod sdk;
+pub mod api;
+pub mod client;
+pub mod credentials;
 pub mod secrets;
 pub mod subscribe;
 

@@ -1,8 +1,10 @@
 """Creates the install and setup stacks in moto_server and checks what they made.
 
-Run by tests/deploy.rs (which starts moto_server and owns the Rust side):
+Run by tests/deploy_moto.rs (which starts moto_server and owns the Rust side):
     python moto_stacks.py ENDPOINT deploy        -> prints a JSON summary
     python moto_stacks.py ENDPOINT filters       -> prints {log group: [filters]}
+    python moto_stacks.py ENDPOINT create-group NAME -> creates a log group
+    python moto_stacks.py ENDPOINT create-groups PREFIX N -> creates N log groups
     python moto_stacks.py ENDPOINT failure QURL OUT -> puts a Lambda on-failure
         record on the queue, reads it back, writes its requestPayload to OUT
 
@@ -358,7 +360,8 @@ def deploy(endpoint):
 
 def filters(endpoint):
     logs = client(endpoint, "logs")
-    groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    pages = logs.get_paginator("describe_log_groups").paginate()
+    groups = [g["logGroupName"] for page in pages for g in page["logGroups"]]
     print(json.dumps({
         g: [[f["filterName"], f["destinationArn"]] for f in logs.describe_subscription_filters(logGroupName=g)["subscriptionFilters"]]
         for g in groups
@@ -397,6 +400,15 @@ if __name__ == "__main__":
         deploy(endpoint)
     elif phase == "filters":
         filters(endpoint)
+    elif phase == "create-group":
+        client(endpoint, "logs").create_log_group(logGroupName=sys.argv[3])
+        print(json.dumps({"created": sys.argv[3]}))
+    elif phase == "create-groups":
+        logs = client(endpoint, "logs")
+        prefix, count = sys.argv[3], int(sys.argv[4])
+        for i in range(count):
+            logs.create_log_group(logGroupName=f"{prefix}{i:03}")
+        print(json.dumps({"created": count}))
     elif phase == "failure":
         failure(endpoint, *sys.argv[3:7])
     else:

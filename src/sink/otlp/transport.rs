@@ -3,7 +3,6 @@
 //! 429, 502, 503 and 504 are retryable (honouring `Retry-After`); every other
 //! status is permanent. Network failures and timeouts are retryable.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -11,11 +10,7 @@ use http::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
 };
 use http::{StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use http_body_util::Full;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
@@ -23,6 +18,7 @@ use prost::Message;
 
 use super::{encode, Compression, OtlpConfig, Protocol};
 use crate::config::ConfigError;
+use crate::https::{self, HttpsClient};
 use crate::record::Record;
 use crate::sink::SinkError;
 
@@ -32,12 +28,6 @@ const SINK: &str = "otlp";
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Bound on the server text quoted in an error.
 const MAX_QUOTED_CHARS: usize = 300;
-/// Pooled connections idle longer than this are not reused: a frozen Lambda
-/// environment thaws with connections the peer has long closed.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
-
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// The OTLP/HTTP logs exporter. Keeps one connection pool for the process.
 /// Redirects are not followed (hyper's client does not): a 3xx is a status
 /// we do not accept, never a silent POST-turned-GET that looks delivered.
@@ -84,21 +74,12 @@ impl OtlpSink {
                 format!("not a valid URL: {e}"),
             )
         })?;
-        let tls = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-            .map_err(|e| {
-                invalid(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                    format!("cannot set up TLS: {e}"),
-                )
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_timer(TokioTimer::new())
-            .build(tls);
+        let client = https::client().map_err(|e| {
+            invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("cannot set up TLS: {e}"),
+            )
+        })?;
         Ok(OtlpSink {
             client,
             uri,
@@ -136,7 +117,9 @@ impl OtlpSink {
                 .await
                 .map_err(|e| network_error(&e))?;
             let (parts, body) = response.into_parts();
-            let body = read_bounded(body).await.map_err(|e| network_error(&e))?;
+            let body = https::read_bounded(body, MAX_RESPONSE_BYTES)
+                .await
+                .map_err(|e| network_error(&e))?;
             Ok::<_, SinkError>((parts, body))
         })
         .await
@@ -160,34 +143,12 @@ impl OtlpSink {
     }
 }
 
-/// The error with its causes ("client error (Connect): tcp connect error:
-/// Connection refused"); never the URL, which may carry credentials.
+/// The error with its causes; never the URL, which may carry credentials.
 fn network_error(e: &(dyn std::error::Error + 'static)) -> SinkError {
-    let mut detail = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
+    SinkError::Unavailable {
+        sink: SINK,
+        detail: https::error_chain(e),
     }
-    SinkError::Unavailable { sink: SINK, detail }
-}
-
-async fn read_bounded<B>(mut body: B) -> Result<Vec<u8>, B::Error>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-{
-    let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            let room = MAX_RESPONSE_BYTES - out.len();
-            out.extend_from_slice(&data[..data.len().min(room)]);
-            if out.len() >= MAX_RESPONSE_BYTES {
-                break;
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `google.rpc.Status`, the body OTLP servers send with errors; only the
