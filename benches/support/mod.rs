@@ -198,9 +198,7 @@ pub fn process(p: &Pipeline, event: &[u8]) -> Vec<Record> {
 /// pays for its buffer, not only the serialising).
 pub fn encode_ndjson(records: &[Record]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(records.len() * 512);
-    for r in records {
-        rds_forwarder::sink::stdout::encode_ndjson(r, &mut buf);
-    }
+    rds_forwarder::sink::stdout::encode_ndjson_batch(records, &mut buf);
     buf
 }
 

@@ -192,9 +192,7 @@ impl WhatapSink {
     /// All frames of a batch, concatenated (what one `send` writes).
     pub fn encode(&self, records: &[Record]) -> Vec<u8> {
         let mut buf = Vec::with_capacity(records.len() * 512);
-        for r in records {
-            self.mapping.encode(r, &mut buf);
-        }
+        self.mapping.encode_batch(records, &mut buf);
         buf
     }
 }

@@ -29,7 +29,7 @@ impl Header {
     /// The short form when okind and onode are both 0 (the decimal pcode's
     /// length byte doubles as the format marker); else marker `09` and the
     /// extended form.
-    fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         if self.okind == 0 && self.onode == 0 {
             write_decimal(out, self.pcode);
             out.extend_from_slice(&self.oid.to_be_bytes());
