@@ -2,6 +2,26 @@
 //! `/aws/rds/{instance|cluster}/<id>/<log type>` and `/aws/rds/proxy/<name>`,
 //! and the log type narrows the engine family before any line is read.
 
+/// Every log type RDS exports to CloudWatch Logs (the last part of the
+/// log group name; `proxy` for RDS Proxy groups). Tests and fuzz targets
+/// walk it so a parser registered later is covered without editing them.
+pub const RDS_LOG_TYPES: [&str; 14] = [
+    "postgresql",
+    "upgrade",
+    "error",
+    "slowquery",
+    "general",
+    "audit",
+    "alert",
+    "listener",
+    "trace",
+    "oemagent",
+    "agent",
+    "proxy",
+    "iam-db-auth-error",
+    "instance",
+];
+
 /// Which kind of RDS resource wrote the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {

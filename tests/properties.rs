@@ -34,22 +34,7 @@ fn process(event: &[u8]) -> Processed {
     .process(event, OBSERVED_NS)
 }
 
-const LOG_TYPES: [&str; 14] = [
-    "postgresql",
-    "upgrade",
-    "error",
-    "slowquery",
-    "general",
-    "audit",
-    "alert",
-    "listener",
-    "trace",
-    "oemagent",
-    "agent",
-    "proxy",
-    "iam-db-auth-error",
-    "instance",
-];
+const LOG_TYPES: [&str; 14] = rds_forwarder::source::RDS_LOG_TYPES;
 
 /// RDS groups of every log type (instance, cluster, proxy) and arbitrary text.
 fn log_group() -> impl Strategy<Value = String> {

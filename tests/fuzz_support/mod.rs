@@ -44,22 +44,7 @@ pub fn run(target: &str, data: &[u8]) {
 
 /// Every RDS log type the parsers are registered for (or will be): each is
 /// fed the same message, so a parser that lands later is fuzzed too.
-pub const LOG_TYPES: [&str; 14] = [
-    "postgresql",
-    "upgrade",
-    "error",
-    "slowquery",
-    "general",
-    "audit",
-    "alert",
-    "listener",
-    "trace",
-    "oemagent",
-    "agent",
-    "proxy",
-    "iam-db-auth-error",
-    "instance",
-];
+pub const LOG_TYPES: [&str; 14] = rds_forwarder::source::RDS_LOG_TYPES;
 
 /// A small bound so a gzip bomb costs little per execution.
 const FUZZ_LIMIT: usize = 1 << 20;
