@@ -35,55 +35,87 @@ pub fn fingerprint(query: &str) -> String {
     if let Some(call) = call_prefix(q) {
         return lossy(call.to_ascii_lowercase());
     }
-    let mut q: Vec<u8> = q.to_vec();
-    // Multi-value INSERT/REPLACE: keep the statement up to its first tuple.
-    if let Some(end) = multi_insert_first_tuple_end(&q) {
-        q.truncate(end);
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let Scratch { cur, spare } = &mut *scratch;
+        cur.clear();
+        cur.extend_from_slice(q);
+        // Multi-value INSERT/REPLACE: keep the statement up to its first tuple.
+        if let Some(end) = multi_insert_first_tuple_end(cur) {
+            cur.truncate(end);
+        }
+        step(cur, spare, strip_block_comments);
+        step(cur, spare, strip_line_comments);
+        // s/\Ause \S+\Z/use ?/i && return
+        if let Some(rest) = use_db(cur) {
+            return lossy(rest);
+        }
+        step(cur, spare, remove_escaped_quotes);
+        step(cur, spare, |q, out| replace_quoted(q, b'"', out));
+        step(cur, spare, |q, out| replace_quoted(q, b'\'', out));
+        step(cur, spare, replace_booleans);
+        step(cur, spare, replace_numbers);
+        step(cur, spare, fold_number_prefixes);
+        // s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc
+        let start = cur.iter().position(|c| !is_space(*c)).unwrap_or(cur.len());
+        cur.drain(..start);
+        if cur.last() == Some(&b'\n') {
+            cur.pop();
+        }
+        step(cur, spare, squeeze_whitespace);
+        cur.make_ascii_lowercase();
+        step(cur, spare, |q, out| replace_word(q, b"null", out));
+        step(cur, spare, collapse_lists);
+        step(cur, spare, collapse_unions);
+        step(cur, spare, collapse_limit);
+        step(cur, spare, drop_order_by_asc);
+        String::from_utf8_lossy(cur).into_owned()
+    })
+}
+
+/// Two buffers every rewrite step reads from and writes to in turn, kept
+/// per thread: a fingerprint runs ~15 steps per statement, and allocating a
+/// fresh `Vec` for each was the largest cost of the pipeline (callgrind).
+struct Scratch {
+    cur: Vec<u8>,
+    spare: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = const {
+        std::cell::RefCell::new(Scratch { cur: Vec::new(), spare: Vec::new() })
+    };
+}
+
+/// Runs one rewrite: `rewrite` reads `cur`, writes the result to `spare`
+/// and returns true, or returns false when nothing in `cur` can match (each
+/// step checks that first, cheaply, so most steps copy nothing).
+fn step(cur: &mut Vec<u8>, spare: &mut Vec<u8>, rewrite: impl FnOnce(&[u8], &mut Vec<u8>) -> bool) {
+    spare.clear();
+    if rewrite(cur, spare) {
+        std::mem::swap(cur, spare);
     }
-    q = strip_block_comments(&q);
-    q = strip_line_comments(&q);
-    // s/\Ause \S+\Z/use ?/i && return
-    if let Some(rest) = use_db(&q) {
-        return lossy(rest);
-    }
-    q = remove_escaped_quotes(&q);
-    q = replace_quoted(&q, b'"');
-    q = replace_quoted(&q, b'\'');
-    q = replace_booleans(&q);
-    q = replace_numbers(&q);
-    q = fold_number_prefixes(&q);
-    // s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc
-    let start = q.iter().position(|c| !is_space(*c)).unwrap_or(q.len());
-    q.drain(..start);
-    if q.last() == Some(&b'\n') {
-        q.pop();
-    }
-    q = squeeze_whitespace(&q);
-    q.make_ascii_lowercase();
-    q = replace_word(&q, b"null");
-    q = collapse_lists(&q);
-    q = collapse_unions(&q);
-    q = collapse_limit(&q);
-    q = drop_order_by_asc(&q);
-    lossy(q)
 }
 
 /// The fingerprint's 64-bit id: the first 16 hex digits of pt's checksum.
 pub fn fingerprint_id(fingerprint: &str) -> String {
-    let digest = Md5::digest(fingerprint.as_bytes());
-    let mut out = String::with_capacity(16);
-    for b in &digest[..8] {
-        out.push_str(&format!("{b:02X}"));
+    upper_hex(&Md5::digest(fingerprint.as_bytes())[..8])
+}
+
+/// Upper-case hex; by hand because `format!` per byte cost more than the MD5.
+fn upper_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
     }
     out
 }
 
 /// pt's full checksum (`uc md5_hex`), for comparing with its reports.
 pub fn pt_checksum(fingerprint: &str) -> String {
-    Md5::digest(fingerprint.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    upper_hex(&Md5::digest(fingerprint.as_bytes()))
 }
 
 fn lossy(v: Vec<u8>) -> String {
@@ -226,8 +258,10 @@ fn multi_insert_first_tuple_end(q: &[u8]) -> Option<usize> {
 }
 
 /// `s#/\*[^!].*?\*/##smg`
-fn strip_block_comments(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn strip_block_comments(q: &[u8], out: &mut Vec<u8>) -> bool {
+    if memchr::memmem::find(q, b"/*").is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
         if q[i] == b'/' && q.get(i + 1) == Some(&b'*') && q.get(i + 2).is_some_and(|c| *c != b'!') {
@@ -239,12 +273,14 @@ fn strip_block_comments(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `s/(?:--|#)[^'"\r\n]*(?=[\r\n]|\Z)//g`
-fn strip_line_comments(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn strip_line_comments(q: &[u8], out: &mut Vec<u8>) -> bool {
+    if memchr::memchr(b'#', q).is_none() && memchr::memmem::find(q, b"--").is_none() {
+        return false;
+    }
     let mut i = 0;
     // Starts before this index are known to run into a quote (see below).
     let mut dead_until = 0;
@@ -273,7 +309,7 @@ fn strip_line_comments(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `\Ause \S+\Z` (case-insensitive) → `use ?` (a final newline stays, as `\Z` leaves it).
@@ -297,8 +333,10 @@ fn use_db(q: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `s/\\["']//g`
-fn remove_escaped_quotes(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn remove_escaped_quotes(q: &[u8], out: &mut Vec<u8>) -> bool {
+    if memchr::memchr(b'\\', q).is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
         if q[i] == b'\\' && matches!(q.get(i + 1), Some(b'"' | b'\'')) {
@@ -308,12 +346,14 @@ fn remove_escaped_quotes(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `s/".*?"/?/sg` (or with `'`).
-fn replace_quoted(q: &[u8], quote: u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn replace_quoted(q: &[u8], quote: u8, out: &mut Vec<u8>) -> bool {
+    if memchr::memchr(quote, q).is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
         if q[i] == quote {
@@ -326,14 +366,22 @@ fn replace_quoted(q: &[u8], quote: u8) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `s/\bfalse\b|\btrue\b/?/isg`
-fn replace_booleans(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn replace_booleans(q: &[u8], out: &mut Vec<u8>) -> bool {
+    // Both words end in `e`: without one there is nothing to replace.
+    if memchr::memchr2(b'e', b'E', q).is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
+        if !matches!(q[i], b't' | b'T' | b'f' | b'F') {
+            out.push(q[i]);
+            i += 1;
+            continue;
+        }
         let hit = [&b"false"[..], b"true"].into_iter().find_map(|w| {
             let end = i + w.len();
             (word_start(q, i) && starts_with_ci(q, i, w) && (end == q.len() || !is_word(q[end])))
@@ -347,12 +395,11 @@ fn replace_booleans(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `s/[0-9+-][0-9a-f.xb+-]*/?/g` (case-sensitive: the query is not lower-cased yet).
-fn replace_numbers(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn replace_numbers(q: &[u8], out: &mut Vec<u8>) -> bool {
     let mut i = 0;
     while i < q.len() {
         let c = q[i];
@@ -369,12 +416,14 @@ fn replace_numbers(q: &[u8]) -> Vec<u8> {
         out.push(c);
         i += 1;
     }
-    out
+    true
 }
 
 /// `s/[xb.+-]\?/?/g`
-fn fold_number_prefixes(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn fold_number_prefixes(q: &[u8], out: &mut Vec<u8>) -> bool {
+    if memchr::memchr(b'?', q).is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
         if matches!(q[i], b'x' | b'b' | b'.' | b'+' | b'-') && q.get(i + 1) == Some(&b'?') {
@@ -385,12 +434,11 @@ fn fold_number_prefixes(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `tr[ \n\t\r\f][ ]s`
-fn squeeze_whitespace(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn squeeze_whitespace(q: &[u8], out: &mut Vec<u8>) -> bool {
     for &c in q {
         if matches!(c, b' ' | b'\n' | b'\t' | b'\r' | 0x0c) {
             // Every space in `out` came from this translation, so a run squeezes to one.
@@ -401,12 +449,14 @@ fn squeeze_whitespace(q: &[u8]) -> Vec<u8> {
             out.push(c);
         }
     }
-    out
+    true
 }
 
 /// `s/\bWORD\b/?/g` for a lower-case word.
-fn replace_word(q: &[u8], word: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn replace_word(q: &[u8], word: &[u8], out: &mut Vec<u8>) -> bool {
+    if memchr::memmem::find(q, word).is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
         let end = i + word.len();
@@ -418,7 +468,7 @@ fn replace_word(q: &[u8], word: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// One `[\s,]*\([\s?,]*\)` at `i`; its end.
@@ -439,8 +489,11 @@ fn list_group(q: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// `s/\b(in|values?)(?:[\s,]*\([\s?,]*\))+/$1(?+)/gx`
-fn collapse_lists(q: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(q.len());
+fn collapse_lists(q: &[u8], out: &mut Vec<u8>) -> bool {
+    // Every list group needs a `(`.
+    if memchr::memchr(b'(', q).is_none() {
+        return false;
+    }
     let mut i = 0;
     while i < q.len() {
         if word_start(q, i) && matches!(q[i], b'i' | b'v') {
@@ -467,15 +520,14 @@ fn collapse_lists(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// `s/\b(select\s.*?)(?:(\sunion(?:\sall)?)\s\1)+/$1 \/*repeat$2*\//xg`
-fn collapse_unions(q: &[u8]) -> Vec<u8> {
+fn collapse_unions(q: &[u8], out: &mut Vec<u8>) -> bool {
     if memchr::memmem::find(q, b"union").is_none() {
-        return q.to_vec();
+        return false;
     }
-    let mut out = Vec::with_capacity(q.len());
     let mut i = 0;
     'scan: while i < q.len() {
         if word_start(q, i)
@@ -508,7 +560,7 @@ fn collapse_unions(q: &[u8]) -> Vec<u8> {
         out.push(q[i]);
         i += 1;
     }
-    out
+    true
 }
 
 /// One `(\sunion(?:\sall)?)\s\1` at `at`: (end of the separator, end of the repeat).
@@ -531,7 +583,7 @@ fn union_rep(q: &[u8], at: usize, x: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// `s/\blimit \?(?:, ?\?| offset \?)?/limit ?/` (first match only).
-fn collapse_limit(q: &[u8]) -> Vec<u8> {
+fn collapse_limit(q: &[u8], out: &mut Vec<u8>) -> bool {
     let mut i = 0;
     while let Some(off) = memchr::memmem::find(&q[i..], b"limit ?") {
         let at = i + off;
@@ -544,25 +596,24 @@ fn collapse_limit(q: &[u8]) -> Vec<u8> {
             } else if q[end..].starts_with(b" offset ?") {
                 end += 9;
             }
-            let mut out = Vec::with_capacity(q.len());
             out.extend_from_slice(&q[..at]);
             out.extend_from_slice(b"limit ?");
             out.extend_from_slice(&q[end..]);
-            return out;
+            return true;
         }
         i = at + 1;
     }
-    q.to_vec()
+    false
 }
 
 /// `if (m/\bORDER BY /gi) { 1 while s/\G(.+?)\s+ASC/$1/gi && pos }`: from
 /// after the first `order by `, drop each `\s+asc` reached by a chain of
 /// adjacent matches (`s///` resets `pos`, so the loop body runs once).
-fn drop_order_by_asc(q: &[u8]) -> Vec<u8> {
+fn drop_order_by_asc(q: &[u8], out: &mut Vec<u8>) -> bool {
     let mut from = 0;
     let start = loop {
         let Some(off) = memchr::memmem::find(&q[from..], b"order by ") else {
-            return q.to_vec();
+            return false;
         };
         let at = from + off;
         if word_start(q, at) {
@@ -570,7 +621,7 @@ fn drop_order_by_asc(q: &[u8]) -> Vec<u8> {
         }
         from = at + 1;
     };
-    let mut out = q[..start].to_vec();
+    out.extend_from_slice(&q[..start]);
     let mut p = start;
     'chain: loop {
         // (.+?) needs one byte; then \s+ASC.
@@ -589,7 +640,7 @@ fn drop_order_by_asc(q: &[u8]) -> Vec<u8> {
         break;
     }
     out.extend_from_slice(&q[p..]);
-    out
+    true
 }
 
 #[cfg(test)]
