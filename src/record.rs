@@ -99,10 +99,18 @@ impl Attributes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    /// Appends all of `other`, later values winning.
+    /// Appends all of `other`, later values winning. Looks each key up only
+    /// among the attributes held before the call: `other` holds each key once
+    /// (as [`Attributes::insert`] keeps it), and checking its keys against
+    /// each other made record building quadratic in the attribute count.
     pub fn extend(&mut self, other: Attributes) {
+        let before = self.0.len();
+        self.0.reserve(other.0.len());
         for (k, v) in other.0 {
-            self.insert(k, v);
+            match self.0[..before].iter_mut().find(|(key, _)| *key == k) {
+                Some(slot) => slot.1 = v,
+                None => self.0.push((k, v)),
+            }
         }
     }
 }
