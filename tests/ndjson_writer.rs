@@ -127,6 +127,10 @@ fn records() -> Vec<Record> {
     );
     resource.insert("weird \"key\"\n\u{2028}", "v");
     let resource = Arc::new(resource);
+    // A second resource, interleaved: the encoder caches the last one's JSON.
+    let mut other = Attributes::new();
+    other.insert("cloud.region", "ap-northeast-2");
+    let other = Arc::new(other);
     let doubles = [
         0.0,
         -0.0,
@@ -182,7 +186,11 @@ fn records() -> Vec<Record> {
                 },
                 body: s.repeat(1 + i % 3),
                 attributes,
-                resource: resource.clone(),
+                resource: if i % 3 == 1 {
+                    other.clone()
+                } else {
+                    resource.clone()
+                },
                 id: format!("id-{i}"),
             }
         })

@@ -11,10 +11,11 @@
 //! `zmij` (serde_json's own float formatter) for doubles.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{BoxFuture, Sink, SinkError};
-use crate::record::{Attributes, Record, Value};
+use crate::record::{Attributes, Record, Resource, Value};
 
 pub struct StdoutSink;
 
@@ -74,6 +75,10 @@ pub fn encode_ndjson_batch(records: &[Record], buf: &mut Vec<u8>) {
 pub struct NdjsonEncoder {
     timestamp: SecondCache,
     observed: SecondCache,
+    /// The last resource written and its JSON: records of a batch share one
+    /// `Arc`, so it is encoded once, not once per record (it was a third of
+    /// each line). The `Arc` is kept so its address cannot be reused.
+    resource: Option<(Resource, Vec<u8>)>,
 }
 
 impl NdjsonEncoder {
@@ -98,7 +103,15 @@ impl NdjsonEncoder {
         buf.extend_from_slice(b",\"attributes\":");
         write_attributes(buf, &r.attributes);
         buf.extend_from_slice(b",\"resource\":");
-        write_attributes(buf, &r.resource);
+        match &self.resource {
+            Some((cached, json)) if Arc::ptr_eq(cached, &r.resource) => buf.extend_from_slice(json),
+            _ => {
+                let mut json = Vec::with_capacity(256);
+                write_attributes(&mut json, &r.resource);
+                buf.extend_from_slice(&json);
+                self.resource = Some((r.resource.clone(), json));
+            }
+        }
         buf.extend_from_slice(b"}\n");
     }
 }
