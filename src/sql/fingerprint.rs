@@ -100,7 +100,11 @@ pub fn fingerprint(query: &str) -> String {
         if seen.any(b"yY") && seen.any(b"oO") {
             step(cur, spare, drop_order_by_asc);
         }
-        String::from_utf8_lossy(cur).into_owned()
+        // Every step cuts at ASCII bytes, so UTF-8 stays valid; lossy is a guard.
+        match std::str::from_utf8(cur) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(cur).into_owned(),
+        }
     })
 }
 
