@@ -71,6 +71,10 @@ pub fn encode_body(
         // Serializing generated message types into a Vec cannot fail.
         Protocol::Json => serde_json::to_vec(request).expect("OTLP request serializes"),
     };
+    compress(raw, compression)
+}
+
+fn compress(raw: Vec<u8>, compression: Compression) -> Vec<u8> {
     match compression {
         Compression::None => raw,
         Compression::Gzip => {
@@ -85,18 +89,27 @@ pub fn encode_body(
     }
 }
 
-/// Records → body in one call.
+/// Records → body in one call. Protobuf is written straight from the
+/// records ([`super::wire`], the same bytes without the message tree);
+/// OTLP/JSON goes through the generated types' serde mapping.
 pub fn encode(
     records: &[Record],
     extra_resource: &Attributes,
     protocol: Protocol,
     compression: Compression,
 ) -> Vec<u8> {
-    encode_body(
-        &export_request(records, extra_resource),
-        protocol,
-        compression,
-    )
+    match protocol {
+        Protocol::Json => encode_body(
+            &export_request(records, extra_resource),
+            protocol,
+            compression,
+        ),
+        Protocol::Protobuf => {
+            let mut raw = Vec::with_capacity(records.len() * 512);
+            super::wire::encode_request(records, extra_resource, &mut raw);
+            compress(raw, compression)
+        }
+    }
 }
 
 fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {

@@ -6,6 +6,7 @@
 
 pub mod encode;
 pub mod transport;
+pub mod wire;
 
 use std::time::{Duration, Instant};
 
