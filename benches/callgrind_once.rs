@@ -1,7 +1,7 @@
 //! Processes one payload file once, for `valgrind --tool=callgrind`
 //! (`benches/report.rs` runs it): `callgrind_once <payload.json> <mode>`,
 //! mode `load` (start-up + reading the file only: the baseline subtracted),
-//! `process`, `ndjson` or `whatap`. Under `cargo test` (no arguments) it
+//! `process`, `ndjson`, `whatap`, `otlp` or `otlp_gzip`. Under `cargo test` (no arguments) it
 //! runs every mode on a generated 100-line payload.
 
 mod support;
@@ -15,6 +15,8 @@ fn run(bytes: &[u8], mode: &str) -> usize {
         "whatap" => {
             support::encode_whatap(&support::whatap_sink(6600), &support::process(&p, bytes))
         }
+        "otlp" => support::encode_otlp(&support::process(&p, bytes)).unwrap_or(0),
+        "otlp_gzip" => support::encode_otlp_gzip(&support::process(&p, bytes)).unwrap_or(0),
         other => panic!("unknown mode {other}"),
     }
 }
@@ -31,7 +33,7 @@ fn main() {
         }
         _ => {
             let bytes = support::payload::pg_duration_payload(100);
-            for mode in ["load", "process", "ndjson", "whatap"] {
+            for mode in ["load", "process", "ndjson", "whatap", "otlp", "otlp_gzip"] {
                 assert!(run(&bytes, mode) > 0, "{mode}");
             }
             println!("callgrind_once: smoke pass (every mode on a 100-line payload)");

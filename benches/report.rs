@@ -269,6 +269,8 @@ fn main() {
                 ("Ir: process (decode + parse + records)", "process"),
                 ("Ir: process + stdout NDJSON", "ndjson"),
                 ("Ir: process + WhaTap frames", "whatap"),
+                ("Ir: process + OTLP protobuf", "otlp"),
+                ("Ir: process + OTLP protobuf + gzip", "otlp_gzip"),
             ] {
                 let v = callgrind_ir(&bin, &ten_k_file, mode, &out_dir);
                 t.row(

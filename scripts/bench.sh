@@ -7,7 +7,7 @@
 #
 #   scripts/bench.sh            # the table
 #   scripts/bench.sh --divan    # also divan's per-stage view (benches/pipeline.rs)
-#   scripts/bench.sh --profile [process|ndjson|whatap]
+#   scripts/bench.sh --profile [process|ndjson|whatap|otlp|otlp_gzip]
 #                               # instead: a callgrind profile with symbols of the
 #                               # 10k payload (own target dir, top functions printed)
 #
