@@ -266,7 +266,7 @@ impl Pipeline {
         let resource = self.log_resource(&doc, &source, db_system);
 
         out.records.reserve(entries.len() + doc.malformed.len());
-        for entry in entries {
+        for mut entry in entries {
             let mut attrs = Attributes::with_capacity(entry.parsed.attributes.len() + 4);
             attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
             if entry.event_ids.len() > 1 {
@@ -303,7 +303,8 @@ impl Pipeline {
                 body: entry.body,
                 attributes: attrs,
                 resource: resource.clone(),
-                id: entry.event_ids[0].clone(),
+                // The last use of the ids: moved, not copied.
+                id: std::mem::take(&mut entry.event_ids[0]),
             });
         }
 

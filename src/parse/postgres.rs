@@ -102,7 +102,7 @@ impl LogParser for Postgres {
 
 /// Reads one entry: prefix, level, then the message rules.
 fn parse_entry(msg: &str) -> Result<Parsed, String> {
-    let mut attrs = Attributes::with_capacity(8);
+    let mut attrs = Attributes::with_capacity(16);
     let (timestamp_ns, sev, text) = parse_prefix(msg, &mut attrs)?;
     read_message(sev.text.as_ref(), text, &mut attrs);
     Ok(Parsed {
