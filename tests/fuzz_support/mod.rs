@@ -18,6 +18,7 @@ use rds_forwarder::severity::Severity;
 use rds_forwarder::sink::whatap::hash;
 use rds_forwarder::sink::whatap::mapping::{self, Mapping};
 use rds_forwarder::source::SourceInfo;
+use rds_forwarder::sql::Redactor;
 
 use crate::payload;
 use crate::whatap_support::{decode_pack, Pack, Val};
@@ -117,7 +118,14 @@ pub fn parse_message(data: &[u8]) {
             })
             .collect();
         let n = entries.len();
-        let joined = parser.join(entries);
+        let mut joined = parser.join(entries);
+        // Statement enrichment (redaction, fingerprint, id) runs on every entry.
+        for entry in &mut joined {
+            rds_forwarder::sql::enrich_entry(entry, &Redactor::builtin());
+            if let Some(id) = entry.parsed.attributes.get_str(keys::DB_QUERY_FINGERPRINT_ID) {
+                assert!(id.len() == 16 && id.bytes().all(|c| c.is_ascii_hexdigit()), "{id}");
+            }
+        }
         let mut ids: Vec<usize> = joined
             .iter()
             .flat_map(|e| e.event_ids.iter().map(|id| id.parse::<usize>().unwrap()))
