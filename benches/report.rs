@@ -130,6 +130,34 @@ fn main() {
         Some(e2e <= 10.0),
     );
 
+    // ---- the OTLP sink's gzip level ----
+    t.section(
+        "OTLP gzip level: the 10k payload's protobuf body compressed alone (the sink uses level 1)",
+    );
+    if let Some(raw) = support::otlp_body(&support::process(&support::pipeline(), &w.payloads[0])) {
+        t.row(
+            "uncompressed protobuf",
+            format!("{} B", raw.len()),
+            "—".into(),
+            None,
+        );
+        for level in [1, 3, 6, 9] {
+            let mut size = 0;
+            let v =
+                median_ms(|| size = support::gzip_level(std::hint::black_box(&raw), level).len());
+            t.row(
+                &format!("gzip level {level}"),
+                format!(
+                    "{} ({size} B, {:.1}% of raw)",
+                    ms(v),
+                    size as f64 * 100.0 / raw.len() as f64
+                ),
+                "—".into(),
+                None,
+            );
+        }
+    }
+
     // ---- scaling ----
     t.section("scaling: synthetic PostgreSQL payloads, process + stdout NDJSON");
     let mut per_event = Vec::new();

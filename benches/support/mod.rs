@@ -244,6 +244,28 @@ pub fn encode_otlp(records: &[Record]) -> Option<usize> {
     )
 }
 
+/// Records → the uncompressed OTLP protobuf body.
+pub fn otlp_body(records: &[Record]) -> Option<Vec<u8>> {
+    use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
+    Some(encode::encode(
+        records,
+        &Default::default(),
+        Protocol::Protobuf,
+        Compression::None,
+    ))
+}
+
+/// `raw` gzip'd at `level` (0–9), as the OTLP sink's encoder does at level 1.
+pub fn gzip_level(raw: &[u8], level: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(raw.len() / 4),
+        flate2::Compression::new(level),
+    );
+    gz.write_all(raw).expect("gzip into memory");
+    gz.finish().expect("gzip into memory")
+}
+
 /// Records → gzip'd OTLP protobuf bytes.
 pub fn encode_otlp_gzip(records: &[Record]) -> Option<usize> {
     use rds_forwarder::sink::otlp::{encode, Compression, Protocol};

@@ -122,8 +122,15 @@ pub fn parse_message(data: &[u8]) {
         // Statement enrichment (redaction, fingerprint, id) runs on every entry.
         for entry in &mut joined {
             rds_forwarder::sql::enrich_entry(entry, &Redactor::builtin());
-            if let Some(id) = entry.parsed.attributes.get_str(keys::DB_QUERY_FINGERPRINT_ID) {
-                assert!(id.len() == 16 && id.bytes().all(|c| c.is_ascii_hexdigit()), "{id}");
+            if let Some(id) = entry
+                .parsed
+                .attributes
+                .get_str(keys::DB_QUERY_FINGERPRINT_ID)
+            {
+                assert!(
+                    id.len() == 16 && id.bytes().all(|c| c.is_ascii_hexdigit()),
+                    "{id}"
+                );
             }
         }
         let mut ids: Vec<usize> = joined
