@@ -465,78 +465,88 @@ fn replace_booleans(q: &[u8], out: &mut Vec<u8>) -> bool {
     if memchr::memchr2(b'e', b'E', q).is_none() {
         return false;
     }
-    let mut i = 0;
-    while i < q.len() {
-        if !matches!(q[i], b't' | b'T' | b'f' | b'F') {
-            out.push(q[i]);
-            i += 1;
-            continue;
-        }
+    // Copies the runs between matches in one go (here and in the steps
+    // below): pushing byte by byte was most of a fingerprint's cost.
+    let (mut i, mut copied) = (0, 0);
+    while let Some(off) = q[i..]
+        .iter()
+        .position(|c| matches!(c, b't' | b'T' | b'f' | b'F'))
+    {
+        let at = i + off;
         let hit = [&b"false"[..], b"true"].into_iter().find_map(|w| {
-            let end = i + w.len();
-            (word_start(q, i) && starts_with_ci(q, i, w) && (end == q.len() || !is_word(q[end])))
+            let end = at + w.len();
+            (word_start(q, at) && starts_with_ci(q, at, w) && (end == q.len() || !is_word(q[end])))
                 .then_some(end)
         });
-        if let Some(end) = hit {
-            out.push(b'?');
-            i = end;
-            continue;
+        match hit {
+            Some(end) => {
+                out.extend_from_slice(&q[copied..at]);
+                out.push(b'?');
+                (i, copied) = (end, end);
+            }
+            None => i = at + 1,
         }
-        out.push(q[i]);
-        i += 1;
     }
+    out.extend_from_slice(&q[copied..]);
     true
 }
 
 /// `s/[0-9+-][0-9a-f.xb+-]*/?/g` (case-sensitive: the query is not lower-cased yet).
 fn replace_numbers(q: &[u8], out: &mut Vec<u8>) -> bool {
-    let mut i = 0;
-    while i < q.len() {
-        let c = q[i];
-        if c.is_ascii_digit() || c == b'+' || c == b'-' {
-            i += 1;
-            while i < q.len()
-                && matches!(q[i], b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-')
-            {
-                i += 1;
-            }
-            out.push(b'?');
-            continue;
-        }
-        out.push(c);
-        i += 1;
+    let mut copied = 0;
+    while let Some(off) = q[copied..]
+        .iter()
+        .position(|c| c.is_ascii_digit() || *c == b'+' || *c == b'-')
+    {
+        let at = copied + off;
+        let len = q[at + 1..]
+            .iter()
+            .take_while(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-'))
+            .count();
+        out.extend_from_slice(&q[copied..at]);
+        out.push(b'?');
+        copied = at + 1 + len;
     }
+    out.extend_from_slice(&q[copied..]);
     true
 }
 
 /// `s/[xb.+-]\?/?/g`
 fn fold_number_prefixes(q: &[u8], out: &mut Vec<u8>) -> bool {
-    if memchr::memchr(b'?', q).is_none() {
-        return false;
-    }
-    let mut i = 0;
-    while i < q.len() {
-        if matches!(q[i], b'x' | b'b' | b'.' | b'+' | b'-') && q.get(i + 1) == Some(&b'?') {
+    let mut copied = 0;
+    let mut changed = false;
+    for at in memchr::memchr_iter(b'?', q) {
+        // The byte before a `?` was never consumed by the previous match: a
+        // match ends at its `?`, and `?` is not a prefix byte.
+        if at >= 1 && matches!(q[at - 1], b'x' | b'b' | b'.' | b'+' | b'-') {
+            out.extend_from_slice(&q[copied..at - 1]);
             out.push(b'?');
-            i += 2;
-            continue;
+            copied = at + 1;
+            changed = true;
         }
-        out.push(q[i]);
-        i += 1;
     }
-    true
+    if changed {
+        out.extend_from_slice(&q[copied..]);
+    }
+    changed
 }
 
 /// `tr[ \n\t\r\f][ ]s`
 fn squeeze_whitespace(q: &[u8], out: &mut Vec<u8>) -> bool {
-    for &c in q {
-        if matches!(c, b' ' | b'\n' | b'\t' | b'\r' | 0x0c) {
+    let mut i = 0;
+    while i < q.len() {
+        let run = q[i..]
+            .iter()
+            .position(|c| matches!(c, b' ' | b'\n' | b'\t' | b'\r' | 0x0c))
+            .unwrap_or(q.len() - i);
+        out.extend_from_slice(&q[i..i + run]);
+        i += run;
+        if i < q.len() {
             // Every space in `out` came from this translation, so a run squeezes to one.
             if out.last() != Some(&b' ') {
                 out.push(b' ');
             }
-        } else {
-            out.push(c);
+            i += 1;
         }
     }
     true
