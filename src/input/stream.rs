@@ -352,3 +352,219 @@ fn header_of(doc: &LogDocument) -> LogDocument {
         malformed: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use base64::Engine as _;
+    use flate2::write::GzEncoder;
+
+    use super::*;
+
+    fn gz(json: &str) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(json.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn chunks_of(
+        json: &str,
+        events: usize,
+        limit: usize,
+    ) -> (Vec<DocChunk>, Result<(), InputError>) {
+        let stream = CloudWatchStream::new("t", gz(json), limit);
+        let mut out = Vec::new();
+        let limits = ChunkLimits {
+            events,
+            bytes: usize::MAX,
+        };
+        let result = stream.run(limits, &mut |c| {
+            out.push(c);
+            true
+        });
+        (out, result)
+    }
+
+    fn ids(c: &DocChunk) -> Vec<&str> {
+        c.doc.events.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    const HEADER: &str = r#""messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db/postgresql","logStream":"db","subscriptionFilters":["f"]"#;
+
+    fn event(id: usize) -> String {
+        format!(r#"{{"id":"{id}","timestamp":{id},"message":"m{id}"}}"#)
+    }
+
+    #[test]
+    fn events_come_in_chunks_with_the_header_and_a_bad_event_is_kept() {
+        let events = [
+            event(1),
+            event(2),
+            r#"{"id":"3","timestamp":"x","message":"b"}"#.to_owned(),
+            event(4),
+            event(5),
+        ];
+        let json = format!(r#"{{{HEADER},"logEvents":[{}]}}"#, events.join(","));
+        let (chunks, result) = chunks_of(&json, 2, 1 << 20);
+        result.unwrap();
+        let shape: Vec<(Vec<&str>, usize, bool, bool)> = chunks
+            .iter()
+            .map(|c| (ids(c), c.doc.malformed.len(), c.first, c.last))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (vec!["1", "2"], 0, true, false),
+                (vec!["4"], 1, false, false),
+                (vec!["5"], 0, false, true),
+            ]
+        );
+        assert_eq!(chunks[1].doc.malformed[0].id.as_deref(), Some("3"));
+        for c in &chunks {
+            assert_eq!(c.doc.log_group, "/aws/rds/instance/db/postgresql");
+            assert_eq!(c.doc.owner, "1");
+            assert_eq!(c.doc.subscription_filters, vec!["f".to_owned()]);
+        }
+    }
+
+    #[test]
+    fn a_control_message_comes_whole() {
+        let json = format!(
+            r#"{{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{},{}]}}"#,
+            event(1),
+            event(2)
+        );
+        let (chunks, result) = chunks_of(&json, 1, 1 << 20);
+        result.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].first && chunks[0].last);
+        assert!(chunks[0].doc.is_control_message());
+        assert_eq!(ids(&chunks[0]), vec!["1", "2"]);
+    }
+
+    #[test]
+    fn back_to_back_documents_each_start_and_end() {
+        let a = format!(
+            r#"{{{HEADER},"logEvents":[{},{},{}]}}"#,
+            event(1),
+            event(2),
+            event(3)
+        );
+        let b = format!(
+            r#"{{{HEADER},"policyLevel":"ACCOUNT_LEVEL_POLICY","logEvents":[{}]}}"#,
+            event(4)
+        );
+        for sep in ["", "\n", " \r\n\t"] {
+            let (chunks, result) = chunks_of(&format!("{a}{sep}{b}\n"), 2, 1 << 20);
+            result.unwrap();
+            let shape: Vec<(Vec<&str>, bool, bool)> =
+                chunks.iter().map(|c| (ids(c), c.first, c.last)).collect();
+            assert_eq!(
+                shape,
+                vec![
+                    (vec!["1", "2"], true, false),
+                    (vec!["3"], false, true),
+                    (vec!["4"], true, true),
+                ],
+                "separator {sep:?}"
+            );
+            assert_eq!(
+                chunks[2].doc.policy_level.as_deref(),
+                Some("ACCOUNT_LEVEL_POLICY")
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_after_the_events_buffers_that_document() {
+        let json = format!(
+            r#"{{"logEvents":[{},{},{}],"logGroup":"/aws/rds/instance/db/postgresql"}}"#,
+            event(1),
+            event(2),
+            event(3)
+        );
+        let (chunks, result) = chunks_of(&json, 1, 1 << 20);
+        result.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].first && chunks[0].last);
+        assert_eq!(ids(&chunks[0]), vec!["1", "2", "3"]);
+        assert_eq!(chunks[0].doc.log_group, "/aws/rds/instance/db/postgresql");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_too_large_while_streaming() {
+        // ~45 MB of valid events inflating from ~100 KB; the limit is 1 MiB.
+        let mut json = format!(r#"{{{HEADER},"logEvents":["#);
+        for i in 0..1_000_000 {
+            json.push_str(&event(i % 10));
+            json.push(',');
+        }
+        json.push_str(&event(0));
+        json.push_str("]}");
+        let (chunks, result) = chunks_of(&json, 1000, 1 << 20);
+        let err = result.unwrap_err();
+        assert_eq!(err.reason(), "decompressed_too_large", "{err}");
+        assert!(matches!(err, InputError::TooLarge { limit, .. } if limit == 1 << 20));
+        // Events before the limit were handed on, bounded by it.
+        let seen: usize = chunks.iter().map(|c| c.doc.events.len()).sum();
+        assert!(seen > 0 && seen < 1 << 20, "{seen}");
+    }
+
+    #[test]
+    fn bad_documents_are_typed_errors() {
+        let (_, r) = chunks_of("  \n", 10, 1 << 20);
+        assert_eq!(r.unwrap_err().reason(), "invalid_cloudwatch_document");
+        let (_, r) = chunks_of(r#"{"logEvents":[]}"#, 10, 1 << 20);
+        assert_eq!(r.unwrap_err().reason(), "invalid_cloudwatch_document");
+        let (chunks, r) = chunks_of(
+            &format!(r#"{{{HEADER},"logEvents":[{},{}"#, event(1), event(2)),
+            1,
+            1 << 20,
+        );
+        assert_eq!(r.unwrap_err().reason(), "invalid_cloudwatch_document");
+        assert_eq!(
+            chunks.len(),
+            2,
+            "what was read before the cut was handed on"
+        );
+        let stream = CloudWatchStream::new("t", b"\x1f\x8bnot gzip".to_vec(), 1 << 20);
+        let r = stream.run(ChunkLimits::default(), &mut |_| true);
+        assert_eq!(r.unwrap_err().reason(), "invalid_gzip");
+    }
+
+    #[test]
+    fn the_consumer_can_stop_early() {
+        let json = format!(
+            r#"{{{HEADER},"logEvents":[{},{},{}]}}"#,
+            event(1),
+            event(2),
+            event(3)
+        );
+        let stream = CloudWatchStream::new("t", gz(&json), 1 << 20);
+        let mut calls = 0;
+        let limits = ChunkLimits {
+            events: 1,
+            bytes: usize::MAX,
+        };
+        stream
+            .run(limits, &mut |_| {
+                calls += 1;
+                false
+            })
+            .unwrap();
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn only_big_cloudwatch_payloads_are_opened() {
+        let json = format!(r#"{{{HEADER},"logEvents":[{}]}}"#, event(1));
+        let data = base64::engine::general_purpose::STANDARD.encode(gz(&json));
+        let event = format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#);
+        assert_eq!(gzip::isize_hint_b64(&data), Some(json.len() as u32));
+        assert!(open(event.as_bytes(), 1 << 20, json.len()).is_none());
+        assert!(open(event.as_bytes(), 1 << 20, json.len() - 1).is_some());
+        assert!(open(br#"{"Records":[]}"#, 1 << 20, 0).is_none());
+        assert!(open(br#"{"awslogs":{"data":"bm90IGd6aXA="}}"#, 1 << 20, 0).is_none());
+    }
+}
