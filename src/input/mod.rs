@@ -154,7 +154,14 @@ struct AwsLogsData<'a> {
 /// `awslogs.data` of a CloudWatch Logs event, borrowed where JSON escapes
 /// allow; `None` for anything else (other shapes, or an `awslogs` without a
 /// string `data`: [`decode`]'s general path then names what is wrong).
+/// Only tried when `awslogs` is the first key, as Lambda sends it, so that
+/// Kinesis and EventBridge bodies are not scanned twice; an event with its
+/// keys in another order still decodes through the general path.
 pub fn awslogs_data(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    let text = bytes.trim_ascii_start().strip_prefix(b"{")?;
+    if !text.trim_ascii_start().starts_with(b"\"awslogs\"") {
+        return None;
+    }
     serde_json::from_slice::<AwsLogsProbe>(bytes)
         .ok()?
         .awslogs

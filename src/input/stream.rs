@@ -565,6 +565,19 @@ mod tests {
         assert!(open(event.as_bytes(), 1 << 20, json.len()).is_none());
         assert!(open(event.as_bytes(), 1 << 20, json.len() - 1).is_some());
         assert!(open(br#"{"Records":[]}"#, 1 << 20, 0).is_none());
+        // `awslogs` after another key: not streamed, still decoded whole.
+        let later = format!(r#"{{"x":1, "awslogs":{{"data":"{data}"}}}}"#);
+        assert!(open(later.as_bytes(), 1 << 20, 0).is_none());
+        let decoded = super::super::decode(later.as_bytes(), 1 << 20).unwrap();
+        assert!(
+            matches!(&decoded.units[0].content, Ok(super::super::Content::Logs(d)) if d[0].events.len() == 1)
+        );
+        assert!(open(
+            format!(" \n{{ \"awslogs\":{{\"data\":\"{data}\"}}}}").as_bytes(),
+            1 << 20,
+            0
+        )
+        .is_some());
         assert!(open(br#"{"awslogs":{"data":"bm90IGd6aXA="}}"#, 1 << 20, 0).is_none());
     }
 }
