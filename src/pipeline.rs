@@ -141,8 +141,17 @@ impl Pipeline {
     /// Decodes and parses one Lambda event into records. Never fails as a
     /// whole: what cannot be read is counted and listed in `failures`.
     pub fn process(&self, event: &[u8], observed_ns: i64) -> Processed {
+        let decoded = input::decode(event, self.config.max_decompressed_bytes);
+        self.process_decoded(decoded, observed_ns)
+    }
+
+    fn process_decoded(
+        &self,
+        decoded: Result<input::Decoded, input::InputError>,
+        observed_ns: i64,
+    ) -> Processed {
         let mut out = Processed::default();
-        let decoded = match input::decode(event, self.config.max_decompressed_bytes) {
+        let decoded = match decoded {
             Ok(d) => d,
             Err(e) => {
                 out.stats.fail(e.reason());
@@ -200,14 +209,27 @@ impl Pipeline {
     /// `pipeline/streamed.rs`); everything else as a whole.
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
         let limit = self.config.max_decompressed_bytes;
-        if let Some(stream) = input::stream::open(event, limit, self.stream.threshold_bytes) {
-            return self.run_streamed(event, stream, sinks, deadline).await;
-        }
-        self.run_whole(event, sinks, deadline).await
+        // `awslogs.data` is looked up once for both paths.
+        let decoded = match input::awslogs_data(event) {
+            Some(data) => {
+                let threshold = self.stream.threshold_bytes;
+                if let Some(stream) = input::stream::open_data(&data, limit, threshold) {
+                    return self.run_streamed(event, stream, sinks, deadline).await;
+                }
+                Ok(input::decode_awslogs(&data, limit))
+            }
+            None => input::decode(event, limit),
+        };
+        self.run_whole(decoded, sinks, deadline).await
     }
 
-    async fn run_whole(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
-        let mut processed = self.process(event, time::now_ns());
+    async fn run_whole(
+        &self,
+        decoded: Result<input::Decoded, input::InputError>,
+        sinks: &[Box<dyn Sink>],
+        deadline: Instant,
+    ) -> Outcome {
+        let mut processed = self.process_decoded(decoded, time::now_ns());
         for (id, reason) in &processed.malformed {
             tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
         }

@@ -80,7 +80,7 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
         return Err(InputError::Empty);
     }
     if let Some(data) = awslogs_data(bytes) {
-        return Ok(awslogs_unit(&data, limit));
+        return Ok(decode_awslogs(&data, limit));
     }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
@@ -95,7 +95,7 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
         let data = awslogs.get("data").and_then(Value::as_str).ok_or_else(|| {
             InputError::UnknownShape("awslogs without a string `data` field".to_owned())
         })?;
-        return Ok(awslogs_unit(data, limit));
+        return Ok(decode_awslogs(data, limit));
     }
 
     if let Some(records) = map.get("Records") {
@@ -168,7 +168,9 @@ pub fn awslogs_data(bytes: &[u8]) -> Option<Cow<'_, str>> {
         .map(|a| a.data)
 }
 
-fn awslogs_unit(data: &str, limit: usize) -> Decoded {
+/// Decodes a CloudWatch Logs event from its `awslogs.data` (see
+/// [`awslogs_data`]).
+pub fn decode_awslogs(data: &str, limit: usize) -> Decoded {
     let content = cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
     Decoded {
         kind: EventKind::CloudWatchLogs,

@@ -69,13 +69,17 @@ pub struct CloudWatchStream {
 /// whose data is not base64 of gzip (the whole-document path then reports
 /// exactly what is wrong, as before).
 pub fn open(event: &[u8], limit: usize, threshold: usize) -> Option<CloudWatchStream> {
-    let data = awslogs_data(event)?;
+    open_data(&awslogs_data(event)?, limit, threshold)
+}
+
+/// [`open`] from an event's `awslogs.data`, already found.
+pub fn open_data(data: &str, limit: usize, threshold: usize) -> Option<CloudWatchStream> {
     // Read from the base64 tail first: small payloads (the hot path) pay
     // for 12 characters here, not for a second base64 decode.
-    if gzip::isize_hint_b64(&data)? as usize <= threshold {
+    if gzip::isize_hint_b64(data)? as usize <= threshold {
         return None;
     }
-    let gz = gzip::base64_decode("awslogs.data", &data).ok()?;
+    let gz = gzip::base64_decode("awslogs.data", data).ok()?;
     gzip::is_gzip(&gz).then(|| CloudWatchStream {
         what: "awslogs.data".to_owned(),
         gz,

@@ -221,7 +221,8 @@ impl Pipeline {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "no thread for streaming; processing the payload whole");
-                return self.run_whole(event, sinks, deadline).await;
+                let decoded = crate::input::decode(event, self.config.max_decompressed_bytes);
+                return self.run_whole(decoded, sinks, deadline).await;
             }
         };
 
