@@ -204,6 +204,7 @@ impl Pipeline {
 
     /// Processes one event and delivers its records to every sink through
     /// the delivery engine (batches, retries, `deadline`).
+    ///
     /// A CloudWatch payload that inflates past the stream threshold is
     /// processed and delivered chunk by chunk in bounded memory (see
     /// `pipeline/streamed.rs`); everything else as a whole.
