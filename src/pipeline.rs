@@ -21,6 +21,11 @@ use crate::sink::Sink;
 use crate::source::{SourceInfo, SourceKind};
 use crate::time;
 
+mod streamed;
+
+use streamed::DocCarry;
+pub use streamed::StreamOptions;
+
 /// Counts for one or more invocations; the handler's reply and `replay`'s
 /// summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -109,6 +114,7 @@ pub struct Pipeline {
     config: Config,
     parsers: Registry,
     catalog: &'static Catalog,
+    stream: StreamOptions,
 }
 
 impl Pipeline {
@@ -117,7 +123,15 @@ impl Pipeline {
             config,
             parsers: Registry::builtin(),
             catalog: Catalog::builtin(),
+            stream: StreamOptions::default(),
         }
+    }
+
+    /// Replaces when and how big CloudWatch payloads are streamed (tests
+    /// force tiny chunks with it).
+    pub fn with_stream_options(mut self, stream: StreamOptions) -> Self {
+        self.stream = stream;
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -127,8 +141,17 @@ impl Pipeline {
     /// Decodes and parses one Lambda event into records. Never fails as a
     /// whole: what cannot be read is counted and listed in `failures`.
     pub fn process(&self, event: &[u8], observed_ns: i64) -> Processed {
+        let decoded = input::decode(event, self.config.max_decompressed_bytes);
+        self.process_decoded(decoded, observed_ns)
+    }
+
+    fn process_decoded(
+        &self,
+        decoded: Result<input::Decoded, input::InputError>,
+        observed_ns: i64,
+    ) -> Processed {
         let mut out = Processed::default();
-        let decoded = match input::decode(event, self.config.max_decompressed_bytes) {
+        let decoded = match decoded {
             Ok(d) => d,
             Err(e) => {
                 out.stats.fail(e.reason());
@@ -181,8 +204,33 @@ impl Pipeline {
 
     /// Processes one event and delivers its records to every sink through
     /// the delivery engine (batches, retries, `deadline`).
+    ///
+    /// A CloudWatch payload that inflates past the stream threshold is
+    /// processed and delivered chunk by chunk in bounded memory (see
+    /// `pipeline/streamed.rs`); everything else as a whole.
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
-        let mut processed = self.process(event, time::now_ns());
+        let limit = self.config.max_decompressed_bytes;
+        // `awslogs.data` is looked up once for both paths.
+        let decoded = match input::awslogs_data(event) {
+            Some(data) => {
+                let threshold = self.stream.threshold_bytes;
+                if let Some(stream) = input::stream::open_data(&data, limit, threshold) {
+                    return self.run_streamed(event, stream, sinks, deadline).await;
+                }
+                Ok(input::decode_awslogs(&data, limit))
+            }
+            None => input::decode(event, limit),
+        };
+        self.run_whole(decoded, sinks, deadline).await
+    }
+
+    async fn run_whole(
+        &self,
+        decoded: Result<input::Decoded, input::InputError>,
+        sinks: &[Box<dyn Sink>],
+        deadline: Instant,
+    ) -> Outcome {
+        let mut processed = self.process_decoded(decoded, time::now_ns());
         for (id, reason) in &processed.malformed {
             tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
         }
@@ -228,20 +276,36 @@ impl Pipeline {
         }
     }
 
-    fn process_document(&self, mut doc: LogDocument, observed_ns: i64, out: &mut Processed) {
+    fn process_document(&self, doc: LogDocument, observed_ns: i64, out: &mut Processed) {
+        self.process_part(doc, &mut DocCarry::whole(), observed_ns, out);
+    }
+
+    /// One document, or one chunk of a streamed one: `carry` holds what
+    /// crosses chunk boundaries (entries a later join may still extend, the
+    /// parser and `db.system.name` chosen for the document, malformed events
+    /// that go last); for a whole document it holds nothing back.
+    fn process_part(
+        &self,
+        mut doc: LogDocument,
+        carry: &mut DocCarry,
+        observed_ns: i64,
+        out: &mut Processed,
+    ) {
         if doc.is_control_message() {
             out.stats.control_messages_skipped += 1;
             return;
         }
         out.stats.log_events += doc.events.len() + doc.malformed.len();
         let source = SourceInfo::from_log_group(&doc.log_group);
-        let parser = self
-            .parsers
-            .for_batch(&source, doc.events.iter().map(|e| e.message.as_str()));
+        let parser = *carry.parser.get_or_insert_with(|| {
+            self.parsers
+                .for_batch(&source, doc.events.iter().map(|e| e.message.as_str()))
+        });
 
         let mut entries: Vec<Entry> = Vec::with_capacity(doc.events.len());
         // Extracted fields follow their event id through any joining.
         let mut extracted_by_id: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        carry.resume(&mut entries, &mut extracted_by_id);
         for ev in std::mem::take(&mut doc.events) {
             let parsed = parser.parse(&ev.message);
             if !ev.extracted_fields.is_empty() {
@@ -255,13 +319,13 @@ impl Pipeline {
             });
         }
         let mut entries = parser.join(entries);
+        carry.hold_back(&mut entries, &mut extracted_by_id);
         for entry in &mut entries {
             crate::sql::enrich_entry(entry, &self.config.redactor);
         }
 
-        let db_system = entries
-            .iter()
-            .find_map(|e| e.parsed.db_system)
+        let db_system = carry
+            .db_system
             .or_else(|| source.family.and_then(|f| f.db_system_name()));
         let resource = self.log_resource(&doc, &source, db_system);
 
@@ -308,6 +372,7 @@ impl Pipeline {
             });
         }
 
+        carry.malformed_go_last(&mut doc.malformed);
         for bad in std::mem::take(&mut doc.malformed) {
             out.stats.malformed_events += 1;
             let mut attrs = Attributes::with_capacity(3);

@@ -134,38 +134,7 @@ fn convert(raw: RawDocument<'_>) -> LogDocument {
     let mut events = Vec::with_capacity(raw.log_events.len());
     let mut malformed = Vec::new();
     for ev in raw.log_events {
-        match serde_json::from_str::<RawEvent>(ev.get()) {
-            Ok(e) => events.push(LogEvent {
-                id: e.id,
-                timestamp_ms: e.timestamp,
-                message: e.message,
-                extracted_fields: e
-                    .extracted_fields
-                    .map(|m| {
-                        m.into_iter()
-                            .map(|(k, v)| match v {
-                                serde_json::Value::String(s) => (k, s),
-                                other => (k, other.to_string()),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }),
-            Err(err) => {
-                let id = serde_json::from_str::<IdOnly>(ev.get())
-                    .ok()
-                    .and_then(|i| i.id)
-                    .map(|v| match v {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    });
-                malformed.push(MalformedEvent {
-                    id,
-                    raw: ev.get().to_owned(),
-                    detail: err.to_string(),
-                });
-            }
-        }
+        read_event(ev.get(), &mut events, &mut malformed);
     }
     LogDocument {
         owner: raw.owner,
@@ -176,6 +145,48 @@ fn convert(raw: RawDocument<'_>) -> LogDocument {
         policy_level: raw.policy_level,
         events,
         malformed,
+    }
+}
+
+/// Reads one `logEvents` element (its raw JSON) into `events`, or into
+/// `malformed` when it is not a readable event. Shared by the whole-document
+/// and the streamed decoder, so both treat a bad event the same way.
+pub(super) fn read_event(
+    raw: &str,
+    events: &mut Vec<LogEvent>,
+    malformed: &mut Vec<MalformedEvent>,
+) {
+    match serde_json::from_str::<RawEvent>(raw) {
+        Ok(e) => events.push(LogEvent {
+            id: e.id,
+            timestamp_ms: e.timestamp,
+            message: e.message,
+            extracted_fields: e
+                .extracted_fields
+                .map(|m| {
+                    m.into_iter()
+                        .map(|(k, v)| match v {
+                            serde_json::Value::String(s) => (k, s),
+                            other => (k, other.to_string()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }),
+        Err(err) => {
+            let id = serde_json::from_str::<IdOnly>(raw)
+                .ok()
+                .and_then(|i| i.id)
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                });
+            malformed.push(MalformedEvent {
+                id,
+                raw: raw.to_owned(),
+                detail: err.to_string(),
+            });
+        }
     }
 }
 

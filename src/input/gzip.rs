@@ -59,3 +59,65 @@ pub fn decode_b64_gzip_json(what: &str, text: &str, limit: usize) -> Result<Stri
         offset: e.utf8_error().valid_up_to(),
     })
 }
+
+/// The gzip trailer's ISIZE: the last member's uncompressed size mod 2^32.
+/// Only a hint for choosing the decoding path (a sender can write anything
+/// there, and a multi-member stream states only its last member), never a
+/// bound: [`BoundedRead`] enforces the limit whatever ISIZE claims.
+pub fn isize_hint(gz: &[u8]) -> Option<u32> {
+    let tail: [u8; 4] = gz.get(gz.len().checked_sub(4)?..)?.try_into().ok()?;
+    Some(u32::from_le_bytes(tail))
+}
+
+/// The ISIZE hint read from the end of base64 text without decoding the
+/// rest: the last 12 characters (three whole base64 quanta) hold the last
+/// 7–9 bytes, enough for the 4-byte trailer.
+pub fn isize_hint_b64(text: &str) -> Option<u32> {
+    let text = text.trim_end();
+    let tail = text.get(text.len().checked_sub(12)?..)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(tail)
+        .ok()?;
+    isize_hint(&bytes)
+}
+
+/// A reader that fails once more than `limit` bytes have come out of
+/// `inner`: the streaming counterpart of [`gunzip_bounded`]'s check, so a
+/// gzip bomb stops at the limit however it is read.
+pub struct BoundedRead<R> {
+    inner: R,
+    limit: usize,
+    read: usize,
+}
+
+impl<R> BoundedRead<R> {
+    pub fn new(inner: R, limit: usize) -> Self {
+        BoundedRead {
+            inner,
+            limit,
+            read: 0,
+        }
+    }
+
+    /// True once the output went past the limit (the read that crossed it
+    /// failed).
+    pub fn exceeded(&self) -> bool {
+        self.read > self.limit
+    }
+}
+
+impl<R: Read> Read for BoundedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.exceeded() {
+            return Err(std::io::Error::other("decompressed size limit exceeded"));
+        }
+        // Ask for at most one byte past the limit: enough to tell.
+        let room = (self.limit - self.read).saturating_add(1).min(buf.len());
+        let n = self.inner.read(&mut buf[..room])?;
+        self.read += n;
+        if self.exceeded() {
+            return Err(std::io::Error::other("decompressed size limit exceeded"));
+        }
+        Ok(n)
+    }
+}

@@ -11,12 +11,16 @@ mod error;
 pub mod eventbridge;
 pub mod gzip;
 pub mod kinesis;
+pub mod stream;
 
 pub use cloudtrail::LogGroupCreated;
 pub use cloudwatch::{LogDocument, LogEvent, MalformedEvent};
 pub use error::InputError;
 pub use eventbridge::RdsEvent;
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Which delivery path an invocation came through.
@@ -75,6 +79,9 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty);
     }
+    if let Some(data) = awslogs_data(bytes) {
+        return Ok(decode_awslogs(&data, limit));
+    }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
     let Value::Object(map) = &value else {
@@ -88,15 +95,7 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
         let data = awslogs.get("data").and_then(Value::as_str).ok_or_else(|| {
             InputError::UnknownShape("awslogs without a string `data` field".to_owned())
         })?;
-        let content =
-            cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
-        return Ok(Decoded {
-            kind: EventKind::CloudWatchLogs,
-            units: vec![Unit {
-                origin: Origin::Whole,
-                content,
-            }],
-        });
+        return Ok(decode_awslogs(data, limit));
     }
 
     if let Some(records) = map.get("Records") {
@@ -135,6 +134,51 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
         "a JSON object with keys [{}]; expected awslogs, Records (Kinesis) or an aws.rds EventBridge event",
         keys.join(", ")
     )))
+}
+
+/// Just enough of an envelope to find `awslogs.data`, borrowed from the
+/// body: the common case skips building a `serde_json::Value`, which would
+/// copy the whole base64 text (up to 6 MB) once more.
+#[derive(Deserialize)]
+struct AwsLogsProbe<'a> {
+    #[serde(borrow, default)]
+    awslogs: Option<AwsLogsData<'a>>,
+}
+
+#[derive(Deserialize)]
+struct AwsLogsData<'a> {
+    #[serde(borrow)]
+    data: Cow<'a, str>,
+}
+
+/// `awslogs.data` of a CloudWatch Logs event, borrowed where JSON escapes
+/// allow; `None` for anything else (other shapes, or an `awslogs` without a
+/// string `data`: [`decode`]'s general path then names what is wrong).
+/// Only tried when `awslogs` is the first key, as Lambda sends it, so that
+/// Kinesis and EventBridge bodies are not scanned twice; an event with its
+/// keys in another order still decodes through the general path.
+pub fn awslogs_data(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    let text = bytes.trim_ascii_start().strip_prefix(b"{")?;
+    if !text.trim_ascii_start().starts_with(b"\"awslogs\"") {
+        return None;
+    }
+    serde_json::from_slice::<AwsLogsProbe>(bytes)
+        .ok()?
+        .awslogs
+        .map(|a| a.data)
+}
+
+/// Decodes a CloudWatch Logs event from its `awslogs.data` (see
+/// [`awslogs_data`]).
+pub fn decode_awslogs(data: &str, limit: usize) -> Decoded {
+    let content = cloudwatch::decode_awslogs_data("awslogs.data", data, limit).map(Content::Logs);
+    Decoded {
+        kind: EventKind::CloudWatchLogs,
+        units: vec![Unit {
+            origin: Origin::Whole,
+            content,
+        }],
+    }
 }
 
 fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> {

@@ -1,0 +1,587 @@
+//! Streamed decoding of big CloudWatch Logs payloads, in bounded memory.
+//!
+//! A 6 MB Lambda event can inflate to ~64 MB of JSON and ~275,000 events;
+//! holding all of that (and the records built from it) at once costs
+//! ~500 MB. Here the gzip stream is inflated as a `Read` (bounded by the
+//! same limit, with the same [`InputError::TooLarge`]), serde_json reads the
+//! document from it, and a `DeserializeSeed` visits `logEvents` element by
+//! element, handing the events on in [`DocChunk`]s of a few thousand. The
+//! caller processes and delivers each chunk before the next is read.
+//!
+//! serde_json's reader path is slower than its slice path, so only
+//! payloads whose gzip trailer announces a big document take it
+//! ([`open`]); the rest keep the whole-document decoder.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+
+use flate2::read::MultiGzDecoder;
+use serde::de::{
+    self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::cloudwatch::{read_event, LogDocument};
+use super::{awslogs_data, gzip, InputError};
+
+/// How big a chunk gets before it is handed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkLimits {
+    /// Log events per chunk.
+    pub events: usize,
+    /// Bytes of raw event JSON per chunk (a few huge messages make a chunk
+    /// early).
+    pub bytes: usize,
+}
+
+impl Default for ChunkLimits {
+    fn default() -> Self {
+        ChunkLimits {
+            events: 4096,
+            bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Part of one subscription document: its header fields with some of its
+/// events. `first` starts a document, `last` ends it; a document that was
+/// not streamed (control message, or header after `logEvents`) comes as one
+/// chunk that is both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocChunk {
+    pub doc: LogDocument,
+    pub first: bool,
+    pub last: bool,
+}
+
+/// A CloudWatch payload to stream: the compressed bytes, owned, so the
+/// decoding can run on its own thread.
+#[derive(Debug)]
+pub struct CloudWatchStream {
+    what: String,
+    gz: Vec<u8>,
+    limit: usize,
+}
+
+/// A CloudWatch Logs event whose gzip trailer says it inflates to more than
+/// `threshold` bytes, ready to stream; `None` for any other event, or one
+/// whose data is not base64 of gzip (the whole-document path then reports
+/// exactly what is wrong, as before).
+pub fn open(event: &[u8], limit: usize, threshold: usize) -> Option<CloudWatchStream> {
+    open_data(&awslogs_data(event)?, limit, threshold)
+}
+
+/// [`open`] from an event's `awslogs.data`, already found.
+pub fn open_data(data: &str, limit: usize, threshold: usize) -> Option<CloudWatchStream> {
+    // Read from the base64 tail first: small payloads (the hot path) pay
+    // for 12 characters here, not for a second base64 decode.
+    if gzip::isize_hint_b64(data)? as usize <= threshold {
+        return None;
+    }
+    let gz = gzip::base64_decode("awslogs.data", data).ok()?;
+    gzip::is_gzip(&gz).then(|| CloudWatchStream {
+        what: "awslogs.data".to_owned(),
+        gz,
+        limit,
+    })
+}
+
+impl CloudWatchStream {
+    /// Builds a stream over gzip bytes (tests; [`open`] in production).
+    pub fn new(what: &str, gz: Vec<u8>, limit: usize) -> Self {
+        CloudWatchStream {
+            what: what.to_owned(),
+            gz,
+            limit,
+        }
+    }
+
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// Inflates and reads every document, calling `emit` for each chunk in
+    /// order. `emit` returns `false` to stop early (the consumer gave up);
+    /// that is not an error here.
+    pub fn run(
+        &self,
+        limits: ChunkLimits,
+        emit: &mut dyn FnMut(DocChunk) -> bool,
+    ) -> Result<(), InputError> {
+        let mut bounded = gzip::BoundedRead::new(MultiGzDecoder::new(&self.gz[..]), self.limit);
+        let result = read_documents(&mut bounded, limits, emit);
+        match result {
+            Ok(()) => Ok(()),
+            Err(_) if bounded.exceeded() => Err(InputError::TooLarge {
+                what: self.what.clone(),
+                limit: self.limit,
+            }),
+            Err(ReadError::Io(e)) => Err(InputError::Gzip {
+                what: self.what.clone(),
+                detail: e.to_string(),
+            }),
+            Err(ReadError::Json(e)) if e.is_io() => Err(InputError::Gzip {
+                what: self.what.clone(),
+                detail: e.to_string(),
+            }),
+            Err(ReadError::Json(e)) => Err(InputError::CloudWatchDocument {
+                what: self.what.clone(),
+                detail: e.to_string(),
+            }),
+            Err(ReadError::NoDocument) => Err(InputError::CloudWatchDocument {
+                what: self.what.clone(),
+                detail: "no JSON document in the decompressed data".to_owned(),
+            }),
+        }
+    }
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Json(serde_json::Error),
+    NoDocument,
+}
+
+/// Reads documents back to back (account-level policies concatenate them,
+/// with or without whitespace between).
+fn read_documents(
+    reader: &mut dyn Read,
+    limits: ChunkLimits,
+    emit: &mut dyn FnMut(DocChunk) -> bool,
+) -> Result<(), ReadError> {
+    let mut r = BufReader::with_capacity(64 * 1024, reader);
+    let mut documents = 0;
+    loop {
+        // Skip whitespace by peeking into the buffer, so that the byte that
+        // starts the next document stays for the deserializer.
+        loop {
+            let buf = r.fill_buf().map_err(ReadError::Io)?;
+            if buf.is_empty() {
+                return if documents == 0 {
+                    Err(ReadError::NoDocument)
+                } else {
+                    Ok(())
+                };
+            }
+            let blanks = buf
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+                .count();
+            let more = blanks < buf.len();
+            r.consume(blanks);
+            if more {
+                break;
+            }
+        }
+        // A document is an object; its parse ends on its closing `}`, so the
+        // deserializer reads nothing past it and can be dropped here.
+        let mut de = serde_json::Deserializer::from_reader(&mut r);
+        let mut stopped = false;
+        let seed = DocumentSeed {
+            limits,
+            emit: &mut *emit,
+            stopped: &mut stopped,
+        };
+        match de.deserialize_map(seed) {
+            Ok(()) => documents += 1,
+            Err(_) if stopped => return Ok(()),
+            Err(e) => return Err(ReadError::Json(e)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Field {
+    Owner,
+    LogGroup,
+    LogStream,
+    SubscriptionFilters,
+    MessageType,
+    PolicyLevel,
+    LogEvents,
+    #[serde(other)]
+    Other,
+}
+
+/// Visits one document: header fields as they come, `logEvents` through
+/// [`EventsSeed`], then the last chunk when the object closes.
+struct DocumentSeed<'a> {
+    limits: ChunkLimits,
+    emit: &'a mut dyn FnMut(DocChunk) -> bool,
+    stopped: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudWatch Logs subscription document (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut doc = LogDocument {
+            owner: String::new(),
+            log_group: String::new(),
+            log_stream: String::new(),
+            subscription_filters: Vec::new(),
+            message_type: String::new(),
+            policy_level: None,
+            events: Vec::new(),
+            malformed: Vec::new(),
+        };
+        let mut have_group = false;
+        let mut emitted = false;
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Owner => doc.owner = map.next_value()?,
+                Field::LogGroup => {
+                    doc.log_group = map.next_value()?;
+                    have_group = true;
+                }
+                Field::LogStream => doc.log_stream = map.next_value()?,
+                Field::SubscriptionFilters => doc.subscription_filters = map.next_value()?,
+                Field::MessageType => doc.message_type = map.next_value()?,
+                Field::PolicyLevel => doc.policy_level = map.next_value()?,
+                Field::LogEvents => {
+                    // CloudWatch writes the header before `logEvents`. Should
+                    // a document ever not, its events are buffered whole
+                    // (correct, just not bounded): a chunk handed on without
+                    // its log group could not be processed. Control messages
+                    // (one tiny event) are kept whole too. A header field
+                    // that comes after `logEvents` only reaches the chunks
+                    // handed on after it.
+                    let stream = have_group && !doc.is_control_message();
+                    map.next_value_seed(EventsSeed {
+                        doc: &mut doc,
+                        stream,
+                        limits: self.limits,
+                        emit: &mut *self.emit,
+                        emitted: &mut emitted,
+                        stopped: &mut *self.stopped,
+                    })?;
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !have_group {
+            return Err(de::Error::missing_field("logGroup"));
+        }
+        if !(self.emit)(DocChunk {
+            doc,
+            first: !emitted,
+            last: true,
+        }) {
+            *self.stopped = true;
+            return Err(de::Error::custom("stopped by the consumer"));
+        }
+        Ok(())
+    }
+}
+
+/// Visits `logEvents`: each element is captured raw and read on its own
+/// (as the whole-document path does), so a bad event is kept as malformed
+/// and the rest goes on.
+struct EventsSeed<'a> {
+    doc: &'a mut LogDocument,
+    stream: bool,
+    limits: ChunkLimits,
+    emit: &'a mut dyn FnMut(DocChunk) -> bool,
+    emitted: &'a mut bool,
+    stopped: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of log events")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let mut bytes = 0;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            bytes += raw.get().len();
+            read_event(raw.get(), &mut self.doc.events, &mut self.doc.malformed);
+            let count = self.doc.events.len() + self.doc.malformed.len();
+            if self.stream && (count >= self.limits.events || bytes >= self.limits.bytes) {
+                let chunk = LogDocument {
+                    events: std::mem::take(&mut self.doc.events),
+                    malformed: std::mem::take(&mut self.doc.malformed),
+                    ..header_of(self.doc)
+                };
+                if !(self.emit)(DocChunk {
+                    doc: chunk,
+                    first: !*self.emitted,
+                    last: false,
+                }) {
+                    *self.stopped = true;
+                    return Err(de::Error::custom("stopped by the consumer"));
+                }
+                *self.emitted = true;
+                bytes = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The header fields of `doc`, without events.
+fn header_of(doc: &LogDocument) -> LogDocument {
+    LogDocument {
+        owner: doc.owner.clone(),
+        log_group: doc.log_group.clone(),
+        log_stream: doc.log_stream.clone(),
+        subscription_filters: doc.subscription_filters.clone(),
+        message_type: doc.message_type.clone(),
+        policy_level: doc.policy_level.clone(),
+        events: Vec::new(),
+        malformed: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use base64::Engine as _;
+    use flate2::write::GzEncoder;
+
+    use super::*;
+
+    fn gz(json: &str) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(json.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn chunks_of(
+        json: &str,
+        events: usize,
+        limit: usize,
+    ) -> (Vec<DocChunk>, Result<(), InputError>) {
+        let stream = CloudWatchStream::new("t", gz(json), limit);
+        let mut out = Vec::new();
+        let limits = ChunkLimits {
+            events,
+            bytes: usize::MAX,
+        };
+        let result = stream.run(limits, &mut |c| {
+            out.push(c);
+            true
+        });
+        (out, result)
+    }
+
+    fn ids(c: &DocChunk) -> Vec<&str> {
+        c.doc.events.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    const HEADER: &str = r#""messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db/postgresql","logStream":"db","subscriptionFilters":["f"]"#;
+
+    fn event(id: usize) -> String {
+        format!(r#"{{"id":"{id}","timestamp":{id},"message":"m{id}"}}"#)
+    }
+
+    #[test]
+    fn events_come_in_chunks_with_the_header_and_a_bad_event_is_kept() {
+        let events = [
+            event(1),
+            event(2),
+            r#"{"id":"3","timestamp":"x","message":"b"}"#.to_owned(),
+            event(4),
+            event(5),
+        ];
+        let json = format!(r#"{{{HEADER},"logEvents":[{}]}}"#, events.join(","));
+        let (chunks, result) = chunks_of(&json, 2, 1 << 20);
+        result.unwrap();
+        let shape: Vec<(Vec<&str>, usize, bool, bool)> = chunks
+            .iter()
+            .map(|c| (ids(c), c.doc.malformed.len(), c.first, c.last))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (vec!["1", "2"], 0, true, false),
+                (vec!["4"], 1, false, false),
+                (vec!["5"], 0, false, true),
+            ]
+        );
+        assert_eq!(chunks[1].doc.malformed[0].id.as_deref(), Some("3"));
+        for c in &chunks {
+            assert_eq!(c.doc.log_group, "/aws/rds/instance/db/postgresql");
+            assert_eq!(c.doc.owner, "1");
+            assert_eq!(c.doc.subscription_filters, vec!["f".to_owned()]);
+        }
+    }
+
+    #[test]
+    fn a_control_message_comes_whole() {
+        let json = format!(
+            r#"{{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{},{}]}}"#,
+            event(1),
+            event(2)
+        );
+        let (chunks, result) = chunks_of(&json, 1, 1 << 20);
+        result.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].first && chunks[0].last);
+        assert!(chunks[0].doc.is_control_message());
+        assert_eq!(ids(&chunks[0]), vec!["1", "2"]);
+    }
+
+    #[test]
+    fn back_to_back_documents_each_start_and_end() {
+        let a = format!(
+            r#"{{{HEADER},"logEvents":[{},{},{}]}}"#,
+            event(1),
+            event(2),
+            event(3)
+        );
+        let b = format!(
+            r#"{{{HEADER},"policyLevel":"ACCOUNT_LEVEL_POLICY","logEvents":[{}]}}"#,
+            event(4)
+        );
+        for sep in ["", "\n", " \r\n\t"] {
+            let (chunks, result) = chunks_of(&format!("{a}{sep}{b}\n"), 2, 1 << 20);
+            result.unwrap();
+            let shape: Vec<(Vec<&str>, bool, bool)> =
+                chunks.iter().map(|c| (ids(c), c.first, c.last)).collect();
+            assert_eq!(
+                shape,
+                vec![
+                    (vec!["1", "2"], true, false),
+                    (vec!["3"], false, true),
+                    (vec!["4"], true, true),
+                ],
+                "separator {sep:?}"
+            );
+            assert_eq!(
+                chunks[2].doc.policy_level.as_deref(),
+                Some("ACCOUNT_LEVEL_POLICY")
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_after_the_events_buffers_that_document() {
+        let json = format!(
+            r#"{{"logEvents":[{},{},{}],"logGroup":"/aws/rds/instance/db/postgresql"}}"#,
+            event(1),
+            event(2),
+            event(3)
+        );
+        let (chunks, result) = chunks_of(&json, 1, 1 << 20);
+        result.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].first && chunks[0].last);
+        assert_eq!(ids(&chunks[0]), vec!["1", "2", "3"]);
+        assert_eq!(chunks[0].doc.log_group, "/aws/rds/instance/db/postgresql");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_too_large_while_streaming() {
+        // ~4.5 MB of valid events inflating from a few KB; the limit is 1 MiB.
+        let mut json = format!(r#"{{{HEADER},"logEvents":["#);
+        for i in 0..100_000 {
+            json.push_str(&event(i % 10));
+            json.push(',');
+        }
+        json.push_str(&event(0));
+        json.push_str("]}");
+        let (chunks, result) = chunks_of(&json, 1000, 1 << 20);
+        let err = result.unwrap_err();
+        assert_eq!(err.reason(), "decompressed_too_large", "{err}");
+        assert!(matches!(err, InputError::TooLarge { limit, .. } if limit == 1 << 20));
+        // Events before the limit were handed on, bounded by it.
+        let seen: usize = chunks.iter().map(|c| c.doc.events.len()).sum();
+        assert!(seen > 0 && seen < 1 << 20, "{seen}");
+    }
+
+    #[test]
+    fn bad_documents_are_typed_errors() {
+        let (_, r) = chunks_of("  \n", 10, 1 << 20);
+        assert_eq!(r.unwrap_err().reason(), "invalid_cloudwatch_document");
+        let (_, r) = chunks_of(r#"{"logEvents":[]}"#, 10, 1 << 20);
+        assert_eq!(r.unwrap_err().reason(), "invalid_cloudwatch_document");
+        let (chunks, r) = chunks_of(
+            &format!(r#"{{{HEADER},"logEvents":[{},{}"#, event(1), event(2)),
+            1,
+            1 << 20,
+        );
+        assert_eq!(r.unwrap_err().reason(), "invalid_cloudwatch_document");
+        assert_eq!(
+            chunks.len(),
+            2,
+            "what was read before the cut was handed on"
+        );
+        let stream = CloudWatchStream::new("t", b"\x1f\x8bnot gzip".to_vec(), 1 << 20);
+        let r = stream.run(ChunkLimits::default(), &mut |_| true);
+        assert_eq!(r.unwrap_err().reason(), "invalid_gzip");
+    }
+
+    #[test]
+    fn the_consumer_can_stop_early() {
+        let json = format!(
+            r#"{{{HEADER},"logEvents":[{},{},{}]}}"#,
+            event(1),
+            event(2),
+            event(3)
+        );
+        let stream = CloudWatchStream::new("t", gz(&json), 1 << 20);
+        let mut calls = 0;
+        let limits = ChunkLimits {
+            events: 1,
+            bytes: usize::MAX,
+        };
+        stream
+            .run(limits, &mut |_| {
+                calls += 1;
+                false
+            })
+            .unwrap();
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn only_big_cloudwatch_payloads_are_opened() {
+        let json = format!(r#"{{{HEADER},"logEvents":[{}]}}"#, event(1));
+        let data = base64::engine::general_purpose::STANDARD.encode(gz(&json));
+        let event = format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#);
+        assert_eq!(gzip::isize_hint_b64(&data), Some(json.len() as u32));
+        assert!(open(event.as_bytes(), 1 << 20, json.len()).is_none());
+        assert!(open(event.as_bytes(), 1 << 20, json.len() - 1).is_some());
+        assert!(open(br#"{"Records":[]}"#, 1 << 20, 0).is_none());
+        // `awslogs` after another key: not streamed, still decoded whole.
+        let later = format!(r#"{{"x":1, "awslogs":{{"data":"{data}"}}}}"#);
+        assert!(open(later.as_bytes(), 1 << 20, 0).is_none());
+        let decoded = super::super::decode(later.as_bytes(), 1 << 20).unwrap();
+        assert!(
+            matches!(&decoded.units[0].content, Ok(super::super::Content::Logs(d)) if d[0].events.len() == 1)
+        );
+        assert!(open(
+            format!(" \n{{ \"awslogs\":{{\"data\":\"{data}\"}}}}").as_bytes(),
+            1 << 20,
+            0
+        )
+        .is_some());
+        assert!(open(br#"{"awslogs":{"data":"bm90IGd6aXA="}}"#, 1 << 20, 0).is_none());
+    }
+}

@@ -1,0 +1,339 @@
+//! The streamed path (big CloudWatch payloads, chunk by chunk) gives what the
+//! whole-document path gives: same NDJSON, same order, same counts. Chunks
+//! are forced down to a few events so every join, malformed event and
+//! document boundary crosses chunk edges.
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::*;
+use rds_forwarder::input::stream::ChunkLimits;
+use rds_forwarder::pipeline::{Pipeline, Processed, StreamOptions};
+use rds_forwarder::record::Record;
+use rds_forwarder::sink::{BoxFuture, Sink, SinkError};
+
+/// Streams every CloudWatch payload, `events` per chunk.
+fn streaming(events: usize, join_lookback: usize, resource_lookahead: usize) -> Pipeline {
+    pipeline().with_stream_options(StreamOptions {
+        threshold_bytes: 0,
+        chunk: ChunkLimits {
+            events,
+            bytes: usize::MAX,
+        },
+        join_lookback,
+        resource_lookahead,
+    })
+}
+
+fn ndjson(records: &[Record]) -> String {
+    let mut buf = Vec::new();
+    rds_forwarder::sink::stdout::encode_ndjson_batch(records, &mut buf);
+    String::from_utf8(buf).unwrap()
+}
+
+fn assert_same(whole: &Processed, streamed: &Processed, what: &str) {
+    assert_eq!(whole.stats, streamed.stats, "{what}: stats");
+    assert_eq!(whole.malformed, streamed.malformed, "{what}: malformed");
+    let reasons = |p: &Processed| p.failures.iter().map(|f| f.reason).collect::<Vec<_>>();
+    assert_eq!(reasons(whole), reasons(streamed), "{what}: failures");
+    let (a, b) = (ndjson(&whole.records), ndjson(&streamed.records));
+    if a != b {
+        let line = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.lines().count().min(b.lines().count()));
+        panic!(
+            "{what}: NDJSON differs at record {line}\nwhole:    {}\nstreamed: {}",
+            a.lines().nth(line).unwrap_or("<none>"),
+            b.lines().nth(line).unwrap_or("<none>")
+        );
+    }
+}
+
+/// Every corpus payload (in-repo subset, plus the shared corpus when
+/// present), chunks of 3 events, one joined entry held back.
+#[test]
+fn the_corpus_streams_to_the_same_records_in_chunks_of_three() {
+    // Production's resource lookahead: the engine named by the document's
+    // first entries that name one (MariaDB's general log names it only on
+    // lines that carry a time).
+    let p = streaming(3, 1, StreamOptions::default().resource_lookahead);
+    // No lookahead at all: the resource may then name the log type's engine
+    // instead (the whole path looks at the whole document), nothing else.
+    let eager = streaming(3, 1, 0);
+    for corpus in corpora() {
+        let mut files = 0;
+        let mut records = 0;
+        for folder in std::fs::read_dir(corpus.join("payloads")).unwrap() {
+            for file in json_files(&folder.unwrap().path()) {
+                let bytes = std::fs::read(&file).unwrap();
+                let whole = process(&bytes);
+                let streamed = p
+                    .process_streamed(&bytes, OBSERVED_NS)
+                    .unwrap_or_else(|| panic!("{}: not streamed", file.display()));
+                assert_same(&whole, &streamed, &file.display().to_string());
+                let mut eager = eager.process_streamed(&bytes, OBSERVED_NS).unwrap();
+                for (w, e) in whole.records.iter().zip(&mut eager.records) {
+                    let mut resource = (*e.resource).clone();
+                    match w.resource.get("db.system.name") {
+                        Some(v) => resource.insert("db.system.name", v.clone()),
+                        None => drop(resource.remove("db.system.name")),
+                    }
+                    e.resource = Arc::new(resource);
+                }
+                assert_same(
+                    &whole,
+                    &eager,
+                    &format!("{} (no lookahead)", file.display()),
+                );
+                files += 1;
+                records += whole.records.len();
+            }
+        }
+        eprintln!(
+            "streamed: {} payloads, {records} records identical in {}",
+            files,
+            corpus.display()
+        );
+        assert!(files > 0 && records > 0, "{}", corpus.display());
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn awslogs(json: &str) -> Vec<u8> {
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(json.as_bytes()));
+    format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#).into_bytes()
+}
+
+fn pg_event(id: usize, pid: u32, rest: &str) -> String {
+    let message = format!(
+        "2024-01-01 00:00:{:02} UTC:10.0.0.1(5432):app@db:[{pid}]:{rest}",
+        id % 60
+    );
+    serde_json::json!({"id": format!("{id:04}"), "timestamp": 1_704_067_200_000i64 + id as i64, "message": message}).to_string()
+}
+
+/// Two PostgreSQL documents back to back (the second account-level, with
+/// extracted fields): ERRORs whose STATEMENT/DETAIL lines follow after other
+/// backends' lines, a malformed event in the middle, an empty message.
+fn pg_payload() -> Vec<u8> {
+    let mut events = Vec::new();
+    for i in 0..40 {
+        let id = events.len();
+        // One backend per group of five lines; other backends' lines between.
+        let pid = 100 + (i / 5 % 3);
+        match i % 5 {
+            0 => events.push(pg_event(
+                id,
+                pid,
+                "ERROR:  relation \"t\" does not exist at character 15",
+            )),
+            1 => events.push(pg_event(
+                id,
+                pid + 1,
+                "LOG:  duration: 1.5 ms  statement: SELECT 1",
+            )),
+            2 => events.push(pg_event(
+                id,
+                pid,
+                "STATEMENT:  SELECT * FROM t WHERE a = 'secret'",
+            )),
+            3 => events.push(pg_event(id, pid, "DETAIL:  Key (id)=(1) already exists.")),
+            _ => events.push(pg_event(id, pid + 7, "LOG:  checkpoint starting: time")),
+        }
+        if i == 17 {
+            events.push(r#"{"id":"bad-1","timestamp":"not a number","message":"x"}"#.to_owned());
+        }
+        if i == 23 {
+            events.push(
+                serde_json::json!({"id": "empty", "timestamp": 1, "message": ""}).to_string(),
+            );
+        }
+    }
+    let header = r#""messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/rds/instance/db1/postgresql","logStream":"db1.0","subscriptionFilters":["rdsf"]"#;
+    let first = format!(r#"{{{header},"logEvents":[{}]}}"#, events[..25].join(","));
+    let extracted: Vec<String> = events[25..]
+        .iter()
+        .map(|e| {
+            let mut v: serde_json::Value = serde_json::from_str(e).unwrap();
+            v["extractedFields"] = serde_json::json!({"@aws.region": "us-east-1"});
+            v.to_string()
+        })
+        .collect();
+    let second = format!(
+        r#"{{{header},"policyLevel":"ACCOUNT_LEVEL_POLICY","logEvents":[{}]}}"#,
+        extracted.join(",")
+    );
+    let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination."}]}"#;
+    awslogs(&format!("{first}\n{control}{second}"))
+}
+
+#[test]
+fn joins_malformed_events_and_documents_cross_chunk_edges_unchanged() {
+    let bytes = pg_payload();
+    let whole = process(&bytes);
+    assert!(whole.failures.is_empty(), "{:?}", whole.failures);
+    assert_eq!(whole.stats.malformed_events, 1);
+    assert_eq!(whole.stats.control_messages_skipped, 1);
+    let joined = whole
+        .records
+        .iter()
+        .filter(|r| r.attributes.get("aws.cloudwatch.event_ids").is_some())
+        .count();
+    assert!(joined > 0, "the payload has joins to cross chunk edges");
+    for events in 1..=7 {
+        // Every STATEMENT/DETAIL line here is at most 3 entries after its ERROR.
+        let streamed = streaming(events, 3, 2)
+            .process_streamed(&bytes, OBSERVED_NS)
+            .unwrap();
+        assert_same(&whole, &streamed, &format!("chunks of {events}"));
+    }
+}
+
+/// A sink that records what it got and fails from its `fail_from`-th call on.
+struct Recording {
+    calls: AtomicUsize,
+    fail_from: usize,
+    got: Mutex<Vec<String>>,
+}
+
+impl Sink for Recording {
+    fn name(&self) -> &'static str {
+        "recording"
+    }
+
+    fn send<'a>(
+        &'a self,
+        records: &'a [Record],
+        _deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            if self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_from {
+                return Err(SinkError::Rejected {
+                    sink: "recording",
+                    detail: "test".to_owned(),
+                });
+            }
+            self.got.lock().unwrap().push(ndjson(records));
+            Ok(())
+        })
+    }
+}
+
+fn run(p: &Pipeline, bytes: &[u8], sink: Arc<Recording>) -> rds_forwarder::pipeline::Outcome {
+    struct Shared(Arc<Recording>);
+    impl Sink for Shared {
+        fn name(&self) -> &'static str {
+            self.0.name()
+        }
+        fn send<'a>(
+            &'a self,
+            records: &'a [Record],
+            deadline: Instant,
+        ) -> BoxFuture<'a, Result<(), SinkError>> {
+            self.0.send(records, deadline)
+        }
+    }
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(Shared(sink))];
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(p.run(bytes, &sinks, Instant::now() + Duration::from_secs(60)))
+}
+
+fn recording(fail_from: usize) -> Arc<Recording> {
+    Arc::new(Recording {
+        calls: AtomicUsize::new(0),
+        fail_from,
+        got: Mutex::new(Vec::new()),
+    })
+}
+
+fn without_observed_time(ndjson: &str) -> String {
+    ndjson
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let malformed = v["attributes"]["rds.parser"] == "none";
+            let o = v.as_object_mut().unwrap();
+            o.remove("observed_timestamp");
+            if malformed {
+                // A malformed event's time is the receive time.
+                o.remove("timestamp");
+            }
+            v.to_string() + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn run_delivers_chunk_by_chunk_what_the_whole_path_delivers() {
+    let bytes = pg_payload();
+    let whole = process(&bytes);
+    let sink = recording(usize::MAX);
+    let outcome = run(&streaming(4, 3, 2), &bytes, sink.clone());
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    let mut expected = whole.stats.clone();
+    expected.delivered = whole.records.len();
+    assert_eq!(outcome.stats, expected);
+    let got = sink.got.lock().unwrap();
+    assert!(got.len() > 3, "delivered in several chunks: {}", got.len());
+    assert_eq!(
+        without_observed_time(&got.concat()),
+        without_observed_time(&ndjson(&whole.records))
+    );
+}
+
+#[test]
+fn a_failed_chunk_fails_the_invocation_and_stops_reading() {
+    let bytes = pg_payload();
+    let sink = recording(2);
+    let outcome = run(&streaming(4, 3, 2), &bytes, sink.clone());
+    assert!(outcome.stats.failed());
+    assert_eq!(outcome.failures[0].reason, "sink_rejected");
+    assert_eq!(sink.got.lock().unwrap().len(), 1, "one chunk delivered");
+    assert!(
+        sink.calls.load(Ordering::SeqCst) == 2,
+        "no chunk sent after the failure"
+    );
+    assert!(outcome.stats.delivered > 0 && outcome.stats.delivered < process(&bytes).records.len());
+}
+
+#[test]
+fn a_gzip_bomb_fails_the_streamed_invocation_as_too_large() {
+    let mut json = String::from(r#"{"logGroup":"/aws/rds/instance/db1/postgresql","logEvents":["#);
+    for i in 0..20_000 {
+        json.push_str(&pg_event(i % 50, 100, "LOG:  checkpoint starting: time"));
+        json.push(',');
+    }
+    json.push_str(&pg_event(0, 100, "LOG:  x"));
+    json.push_str("]}");
+    let bytes = awslogs(&json);
+    let p = Pipeline::new(rds_forwarder::config::Config {
+        max_decompressed_bytes: 1 << 20,
+        ..rds_forwarder::config::Config::default()
+    })
+    .with_stream_options(StreamOptions {
+        threshold_bytes: 0,
+        ..StreamOptions::default()
+    });
+    let outcome = run(&p, &bytes, recording(usize::MAX));
+    assert_eq!(
+        outcome.stats.failures.get("decompressed_too_large"),
+        Some(&1),
+        "{:?}",
+        outcome.failures
+    );
+}
