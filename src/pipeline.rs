@@ -231,6 +231,38 @@ impl Pipeline {
         deadline: Instant,
     ) -> Outcome {
         let mut processed = self.process_decoded(decoded, time::now_ns());
+        let undelivered = self.deliver(&mut processed, sinks, deadline).await;
+        let mut failed_kinesis_records = Vec::new();
+        for (origin, range) in &processed.units {
+            if let Origin::KinesisRecord { sequence_number } = origin {
+                let decode_failed = processed.failures.iter().any(|f| {
+                    f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str())
+                });
+                if decode_failed || undelivered[range.clone()].iter().any(|u| *u) {
+                    failed_kinesis_records.push(sequence_number.clone());
+                }
+            }
+        }
+        for f in &processed.failures {
+            tracing::error!(reason = f.reason, "{}", f.message);
+        }
+        Outcome {
+            kind: processed.kind,
+            stats: processed.stats,
+            failures: processed.failures,
+            failed_kinesis_records,
+            log_groups_created: processed.log_groups_created,
+        }
+    }
+
+    /// Delivers `processed.records` to every sink and accounts for it in
+    /// `processed` (failures, `delivered`); which records were not delivered.
+    async fn deliver(
+        &self,
+        processed: &mut Processed,
+        sinks: &[Box<dyn Sink>],
+        deadline: Instant,
+    ) -> Vec<bool> {
         for (id, reason) in &processed.malformed {
             tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
         }
@@ -253,27 +285,7 @@ impl Pipeline {
             });
         }
         processed.stats.delivered = undelivered.iter().filter(|u| !**u).count();
-        let mut failed_kinesis_records = Vec::new();
-        for (origin, range) in &processed.units {
-            if let Origin::KinesisRecord { sequence_number } = origin {
-                let decode_failed = processed.failures.iter().any(|f| {
-                    f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str())
-                });
-                if decode_failed || undelivered[range.clone()].iter().any(|u| *u) {
-                    failed_kinesis_records.push(sequence_number.clone());
-                }
-            }
-        }
-        for f in &processed.failures {
-            tracing::error!(reason = f.reason, "{}", f.message);
-        }
-        Outcome {
-            kind: processed.kind,
-            stats: processed.stats,
-            failures: processed.failures,
-            failed_kinesis_records,
-            log_groups_created: processed.log_groups_created,
-        }
+        undelivered
     }
 
     fn process_document(&self, doc: LogDocument, observed_ns: i64, out: &mut Processed) {

@@ -26,7 +26,6 @@
 
 use std::time::Instant;
 
-use crate::delivery;
 use crate::input::stream::{ChunkLimits, CloudWatchStream, DocChunk};
 use crate::input::{EventKind, InputError, MalformedEvent, Origin};
 use crate::parse::{Entry, LogParser};
@@ -235,29 +234,9 @@ impl Pipeline {
             let mut part = Processed::default();
             self.process_chunk(&mut carry, chunk, observed_ns, &mut part);
             count_records(&mut part);
-            for (id, reason) in &part.malformed {
-                tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
-            }
-            let mut delivery_failed = false;
-            if !part.records.is_empty() {
-                let report =
-                    delivery::deliver(sinks, &part.records, deadline, &self.config.delivery).await;
-                let undelivered = report.undelivered(part.records.len());
-                for f in &report.failures {
-                    *part
-                        .stats
-                        .failures
-                        .entry(f.reason().to_owned())
-                        .or_default() += f.records.len();
-                    part.failures.push(Failure {
-                        reason: f.reason(),
-                        message: f.message(),
-                        kinesis_sequence_number: None,
-                    });
-                }
-                part.stats.delivered = undelivered.iter().filter(|u| !**u).count();
-                delivery_failed = !report.failures.is_empty();
-            }
+            let failures_before = part.failures.len();
+            self.deliver(&mut part, sinks, deadline).await;
+            let delivery_failed = part.failures.len() > failures_before;
             outcome.stats.add(&part.stats);
             outcome.failures.append(&mut part.failures);
             if delivery_failed {
