@@ -11,8 +11,9 @@ use std::sync::{Arc, OnceLock};
 
 use rds_forwarder::config::Config;
 use rds_forwarder::input;
+use rds_forwarder::input::stream::ChunkLimits;
 use rds_forwarder::parse::{Entry, Registry};
-use rds_forwarder::pipeline::Pipeline;
+use rds_forwarder::pipeline::{Pipeline, StreamOptions};
 use rds_forwarder::record::{keys, Attributes, Record, Value};
 use rds_forwarder::severity::Severity;
 use rds_forwarder::sink::whatap::hash;
@@ -83,6 +84,23 @@ pub fn decode_event(data: &[u8]) {
     }
 }
 
+/// The same pipeline streaming every CloudWatch payload in chunks of three
+/// events (the path big payloads take), with a short join look-back.
+fn streaming_pipeline() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| {
+        Pipeline::new(pipeline().config().clone()).with_stream_options(StreamOptions {
+            threshold_bytes: 0,
+            chunk: ChunkLimits {
+                events: 3,
+                bytes: 512,
+            },
+            join_lookback: 2,
+            resource_lookahead: 2,
+        })
+    })
+}
+
 fn check_processed(event: &[u8]) {
     let out = pipeline().process(event, 7);
     assert_eq!(out.stats.records, out.records.len());
@@ -92,6 +110,20 @@ fn check_processed(event: &[u8]) {
         out.kind.is_some(),
         "decode and process disagree"
     );
+    // The streamed path reads the same events when both read the payload.
+    if let Some(streamed) = streaming_pipeline().process_streamed(event, 7) {
+        assert_eq!(streamed.stats.records, streamed.records.len());
+        if out.failures.is_empty() && streamed.failures.is_empty() {
+            assert_eq!(
+                streamed.stats.log_events, out.stats.log_events,
+                "log events"
+            );
+            assert_eq!(
+                streamed.stats.control_messages_skipped, out.stats.control_messages_skipped,
+                "control messages"
+            );
+        }
+    }
 }
 
 /// Every parser on one message (lossy UTF-8, as RDS text arrives), and
