@@ -21,6 +21,7 @@ use crate::sink::Sink;
 use crate::source::{SourceInfo, SourceKind};
 use crate::time;
 
+mod kinesis;
 mod streamed;
 
 use streamed::DocCarry;
@@ -207,7 +208,8 @@ impl Pipeline {
     ///
     /// A CloudWatch payload that inflates past the stream threshold is
     /// processed and delivered chunk by chunk in bounded memory (see
-    /// `pipeline/streamed.rs`); everything else as a whole.
+    /// `pipeline/streamed.rs`), a Kinesis batch a few records at a time
+    /// (`pipeline/kinesis.rs`); everything else as a whole.
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
         let limit = self.config.max_decompressed_bytes;
         // `awslogs.data` is looked up once for both paths.
@@ -215,11 +217,17 @@ impl Pipeline {
             Some(data) => {
                 let threshold = self.stream.threshold_bytes;
                 if let Some(stream) = input::stream::open_data(&data, limit, threshold) {
-                    return self.run_streamed(event, stream, sinks, deadline).await;
+                    let whole = || Ok(input::decode_awslogs(&data, limit));
+                    return self.run_streamed(stream, whole, sinks, deadline).await;
                 }
                 Ok(input::decode_awslogs(&data, limit))
             }
-            None => input::decode(event, limit),
+            None => {
+                if let Some(records) = input::kinesis::records(event) {
+                    return self.run_kinesis(records, sinks, deadline).await;
+                }
+                input::decode(event, limit)
+            }
         };
         self.run_whole(decoded, sinks, deadline).await
     }

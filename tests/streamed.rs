@@ -128,6 +128,12 @@ fn pg_event(id: usize, pid: u32, rest: &str) -> String {
 /// extracted fields): ERRORs whose STATEMENT/DETAIL lines follow after other
 /// backends' lines, a malformed event in the middle, an empty message.
 fn pg_payload() -> Vec<u8> {
+    let [first, control, second] = pg_documents();
+    awslogs(&format!("{first}\n{control}{second}"))
+}
+
+/// The documents of [`pg_payload`]: first, a control message, second.
+fn pg_documents() -> [String; 3] {
     let mut events = Vec::new();
     for i in 0..40 {
         let id = events.len();
@@ -176,7 +182,7 @@ fn pg_payload() -> Vec<u8> {
         extracted.join(",")
     );
     let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination."}]}"#;
-    awslogs(&format!("{first}\n{control}{second}"))
+    [first, control.to_owned(), second]
 }
 
 #[test]
@@ -336,4 +342,80 @@ fn a_gzip_bomb_fails_the_streamed_invocation_as_too_large() {
         "{:?}",
         outcome.failures
     );
+}
+
+/// A Kinesis event with one record per document (`None`: a record whose data
+/// is not base64), sequence numbers `seq-0`, `seq-1`, ….
+fn kinesis(documents: &[Option<&str>]) -> Vec<u8> {
+    let records: Vec<serde_json::Value> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let data = doc.map_or_else(
+                || "not base64 !!!".to_owned(),
+                |d| base64::engine::general_purpose::STANDARD.encode(gzip(d.as_bytes())),
+            );
+            serde_json::json!({
+                "kinesis": {"partitionKey": "p", "sequenceNumber": format!("seq-{i}"), "data": data},
+                "eventSource": "aws:kinesis",
+                "eventID": format!("shardId-0:{i}"),
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn kinesis_batches_are_delivered_in_groups_and_big_records_streamed_unchanged() {
+    let [first, control, second] = pg_documents();
+    let small = |from: usize, n: usize| {
+        let events: Vec<String> = (from..from + n)
+            .map(|i| pg_event(i, 300, "LOG:  duration: 2.0 ms  statement: SELECT 2"))
+            .collect();
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db2/postgresql","logStream":"db2.0","logEvents":[{}]}}"#,
+            events.join(",")
+        )
+    };
+    let (two, one) = (small(100, 2), small(200, 1));
+    // Threshold 1 KiB: `first` and `second` are streamed (chunks of 4), the
+    // control message and the small records grouped, the bad one among them.
+    let bytes = kinesis(&[
+        Some(&first),
+        Some(&control),
+        Some(&second),
+        Some(&two),
+        None,
+        Some(&one),
+    ]);
+    let whole = process(&bytes);
+    let p = pipeline().with_stream_options(StreamOptions {
+        threshold_bytes: 1024,
+        chunk: ChunkLimits {
+            events: 4,
+            bytes: usize::MAX,
+        },
+        join_lookback: 3,
+        resource_lookahead: 2,
+    });
+    let sink = recording(usize::MAX);
+    let outcome = run(&p, &bytes, sink.clone());
+    assert_eq!(outcome.failed_kinesis_records, ["seq-4"]);
+    let mut expected = whole.stats.clone();
+    expected.delivered = whole.records.len();
+    assert_eq!(outcome.stats, expected);
+    let got = sink.got.lock().unwrap();
+    assert!(got.len() > 4, "several deliveries: {}", got.len());
+    assert_eq!(
+        without_observed_time(&got.concat()),
+        without_observed_time(&ndjson(&whole.records))
+    );
+
+    // A refused delivery is reported under the records it held.
+    let sink = recording(1);
+    let outcome = run(&p, &bytes, sink);
+    assert!(outcome.failed_kinesis_records.contains(&"seq-0".to_owned()));
+    assert!(outcome.failed_kinesis_records.contains(&"seq-4".to_owned()));
 }

@@ -1,6 +1,8 @@
 //! Kinesis Data Streams events whose records carry CloudWatch Logs
 //! subscription documents (base64 of gzip of JSON): the high-volume path.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use super::cloudwatch::{self, LogDocument};
@@ -48,4 +50,66 @@ pub fn decode_record_data(
         offset: e.utf8_error().valid_up_to(),
     })?;
     cloudwatch::parse_documents(&what, &json)
+}
+
+/// A Kinesis event's records, borrowed from the body (no `serde_json::Value`
+/// copy of up to 6 MB of base64): what [`crate::pipeline::Pipeline::run`]
+/// reads a batch from, record by record.
+#[derive(Debug, Deserialize)]
+struct KinesisEventRef<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<KinesisRecordRef<'a>>,
+}
+
+/// One Kinesis record of [`records`].
+#[derive(Debug, Deserialize)]
+pub struct KinesisRecordRef<'a> {
+    #[serde(borrow)]
+    kinesis: KinesisPayloadRef<'a>,
+    #[serde(rename = "eventID", borrow, default)]
+    event_id: Cow<'a, str>,
+    #[serde(rename = "eventSource", borrow, default)]
+    event_source: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KinesisPayloadRef<'a> {
+    #[serde(borrow)]
+    data: Cow<'a, str>,
+    #[serde(borrow, default)]
+    sequence_number: Cow<'a, str>,
+}
+
+impl KinesisRecordRef<'_> {
+    /// The id a failure is reported under: the sequence number, else the
+    /// event id (as [`super::decode`] names a Kinesis unit).
+    pub fn sequence_number(&self) -> &str {
+        if self.kinesis.sequence_number.is_empty() {
+            &self.event_id
+        } else {
+            &self.kinesis.sequence_number
+        }
+    }
+
+    /// The record's data: base64 of gzip of a CloudWatch Logs document.
+    pub fn data(&self) -> &str {
+        &self.kinesis.data
+    }
+}
+
+/// The records of a Kinesis event, when `bytes` is one (`Records` first, as
+/// Lambda sends it, every record from `aws:kinesis` with string `data`);
+/// `None` otherwise, and [`super::decode`]'s general path names what is wrong.
+pub fn records(bytes: &[u8]) -> Option<Vec<KinesisRecordRef<'_>>> {
+    let text = bytes.trim_ascii_start().strip_prefix(b"{")?;
+    if !text.trim_ascii_start().starts_with(b"\"Records\"") {
+        return None;
+    }
+    let event: KinesisEventRef = serde_json::from_slice(bytes).ok()?;
+    let all_kinesis = event
+        .records
+        .iter()
+        .all(|r| r.event_source.as_deref().is_none_or(|s| s == "aws:kinesis"));
+    all_kinesis.then_some(event.records)
 }

@@ -27,7 +27,7 @@
 use std::time::Instant;
 
 use crate::input::stream::{ChunkLimits, CloudWatchStream, DocChunk};
-use crate::input::{EventKind, InputError, MalformedEvent, Origin};
+use crate::input::{Decoded, EventKind, InputError, MalformedEvent, Origin};
 use crate::parse::{Entry, LogParser};
 use crate::record::keys;
 use crate::sink::Sink;
@@ -206,10 +206,12 @@ impl Pipeline {
     }
 
     /// [`Pipeline::run`] for a streamed payload.
+    /// `whole` decodes the same payload at once, for when no thread can be
+    /// started.
     pub(super) async fn run_streamed(
         &self,
-        event: &[u8],
         stream: CloudWatchStream,
+        whole: impl FnOnce() -> Result<Decoded, InputError>,
         sinks: &[Box<dyn Sink>],
         deadline: Instant,
     ) -> Outcome {
@@ -223,8 +225,7 @@ impl Pipeline {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "no thread for streaming; processing the payload whole");
-                let decoded = crate::input::decode(event, self.config.max_decompressed_bytes);
-                return self.run_whole(decoded, sinks, deadline).await;
+                return self.run_whole(whole(), sinks, deadline).await;
             }
         };
 
