@@ -194,12 +194,7 @@ impl Pipeline {
             out.units
                 .push((unit.origin, first_record..out.records.len()));
         }
-        out.stats.records = out.records.len();
-        out.stats.parse_errors = out
-            .records
-            .iter()
-            .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
-            .count();
+        count_records(&mut out);
         out
     }
 
@@ -564,4 +559,14 @@ fn source_identifier(ev: &RdsEvent) -> Option<&str> {
         });
     }
     d.source_arn.splitn(7, ':').nth(6).filter(|n| !n.is_empty())
+}
+
+/// The record counts [`Pipeline::process`] reports.
+fn count_records(out: &mut Processed) {
+    out.stats.records = out.records.len();
+    out.stats.parse_errors = out
+        .records
+        .iter()
+        .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
+        .count();
 }

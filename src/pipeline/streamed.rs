@@ -29,11 +29,10 @@ use std::time::Instant;
 use crate::input::stream::{ChunkLimits, CloudWatchStream, DocChunk};
 use crate::input::{Decoded, EventKind, InputError, MalformedEvent, Origin};
 use crate::parse::{Entry, LogParser};
-use crate::record::keys;
 use crate::sink::Sink;
 use crate::time;
 
-use super::{Failure, Outcome, Pipeline, Processed, Stats};
+use super::{count_records, Failure, Outcome, Pipeline, Processed, Stats};
 
 /// When and how CloudWatch payloads are streamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,14 +274,4 @@ fn record_input_failure(stats: &mut Stats, failures: &mut Vec<Failure>, e: &Inpu
         message: e.to_string(),
         kinesis_sequence_number: None,
     });
-}
-
-/// The record counts [`Pipeline::process`] reports.
-fn count_records(out: &mut Processed) {
-    out.stats.records = out.records.len();
-    out.stats.parse_errors = out
-        .records
-        .iter()
-        .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
-        .count();
 }
