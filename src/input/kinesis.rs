@@ -6,28 +6,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::cloudwatch::{self, LogDocument};
-use super::{gzip, InputError};
-
-#[derive(Debug, Deserialize)]
-pub(super) struct KinesisEvent {
-    #[serde(rename = "Records")]
-    pub records: Vec<KinesisEventRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct KinesisEventRecord {
-    pub kinesis: KinesisPayload,
-    #[serde(rename = "eventID", default)]
-    pub event_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct KinesisPayload {
-    pub data: String,
-    #[serde(default)]
-    pub sequence_number: String,
-}
+use super::{gzip, Content, InputError, Origin, Unit};
 
 /// Decodes one Kinesis record's data: gzip (as CloudWatch writes it) or,
 /// leniently, plain JSON.
@@ -61,15 +40,16 @@ struct KinesisEventRef<'a> {
     records: Vec<KinesisRecordRef<'a>>,
 }
 
-/// One Kinesis record of [`records`].
+/// One Kinesis record, its strings borrowed where JSON escapes allow.
 #[derive(Debug, Deserialize)]
 pub struct KinesisRecordRef<'a> {
     #[serde(borrow)]
     kinesis: KinesisPayloadRef<'a>,
     #[serde(rename = "eventID", borrow, default)]
     event_id: Cow<'a, str>,
-    #[serde(rename = "eventSource", borrow, default)]
-    event_source: Option<Cow<'a, str>>,
+    /// Any JSON: only a string other than `aws:kinesis` disqualifies.
+    #[serde(rename = "eventSource", default)]
+    event_source: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +62,19 @@ struct KinesisPayloadRef<'a> {
 }
 
 impl KinesisRecordRef<'_> {
+    /// The record decoded into a unit of the invocation, failures named by
+    /// its sequence number. One place for [`super::decode`] and the
+    /// pipeline's record-group path.
+    pub fn unit(&self, limit: usize) -> Unit {
+        let seq = self.sequence_number();
+        Unit {
+            origin: Origin::KinesisRecord {
+                sequence_number: seq.to_owned(),
+            },
+            content: decode_record_data(seq, self.data(), limit).map(Content::Logs),
+        }
+    }
+
     /// The id a failure is reported under: the sequence number, else the
     /// event id (as [`super::decode`] names a Kinesis unit).
     pub fn sequence_number(&self) -> &str {
@@ -107,9 +100,38 @@ pub fn records(bytes: &[u8]) -> Option<Vec<KinesisRecordRef<'_>>> {
         return None;
     }
     let event: KinesisEventRef = serde_json::from_slice(bytes).ok()?;
-    let all_kinesis = event
-        .records
-        .iter()
-        .all(|r| r.event_source.as_deref().is_none_or(|s| s == "aws:kinesis"));
+    let all_kinesis = event.records.iter().all(|r| {
+        r.event_source
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(|s| s == "aws:kinesis")
+    });
     all_kinesis.then_some(event.records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_takes_only_kinesis_events_and_leaves_the_rest_to_decode() {
+        let ok = br#"{"Records":[{"kinesis":{"data":"eA==","sequenceNumber":""},"eventID":"shard:1","eventSource":"aws:kinesis"},{"kinesis":{"data":"eQ==","sequenceNumber":"7"},"eventSource":5}]}"#;
+        let found = records(ok).expect("a Kinesis event");
+        let seqs: Vec<&str> = found.iter().map(|r| r.sequence_number()).collect();
+        assert_eq!(seqs, ["shard:1", "7"]);
+        assert_eq!(found[1].data(), "eQ==");
+        for other in [
+            &br#"{"Records":[{"eventSource":"aws:sqs","body":"x"}]}"#[..],
+            br#"{"Records":[{"kinesis":{"data":"eA=="},"eventSource":"aws:sqs"}]}"#,
+            br#"{"x":1,"Records":[{"kinesis":{"data":"eA=="}}]}"#,
+            br#"{"Records":[{"kinesis":{"data":5}}]}"#,
+            b"not json",
+        ] {
+            assert!(
+                records(other).is_none(),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
 }

@@ -196,29 +196,10 @@ fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> 
             "Records from {other}; only aws:kinesis records are handled"
         )));
     }
-    let event: kinesis::KinesisEvent =
-        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| {
-            InputError::UnknownShape(format!("Records is not a Kinesis event: {e}"))
-        })?;
-    let units = event
-        .records
-        .into_iter()
-        .map(|r| {
-            let seq = if r.kinesis.sequence_number.is_empty() {
-                r.event_id
-            } else {
-                r.kinesis.sequence_number
-            };
-            let content =
-                kinesis::decode_record_data(&seq, &r.kinesis.data, limit).map(Content::Logs);
-            Unit {
-                origin: Origin::KinesisRecord {
-                    sequence_number: seq,
-                },
-                content,
-            }
-        })
-        .collect();
+    // Borrowed from the already parsed `Value`: no copy of the records.
+    let records = Vec::<kinesis::KinesisRecordRef>::deserialize(records)
+        .map_err(|e| InputError::UnknownShape(format!("Records is not a Kinesis event: {e}")))?;
+    let units = records.iter().map(|r| r.unit(limit)).collect();
     Ok(Decoded {
         kind: EventKind::Kinesis,
         units,

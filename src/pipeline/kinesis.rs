@@ -14,8 +14,8 @@
 
 use std::time::Instant;
 
-use crate::input::kinesis::{decode_record_data, KinesisRecordRef};
-use crate::input::{gzip, stream, Content, Decoded, EventKind, Origin, Unit};
+use crate::input::kinesis::KinesisRecordRef;
+use crate::input::{gzip, stream, Decoded, EventKind};
 use crate::sink::Sink;
 
 use super::{Outcome, Pipeline};
@@ -89,21 +89,9 @@ impl Pipeline {
 
 /// `records` decoded as the whole path decodes a Kinesis event's units.
 fn decoded(records: &[&KinesisRecordRef<'_>], limit: usize) -> Decoded {
-    let units = records
-        .iter()
-        .map(|r| {
-            let seq = r.sequence_number();
-            Unit {
-                origin: Origin::KinesisRecord {
-                    sequence_number: seq.to_owned(),
-                },
-                content: decode_record_data(seq, r.data(), limit).map(Content::Logs),
-            }
-        })
-        .collect();
     Decoded {
         kind: EventKind::Kinesis,
-        units,
+        units: records.iter().map(|r| r.unit(limit)).collect(),
     }
 }
 
