@@ -14,7 +14,7 @@ pub mod oracle;
 mod passthrough;
 pub mod postgres;
 pub mod proxy;
-mod scan;
+pub(crate) mod scan;
 pub mod sqlserver;
 
 use mysql_audit::MySqlAudit;

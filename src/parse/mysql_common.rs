@@ -153,8 +153,12 @@ pub fn operation_name(statement: &str) -> Option<String> {
 
 /// Whether text names MariaDB (`mariadbd`, `10.11.19-MariaDB`).
 pub fn mentions_mariadb(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"MariaDB").is_some()
-        || memchr::memmem::find(text.as_bytes(), b"mariadbd").is_some()
+    super::scan::finder!(b"MariaDB")
+        .find(text.as_bytes())
+        .is_some()
+        || super::scan::finder!(b"mariadbd")
+            .find(text.as_bytes())
+            .is_some()
 }
 
 /// A line of the header a server writes at the top of a new slow or general

@@ -211,7 +211,7 @@ fn remote(s: &str) -> Option<(&str, i64, usize)> {
 /// `:[pid]:` in `s`: (where `:[` starts, the pid, bytes up to after `]:`).
 fn pid_marker(s: &str) -> Option<(usize, i64, usize)> {
     let b = s.as_bytes();
-    for at in memchr::memmem::find_iter(b, b":[") {
+    for at in scan::finder!(b":[").find_iter(b) {
         let digits = b[at + 2..]
             .iter()
             .take_while(|c| c.is_ascii_digit())

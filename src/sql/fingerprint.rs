@@ -15,6 +15,8 @@
 
 use md5::{Digest, Md5};
 
+use crate::parse::scan::finder;
+
 /// The fingerprint of one statement.
 pub fn fingerprint(query: &str) -> String {
     let q = query.as_bytes();
@@ -86,7 +88,9 @@ pub fn fingerprint(query: &str) -> String {
         step(cur, spare, squeeze_whitespace);
         cur.make_ascii_lowercase();
         if seen.any(b"nN") && seen.any(b"lL") {
-            step(cur, spare, |q, out| replace_word(q, b"null", out));
+            step(cur, spare, |q, out| {
+                replace_word(q, b"null", finder!(b"null"), out)
+            });
         }
         if seen.has(b'(') {
             step(cur, spare, collapse_lists);
@@ -235,7 +239,7 @@ fn starts_with_ci(q: &[u8], i: usize, word: &[u8]) -> bool {
 /// `/\*\w+\.\w+:[0-9]/[0-9]\*/`
 fn has_pt_tool_comment(q: &[u8]) -> bool {
     let mut from = 0;
-    while let Some(off) = memchr::memmem::find(&q[from..], b"/*") {
+    while let Some(off) = finder!(b"/*").find(&q[from..]) {
         let mut i = from + off + 2;
         let w1 = q[i..].iter().take_while(|c| is_word(**c)).count();
         // \w+ is greedy but must leave the `.`: a word run never holds one.
@@ -349,13 +353,13 @@ fn multi_insert_first_tuple_end(q: &[u8]) -> Option<usize> {
 
 /// `s#/\*[^!].*?\*/##smg`
 fn strip_block_comments(q: &[u8], out: &mut Vec<u8>) -> bool {
-    if memchr::memmem::find(q, b"/*").is_none() {
+    if finder!(b"/*").find(q).is_none() {
         return false;
     }
     let mut i = 0;
     while i < q.len() {
         if q[i] == b'/' && q.get(i + 1) == Some(&b'*') && q.get(i + 2).is_some_and(|c| *c != b'!') {
-            if let Some(off) = memchr::memmem::find(&q[i + 3..], b"*/") {
+            if let Some(off) = finder!(b"*/").find(&q[i + 3..]) {
                 i = i + 3 + off + 2;
                 continue;
             }
@@ -368,7 +372,7 @@ fn strip_block_comments(q: &[u8], out: &mut Vec<u8>) -> bool {
 
 /// `s/(?:--|#)[^'"\r\n]*(?=[\r\n]|\Z)//g`
 fn strip_line_comments(q: &[u8], out: &mut Vec<u8>) -> bool {
-    if memchr::memchr(b'#', q).is_none() && memchr::memmem::find(q, b"--").is_none() {
+    if memchr::memchr(b'#', q).is_none() && finder!(b"--").find(q).is_none() {
         return false;
     }
     let mut i = 0;
@@ -553,8 +557,8 @@ fn squeeze_whitespace(q: &[u8], out: &mut Vec<u8>) -> bool {
 }
 
 /// `s/\bWORD\b/?/g` for a lower-case word.
-fn replace_word(q: &[u8], word: &[u8], out: &mut Vec<u8>) -> bool {
-    if memchr::memmem::find(q, word).is_none() {
+fn replace_word(q: &[u8], word: &[u8], finder: &memchr::memmem::Finder, out: &mut Vec<u8>) -> bool {
+    if finder.find(q).is_none() {
         return false;
     }
     let mut i = 0;
@@ -625,7 +629,7 @@ fn collapse_lists(q: &[u8], out: &mut Vec<u8>) -> bool {
 
 /// `s/\b(select\s.*?)(?:(\sunion(?:\sall)?)\s\1)+/$1 \/*repeat$2*\//xg`
 fn collapse_unions(q: &[u8], out: &mut Vec<u8>) -> bool {
-    if memchr::memmem::find(q, b"union").is_none() {
+    if finder!(b"union").find(q).is_none() {
         return false;
     }
     let mut i = 0;
@@ -685,7 +689,7 @@ fn union_rep(q: &[u8], at: usize, x: &[u8]) -> Option<(usize, usize)> {
 /// `s/\blimit \?(?:, ?\?| offset \?)?/limit ?/` (first match only).
 fn collapse_limit(q: &[u8], out: &mut Vec<u8>) -> bool {
     let mut i = 0;
-    while let Some(off) = memchr::memmem::find(&q[i..], b"limit ?") {
+    while let Some(off) = finder!(b"limit ?").find(&q[i..]) {
         let at = i + off;
         if word_start(q, at) {
             let mut end = at + 7;
@@ -712,7 +716,7 @@ fn collapse_limit(q: &[u8], out: &mut Vec<u8>) -> bool {
 fn drop_order_by_asc(q: &[u8], out: &mut Vec<u8>) -> bool {
     let mut from = 0;
     let start = loop {
-        let Some(off) = memchr::memmem::find(&q[from..], b"order by ") else {
+        let Some(off) = finder!(b"order by ").find(&q[from..]) else {
             return false;
         };
         let at = from + off;

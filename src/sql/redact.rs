@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::parse::scan::finder;
+
 /// What replaces a secret.
 pub const MASK: &str = "***";
 
@@ -88,7 +90,7 @@ fn may_hold_builtin_secret(text: &str) -> bool {
     let b = text.as_bytes();
     if b.len() >= 64 {
         // Long texts: vector scans for the rare starting bytes beat the table.
-        return memchr::memmem::find(b, b"://").is_some()
+        return finder!(b"://").find(b).is_some()
             || memchr::memchr2_iter(b'p', b'P', b).any(|at| pass_or_pwd(&b[at + 1..]))
             || memchr::memchr2_iter(b'f', b'F', b).any(|at| identified_around(b, at));
     }
