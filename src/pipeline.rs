@@ -351,7 +351,13 @@ impl Pipeline {
             if entry.event_ids.len() > 1 {
                 attrs.insert(
                     keys::CW_EVENT_IDS,
-                    Value::Array(entry.event_ids.iter().cloned().map(Value::Str).collect()),
+                    Value::Array(
+                        entry
+                            .event_ids
+                            .iter()
+                            .map(|id| Value::from(id.as_str()))
+                            .collect(),
+                    ),
                 );
             }
             attrs.insert(keys::PARSER, parser.name());

@@ -5,6 +5,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+pub use compact_str::CompactString;
+
 use crate::severity::Severity;
 
 /// An attribute key: almost always a `&'static str` constant from [`keys`],
@@ -14,7 +16,10 @@ pub type Key = Cow<'static, str>;
 /// A typed attribute value; mirrors OTLP's `AnyValue` subset we need.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Str(String),
+    /// Text, kept inline up to 24 bytes: most attribute values (addresses,
+    /// users, pids' peers, levels, fingerprint ids) are that short, and one
+    /// heap string each was ~7 allocations a record (callgrind).
+    Str(CompactString),
     Int(i64),
     Double(f64),
     Bool(bool),
@@ -23,11 +28,16 @@ pub enum Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Str(s.to_owned())
+        Value::Str(CompactString::from(s))
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::Str(CompactString::from(s))
+    }
+}
+impl From<CompactString> for Value {
+    fn from(s: CompactString) -> Self {
         Value::Str(s)
     }
 }

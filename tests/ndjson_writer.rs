@@ -77,7 +77,7 @@ fn strings_escape_exactly_like_serde_json() {
 fn reference_line(r: &Record) -> Vec<u8> {
     fn value(v: &Value) -> serde_json::Value {
         match v {
-            Value::Str(s) => s.clone().into(),
+            Value::Str(s) => s.as_str().into(),
             Value::Int(n) => (*n).into(),
             Value::Double(d) if !d.is_finite() => serde_json::Value::Null,
             Value::Double(d) => (*d).into(),

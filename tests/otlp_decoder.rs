@@ -72,7 +72,7 @@ impl Drop for Receiver {
 /// Our value in the receiver's typed notation.
 fn typed(v: &Value) -> Json {
     match v {
-        Value::Str(s) => json!({ "s": s }),
+        Value::Str(s) => json!({ "s": s.as_str() }),
         Value::Int(i) => json!({ "i": i }),
         Value::Double(d) => json!({ "d": d }),
         Value::Bool(b) => json!({ "b": b }),

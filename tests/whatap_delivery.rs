@@ -60,7 +60,7 @@ fn deadline() -> Instant {
 
 fn text(v: &Value) -> String {
     match v {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Double(d) => d.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -70,7 +70,7 @@ fn text(v: &Value) -> String {
 
 fn expected_val(v: &Value) -> Val {
     match v {
-        Value::Str(s) => Val::Text(s.clone()),
+        Value::Str(s) => Val::Text(s.to_string()),
         Value::Int(i) => Val::Dec(*i),
         Value::Double(d) => Val::Double(*d),
         Value::Bool(b) => Val::Bool(*b),

@@ -21,7 +21,7 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) {
     for (_, value) in entry.parsed.attributes.0.iter_mut() {
         if let Value::Str(text) = value {
             if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
-                *text = clean;
+                *text = clean.into();
             }
         }
     }

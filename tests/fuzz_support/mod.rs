@@ -233,13 +233,13 @@ pub fn record_from_bytes(data: &[u8]) -> Record {
             break;
         }
         let value = match v.bytes().next().unwrap_or(0) % 6 {
-            0 => Value::Str(v),
+            0 => Value::from(v),
             1 => Value::Int(v.len() as i64 * if v.len() % 2 == 0 { 1 } else { -7919 }),
             2 => Value::Double(f64::from_bits(
                 v.bytes().fold(0u64, |a, b| a.rotate_left(8) ^ u64::from(b)),
             )),
             3 => Value::Bool(v.len() % 2 == 0),
-            4 => Value::Array(v.split(',').map(|s| Value::Str(s.to_owned())).collect()),
+            4 => Value::Array(v.split(',').map(Value::from).collect()),
             _ => {
                 // An RDS event record (also gets an EventPack).
                 attributes.insert(keys::RDS_EVENT_ID, v);

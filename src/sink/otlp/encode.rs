@@ -132,14 +132,14 @@ fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {
 fn log_record(r: &Record) -> LogRecord {
     let mut attributes = key_values(&r.attributes);
     if !r.id.is_empty() && r.attributes.get(keys::LOG_RECORD_UID).is_none() {
-        attributes.push(key_value(keys::LOG_RECORD_UID, &Value::Str(r.id.clone())));
+        attributes.push(key_value(keys::LOG_RECORD_UID, &Value::from(r.id.as_str())));
     }
     LogRecord {
         time_unix_nano: r.timestamp_ns.max(0) as u64,
         observed_time_unix_nano: r.observed_timestamp_ns.max(0) as u64,
         severity_number: i32::from(r.severity.number),
         severity_text: r.severity.text.to_string(),
-        body: Some(any(&Value::Str(r.body.clone()))),
+        body: Some(any(&Value::from(r.body.as_str()))),
         attributes,
         ..Default::default()
     }
@@ -159,7 +159,7 @@ fn key_value(k: &str, v: &Value) -> KeyValue {
 
 fn any(v: &Value) -> AnyValue {
     let value = match v {
-        Value::Str(s) => any_value::Value::StringValue(s.clone()),
+        Value::Str(s) => any_value::Value::StringValue(s.to_string()),
         Value::Int(i) => any_value::Value::IntValue(*i),
         Value::Double(d) => any_value::Value::DoubleValue(*d),
         Value::Bool(b) => any_value::Value::BoolValue(*b),

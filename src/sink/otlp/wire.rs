@@ -255,8 +255,8 @@ mod tests {
 
     fn awkward_value(i: usize) -> Value {
         match i % 9 {
-            0 => Value::Str(String::new()),
-            1 => Value::Str("é\u{0}\"x\n".repeat(i % 4)),
+            0 => Value::Str("".into()),
+            1 => Value::from("é\u{0}\"x\n".repeat(i % 4)),
             2 => Value::Int(-(i as i64) * 1_000_000_007),
             3 => Value::Int(i64::MIN),
             4 => Value::Double(if i % 2 == 0 { f64::NAN } else { -0.0 }),
@@ -266,7 +266,7 @@ mod tests {
                 Value::Int(0),
                 Value::Array(vec![Value::Str("deep".into())]),
             ]),
-            _ => Value::Str("x".repeat(200 * i)),
+            _ => Value::from("x".repeat(200 * i)),
         }
     }
 

@@ -327,7 +327,7 @@ pub fn level_for(severity_number: u8) -> u8 {
 /// Numbers stay numbers; arrays become joined text.
 fn typed(v: &record::Value) -> Value {
     match v {
-        record::Value::Str(s) => Value::Text(s.clone()),
+        record::Value::Str(s) => Value::Text(s.to_string()),
         record::Value::Int(i) => Value::Decimal(*i),
         record::Value::Double(d) => Value::Double(*d),
         record::Value::Bool(b) => Value::Boolean(*b),
@@ -337,7 +337,7 @@ fn typed(v: &record::Value) -> Value {
 
 fn text_of(v: &record::Value) -> String {
     match v {
-        record::Value::Str(s) => s.clone(),
+        record::Value::Str(s) => s.to_string(),
         record::Value::Int(i) => i.to_string(),
         record::Value::Double(d) => d.to_string(),
         record::Value::Bool(b) => b.to_string(),
