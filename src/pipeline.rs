@@ -211,11 +211,26 @@ impl Pipeline {
         let decoded = match input::awslogs_data(event) {
             Some(data) => {
                 let threshold = self.stream.threshold_bytes;
+                let whole = || Ok(input::decode_awslogs(&data, limit));
                 if let Some(stream) = input::stream::open_data(&data, limit, threshold) {
-                    let whole = || Ok(input::decode_awslogs(&data, limit));
                     return self.run_streamed(stream, whole, sinks, deadline).await;
                 }
-                Ok(input::decode_awslogs(&data, limit))
+                // The trailer said it fits; the whole path believes that only
+                // up to the threshold, so a trailer that lies cannot make it
+                // hold up to `limit` (~9 bytes of memory per byte of JSON).
+                let cap = limit.min(threshold);
+                let decoded = input::decode_awslogs(&data, cap);
+                if cap < limit && decoded.units.iter().any(input::Unit::too_large) {
+                    tracing::warn!("gzip trailer understated the payload's size; streaming it");
+                    match input::stream::open_gzip(&data, limit) {
+                        Some(stream) => {
+                            return self.run_streamed(stream, whole, sinks, deadline).await
+                        }
+                        None => whole(),
+                    }
+                } else {
+                    Ok(decoded)
+                }
             }
             None => {
                 if let Some(records) = input::kinesis::records(event) {

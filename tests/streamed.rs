@@ -419,3 +419,123 @@ fn kinesis_batches_are_delivered_in_groups_and_big_records_streamed_unchanged() 
     assert!(outcome.failed_kinesis_records.contains(&"seq-0".to_owned()));
     assert!(outcome.failed_kinesis_records.contains(&"seq-4".to_owned()));
 }
+
+/// `json` as base64 of a two-member gzip whose trailer (the last member's
+/// ISIZE) states only its last 8 bytes: allowed by RFC 1952, and the
+/// shape a sender that lies about the size takes.
+fn understated(json: &str) -> String {
+    let (head, tail) = json.split_at(json.len() - 8);
+    let mut gz = gzip(head.as_bytes());
+    gz.extend(gzip(tail.as_bytes()));
+    base64::engine::general_purpose::STANDARD.encode(gz)
+}
+
+/// A PostgreSQL document of `n` duration lines (~170 bytes an event).
+fn statements(n: usize) -> String {
+    let events: Vec<String> = (0..n)
+        .map(|i| pg_event(i, 400, "LOG:  duration: 1.0 ms  statement: SELECT 1"))
+        .collect();
+    format!(
+        r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db3/postgresql","logStream":"db3.0","logEvents":[{}]}}"#,
+        events.join(",")
+    )
+}
+
+fn small_threshold() -> Pipeline {
+    pipeline().with_stream_options(StreamOptions {
+        threshold_bytes: 1024,
+        chunk: ChunkLimits {
+            events: 4,
+            bytes: usize::MAX,
+        },
+        join_lookback: 3,
+        resource_lookahead: 2,
+    })
+}
+
+fn sorted_lines(ndjson: &str) -> Vec<String> {
+    let mut lines: Vec<String> = ndjson.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+// Regression: a trailer claiming a small size sent the payload down the
+// whole path, which then held up to `max_decompressed_bytes` (64 MiB) of
+// JSON and ~9× that in records: the memory bound held only for honest senders.
+#[test]
+fn a_payload_whose_trailer_understates_its_size_is_streamed() {
+    let doc = statements(40);
+    let bytes = format!(r#"{{"awslogs":{{"data":"{}"}}}}"#, understated(&doc)).into_bytes();
+    let whole = process(&bytes);
+    assert_eq!(whole.records.len(), 40);
+    let sink = recording(usize::MAX);
+    let outcome = run(&small_threshold(), &bytes, sink.clone());
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    assert_eq!(outcome.stats.delivered, 40);
+    let got = sink.got.lock().unwrap();
+    // The whole path would deliver once; chunks of 4 events (3 held back
+    // for joins) give ten or eleven deliveries.
+    assert!(got.len() >= 10, "streamed in chunks: {}", got.len());
+    assert_eq!(
+        without_observed_time(&got.concat()),
+        without_observed_time(&ndjson(&whole.records))
+    );
+
+    // A bomb behind such a trailer still stops at the configured limit.
+    let bomb = statements(20_000);
+    let bytes = format!(r#"{{"awslogs":{{"data":"{}"}}}}"#, understated(&bomb)).into_bytes();
+    let p = Pipeline::new(rds_forwarder::config::Config {
+        max_decompressed_bytes: 1 << 20,
+        ..rds_forwarder::config::Config::default()
+    })
+    .with_stream_options(StreamOptions {
+        threshold_bytes: 1024,
+        ..StreamOptions::default()
+    });
+    let outcome = run(&p, &bytes, recording(usize::MAX));
+    assert_eq!(
+        outcome.stats.failures.get("decompressed_too_large"),
+        Some(&1),
+        "{:?}",
+        outcome.failures
+    );
+    assert!(
+        outcome.failures[0].message.contains("1048576"),
+        "{:?}",
+        outcome.failures
+    );
+}
+
+#[test]
+fn a_kinesis_record_whose_trailer_understates_its_size_is_streamed_after_its_group() {
+    let small = statements(2);
+    let record = |i: usize, data: String| {
+        serde_json::json!({
+            "kinesis": {"partitionKey": "p", "sequenceNumber": format!("seq-{i}"), "data": data},
+            "eventSource": "aws:kinesis",
+            "eventID": format!("shardId-0:{i}"),
+        })
+    };
+    let honest = || base64::engine::general_purpose::STANDARD.encode(gzip(small.as_bytes()));
+    let bytes = serde_json::json!({ "Records": [
+        record(0, honest()),
+        record(1, understated(&statements(40))),
+        record(2, honest()),
+    ]})
+    .to_string()
+    .into_bytes();
+    let whole = process(&bytes);
+    assert_eq!(whole.records.len(), 44);
+    let sink = recording(usize::MAX);
+    let outcome = run(&small_threshold(), &bytes, sink.clone());
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    assert_eq!(outcome.stats.delivered, 44);
+    let got = sink.got.lock().unwrap();
+    // The group of honest records (seq-0, seq-2) at once, then seq-1 in chunks of 4.
+    assert!(got.len() >= 11, "{}", got.len());
+    assert_eq!(got[0].lines().count(), 4);
+    assert_eq!(
+        sorted_lines(&without_observed_time(&got.concat())),
+        sorted_lines(&without_observed_time(&ndjson(&whole.records)))
+    );
+}

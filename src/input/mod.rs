@@ -67,6 +67,14 @@ pub struct Unit {
     pub content: Result<Content, InputError>,
 }
 
+impl Unit {
+    /// Whether it failed for inflating past its limit: decoded with the
+    /// stream threshold as the limit, such a unit is streamed instead.
+    pub fn too_large(&self) -> bool {
+        matches!(self.content, Err(InputError::TooLarge { .. }))
+    }
+}
+
 #[derive(Debug)]
 pub struct Decoded {
     pub kind: EventKind,

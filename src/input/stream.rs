@@ -79,6 +79,13 @@ pub fn open_data(data: &str, limit: usize, threshold: usize) -> Option<CloudWatc
     if gzip::isize_hint_b64(data)? as usize <= threshold {
         return None;
     }
+    open_gzip(data, limit)
+}
+
+/// Base64 of gzip as a stream whatever its trailer claims: for data the
+/// whole path found to inflate past the threshold its trailer was under
+/// (ISIZE is written by the sender, and names only a gzip's last member).
+pub fn open_gzip(data: &str, limit: usize) -> Option<CloudWatchStream> {
     let gz = gzip::base64_decode("awslogs.data", data).ok()?;
     gzip::is_gzip(&gz).then(|| CloudWatchStream {
         what: "awslogs.data".to_owned(),

@@ -4,10 +4,11 @@
 //! and their records at once peaked at 339 MB.
 //!
 //! Records are taken in order into groups whose inflated size (each gzip
-//! trailer's ISIZE, a hint only: the decoder still enforces the limit) stays
-//! within the threshold; a group is decoded, processed and delivered as the
-//! whole path does a batch, then dropped. A record that alone inflates past
-//! the threshold is streamed like a big direct payload. Small records still
+//! trailer's ISIZE, a hint only) stays within the threshold; a group is
+//! decoded, processed and delivered as the whole path does a batch, then
+//! dropped. A record that alone inflates past the threshold is streamed like
+//! a big direct payload, and so is one that, decoded in its group, inflates
+//! past the threshold its trailer was under (it goes after the group). Small records still
 //! share deliveries (one sink batch per group, not per record), and each
 //! failure is reported under its record's sequence number, so Kinesis
 //! `batchItemFailures` stays exact.
@@ -37,20 +38,12 @@ impl Pipeline {
         let mut group: Vec<&KinesisRecordRef<'_>> = Vec::new();
         let mut group_bytes = 0;
         for record in &records {
-            let seq = record.sequence_number();
             if let Some(big) = stream::open_data(record.data(), limit, threshold) {
                 self.deliver_group(&mut group, sinks, deadline, &mut outcome)
                     .await;
                 group_bytes = 0;
-                let whole = || Ok(decoded(std::slice::from_ref(&record), limit));
-                let mut part = self.run_streamed(big, whole, sinks, deadline).await;
-                for f in &mut part.failures {
-                    f.kinesis_sequence_number = Some(seq.to_owned());
-                }
-                if !part.failures.is_empty() && part.failed_kinesis_records.is_empty() {
-                    part.failed_kinesis_records.push(seq.to_owned());
-                }
-                merge(&mut outcome, part);
+                self.run_big_record(record, Some(big), sinks, deadline, &mut outcome)
+                    .await;
                 continue;
             }
             // Plain-JSON records (no gzip trailer) count at their base64 size.
@@ -80,9 +73,63 @@ impl Pipeline {
         if group.is_empty() {
             return;
         }
-        let batch = Ok(decoded(group, self.config.max_decompressed_bytes));
-        group.clear();
-        let part = self.run_whole(batch, sinks, deadline).await;
+        // Each record's trailer said it fits in the threshold; a record is
+        // held whole only that far, and one that lied is streamed after the
+        // group (so a batch of lying records stays within the bound too).
+        let limit = self.config.max_decompressed_bytes;
+        let cap = limit.min(self.stream.threshold_bytes);
+        let mut units = Vec::with_capacity(group.len());
+        let mut understated = Vec::new();
+        for record in group.drain(..) {
+            let unit = record.unit(cap);
+            if cap < limit && unit.too_large() {
+                understated.push(record);
+            } else {
+                units.push(unit);
+            }
+        }
+        if !units.is_empty() {
+            let batch = Decoded {
+                kind: EventKind::Kinesis,
+                units,
+            };
+            let part = self.run_whole(Ok(batch), sinks, deadline).await;
+            merge(outcome, part);
+        }
+        for record in understated {
+            tracing::warn!(
+                sequence_number = record.sequence_number(),
+                "gzip trailer understated the Kinesis record's size; streaming it"
+            );
+            let big = stream::open_gzip(record.data(), limit);
+            self.run_big_record(record, big, sinks, deadline, outcome)
+                .await;
+        }
+    }
+
+    /// One record too big for a group: streamed, or (not gzip, so not
+    /// streamable) decoded alone; its failures go under its sequence number.
+    async fn run_big_record(
+        &self,
+        record: &KinesisRecordRef<'_>,
+        big: Option<stream::CloudWatchStream>,
+        sinks: &[Box<dyn Sink>],
+        deadline: Instant,
+        outcome: &mut Outcome,
+    ) {
+        let seq = record.sequence_number();
+        let limit = self.config.max_decompressed_bytes;
+        let whole = || Ok(decoded(std::slice::from_ref(&record), limit));
+        let mut part = match big {
+            Some(big) => self.run_streamed(big, whole, sinks, deadline).await,
+            None => self.run_whole(whole(), sinks, deadline).await,
+        };
+        for f in &mut part.failures {
+            f.kinesis_sequence_number = Some(seq.to_owned());
+        }
+        if !part.failures.is_empty() && part.failed_kinesis_records.is_empty() {
+            part.failed_kinesis_records.push(seq.to_owned());
+        }
         merge(outcome, part);
     }
 }
