@@ -389,7 +389,7 @@ impl Pipeline {
                     }
                 }
             }
-            attrs.extend(entry.parsed.attributes);
+            attrs.append_disjoint(entry.parsed.attributes);
             if let Some(reason) = entry.parsed.error {
                 attrs.insert(keys::PARSE_ERROR, reason);
             }

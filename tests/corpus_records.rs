@@ -47,6 +47,14 @@ fn every_log_event_is_in_exactly_one_record() {
                 assert_eq!(out.stats.log_events, raw.len(), "{}", file.display());
                 records += out.records.len();
                 for r in &out.records {
+                    let keys: Vec<&str> = r.attributes.iter().map(|(k, _)| k).collect();
+                    for (i, k) in keys.iter().enumerate() {
+                        assert!(
+                            !keys[..i].contains(k),
+                            "{}: {k} twice in {keys:?}",
+                            file.display()
+                        );
+                    }
                     let j = as_json(r);
                     for k in ["timestamp", "observed_timestamp", "severity_text", "body"] {
                         assert!(j[k].is_string(), "{}: {k} in {j}", file.display());

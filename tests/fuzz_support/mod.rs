@@ -154,6 +154,15 @@ pub fn parse_message(data: &[u8]) {
         // Statement enrichment (redaction, fingerprint, id) runs on every entry.
         for entry in &mut joined {
             rds_forwarder::sql::enrich_entry(entry, &Redactor::builtin());
+            // The pipeline appends these without checking for its own keys.
+            let attrs = &entry.parsed.attributes;
+            for (i, (k, _)) in attrs.0.iter().enumerate() {
+                assert!(!keys::owned_by_pipeline(k), "{log_type}: parser wrote {k}");
+                assert!(
+                    attrs.0[..i].iter().all(|(seen, _)| seen != k),
+                    "{log_type}: {k} twice"
+                );
+            }
             if let Some(id) = entry
                 .parsed
                 .attributes
