@@ -34,13 +34,16 @@ fn awkward() -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    // Every byte value below 0x80 at every offset of a 17-byte string, so
-    // the escape lands in each lane of the 8-byte word scanner and its tail.
-    for c in 0u8..0x80 {
-        for at in 0..17 {
-            let mut s = vec![b'a'; 17];
-            s[at] = c;
-            v.push(String::from_utf8(s).unwrap());
+    // Every byte value below 0x80 at every offset of strings of 1 to 17
+    // bytes, so the escape lands in each lane of the 8-byte word scanner, of
+    // the overlapping last word that checks a tail, and of a short string.
+    for len in 1..=17 {
+        for c in 0u8..0x80 {
+            for at in 0..len {
+                let mut s = vec![b'a'; len];
+                s[at] = c;
+                v.push(String::from_utf8(s).unwrap());
+            }
         }
     }
     // Multi-byte characters straddling word boundaries.

@@ -187,7 +187,7 @@ fn word_needs_escape(w: u64) -> bool {
 }
 
 /// Appends `s` as a JSON string literal, escaped exactly like serde_json:
-/// clean runs (checked 8 bytes at a time) are copied in one go.
+/// clean runs (checked 8 bytes at a time, the tail too) are copied in one go.
 pub fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     buf.reserve(b.len() + 2);
@@ -195,15 +195,17 @@ pub fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     let mut run_start = 0;
     let mut i = 0;
     while i < b.len() {
-        if let Some(chunk) = b.get(i..i + 8) {
-            let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            if !word_needs_escape(w) {
-                i += 8;
-                continue;
-            }
-        }
-        // A flagged word (or the tail): byte by byte up to 8 bytes.
         let end = (i + 8).min(b.len());
+        // A tail shorter than 8 bytes is checked as the string's last word,
+        // overlapping bytes already found clean.
+        let word = b
+            .get(end.max(8) - 8..end.max(8))
+            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        if word.is_some_and(|w| !word_needs_escape(w)) {
+            i = end;
+            continue;
+        }
+        // A flagged word: byte by byte.
         while i < end {
             let c = b[i];
             let esc = ESCAPE[c as usize];
