@@ -326,19 +326,29 @@ fn a_gzip_bomb_fails_the_streamed_invocation_as_too_large() {
     }
     json.push_str(&pg_event(0, 100, "LOG:  x"));
     json.push_str("]}");
-    let bytes = awslogs(&json);
+    assert_stopped_at_one_mib(&awslogs(&json), 0);
+}
+
+/// Runs `bytes` with a 1 MiB decompression limit and the stream threshold
+/// `threshold`, and checks it fails as too large, at that limit.
+fn assert_stopped_at_one_mib(bytes: &[u8], threshold: usize) {
     let p = Pipeline::new(rds_forwarder::config::Config {
         max_decompressed_bytes: 1 << 20,
         ..rds_forwarder::config::Config::default()
     })
     .with_stream_options(StreamOptions {
-        threshold_bytes: 0,
+        threshold_bytes: threshold,
         ..StreamOptions::default()
     });
-    let outcome = run(&p, &bytes, recording(usize::MAX));
+    let outcome = run(&p, bytes, recording(usize::MAX));
     assert_eq!(
         outcome.stats.failures.get("decompressed_too_large"),
         Some(&1),
+        "{:?}",
+        outcome.failures
+    );
+    assert!(
+        outcome.failures[0].message.contains("1048576"),
         "{:?}",
         outcome.failures
     );
@@ -391,15 +401,7 @@ fn kinesis_batches_are_delivered_in_groups_and_big_records_streamed_unchanged() 
         Some(&one),
     ]);
     let whole = process(&bytes);
-    let p = pipeline().with_stream_options(StreamOptions {
-        threshold_bytes: 1024,
-        chunk: ChunkLimits {
-            events: 4,
-            bytes: usize::MAX,
-        },
-        join_lookback: 3,
-        resource_lookahead: 2,
-    });
+    let p = small_threshold();
     let sink = recording(usize::MAX);
     let outcome = run(&p, &bytes, sink.clone());
     assert_eq!(outcome.failed_kinesis_records, ["seq-4"]);
@@ -441,6 +443,7 @@ fn statements(n: usize) -> String {
     )
 }
 
+/// Streams what inflates past 1 KiB, in chunks of 4 events.
 fn small_threshold() -> Pipeline {
     pipeline().with_stream_options(StreamOptions {
         threshold_bytes: 1024,
@@ -466,44 +469,19 @@ fn sorted_lines(ndjson: &str) -> Vec<String> {
 fn a_payload_whose_trailer_understates_its_size_is_streamed() {
     let doc = statements(40);
     let bytes = format!(r#"{{"awslogs":{{"data":"{}"}}}}"#, understated(&doc)).into_bytes();
-    let whole = process(&bytes);
-    assert_eq!(whole.records.len(), 40);
-    let sink = recording(usize::MAX);
-    let outcome = run(&small_threshold(), &bytes, sink.clone());
-    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
-    assert_eq!(outcome.stats.delivered, 40);
-    let got = sink.got.lock().unwrap();
+    let (got, whole) = deliver_all(&bytes, 40);
     // The whole path would deliver once; chunks of 4 events (3 held back
     // for joins) give ten or eleven deliveries.
     assert!(got.len() >= 10, "streamed in chunks: {}", got.len());
     assert_eq!(
         without_observed_time(&got.concat()),
-        without_observed_time(&ndjson(&whole.records))
+        without_observed_time(&whole)
     );
 
     // A bomb behind such a trailer still stops at the configured limit.
     let bomb = statements(20_000);
     let bytes = format!(r#"{{"awslogs":{{"data":"{}"}}}}"#, understated(&bomb)).into_bytes();
-    let p = Pipeline::new(rds_forwarder::config::Config {
-        max_decompressed_bytes: 1 << 20,
-        ..rds_forwarder::config::Config::default()
-    })
-    .with_stream_options(StreamOptions {
-        threshold_bytes: 1024,
-        ..StreamOptions::default()
-    });
-    let outcome = run(&p, &bytes, recording(usize::MAX));
-    assert_eq!(
-        outcome.stats.failures.get("decompressed_too_large"),
-        Some(&1),
-        "{:?}",
-        outcome.failures
-    );
-    assert!(
-        outcome.failures[0].message.contains("1048576"),
-        "{:?}",
-        outcome.failures
-    );
+    assert_stopped_at_one_mib(&bytes, 1024);
 }
 
 #[test]
@@ -524,18 +502,26 @@ fn a_kinesis_record_whose_trailer_understates_its_size_is_streamed_after_its_gro
     ]})
     .to_string()
     .into_bytes();
-    let whole = process(&bytes);
-    assert_eq!(whole.records.len(), 44);
-    let sink = recording(usize::MAX);
-    let outcome = run(&small_threshold(), &bytes, sink.clone());
-    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
-    assert_eq!(outcome.stats.delivered, 44);
-    let got = sink.got.lock().unwrap();
+    let (got, whole) = deliver_all(&bytes, 44);
     // The group of honest records (seq-0, seq-2) at once, then seq-1 in chunks of 4.
     assert!(got.len() >= 11, "{}", got.len());
     assert_eq!(got[0].lines().count(), 4);
     assert_eq!(
         sorted_lines(&without_observed_time(&got.concat())),
-        sorted_lines(&without_observed_time(&ndjson(&whole.records)))
+        sorted_lines(&without_observed_time(&whole))
     );
+}
+
+/// Runs `bytes` through [`small_threshold`], checking that all `n` records
+/// are delivered without a failure: what the sink got, call by call, and
+/// the whole path's NDJSON.
+fn deliver_all(bytes: &[u8], n: usize) -> (Vec<String>, String) {
+    let whole = process(bytes);
+    assert_eq!(whole.records.len(), n);
+    let sink = recording(usize::MAX);
+    let outcome = run(&small_threshold(), bytes, sink.clone());
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    assert_eq!(outcome.stats.delivered, n);
+    let got = sink.got.lock().unwrap().clone();
+    (got, ndjson(&whole.records))
 }
