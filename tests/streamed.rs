@@ -502,6 +502,18 @@ fn a_kinesis_record_whose_trailer_understates_its_size_is_streamed_after_its_gro
     ]})
     .to_string()
     .into_bytes();
+
+    // Plain JSON (no gzip, so no trailer and no stream) past the threshold
+    // is decoded alone at the full limit.
+    let plain = base64::engine::general_purpose::STANDARD.encode(statements(20));
+    let plain = serde_json::json!({ "Records": [record(0, honest()), record(1, plain)] });
+    let (got, whole) = deliver_all(plain.to_string().as_bytes(), 22);
+    assert_eq!(got.len(), 2, "the group, then the big plain record");
+    assert_eq!(
+        sorted_lines(&without_observed_time(&got.concat())),
+        sorted_lines(&without_observed_time(&whole))
+    );
+
     let (got, whole) = deliver_all(&bytes, 44);
     // The group of honest records (seq-0, seq-2) at once, then seq-1 in chunks of 4.
     assert!(got.len() >= 11, "{}", got.len());
