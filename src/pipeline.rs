@@ -135,6 +135,16 @@ impl Pipeline {
         self
     }
 
+    /// How far the whole path inflates data whose gzip trailer promised to
+    /// fit the stream threshold: only that far, so a trailer that lies cannot
+    /// make it hold up to the configured limit (~9 bytes of memory per byte
+    /// of JSON); data that goes further is streamed instead.
+    fn whole_path_limit(&self) -> usize {
+        self.config
+            .max_decompressed_bytes
+            .min(self.stream.threshold_bytes)
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -215,10 +225,7 @@ impl Pipeline {
                 if let Some(stream) = input::stream::open_data(&data, limit, threshold) {
                     return self.run_streamed(stream, whole, sinks, deadline).await;
                 }
-                // The trailer said it fits; the whole path believes that only
-                // up to the threshold, so a trailer that lies cannot make it
-                // hold up to `limit` (~9 bytes of memory per byte of JSON).
-                let cap = limit.min(threshold);
+                let cap = self.whole_path_limit();
                 let decoded = input::decode_awslogs(&data, cap);
                 if cap < limit && decoded.units.iter().any(input::Unit::too_large) {
                     tracing::warn!("gzip trailer understated the payload's size; streaming it");

@@ -259,6 +259,25 @@ fn run(p: &Pipeline, bytes: &[u8], sink: Arc<Recording>) -> rds_forwarder::pipel
         .block_on(p.run(bytes, &sinks, Instant::now() + Duration::from_secs(60)))
 }
 
+/// Checks that `outcome` counts what the whole path counts, every record
+/// delivered, and that `sink` got the whole path's NDJSON in order; returns
+/// what it got, delivery by delivery.
+fn assert_delivered_as_whole(
+    outcome: &rds_forwarder::pipeline::Outcome,
+    sink: &Recording,
+    whole: &Processed,
+) -> Vec<String> {
+    let mut expected = whole.stats.clone();
+    expected.delivered = whole.records.len();
+    assert_eq!(outcome.stats, expected);
+    let got = sink.got.lock().unwrap().clone();
+    assert_eq!(
+        without_observed_time(&got.concat()),
+        without_observed_time(&ndjson(&whole.records))
+    );
+    got
+}
+
 fn recording(fail_from: usize) -> Arc<Recording> {
     Arc::new(Recording {
         calls: AtomicUsize::new(0),
@@ -291,15 +310,8 @@ fn run_delivers_chunk_by_chunk_what_the_whole_path_delivers() {
     let sink = recording(usize::MAX);
     let outcome = run(&streaming(4, 3, 2), &bytes, sink.clone());
     assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
-    let mut expected = whole.stats.clone();
-    expected.delivered = whole.records.len();
-    assert_eq!(outcome.stats, expected);
-    let got = sink.got.lock().unwrap();
+    let got = assert_delivered_as_whole(&outcome, &sink, &whole);
     assert!(got.len() > 3, "delivered in several chunks: {}", got.len());
-    assert_eq!(
-        without_observed_time(&got.concat()),
-        without_observed_time(&ndjson(&whole.records))
-    );
 }
 
 #[test]
@@ -405,15 +417,8 @@ fn kinesis_batches_are_delivered_in_groups_and_big_records_streamed_unchanged() 
     let sink = recording(usize::MAX);
     let outcome = run(&p, &bytes, sink.clone());
     assert_eq!(outcome.failed_kinesis_records, ["seq-4"]);
-    let mut expected = whole.stats.clone();
-    expected.delivered = whole.records.len();
-    assert_eq!(outcome.stats, expected);
-    let got = sink.got.lock().unwrap();
+    let got = assert_delivered_as_whole(&outcome, &sink, &whole);
     assert!(got.len() > 4, "several deliveries: {}", got.len());
-    assert_eq!(
-        without_observed_time(&got.concat()),
-        without_observed_time(&ndjson(&whole.records))
-    );
 
     // A refused delivery is reported under the records it held.
     let sink = recording(1);

@@ -73,11 +73,10 @@ impl Pipeline {
         if group.is_empty() {
             return;
         }
-        // Each record's trailer said it fits in the threshold; a record is
-        // held whole only that far, and one that lied is streamed after the
-        // group (so a batch of lying records stays within the bound too).
+        // A record whose trailer lied is streamed after the group (so a
+        // batch of lying records stays within the bound too).
         let limit = self.config.max_decompressed_bytes;
-        let cap = limit.min(self.stream.threshold_bytes);
+        let cap = self.whole_path_limit();
         let mut units = Vec::with_capacity(group.len());
         let mut understated = Vec::new();
         for record in group.drain(..) {
