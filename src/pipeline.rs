@@ -12,13 +12,14 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::delivery::{self, DeliveryReport};
+use crate::enrich::engine::{self, EngineMemory};
 use crate::enrich::rds_events::{self, Catalog};
 use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin, RdsEvent};
 use crate::parse::{Entry, Registry};
 use crate::record::{keys, Attributes, Record, Resource, Value};
 use crate::severity::Severity;
 use crate::sink::Sink;
-use crate::source::{SourceInfo, SourceKind};
+use crate::source::{EngineFamily, SourceInfo, SourceKind};
 use crate::time;
 
 mod kinesis;
@@ -116,6 +117,8 @@ pub struct Pipeline {
     parsers: Registry,
     catalog: &'static Catalog,
     stream: StreamOptions,
+    /// The engine each log group's content named, for batches that cannot tell.
+    engines: EngineMemory,
 }
 
 impl Pipeline {
@@ -125,6 +128,7 @@ impl Pipeline {
             parsers: Registry::builtin(),
             catalog: Catalog::builtin(),
             stream: StreamOptions::default(),
+            engines: EngineMemory::default(),
         }
     }
 
@@ -361,9 +365,7 @@ impl Pipeline {
             crate::sql::enrich_entry(entry, &self.config.redactor);
         }
 
-        let db_system = carry
-            .db_system
-            .or_else(|| source.family.and_then(|f| f.db_system_name()));
+        let db_system = self.db_system(&doc.log_group, &source, carry.db_system);
         let resource = self.log_resource(&doc, &source, db_system);
 
         out.records.reserve(entries.len() + doc.malformed.len());
@@ -442,6 +444,25 @@ impl Pipeline {
         }
     }
 
+    /// `db.system.name` for a document: what its content named (remembered
+    /// for the log group), else what an earlier batch of the group named,
+    /// else what the log type alone implies — never a guess between MySQL
+    /// and MariaDB (`log_resource` marks that case instead).
+    fn db_system(
+        &self,
+        log_group: &str,
+        source: &SourceInfo,
+        from_content: Option<&'static str>,
+    ) -> Option<&'static str> {
+        if let Some(db) = from_content {
+            self.engines.remember(log_group, db);
+            return Some(db);
+        }
+        self.engines
+            .recall(log_group)
+            .or_else(|| source.family.and_then(|f| f.db_system_name()))
+    }
+
     fn log_resource(
         &self,
         doc: &LogDocument,
@@ -487,8 +508,12 @@ impl Pipeline {
         if let Some(t) = &source.log_type {
             r.insert(keys::RDS_LOG_TYPE, t.as_str());
         }
-        if let Some(db) = db_system {
-            r.insert(keys::DB_SYSTEM_NAME, db);
+        match (db_system, source.family) {
+            (Some(db), _) => r.insert(keys::DB_SYSTEM_NAME, db),
+            (None, Some(EngineFamily::MySql)) => {
+                r.insert(keys::RDS_ENGINE_FAMILY, engine::MYSQL_OR_MARIADB)
+            }
+            (None, _) => {}
         }
         Arc::new(r)
     }

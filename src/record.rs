@@ -159,6 +159,7 @@ pub mod keys {
     pub const RDS_SOURCE_KIND: &str = "aws.rds.source_kind";
     pub const RDS_SOURCE_IDENTIFIER: &str = "aws.rds.source_identifier";
     pub const RDS_LOG_TYPE: &str = "aws.rds.log_type";
+    pub const RDS_ENGINE_FAMILY: &str = "aws.rds.engine_family";
     pub const DB_SYSTEM_NAME: &str = "db.system.name";
     pub const SERVICE_NAME: &str = "service.name";
 

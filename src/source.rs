@@ -53,11 +53,13 @@ pub enum EngineFamily {
 }
 
 impl EngineFamily {
-    /// OTel `db.system.name` when the family alone determines it.
+    /// OTel `db.system.name` when the family alone determines it. Not for
+    /// the MySQL family: MySQL and MariaDB share its log types, so only
+    /// content (or an earlier batch of the group, `enrich::engine`) can tell.
     pub fn db_system_name(self) -> Option<&'static str> {
         match self {
             EngineFamily::Postgres => Some("postgresql"),
-            EngineFamily::MySql => Some("mysql"),
+            EngineFamily::MySql => None,
             EngineFamily::Oracle => Some("oracle.db"),
             EngineFamily::SqlServer => Some("microsoft.sql_server"),
             EngineFamily::Any => None,

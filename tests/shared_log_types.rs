@@ -60,3 +60,47 @@ fn mysql_error_log_keeps_the_mysql_parser() {
     assert_eq!(recs[0]["resource"]["db.system.name"], "mariadb");
     assert_ne!(recs[0]["attributes"]["rds.parser"], "sqlserver");
 }
+
+/// A MySQL-family batch whose content cannot tell MySQL from MariaDB (general
+/// log lines without the time column, as in any batch within one second).
+const GENERAL_NO_TIME: [&str; 2] = ["\t\t     4 Query\tSELECT VERSION()", "\t\t     4 Quit\t"];
+
+#[test]
+fn mariadb_general_log_without_a_banner_is_never_labelled_mysql() {
+    let recs = records("/aws/rds/instance/maria-2/general", &GENERAL_NO_TIME);
+    for r in &recs {
+        assert!(r["resource"]["db.system.name"].is_null(), "{r}");
+        assert_eq!(
+            r["resource"]["aws.rds.engine_family"], "mysql_or_mariadb",
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn the_engine_a_log_group_named_once_labels_its_later_batches() {
+    let pipeline = pipeline();
+    let group = "/aws/rds/instance/maria-3/general";
+    let run = |messages: &[&str]| {
+        let out = pipeline.process(&payload(group, messages), OBSERVED_NS);
+        assert!(out.failures.is_empty(), "{:?}", out.failures);
+        out.records.iter().map(as_json).collect::<Vec<_>>()
+    };
+    // The first batch names the engine (MariaDB's short time column) ...
+    let first = run(&["261125  7:52:29\t     3 Connect\troot@localhost on  using Socket"]);
+    assert_eq!(first[0]["resource"]["db.system.name"], "mariadb");
+    // ... so a later batch that cannot tell is still MariaDB, not a guess.
+    for r in run(&GENERAL_NO_TIME) {
+        assert_eq!(r["resource"]["db.system.name"], "mariadb", "{r}");
+        assert!(r["resource"]["aws.rds.engine_family"].is_null(), "{r}");
+    }
+    // Another group learns nothing from it.
+    let other = pipeline.process(
+        &payload("/aws/rds/instance/other/general", &GENERAL_NO_TIME),
+        OBSERVED_NS,
+    );
+    assert!(other.records[0]
+        .resource
+        .get_str(rds_forwarder::record::keys::DB_SYSTEM_NAME)
+        .is_none());
+}

@@ -1,4 +1,5 @@
 //! The enrich stage: knowledge added to records from outside the message
-//! (today the RDS event catalogue).
+//! (the RDS event catalogue, the engine a log group's content named).
 
+pub mod engine;
 pub mod rds_events;

@@ -224,7 +224,13 @@ fn tags(r: &Record) -> ValueMap {
         (TAG_REGION, keys::CLOUD_REGION),
         (TAG_ACCOUNT, keys::CLOUD_ACCOUNT_ID),
     ] {
-        if let Some(v) = r.resource.get(key) {
+        // An engine content never named still gets a tag that says so.
+        let v = r.resource.get(key).or_else(|| {
+            (tag == TAG_ENGINE)
+                .then(|| r.resource.get(keys::RDS_ENGINE_FAMILY))
+                .flatten()
+        });
+        if let Some(v) = v {
             tags.put(tag, Value::Text(text_of(v)));
         }
     }
