@@ -40,7 +40,7 @@ else
 fi
 
 for zip in "${built[@]}"; do
-  size=$(stat -c %s "$zip")
+  size=$(wc -c < "$zip" | tr -d " ")   # POSIX: GNU stat -c fails on macOS
   bin_size=$(unzip -l "$zip" bootstrap | awk '$4 == "bootstrap" {print $1}')
   echo "package.sh: $zip: zip $size bytes, bootstrap $bin_size bytes"
 done

@@ -75,3 +75,55 @@ fn checkov_passes_with_only_documented_skips() {
     }
     println!("checkov: {summary}");
 }
+
+/// The scripts a user runs (`scripts/*.sh`; not `scripts/deps/`, which are
+/// Debian's apt steps) work on macOS too: no GNU-only flags (issue 12:
+/// `package.sh` used `stat -c`).
+#[test]
+fn user_scripts_use_no_gnu_only_flags() {
+    let gnu_only = [
+        ("stat -c", "use `wc -c < FILE`"),
+        ("stat --format", "use `wc -c < FILE`"),
+        ("readlink -f", "use `cd \"$(dirname …)\" && pwd`"),
+        ("date -d", "BSD date has no -d"),
+        ("grep -P", "BSD grep has no -P"),
+        ("xargs -r", "BSD xargs has no -r"),
+        ("-printf", "BSD find has no -printf"),
+        ("sed -i '", "BSD sed needs `sed -i '' …` or `sed -i.bak`"),
+        ("sed -i \"", "BSD sed needs `sed -i '' …` or `sed -i.bak`"),
+        ("sed -i s", "BSD sed needs `sed -i '' …` or `sed -i.bak`"),
+    ];
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("scripts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "sh") {
+            continue;
+        }
+        checked += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split(" #").next().unwrap_or("");
+            if code.trim_start().starts_with('#') {
+                continue;
+            }
+            for (flag, why) in gnu_only {
+                if code.contains(flag) {
+                    found.push(format!("{}:{}: `{flag}`: {why}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(checked >= 3, "scripts/*.sh not found");
+    assert!(found.is_empty(), "GNU-only flags:\n{}", found.join("\n"));
+}
+
+/// Cargo.toml says Apache-2.0; the licence text ships with the source.
+#[test]
+fn the_licence_cargo_names_is_in_the_repository() {
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(cargo.contains("license = \"Apache-2.0\""));
+    let text = std::fs::read_to_string(root().join("LICENSE")).expect("LICENSE file");
+    assert!(text.contains("Apache License") && text.contains("Version 2.0, January 2004"));
+    assert!(text.contains("END OF TERMS AND CONDITIONS"), "full text");
+}
