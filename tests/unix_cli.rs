@@ -219,6 +219,39 @@ fn stdin_replay_on_a_terminal_shows_a_spinner_with_bytes_read() {
 }
 
 #[test]
+fn one_file_on_a_terminal_shows_a_bar_moving_by_bytes_not_per_file() {
+    // One file of ten events: the bar must show it part done.
+    let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
+    let file = std::env::temp_dir().join(format!("rdsf-ten-{}.json", std::process::id()));
+    let mut ten = Vec::new();
+    for _ in 0..10 {
+        ten.extend_from_slice(&event);
+        ten.push(b'\n');
+    }
+    std::fs::write(&file, &ten).unwrap();
+    let inner = format!(
+        "'{}' replay '{}' > /dev/null",
+        env!("CARGO_BIN_EXE_rds-forwarder"),
+        file.display()
+    );
+    let out = Command::new(script())
+        .args(["-qfc", &inner, "/dev/null"])
+        .env_remove("RDSF_SINKS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let screen = text(&out.stdout);
+    assert!(out.status.success(), "{screen:?}");
+    let first = format!(
+        "{:.2} KiB/{:.2} KiB",
+        event.len() as f64 / 1024.0,
+        ten.len() as f64 / 1024.0
+    );
+    assert!(screen.contains(&first), "looked for `{first}`: {screen:?}");
+}
+
+#[test]
 fn off_a_terminal_stderr_holds_only_the_summary() {
     let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
     let mut cmd = bin();
