@@ -77,7 +77,7 @@ impl SinkError {
 
 /// The failure reason of [`SinkError::OutputClosed`]: the run ends quietly
 /// (nothing logged; `replay` exits 141).
-pub const OUTPUT_CLOSED: &str = "output_closed";
+pub const OUTPUT_CLOSED: &str = "sink_output_closed";
 
 /// A backend.
 pub trait Sink: Send + Sync {
