@@ -427,6 +427,7 @@ fn each_exit_status_comes_from_the_situation_it_names() {
         vec!["replay", "--batch-max-records", "0", "examples/"],
         vec!["replay", "--no-such-flag", "examples/"],
         vec!["lambda"],
+        vec!["subscribe", "--prefix", "", "--destination-arn", "arn:x"],
         vec![],
     ] {
         let out = bin().args(&args).output().unwrap();
