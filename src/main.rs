@@ -193,7 +193,7 @@ fn init_tracing(level: &str, json: bool) {
         );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(replay::stderr_writer)
         .with_ansi(use_colour())
         .with_target(false);
     if json {

@@ -252,6 +252,56 @@ fn one_file_on_a_terminal_shows_a_bar_moving_by_bytes_not_per_file() {
 }
 
 #[test]
+fn a_log_line_on_a_terminal_does_not_run_into_the_progress_bar() {
+    // Good events, then one no Lambda event (an error line while the bar
+    // is on screen), then another good one.
+    let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
+    let file = std::env::temp_dir().join(format!("rdsf-mixed-{}.json", std::process::id()));
+    let mut mixed = Vec::new();
+    for _ in 0..3 {
+        mixed.extend_from_slice(&event);
+        mixed.push(b'\n');
+    }
+    mixed.extend_from_slice(b"{\"foo\":1}\n");
+    mixed.extend_from_slice(&event);
+    std::fs::write(&file, &mixed).unwrap();
+    let inner = format!(
+        "'{}' replay '{}' > /dev/null",
+        env!("CARGO_BIN_EXE_rds-forwarder"),
+        file.display()
+    );
+    let out = Command::new(script())
+        .args(["-qfc", &inner, "/dev/null"])
+        .env_remove("RDSF_SINKS")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let screen = text(&out.stdout);
+    let at = screen.find(" ERROR ").expect("the error line is shown");
+    // The line starts with its timestamp, `YYYY-MM-DDT…`.
+    let bytes = screen.as_bytes();
+    let line_start = (0..at)
+        .rev()
+        .find(|&p| {
+            let b = &bytes[p..];
+            b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' && b[10] == b'T'
+        })
+        .expect("a timestamp starts the error line");
+    let before = &screen[..line_start];
+    // The bar is lifted first (a cursor move / line clear), not written over.
+    assert!(
+        before.is_empty()
+            || ["\n", "\r", "\x1b[1A", "\x1b[2K"]
+                .iter()
+                .any(|end| before.ends_with(end)),
+        "the log line runs into the bar: {:?}",
+        &before[before.len().saturating_sub(80)..]
+    );
+}
+
+#[test]
 fn off_a_terminal_stderr_holds_only_the_summary() {
     let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
     let mut cmd = bin();

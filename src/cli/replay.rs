@@ -2,8 +2,9 @@
 //! Lambda pipeline, so users can try a configuration or re-drive events a
 //! failure destination kept.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -226,7 +227,7 @@ pub async fn replay(
     timeout: Duration,
 ) -> Result<ReplaySummary, ReadError> {
     let inputs = collect_inputs(paths)?;
-    let bar = ClearOnDrop(progress_bar(&inputs));
+    let bar = ClearOnDrop::shown(progress_bar(&inputs));
     let mut summary = ReplaySummary::default();
     let mut done: u64 = 0;
     for path in &inputs {
@@ -268,15 +269,59 @@ pub async fn replay(
     Ok(summary)
 }
 
+/// The progress display on screen, if any: log lines written meanwhile
+/// hide it for the moment they are printed ([`stderr_writer`]).
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
 /// Clears the progress display however the run ends (a closed stdout, an
 /// unreadable input), so no half-drawn bar stays on the terminal.
 struct ClearOnDrop(Option<ProgressBar>);
 
+impl ClearOnDrop {
+    fn shown(bar: Option<ProgressBar>) -> ClearOnDrop {
+        *SHOWN.lock().unwrap_or_else(|e| e.into_inner()) = bar.clone();
+        ClearOnDrop(bar)
+    }
+}
+
 impl Drop for ClearOnDrop {
     fn drop(&mut self) {
         if let Some(bar) = &self.0 {
+            SHOWN.lock().unwrap_or_else(|e| e.into_inner()).take();
             bar.finish_and_clear();
         }
+    }
+}
+
+/// stderr for log lines: while a progress display is shown, each line is
+/// written with the display lifted (cleared, line, redrawn), so lines and
+/// bar never share a row. Give it to `tracing_subscriber`'s `with_writer`.
+pub fn stderr_writer() -> StderrBesideProgress {
+    StderrBesideProgress
+}
+
+pub struct StderrBesideProgress;
+
+impl Write for StderrBesideProgress {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match shown {
+            Some(bar) => bar.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // One log line is one write_all: lift the display once for it.
+        let shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match shown {
+            Some(bar) => bar.suspend(|| std::io::stderr().write_all(buf)),
+            None => std::io::stderr().write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 
