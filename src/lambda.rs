@@ -85,7 +85,11 @@ impl Handler {
         let deadline = instant_for(deadline_ms);
         let mut outcome = self.pipeline.run(event, &self.sinks, deadline).await;
         for group in std::mem::take(&mut outcome.log_groups_created) {
-            self.subscribe(&group, invoked_function_arn).await?;
+            // Logged here, once: the runtime's own log of a handler error
+            // (a Debug dump) is filtered out, and the pipeline logs its own.
+            self.subscribe(&group, invoked_function_arn)
+                .await
+                .inspect_err(|e| tracing::error!(kind = e.kind, "{}", e.summary))?;
         }
         Ok(outcome)
     }
@@ -228,6 +232,43 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     })
 }
 
+/// The variables the Lambda service sets for a custom runtime and
+/// `lambda_runtime` reads (it panics when one is missing).
+pub const LAMBDA_VARIABLES: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+];
+
+/// Why `rds-forwarder lambda` cannot serve invocations here.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum LambdaEnvError {
+    #[error("not running under AWS Lambda: {} not set (the Lambda service sets them; to try events locally use `rds-forwarder replay`)", .0.join(", "))]
+    Missing(Vec<&'static str>),
+    #[error("AWS_LAMBDA_FUNCTION_MEMORY_SIZE is `{0}`, not a whole number of MB")]
+    BadMemorySize(String),
+}
+
+/// Checks up front what `lambda_runtime` needs, so a missing variable is a
+/// clear message instead of a panic inside the runtime.
+pub fn check_lambda_environment(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(), LambdaEnvError> {
+    let missing: Vec<&'static str> = LAMBDA_VARIABLES
+        .into_iter()
+        .filter(|v| get(v).is_none_or(|x| x.is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(LambdaEnvError::Missing(missing));
+    }
+    let memory = get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
+    if memory.parse::<i32>().is_err() {
+        return Err(LambdaEnvError::BadMemorySize(memory));
+    }
+    Ok(())
+}
+
 /// Lambda's longest function timeout: the bound used when the runtime API
 /// gives no usable deadline.
 pub const MAX_LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
@@ -321,5 +362,34 @@ mod auto_subscribe_tests {
         let err = run(&h, EVENT, Some("arn:invoked")).unwrap_err();
         assert_eq!(err.kind, "permanent");
         assert!(err.summary.contains("not configured"), "{}", err.summary);
+    }
+}
+
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_size_lambda_runtime_cannot_parse_is_named_not_panicked_on() {
+        let env = |k: &str| {
+            Some(match k {
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "lots".to_owned(),
+                _ => "x".to_owned(),
+            })
+        };
+        assert_eq!(
+            check_lambda_environment(env),
+            Err(LambdaEnvError::BadMemorySize("lots".to_owned()))
+        );
+        assert_eq!(
+            check_lambda_environment(
+                |k: &str| (k != "AWS_LAMBDA_FUNCTION_VERSION").then(|| "128".to_owned())
+            ),
+            Err(LambdaEnvError::Missing(vec!["AWS_LAMBDA_FUNCTION_VERSION"]))
+        );
+        assert_eq!(
+            check_lambda_environment(|_: &str| Some("128".to_owned())),
+            Ok(())
+        );
     }
 }

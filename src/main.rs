@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
 use rds_forwarder::aws::secrets;
 use rds_forwarder::aws::subscribe::AutoSubscribe;
+use rds_forwarder::cli::exit::{self, Exit, EXIT_CODES_HELP};
 use rds_forwarder::cli::{replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::lambda::Handler;
@@ -77,11 +78,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // An unexpected panic prints one line and exits 70, never Rust's 101.
+    exit::install_panic_hook();
+    exit::guarded(run).into()
+}
+
+/// The command line, with the exit status table under every `--help`.
+fn cli_command() -> clap::Command {
+    Cli::command()
+        .after_help(EXIT_CODES_HELP)
+        .mut_subcommands(|c| c.after_help(EXIT_CODES_HELP))
+}
+
+fn run() -> Exit {
     if let Err(e) = load_secrets_into_env() {
         eprintln!("rds-forwarder: cannot read secrets: {e}");
-        return ExitCode::FAILURE;
+        return Exit::Usage;
     }
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&cli_command().get_matches()).unwrap_or_else(|e| e.exit());
     let command = match cli.command {
         Some(c) => c,
         None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
@@ -89,14 +103,13 @@ fn main() -> ExitCode {
                 Ok(settings) => Command::Lambda { settings },
                 Err(e) => {
                     eprintln!("rds-forwarder: configuration error: {e}");
-                    return ExitCode::FAILURE;
+                    return Exit::Usage;
                 }
             }
         }
         None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            return ExitCode::from(2);
+            let _ = cli_command().print_help();
+            return Exit::Usage;
         }
     };
     match command {
@@ -139,30 +152,49 @@ fn load_secrets_into_env() -> Result<(), String> {
     Ok(())
 }
 
-fn run_subscribe(args: subscribe::SubscribeArgs) -> ExitCode {
+fn run_subscribe(args: subscribe::SubscribeArgs) -> Exit {
     init_tracing("warn", false);
     match runtime().block_on(subscribe::run(&AwsLogs::new(), &args)) {
         Ok((text, all_ok)) => {
             print!("{text}");
             if all_ok {
-                ExitCode::SUCCESS
+                Exit::Ok
             } else {
-                ExitCode::FAILURE
+                Exit::Failed
             }
         }
         Err(e) => {
             eprintln!("rds-forwarder: {e}");
-            ExitCode::FAILURE
+            match e {
+                rds_forwarder::aws::AwsError::Invalid { .. } => Exit::Usage,
+                rds_forwarder::aws::AwsError::Call { .. } => Exit::Failed,
+            }
         }
     }
 }
 
+/// Colour only for a person: stderr is a terminal and `NO_COLOR` is unset
+/// (or empty, per no-color.org). Never escape codes in files or pipes.
+fn use_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_tracing(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // lambda_runtime logs every handler error again as a Debug dump;
+        // the pipeline and the handler have logged it once already (and a
+        // panic gets its one line from our hook).
+        .add_directive(
+            "lambda_runtime::layers::panic=off"
+                .parse()
+                .expect("a valid directive"),
+        );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(replay::stderr_writer)
+        .with_ansi(use_colour())
         .with_target(false);
     if json {
         builder.json().without_time().init();
@@ -185,13 +217,17 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime starts")
 }
 
-fn run_lambda(settings: Settings) -> ExitCode {
+fn run_lambda(settings: Settings) -> Exit {
+    if let Err(e) = rds_forwarder::lambda::check_lambda_environment(|k| std::env::var(k).ok()) {
+        eprintln!("rds-forwarder: lambda: {e}");
+        return Exit::Usage;
+    }
     init_tracing(&settings.log_level, true);
     let (pipeline, sinks) = match build(&settings) {
         Ok(x) => x,
         Err(e) => {
             tracing::error!("{e}");
-            return ExitCode::FAILURE;
+            return Exit::Usage;
         }
     };
     let handler = Arc::new(Handler {
@@ -210,35 +246,37 @@ fn run_lambda(settings: Settings) -> ExitCode {
         move |event| handler.clone().handle_lambda(event),
     )));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::Ok,
         Err(e) => {
             tracing::error!("lambda runtime stopped: {e}");
-            ExitCode::FAILURE
+            Exit::Failed
         }
     }
 }
 
-fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> ExitCode {
+fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> Exit {
     init_tracing(&settings.log_level, false);
     let (pipeline, sinks) = match build(&settings) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("rds-forwarder: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     match runtime().block_on(replay::replay(&pipeline, &sinks, &paths, timeout)) {
+        // Like grep or jq under `| head`: stop at once, quietly.
+        Ok(summary) if summary.output_closed => Exit::StdoutClosed,
         Ok(summary) => {
             eprint!("{}", summary.render());
             if summary.failed() {
-                ExitCode::FAILURE
+                Exit::Failed
             } else {
-                ExitCode::SUCCESS
+                Exit::Ok
             }
         }
         Err(e) => {
             eprintln!("rds-forwarder: cannot read input: {e}");
-            ExitCode::from(2)
+            Exit::Usage
         }
     }
 }
@@ -250,12 +288,12 @@ fn run_wrap(
     batch: usize,
     owner: String,
     rawfile: PathBuf,
-) -> ExitCode {
+) -> Exit {
     let bytes = match std::fs::read(&rawfile) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("rds-forwarder: cannot read {}: {e}", rawfile.display());
-            return ExitCode::from(2);
+            return Exit::Usage;
         }
     };
     // RDS publishes text; stray invalid bytes become U+FFFD as CloudWatch does.
@@ -270,10 +308,13 @@ fn run_wrap(
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     for payload in wrap::wrap(&text, &opts) {
-        if let Err(e) = writeln!(out, "{payload}") {
+        if let Err(e) = writeln!(out, "{payload}").and_then(|()| out.flush()) {
+            if exit::is_closed_output(&e) {
+                return Exit::StdoutClosed;
+            }
             eprintln!("rds-forwarder: cannot write output: {e}");
-            return ExitCode::FAILURE;
+            return Exit::Failed;
         }
     }
-    ExitCode::SUCCESS
+    Exit::Ok
 }

@@ -82,6 +82,22 @@ pub struct Failure {
     pub kinesis_sequence_number: Option<String>,
 }
 
+impl Failure {
+    /// Whether this failure is our output's reader going away (`| head`):
+    /// the end of the run, not an error to report.
+    pub fn is_output_closed(&self) -> bool {
+        self.reason == crate::sink::OUTPUT_CLOSED
+    }
+}
+
+/// Logs each failure once, as one error line (the callers add no second
+/// line of their own). A closed output is not logged: the run just ends.
+fn log_failures(failures: &[Failure]) {
+    for f in failures.iter().filter(|f| !f.is_output_closed()) {
+        tracing::error!(reason = f.reason, "{}", f.message);
+    }
+}
+
 /// The result of decoding and parsing one event, before delivery.
 #[derive(Debug, Default)]
 pub struct Processed {
@@ -272,9 +288,7 @@ impl Pipeline {
                 }
             }
         }
-        for f in &processed.failures {
-            tracing::error!(reason = f.reason, "{}", f.message);
-        }
+        log_failures(&processed.failures);
         Outcome {
             kind: processed.kind,
             stats: processed.stats,

@@ -107,6 +107,7 @@ fn binary_serves_invocations_through_the_runtime_api() {
     wait_for_port(port);
 
     let records_file = std::env::temp_dir().join(format!("rdsf-lambda-{port}.ndjson"));
+    let log_file = std::env::temp_dir().join(format!("rdsf-lambda-{port}.log"));
     let _function = Killed(
         Command::new(env!("CARGO_BIN_EXE_rds-forwarder"))
             .env(
@@ -119,7 +120,7 @@ fn binary_serves_invocations_through_the_runtime_api() {
             .env("AWS_REGION", "eu-west-1")
             .env_remove("RDSF_SINKS")
             .stdout(std::fs::File::create(&records_file).unwrap())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log_file).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -163,6 +164,12 @@ fn binary_serves_invocations_through_the_runtime_api() {
         reply["errorMessage"].as_str().unwrap().contains("aws.ec2"),
         "{reply}"
     );
+    // ... and logged once: not again by the runtime as a Rust Debug dump.
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    let _ = std::fs::remove_file(&log_file);
+    let mentions: Vec<&str> = log.lines().filter(|l| l.contains("aws.ec2")).collect();
+    assert_eq!(mentions.len(), 1, "{log}");
+    assert!(!log.contains("InvocationError {"), "{log}");
 
     // The function lives on after a failed invocation.
     let (status, _) = invoke(

@@ -2,18 +2,17 @@
 //! Lambda pipeline, so users can try a configuration or re-drive events a
 //! failure destination kept.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
 use crate::pipeline::{Pipeline, Stats};
 use crate::sink::Sink;
-
-/// Show a progress bar above this many input bytes (on a terminal only).
-const PROGRESS_THRESHOLD_BYTES: u64 = 4 * 1024 * 1024;
 
 /// What a replay did; `failed()` decides the exit code.
 #[derive(Debug, Default)]
@@ -22,6 +21,10 @@ pub struct ReplaySummary {
     pub invocations: usize,
     pub failed_invocations: usize,
     pub stats: Stats,
+    /// stdout was closed by its reader (`| head`): the run stopped there.
+    pub output_closed: bool,
+    /// What to do about inputs that were not Lambda events at all.
+    pub hints: Vec<String>,
 }
 
 impl ReplaySummary {
@@ -46,7 +49,7 @@ impl ReplaySummary {
              log events: {}  rds events: {}  records: {}  delivered: {}\n\
              control messages skipped: {}  malformed events: {}  parse errors: {}\n\
              failures: {}\n\
-             summary: {}\n",
+             {}summary: {}\n",
             self.files,
             self.invocations,
             self.failed_invocations,
@@ -58,6 +61,10 @@ impl ReplaySummary {
             s.malformed_events,
             s.parse_errors,
             failures,
+            self.hints
+                .iter()
+                .map(|h| format!("hint: {h}\n"))
+                .collect::<String>(),
             serde_json::json!({
                 "files": self.files,
                 "invocations": self.invocations,
@@ -112,14 +119,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, ReadError> {
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads one input; stdin through the progress spinner, if any, so it
+/// moves as bytes arrive (`wrap … | replay -`).
+fn read_input(path: &Path, progress: Option<&ProgressBar>) -> Result<Vec<u8>, ReadError> {
     let err = |source| ReadError {
         path: path.display().to_string(),
         source,
     };
-    if path.as_os_str() == "-" {
+    if is_stdin(path) {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(err)?;
+        let stdin = std::io::stdin().lock();
+        match progress {
+            Some(bar) => bar.wrap_read(stdin).read_to_end(&mut buf),
+            None => { stdin }.read_to_end(&mut buf),
+        }
+        .map_err(err)?;
         Ok(buf)
     } else {
         std::fs::read(path).map_err(err)
@@ -152,6 +170,55 @@ pub fn split_events(bytes: &[u8]) -> Vec<&[u8]> {
     events
 }
 
+/// Progress by input bytes: a bar against the total size for files, a
+/// spinner with bytes and rate when stdin (of unknown size) is among them.
+fn progress_bar(inputs: &[PathBuf]) -> Option<ProgressBar> {
+    // Only on a terminal: never into a file, a pipe or a CI log.
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = |template: &str| {
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+    };
+    let bar = if inputs.iter().any(|p| is_stdin(p)) {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(style("{spinner} {bytes} ({bytes_per_sec}) {msg}"));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    } else {
+        let total = inputs
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let bar = ProgressBar::new(total);
+        bar.set_style(style(
+            "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {msg}",
+        ));
+        bar
+    };
+    Some(bar)
+}
+
+/// Why an input is no Lambda event at all, and what to do: a file that
+/// does not start as JSON is most likely a raw log file.
+fn raw_log_hint(path: &Path, bytes: &[u8]) -> Option<String> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if matches!(first, b'{' | b'[') {
+        return None;
+    }
+    let file = if is_stdin(path) {
+        "FILE".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    Some(format!(
+        "{}: this looks like a raw log file, not JSON Lambda events; turn it into events first: \
+         rds-forwarder wrap --log-group /aws/rds/instance/DB/LOGTYPE --log-stream DB {file} | rds-forwarder replay -",
+        path.display()
+    ))
+}
+
 /// Replays every input through `pipeline` into `sinks`.
 pub async fn replay(
     pipeline: &Pipeline,
@@ -160,44 +227,102 @@ pub async fn replay(
     timeout: Duration,
 ) -> Result<ReplaySummary, ReadError> {
     let inputs = collect_inputs(paths)?;
-    let total: u64 = inputs
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
-    let bar = (std::io::stderr().is_terminal() && total > PROGRESS_THRESHOLD_BYTES).then(|| {
-        let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
-
+    let bar = ClearOnDrop::shown(progress_bar(&inputs));
     let mut summary = ReplaySummary::default();
+    let mut done: u64 = 0;
     for path in &inputs {
-        let bytes = read_input(path)?;
+        let bytes = read_input(path, bar.0.as_ref())?;
         summary.files += 1;
+        let mut file_failed = false;
         for event in split_events(&bytes) {
             summary.invocations += 1;
-            let outcome = pipeline.run(event, sinks, Instant::now() + timeout).await;
+            // The pipeline logs each failure once; the span adds the file.
+            let outcome = pipeline
+                .run(event, sinks, Instant::now() + timeout)
+                .instrument(tracing::error_span!("replay", file = %path.display()))
+                .await;
+            summary.stats.add(&outcome.stats);
+            if outcome.failures.iter().any(|f| f.is_output_closed()) {
+                summary.output_closed = true;
+                return Ok(summary);
+            }
             if outcome.stats.failed() {
                 summary.failed_invocations += 1;
-                for f in &outcome.failures {
-                    tracing::error!(file = %path.display(), reason = f.reason, "{}", f.message);
-                }
+                file_failed = true;
             }
-            summary.stats.add(&outcome.stats);
+            if let Some(bar) = &bar.0 {
+                // stdin's bytes were counted as they arrived.
+                if !is_stdin(path) {
+                    let end = event.as_ptr() as usize - bytes.as_ptr() as usize + event.len();
+                    bar.set_position(done + end as u64);
+                }
+                bar.set_message(format!("{} records", summary.stats.records));
+            }
         }
-        if let Some(bar) = &bar {
-            bar.inc(bytes.len() as u64);
-            bar.set_message(format!("{} records", summary.stats.records));
+        if !is_stdin(path) {
+            done += bytes.len() as u64;
         }
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+        if file_failed {
+            summary.hints.extend(raw_log_hint(path, &bytes));
+        }
     }
     Ok(summary)
+}
+
+/// The progress display on screen, if any: log lines written meanwhile
+/// hide it for the moment they are printed ([`stderr_writer`]).
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Clears the progress display however the run ends (a closed stdout, an
+/// unreadable input), so no half-drawn bar stays on the terminal.
+struct ClearOnDrop(Option<ProgressBar>);
+
+impl ClearOnDrop {
+    fn shown(bar: Option<ProgressBar>) -> ClearOnDrop {
+        *SHOWN.lock().unwrap_or_else(|e| e.into_inner()) = bar.clone();
+        ClearOnDrop(bar)
+    }
+}
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            SHOWN.lock().unwrap_or_else(|e| e.into_inner()).take();
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// stderr for log lines: while a progress display is shown, each line is
+/// written with the display lifted (cleared, line, redrawn), so lines and
+/// bar never share a row. Give it to `tracing_subscriber`'s `with_writer`.
+pub fn stderr_writer() -> StderrBesideProgress {
+    StderrBesideProgress
+}
+
+pub struct StderrBesideProgress;
+
+impl Write for StderrBesideProgress {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match shown {
+            Some(bar) => bar.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // One log line is one write_all: lift the display once for it.
+        let shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match shown {
+            Some(bar) => bar.suspend(|| std::io::stderr().write_all(buf)),
+            None => std::io::stderr().write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 #[cfg(test)]
@@ -213,5 +338,14 @@ mod tests {
         );
         assert_eq!(split_events(b""), vec![&b""[..]]);
         assert_eq!(split_events(b"not json"), vec![&b"not json"[..]]);
+    }
+
+    #[test]
+    fn raw_log_files_get_a_wrap_hint_and_json_files_do_not() {
+        let hint = raw_log_hint(Path::new("pg.log"), b"2024-01-01 00:00:00 UTC::LOG: x").unwrap();
+        assert!(hint.contains("rds-forwarder wrap --log-group"), "{hint}");
+        assert!(hint.contains(" pg.log | rds-forwarder replay -"), "{hint}");
+        assert_eq!(raw_log_hint(Path::new("a.json"), b" {\"foo\":1}"), None);
+        assert_eq!(raw_log_hint(Path::new("a.json"), b"[1]"), None);
     }
 }

@@ -260,9 +260,7 @@ impl Pipeline {
                 record_input_failure(&mut outcome.stats, &mut outcome.failures, &e);
             }
         }
-        for f in &outcome.failures {
-            tracing::error!(reason = f.reason, "{}", f.message);
-        }
+        super::log_failures(&outcome.failures);
         outcome
     }
 }

@@ -40,12 +40,19 @@ pub enum SinkError {
         detail: String,
         retry_after: Option<Duration>,
     },
+    /// Whoever read our output went away (stdout closed, e.g. `| head`):
+    /// not a delivery problem to retry, the end of the run.
+    #[error("{sink}: output closed by its reader")]
+    OutputClosed { sink: &'static str },
 }
 
 impl SinkError {
     /// Whether a later attempt (a Lambda retry) can succeed.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, SinkError::Rejected { .. })
+        !matches!(
+            self,
+            SinkError::Rejected { .. } | SinkError::OutputClosed { .. }
+        )
     }
 
     /// A short reason used to count failures by kind.
@@ -55,6 +62,7 @@ impl SinkError {
             SinkError::Rejected { .. } => "sink_rejected",
             SinkError::Deadline { .. } => "sink_deadline",
             SinkError::Throttled { .. } => "sink_throttled",
+            SinkError::OutputClosed { .. } => OUTPUT_CLOSED,
         }
     }
 
@@ -66,6 +74,10 @@ impl SinkError {
         }
     }
 }
+
+/// The failure reason of [`SinkError::OutputClosed`]: the run ends quietly
+/// (nothing logged; `replay` exits 141).
+pub const OUTPUT_CLOSED: &str = "sink_output_closed";
 
 /// A backend.
 pub trait Sink: Send + Sync {

@@ -45,12 +45,16 @@ impl Sink for StdoutSink {
             let mut buf = Vec::with_capacity(records.len() * 512);
             encode_ndjson_batch(records, &mut buf);
             let mut out = std::io::stdout().lock();
-            out.write_all(&buf)
-                .and_then(|()| out.flush())
-                .map_err(|e| SinkError::Unavailable {
-                    sink: "stdout",
-                    detail: e.to_string(),
-                })
+            out.write_all(&buf).and_then(|()| out.flush()).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    SinkError::OutputClosed { sink: "stdout" }
+                } else {
+                    SinkError::Unavailable {
+                        sink: "stdout",
+                        detail: e.to_string(),
+                    }
+                }
+            })
         })
     }
 }

@@ -34,6 +34,8 @@ const MAX_QUOTED_CHARS: usize = 300;
 pub struct OtlpSink {
     client: HttpsClient,
     uri: Uri,
+    /// `uri` as errors name it: no `user:pass@`, no query string.
+    shown_uri: String,
     config: OtlpConfig,
     headers: HeaderMap,
 }
@@ -82,6 +84,7 @@ impl OtlpSink {
         })?;
         Ok(OtlpSink {
             client,
+            shown_uri: redacted(&uri),
             uri,
             config,
             headers,
@@ -115,17 +118,21 @@ impl OtlpSink {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| network_error(&e))?;
+                .map_err(|e| self.network_error(&e))?;
             let (parts, body) = response.into_parts();
             let body = https::read_bounded(body, MAX_RESPONSE_BYTES)
                 .await
-                .map_err(|e| network_error(&e))?;
+                .map_err(|e| self.network_error(&e))?;
             Ok::<_, SinkError>((parts, body))
         })
         .await
         .map_err(|_| SinkError::Unavailable {
             sink: SINK,
-            detail: format!("no answer within {} ms", timeout.as_millis()),
+            detail: format!(
+                "{}: no answer within {} ms",
+                self.shown_uri,
+                timeout.as_millis()
+            ),
         })?;
         let (parts, body) = answer?;
         let retry_after = parts
@@ -143,12 +150,24 @@ impl OtlpSink {
     }
 }
 
-/// The error with its causes; never the URL, which may carry credentials.
-fn network_error(e: &(dyn std::error::Error + 'static)) -> SinkError {
-    SinkError::Unavailable {
-        sink: SINK,
-        detail: https::error_chain(e),
+impl OtlpSink {
+    /// The error with its causes, naming the URL without its credentials.
+    fn network_error(&self, e: &(dyn std::error::Error + 'static)) -> SinkError {
+        SinkError::Unavailable {
+            sink: SINK,
+            detail: format!("{}: {}", self.shown_uri, https::error_chain(e)),
+        }
     }
+}
+
+/// `scheme://host:port/path` of `uri`: what errors may show. The userinfo
+/// (`user:pass@`) and the query string (where some receivers take a token)
+/// are left out.
+pub fn redacted(uri: &Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let host = uri.host().unwrap_or("?");
+    let port = uri.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{scheme}://{host}{port}{}", uri.path())
 }
 
 /// `google.rpc.Status`, the body OTLP servers send with errors; only the
@@ -358,6 +377,16 @@ mod tests {
         assert!(classify(StatusCode::OK, None, true, json, 5).is_err());
         assert!(classify(StatusCode::OK, None, false, b"", 5).is_ok());
         assert!(classify(StatusCode::OK, None, true, b"{}", 5).is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_url_without_userinfo_or_query() {
+        let uri: Uri = "https://alice:pa55w0rd@collector.example:4318/v1/logs?api_key=k3y"
+            .parse()
+            .unwrap();
+        assert_eq!(redacted(&uri), "https://collector.example:4318/v1/logs");
+        let uri: Uri = "http://[::1]/v1/logs".parse().unwrap();
+        assert_eq!(redacted(&uri), "http://[::1]/v1/logs");
     }
 
     #[test]
