@@ -301,7 +301,7 @@ async fn send_with_retries(
             return Err(fail(attempts, error, false));
         }
         let wait = backoff(config, attempts, error.retry_after());
-        if Instant::now() + wait >= deadline {
+        if crate::time::instant_after(wait) >= deadline {
             // Waiting would end past the deadline: stop now, cleanly.
             return Err(fail(attempts, error, true));
         }
@@ -449,6 +449,35 @@ mod tests {
         assert!(report.is_complete(), "{report:?}");
         assert_eq!(flaky.calls.load(Ordering::SeqCst), 3);
         assert_eq!(flaky.accepted.lock().unwrap().len(), 5);
+    }
+
+    /// Issue 13: `Retry-After: 18446744073709551615` overflowed `Instant + Duration`
+    /// (exit 101). A wait past the deadline now ends the delivery cleanly.
+    #[tokio::test]
+    async fn an_absurd_retry_after_ends_at_the_deadline_without_panicking() {
+        fn throttled_forever() -> SinkError {
+            SinkError::Throttled {
+                sink: "flaky",
+                detail: "429".into(),
+                retry_after: crate::sink::otlp::transport::parse_retry_after(
+                    "18446744073709551615",
+                ),
+            }
+        }
+        assert!(throttled_forever().retry_after().is_some());
+        let flaky = Arc::new(Flaky::new(u32::MAX, throttled_forever));
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
+        let rs: Vec<Record> = (0..2).map(|i| record(i, 10)).collect();
+        let report = deliver(
+            &sinks,
+            &rs,
+            Instant::now() + Duration::from_secs(60),
+            &fast(),
+        )
+        .await;
+        assert_eq!(flaky.calls.load(Ordering::SeqCst), 1, "no wait, no retry");
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(report.failures[0].reason(), "sink_deadline");
     }
 
     #[tokio::test]

@@ -280,7 +280,8 @@ const PLAUSIBLE_EPOCH_MS: u64 = 946_684_800_000;
 /// Converts Lambda's wall-clock deadline to a monotonic instant, minus the
 /// safety margin. A past deadline yields "now" (the delivery engine then
 /// fails at once, cleanly); one that is no epoch time at all falls back to
-/// [`MAX_LAMBDA_TIMEOUT`] rather than failing every invocation.
+/// [`MAX_LAMBDA_TIMEOUT`] rather than failing every invocation, and none is
+/// further than that.
 pub fn instant_for(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -289,9 +290,11 @@ pub fn instant_for(deadline_ms: u64) -> Instant {
     let left = if deadline_ms < PLAUSIBLE_EPOCH_MS {
         MAX_LAMBDA_TIMEOUT
     } else {
-        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+        // No Lambda function runs longer than MAX_LAMBDA_TIMEOUT: a deadline
+        // further out (u64::MAX from a broken emulator) is bounded by it.
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms)).min(MAX_LAMBDA_TIMEOUT)
     };
-    Instant::now() + left.saturating_sub(DEADLINE_SAFETY_MARGIN)
+    crate::time::instant_after(left.saturating_sub(DEADLINE_SAFETY_MARGIN))
 }
 
 #[cfg(test)]

@@ -1,7 +1,22 @@
 //! Timestamp conversions shared by inputs, parsers and sinks. Times travel
 //! as Unix nanoseconds (`i64`), like OTLP's `time_unix_nano`.
 
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+
+/// How far a saturated [`instant_after`] lies: further than any deadline
+/// or wait this program has, and well inside what `Instant` can hold.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `Instant::now() + d` without the panic `+` gives on overflow. Durations
+/// come from settings (`u64` milliseconds), servers (`Retry-After`) and the
+/// Lambda deadline header, so any of them may be absurd; past
+/// [`FAR_FUTURE`] they all mean "never".
+pub fn instant_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d.min(FAR_FUTURE)).unwrap_or(now)
+}
 
 /// RFC 3339, UTC, milliseconds: `2024-01-01T00:00:05.123Z`.
 pub fn format_rfc3339_ms(ns: i64) -> String {
@@ -46,6 +61,16 @@ pub fn now_ns() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instant_after_saturates_instead_of_panicking() {
+        // `Instant::now() + Duration::MAX` panics; a setting or header may say it.
+        let far = instant_after(Duration::MAX);
+        assert!(far > Instant::now() + Duration::from_secs(365 * 24 * 3600));
+        assert!(instant_after(Duration::from_millis(u64::MAX)) >= far - Duration::from_secs(1));
+        let soon = instant_after(Duration::from_millis(5));
+        assert!(soon <= Instant::now() + Duration::from_millis(5));
+    }
 
     #[test]
     fn round_trip_ms() {

@@ -294,6 +294,12 @@ fn deadlines_that_are_no_epoch_time_fall_back_to_the_lambda_maximum() {
         .as_millis() as u64;
     let past = now_ms - 120_000;
     assert!(instant_for(past) <= Instant::now());
+    // A deadline past anything Lambda allows (u64::MAX overflowed `Instant`,
+    // issue 13) is bounded by the Lambda maximum.
+    for far in [u64::MAX, now_ms + 3_600_000] {
+        let left = instant_for(far) - Instant::now();
+        assert!(left <= MAX_LAMBDA_TIMEOUT, "{far}: {left:?}");
+    }
 }
 
 /// The real binary: `rds-forwarder replay` configured by OTEL_* variables only.

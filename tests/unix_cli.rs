@@ -491,3 +491,46 @@ fn each_exit_status_comes_from_the_situation_it_names() {
     // 141 is `replay_into_a_closed_pipe_stops_at_once_with_141_and_logs_nothing`;
     // 70 (a panic) is `cli::exit` 's unit test: no input is known to panic.
 }
+
+// ---- issue 13: no panic from an absurd duration -----------------------------
+
+/// Every duration setting at its type's maximum: `Instant + Duration`
+/// overflowed (a panic) before they were saturated.
+#[test]
+fn maximal_duration_settings_do_not_panic() {
+    let max = u64::MAX.to_string();
+    let out = bin()
+        .args(["replay", "--timeout-secs", &max, "examples/"])
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // WhaTap to a local collector that reads everything, every timeout maximal.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let reader = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        buf.len()
+    });
+    let out = bin()
+        .args(["replay", "examples/"])
+        .env("WHATAP_HOST", format!("127.0.0.1:{port}"))
+        .env(
+            "WHATAP_LICENSE",
+            "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth",
+        )
+        .env("WHATAP_CONNECT_TIMEOUT_MS", &max)
+        .env("WHATAP_WRITE_TIMEOUT_MS", &max)
+        .env("RDSF_ATTEMPT_TIMEOUT_MS", &max)
+        .env("RDSF_RETRY_MAX_BACKOFF_MS", &max)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        reader.join().unwrap() > 1000,
+        "the collector got the records"
+    );
+}

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::value::RawValue;
@@ -238,7 +238,7 @@ pub async fn replay(
             summary.invocations += 1;
             // The pipeline logs each failure once; the span adds the file.
             let outcome = pipeline
-                .run(event, sinks, Instant::now() + timeout)
+                .run(event, sinks, crate::time::instant_after(timeout))
                 .instrument(tracing::error_span!("replay", file = %path.display()))
                 .await;
             summary.stats.add(&outcome.stats);

@@ -132,7 +132,7 @@ impl Transport {
             if now >= deadline {
                 return Err(deadline_error());
             }
-            let limit = deadline.min(now + self.endpoints.connect_timeout);
+            let limit = deadline.min(crate::time::instant_after(self.endpoints.connect_timeout));
             let (host, port) = &self.endpoints.hosts[idx];
             match tokio::time::timeout_at(limit.into(), TcpStream::connect((host.as_str(), *port)))
                 .await
@@ -172,7 +172,7 @@ impl Transport {
         // into the kernel buffer and be lost.
         check_alive(stream).map_err(WriteFail::Io)?;
         for chunk in bytes.chunks(CHUNK) {
-            let limit = deadline.min(Instant::now() + self.endpoints.write_timeout);
+            let limit = deadline.min(crate::time::instant_after(self.endpoints.write_timeout));
             match tokio::time::timeout_at(limit.into(), stream.write_all(chunk)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(WriteFail::Io(format!("write: {e}"))),
@@ -185,7 +185,7 @@ impl Transport {
                 }
             }
         }
-        let limit = deadline.min(Instant::now() + self.endpoints.write_timeout);
+        let limit = deadline.min(crate::time::instant_after(self.endpoints.write_timeout));
         match tokio::time::timeout_at(limit.into(), stream.flush()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(WriteFail::Io(format!("flush: {e}"))),
