@@ -225,3 +225,67 @@ fn kinesis_records_fail_one_by_one() {
     );
     assert!(out.failures[0].message.contains("Kinesis record 42"));
 }
+
+/// Issue 13: a record whose envelope is malformed (`data` not a string, no
+/// `kinesis` object) failed the whole batch; it now fails alone, named by
+/// what it has, without echoing its values.
+#[test]
+fn a_kinesis_record_with_a_malformed_envelope_fails_alone() {
+    let good =
+        std::fs::read(manifest_dir().join("examples/kinesis-aurora-mysql-error.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    let template = v["Records"][0].clone();
+    let mut data_not_string = template.clone();
+    data_not_string["kinesis"]["data"] = serde_json::json!({"secret": "hunter2-in-data"});
+    data_not_string["kinesis"]["sequenceNumber"] = "43".into();
+    let mut no_kinesis = template.clone();
+    no_kinesis.as_object_mut().unwrap().remove("kinesis");
+    no_kinesis["eventID"] = "shardId-000:44".into();
+    let records = v["Records"].as_array_mut().unwrap();
+    records.push(data_not_string);
+    records.push(no_kinesis);
+    let out = process(v.to_string().as_bytes());
+    assert_eq!(
+        out.records.len(),
+        2,
+        "the good record's events still come out"
+    );
+    let failed: Vec<_> = out
+        .failures
+        .iter()
+        .map(|f| (f.reason, f.kinesis_sequence_number.as_deref()))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            ("invalid_kinesis_record", Some("43")),
+            ("invalid_kinesis_record", Some("shardId-000:44"))
+        ]
+    );
+    assert!(out.failures[0]
+        .message
+        .contains("`kinesis.data` is not a string"));
+    assert!(out.failures[1].message.contains("no `kinesis` object"));
+    assert!(out.failures.iter().all(|f| !f.message.contains("hunter2")));
+}
+
+/// Issue 13: a repeated `awslogs` key kept only the last payload, silently.
+#[test]
+fn a_repeated_key_refuses_the_event_instead_of_dropping_a_payload() {
+    let good = std::fs::read_to_string(manifest_dir().join("examples/cloudwatch-postgresql.json"))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let data = v["awslogs"]["data"].as_str().unwrap();
+    let twice = format!(r#"{{"awslogs":{{"data":"{data}"}},"awslogs":{{"data":"{data}"}}}}"#);
+    fails(
+        &process(twice.as_bytes()),
+        "unknown_event_shape",
+        "`awslogs` appears twice",
+    );
+    let inner = format!(r#"{{"awslogs":{{"data":"{data}","data":"{data}"}}}}"#);
+    fails(
+        &process(inner.as_bytes()),
+        "unknown_event_shape",
+        "`data` appears twice",
+    );
+}

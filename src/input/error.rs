@@ -21,6 +21,8 @@ pub enum InputError {
     NotUtf8 { what: String, offset: usize },
     #[error("{what}: invalid CloudWatch Logs document: {detail}")]
     CloudWatchDocument { what: String, detail: String },
+    #[error("{what}: malformed Kinesis record: {detail}")]
+    KinesisRecord { what: String, detail: String },
     #[error("EventBridge event {id}: {detail}")]
     EventBridge { id: String, detail: String },
     #[error("CloudTrail event {id}: {detail}")]
@@ -39,6 +41,7 @@ impl InputError {
             InputError::TooLarge { .. } => "decompressed_too_large",
             InputError::NotUtf8 { .. } => "not_utf8",
             InputError::CloudWatchDocument { .. } => "invalid_cloudwatch_document",
+            InputError::KinesisRecord { .. } => "invalid_kinesis_record",
             InputError::EventBridge { .. } => "invalid_eventbridge_event",
             InputError::CloudTrail { .. } => "invalid_cloudtrail_event",
         }

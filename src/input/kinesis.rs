@@ -91,6 +91,42 @@ impl KinesisRecordRef<'_> {
     }
 }
 
+/// A Kinesis record whose envelope cannot be read (no `kinesis` object, a
+/// `data` that is no string, …): a unit of its own that fails, named by its
+/// sequence number when one is readable, else its event id, else its
+/// position — so the rest of the batch is still delivered. Lambda treats an
+/// item identifier it does not know as a failure of the whole batch, which
+/// is the safe side when no sequence number can be read.
+pub fn malformed_unit(index: usize, record: &serde_json::Value) -> Unit {
+    use serde_json::Value;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let kinesis = record.get("kinesis");
+    let sequence_number = text(kinesis.and_then(|k| k.get("sequenceNumber")))
+        .filter(|s| !s.is_empty())
+        .or_else(|| text(record.get("eventID")).filter(|s| !s.is_empty()))
+        .unwrap_or_default();
+    // Said from the structure, never by echoing a value (it may hold data).
+    let detail = match (record, kinesis, kinesis.and_then(|k| k.get("data"))) {
+        (Value::Object(_), None, _) => "no `kinesis` object".to_owned(),
+        (Value::Object(_), Some(k), _) if !k.is_object() => "`kinesis` is not an object".to_owned(),
+        (Value::Object(_), Some(_), None) => "no `kinesis.data`".to_owned(),
+        (Value::Object(_), Some(_), Some(d)) if !d.is_string() => {
+            "`kinesis.data` is not a string".to_owned()
+        }
+        (Value::Object(_), _, _) => "a field has the wrong type".to_owned(),
+        _ => "the record is not a JSON object".to_owned(),
+    };
+    let what = if sequence_number.is_empty() {
+        format!("Kinesis record #{index} (no sequence number)")
+    } else {
+        format!("Kinesis record {sequence_number}")
+    };
+    Unit {
+        origin: Origin::KinesisRecord { sequence_number },
+        content: Err(InputError::KinesisRecord { what, detail }),
+    }
+}
+
 /// The records of a Kinesis event, when `bytes` is one (`Records` first, as
 /// Lambda sends it, every record from `aws:kinesis` with string `data`);
 /// `None` otherwise, and [`super::decode`]'s general path names what is wrong.

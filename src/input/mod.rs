@@ -7,6 +7,7 @@
 
 pub mod cloudtrail;
 pub mod cloudwatch;
+mod duplicate_keys;
 mod error;
 pub mod eventbridge;
 pub mod gzip;
@@ -92,6 +93,15 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
     }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
+    // `Value` keeps only the last of a repeated key: the first `awslogs`
+    // payload, Kinesis record list or event field would vanish unseen.
+    // (The borrowed probes above are derived structs, which refuse a
+    // repeated field, so such an event always reaches this check.)
+    if let Some(duplicate) = duplicate_keys::first_duplicate_key(bytes) {
+        return Err(InputError::UnknownShape(format!(
+            "{duplicate}: one of its values would be lost, so the event is refused whole"
+        )));
+    }
     let Value::Object(map) = &value else {
         return Err(InputError::UnknownShape(format!(
             "expected a JSON object, got {}",
@@ -204,10 +214,17 @@ fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> 
             "Records from {other}; only aws:kinesis records are handled"
         )));
     }
-    // Borrowed from the already parsed `Value`: no copy of the records.
-    let records = Vec::<kinesis::KinesisRecordRef>::deserialize(records)
-        .map_err(|e| InputError::UnknownShape(format!("Records is not a Kinesis event: {e}")))?;
-    let units = records.iter().map(|r| r.unit(limit)).collect();
+    // Each record on its own (borrowed from the already parsed `Value`: no
+    // copy): one whose envelope is malformed fails alone, under the best
+    // name it has, and the others are still delivered.
+    let units = list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match kinesis::KinesisRecordRef::deserialize(r) {
+            Ok(record) => record.unit(limit),
+            Err(_) => kinesis::malformed_unit(i, r),
+        })
+        .collect();
     Ok(Decoded {
         kind: EventKind::Kinesis,
         units,
