@@ -124,7 +124,8 @@ impl OtlpConfig {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 setting: "OTEL_EXPORTER_OTLP_ENDPOINT",
-                detail: format!("`{url}` is not an http:// or https:// URL"),
+                // Never the URL itself: it may carry `user:pass@` or a token.
+                detail: "is not an http:// or https:// URL".to_owned(),
             });
         }
         let protocol = match pick(&s.otlp_logs_protocol, &s.otlp_protocol) {
@@ -281,6 +282,13 @@ mod tests {
         );
         s.otlp_logs_endpoint = Some("ftp://x".into());
         assert!(OtlpConfig::from_settings(&s).is_err());
+        // The error names the setting, never the URL (credentials in it).
+        s.otlp_logs_endpoint = Some("htps://ops:Hunter2pw@collector/v1/logs".into());
+        let e = OtlpConfig::from_settings(&s).unwrap_err().to_string();
+        assert!(
+            e.contains("OTEL_EXPORTER_OTLP_ENDPOINT") && !e.contains("Hunter2pw"),
+            "{e}"
+        );
     }
 
     #[test]

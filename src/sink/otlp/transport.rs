@@ -82,6 +82,9 @@ impl OtlpSink {
                 format!("cannot set up TLS: {e}"),
             )
         })?;
+        if let Some(warning) = cleartext_credentials(&uri, !config.headers.is_empty()) {
+            tracing::warn!("{warning}");
+        }
         Ok(OtlpSink {
             client,
             shown_uri: redacted(&uri),
@@ -168,6 +171,28 @@ pub fn redacted(uri: &Uri) -> String {
     let host = uri.host().unwrap_or("?");
     let port = uri.port().map(|p| format!(":{p}")).unwrap_or_default();
     format!("{scheme}://{host}{port}{}", uri.path())
+}
+
+/// A warning when OTLP headers (usually credentials) would cross the
+/// network in clear text: plain `http://` to a host other than this
+/// machine's loopback (a Collector beside the function is fine).
+pub fn cleartext_credentials(uri: &Uri, has_headers: bool) -> Option<String> {
+    if !has_headers || uri.scheme_str() != Some("http") {
+        return None;
+    }
+    let host = uri.host().unwrap_or("");
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare.to_ascii_lowercase().ends_with(".localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "OTLP headers (often credentials) will be sent in clear text to {}: use an https:// endpoint",
+            redacted(uri)
+        )
+    })
 }
 
 /// `google.rpc.Status`, the body OTLP servers send with errors; only the
@@ -377,6 +402,32 @@ mod tests {
         assert!(classify(StatusCode::OK, None, true, json, 5).is_err());
         assert!(classify(StatusCode::OK, None, false, b"", 5).is_ok());
         assert!(classify(StatusCode::OK, None, true, b"{}", 5).is_ok());
+    }
+
+    #[test]
+    fn headers_over_plain_http_beyond_loopback_are_warned_about() {
+        let warn = |url: &str, headers| cleartext_credentials(&url.parse().unwrap(), headers);
+        let w = warn(
+            "http://user:pw@collector.example.com:4318/v1/logs?t=x",
+            true,
+        )
+        .unwrap();
+        assert!(
+            w.contains("http://collector.example.com:4318/v1/logs"),
+            "{w}"
+        );
+        assert!(!w.contains("pw") && !w.contains("t=x"), "{w}");
+        assert!(warn("http://10.0.0.7:4318/v1/logs", true).is_some());
+        for quiet in [
+            "https://collector.example.com/v1/logs",
+            "http://localhost:4318/v1/logs",
+            "http://127.0.0.1:4318/v1/logs",
+            "http://[::1]:4318/v1/logs",
+            "http://otel.localhost:4318/v1/logs",
+        ] {
+            assert_eq!(warn(quiet, true), None, "{quiet}");
+        }
+        assert_eq!(warn("http://collector.example.com/v1/logs", false), None);
     }
 
     #[test]
