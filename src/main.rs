@@ -181,7 +181,14 @@ fn use_colour() -> bool {
 }
 
 fn init_tracing(level: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
+    // Libraries log at most at info: at debug/trace lambda_runtime logs
+    // every raw event and hyper the bytes it moves — secrets included.
+    let deps = if matches!(level, "debug" | "trace") {
+        "info"
+    } else {
+        level
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{deps},rds_forwarder={level}"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
         // lambda_runtime logs every handler error again as a Debug dump;
         // the pipeline and the handler have logged it once already (and a

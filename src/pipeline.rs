@@ -407,7 +407,7 @@ impl Pipeline {
                     for (k, v) in fields {
                         attrs.insert(
                             format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
-                            v.as_str(),
+                            self.config.redactor.redact(v).as_ref(),
                         );
                     }
                 }
@@ -439,11 +439,13 @@ impl Pipeline {
                 attrs.insert(keys::CW_EVENT_ID, id.as_str());
             }
             attrs.insert(keys::PARSER, "none");
+            // The decoder's words may quote the event's own text.
+            let detail = self.config.redactor.redact(&bad.detail).into_owned();
             attrs.insert(
                 keys::PARSE_ERROR,
-                format!("malformed CloudWatch log event: {}", bad.detail),
+                format!("malformed CloudWatch log event: {detail}"),
             );
-            out.malformed.push((bad.id.clone(), bad.detail));
+            out.malformed.push((bad.id.clone(), detail));
             out.records.push(Record {
                 // No database time is readable; the receive time is the best
                 // there is, and the parse-error marker says so.
@@ -601,11 +603,14 @@ impl Pipeline {
         let timestamp_ns = time::parse_rfc3339(&d.date)
             .or_else(|| time::parse_rfc3339(&ev.time))
             .unwrap_or(observed_ns);
+        // The event's own text (and tags) is as untrusted as a log line:
+        // a parameter group change can quote a value, a tag can hold anything.
+        crate::sql::redact_attributes(&mut attrs, &self.config.redactor);
         Record {
             timestamp_ns,
             observed_timestamp_ns: observed_ns,
             severity,
-            body: d.message.clone(),
+            body: self.config.redactor.redact(&d.message).into_owned(),
             attributes: attrs,
             resource: Arc::new(resource),
             id: ev.id.clone(),

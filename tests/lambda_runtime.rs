@@ -202,3 +202,54 @@ fn binary_serves_invocations_through_the_runtime_api() {
         .iter()
         .all(|r| r["resource"]["cloud.region"].is_string()));
 }
+
+/// Issue 13: at `RDSF_LOG_LEVEL=trace` (a value the install template
+/// allows) lambda_runtime logged every raw event, secrets included, into
+/// the function's own log group. Libraries now log at most at info.
+#[test]
+fn trace_level_never_logs_a_raw_event() {
+    let port = free_port();
+    let _emulator = Killed(
+        Command::new(cargo_lambda())
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
+            .args(["-P", &port.to_string()])
+            .current_dir(manifest_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo-lambda"),
+    );
+    wait_for_port(port);
+    let log_file = std::env::temp_dir().join(format!("rdsf-lambda-trace-{port}.log"));
+    let _function = Killed(
+        Command::new(env!("CARGO_BIN_EXE_rds-forwarder"))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("RDSF_LOG_LEVEL", "trace")
+            .env_remove("RDSF_SINKS")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_file).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut event: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(manifest_dir().join("examples/eventbridge-rds-failover.json")).unwrap(),
+    )
+    .unwrap();
+    event["detail"]["Message"] = "master password=TraceLeak-Sec60 set".into();
+    event["detail"]["Note"] = "an unread field TraceRaw-Sec61".into();
+    let (status, reply) = invoke(port, event.to_string().as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    let _ = std::fs::remove_file(&log_file);
+    assert!(!log.is_empty(), "trace logs something");
+    assert!(
+        !log.contains("Sec60") && !log.contains("Sec61"),
+        "raw event in the log:\n{log}"
+    );
+}

@@ -9,7 +9,7 @@ pub use fingerprint::{fingerprint, fingerprint_id};
 pub use redact::{PatternError, Redactor};
 
 use crate::parse::Entry;
-use crate::record::{keys, Value};
+use crate::record::{keys, Attributes, Value};
 
 /// Redacts the entry's body and string attributes, then fingerprints its
 /// statement (`db.query.text`) when it has one. Fingerprints are computed
@@ -18,11 +18,10 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) {
     if let std::borrow::Cow::Owned(body) = redactor.redact(&entry.body) {
         entry.body = body;
     }
-    for (_, value) in entry.parsed.attributes.0.iter_mut() {
-        if let Value::Str(text) = value {
-            if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
-                *text = clean.into();
-            }
+    redact_attributes(&mut entry.parsed.attributes, redactor);
+    if let Some(reason) = &mut entry.parsed.error {
+        if let std::borrow::Cow::Owned(clean) = redactor.redact(reason) {
+            *reason = clean;
         }
     }
     let Some(statement) = entry.parsed.attributes.get_str(keys::DB_QUERY_TEXT) else {
@@ -41,6 +40,25 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) {
         .parsed
         .attributes
         .insert(keys::DB_QUERY_FINGERPRINT_ID, id);
+}
+
+/// Redacts every text value of `attrs`, inside arrays too.
+pub fn redact_attributes(attrs: &mut Attributes, redactor: &Redactor) {
+    for (_, value) in attrs.0.iter_mut() {
+        redact_value(value, redactor);
+    }
+}
+
+fn redact_value(value: &mut Value, redactor: &Redactor) {
+    match value {
+        Value::Str(text) => {
+            if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
+                *text = clean.into();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, redactor)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
