@@ -205,10 +205,10 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     if !outcome.stats.failed() {
         return Ok(outcome.stats);
     }
-    let sink_failed = outcome
+    let retryable = outcome
         .failures
         .iter()
-        .any(|f| f.reason.starts_with("sink_"));
+        .any(|f| f.reason.starts_with("sink_") || f.reason == crate::pipeline::PROCESSING_DEADLINE);
     let first: Vec<&str> = outcome
         .failures
         .iter()
@@ -223,11 +223,7 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
         first.join("; ")
     );
     Err(InvocationError {
-        kind: if sink_failed {
-            "retryable"
-        } else {
-            "permanent"
-        },
+        kind: if retryable { "retryable" } else { "permanent" },
         summary,
     })
 }

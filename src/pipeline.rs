@@ -112,6 +112,46 @@ pub struct Processed {
     pub units: Vec<(Origin, Range<usize>)>,
     /// New log groups announced by CloudTrail; the Lambda handler subscribes them.
     pub log_groups_created: Vec<LogGroupCreated>,
+    /// When processing must stop (the invocation's deadline); `None` for
+    /// [`Pipeline::process`], which tests and tools call without one.
+    deadline: Option<Instant>,
+    /// Processing stopped at the deadline: the records are incomplete.
+    out_of_time: bool,
+}
+
+/// The failure reason when processing itself ran out of time.
+pub const PROCESSING_DEADLINE: &str = "processing_deadline";
+
+impl Processed {
+    fn until(deadline: Instant) -> Processed {
+        Processed {
+            deadline: Some(deadline),
+            ..Processed::default()
+        }
+    }
+
+    /// Whether the deadline has passed (checked every few events: a clock
+    /// read is cheap, but not free per event). Once true, stays true.
+    fn time_is_up(&mut self) -> bool {
+        if !self.out_of_time && self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.out_of_time = true;
+        }
+        self.out_of_time
+    }
+
+    /// Records the stop as a retryable failure: Lambda retries the event
+    /// instead of killing an invocation that answers after its timeout.
+    fn fail_out_of_time(&mut self, what: &str) {
+        self.stats.fail(PROCESSING_DEADLINE);
+        self.failures.push(Failure {
+            reason: PROCESSING_DEADLINE,
+            message: format!(
+                "processing {what} did not finish before the invocation's deadline; \
+                 the invocation fails so Lambda retries it (raise the function's timeout or memory)"
+            ),
+            kinesis_sequence_number: None,
+        });
+    }
 }
 
 /// What one invocation did.
@@ -181,7 +221,15 @@ impl Pipeline {
         decoded: Result<input::Decoded, input::InputError>,
         observed_ns: i64,
     ) -> Processed {
-        let mut out = Processed::default();
+        self.process_decoded_into(decoded, observed_ns, Processed::default())
+    }
+
+    fn process_decoded_into(
+        &self,
+        decoded: Result<input::Decoded, input::InputError>,
+        observed_ns: i64,
+        mut out: Processed,
+    ) -> Processed {
         let decoded = match decoded {
             Ok(d) => d,
             Err(e) => {
@@ -196,6 +244,12 @@ impl Pipeline {
         };
         out.kind = Some(decoded.kind);
         for unit in decoded.units {
+            if out.time_is_up() {
+                // Not processed: still listed, so a Kinesis reply names it.
+                let at = out.records.len();
+                out.units.push((unit.origin, at..at));
+                continue;
+            }
             let first_record = out.records.len();
             let seq = match &unit.origin {
                 Origin::Whole => None,
@@ -275,15 +329,25 @@ impl Pipeline {
         sinks: &[Box<dyn Sink>],
         deadline: Instant,
     ) -> Outcome {
-        let mut processed = self.process_decoded(decoded, time::now_ns());
-        let undelivered = self.deliver(&mut processed, sinks, deadline).await;
+        let mut processed =
+            self.process_decoded_into(decoded, time::now_ns(), Processed::until(deadline));
+        let undelivered = if processed.out_of_time {
+            // Incomplete records are not worth sending: the whole event is retried.
+            processed.fail_out_of_time("the event");
+            vec![true; processed.records.len()]
+        } else {
+            self.deliver(&mut processed, sinks, deadline).await
+        };
         let mut failed_kinesis_records = Vec::new();
         for (origin, range) in &processed.units {
             if let Origin::KinesisRecord { sequence_number } = origin {
                 let decode_failed = processed.failures.iter().any(|f| {
                     f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str())
                 });
-                if decode_failed || undelivered[range.clone()].iter().any(|u| *u) {
+                if processed.out_of_time
+                    || decode_failed
+                    || undelivered[range.clone()].iter().any(|u| *u)
+                {
                     failed_kinesis_records.push(sequence_number.clone());
                 }
             }
@@ -361,7 +425,10 @@ impl Pipeline {
         // Extracted fields follow their event id through any joining.
         let mut extracted_by_id: Vec<(String, Vec<(String, String)>)> = Vec::new();
         carry.resume(&mut entries, &mut extracted_by_id);
-        for ev in std::mem::take(&mut doc.events) {
+        for (n, ev) in std::mem::take(&mut doc.events).into_iter().enumerate() {
+            if n % 64 == 0 && out.time_is_up() {
+                return;
+            }
             let parsed = parser.parse(&ev.message);
             if !ev.extracted_fields.is_empty() {
                 extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
@@ -375,7 +442,10 @@ impl Pipeline {
         }
         let mut entries = parser.join(entries);
         carry.hold_back(&mut entries, &mut extracted_by_id);
-        for entry in &mut entries {
+        for (n, entry) in entries.iter_mut().enumerate() {
+            if n % 64 == 0 && out.time_is_up() {
+                return;
+            }
             crate::sql::enrich_entry(entry, &self.config.redactor);
         }
 

@@ -100,3 +100,44 @@ async fn malformed_input_fails_as_permanent() {
         err.summary
     );
 }
+
+/// A deadline whose safety margin has already run out: processing must not
+/// even start.
+fn spent_deadline_ms() -> u64 {
+    (rds_forwarder::time::now_ns() / 1_000_000) as u64 + 100
+}
+
+/// Issue 13: processing never looked at the clock, so with a 20 s deadline
+/// the reply came at 52 s and Lambda killed the invocation. Processing now
+/// stops at the deadline and the invocation fails cleanly as retryable,
+/// without sending partial records.
+#[tokio::test]
+async fn processing_past_the_deadline_fails_as_retryable_and_sends_nothing() {
+    let sink = std::sync::Arc::new(TestSink {
+        refuse: false,
+        got: Mutex::new(Vec::new()),
+    });
+    struct Shared(std::sync::Arc<TestSink>);
+    impl Sink for Shared {
+        fn name(&self) -> &'static str {
+            "test"
+        }
+        fn send<'a>(
+            &'a self,
+            records: &'a [Record],
+            deadline: Instant,
+        ) -> BoxFuture<'a, Result<(), SinkError>> {
+            self.0.send(records, deadline)
+        }
+    }
+    let h = Handler::new(pipeline(), vec![Box::new(Shared(sink.clone()))]);
+    let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
+    let err = h.handle(&event, spent_deadline_ms()).await.unwrap_err();
+    assert_eq!(err.kind, "retryable", "{}", err.summary);
+    assert!(
+        err.summary.contains("processing_deadline"),
+        "{}",
+        err.summary
+    );
+    assert!(sink.got.lock().unwrap().is_empty(), "partial records sent");
+}

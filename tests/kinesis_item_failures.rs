@@ -119,3 +119,22 @@ async fn without_the_setting_any_failure_fails_the_whole_batch() {
     assert!(err.summary.contains("HTTP 400"), "{}", err.summary);
     assert!(h.handle(&event(), deadline_ms()).await.is_err());
 }
+
+/// Issue 13: when processing stops at the deadline, every record of the
+/// batch is reported (a record left out would count as delivered).
+#[tokio::test]
+async fn a_batch_processed_past_the_deadline_reports_every_record() {
+    let server = FaultServer::start(vec![], Act::Accept);
+    let records = vec![kinesis_record("seq-1"), kinesis_record("seq-2")];
+    let event = json!({ "Records": records }).to_string();
+    let spent = deadline_ms() - 60_000 + 100; // inside the safety margin already
+    let reply = handler(&server.endpoint(), true)
+        .respond(event.as_bytes(), spent, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        reply,
+        json!({ "batchItemFailures": [{ "itemIdentifier": "seq-1" }, { "itemIdentifier": "seq-2" }] })
+    );
+    assert!(server.accepted().is_empty());
+}

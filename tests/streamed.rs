@@ -243,6 +243,15 @@ impl Sink for Recording {
 }
 
 fn run(p: &Pipeline, bytes: &[u8], sink: Arc<Recording>) -> rds_forwarder::pipeline::Outcome {
+    run_until(p, bytes, sink, Instant::now() + Duration::from_secs(60))
+}
+
+fn run_until(
+    p: &Pipeline,
+    bytes: &[u8],
+    sink: Arc<Recording>,
+    deadline: Instant,
+) -> rds_forwarder::pipeline::Outcome {
     struct Shared(Arc<Recording>);
     impl Sink for Shared {
         fn name(&self) -> &'static str {
@@ -261,7 +270,7 @@ fn run(p: &Pipeline, bytes: &[u8], sink: Arc<Recording>) -> rds_forwarder::pipel
         .enable_all()
         .build()
         .unwrap()
-        .block_on(p.run(bytes, &sinks, Instant::now() + Duration::from_secs(60)))
+        .block_on(p.run(bytes, &sinks, deadline))
 }
 
 /// Checks that `outcome` counts what the whole path counts, every record
@@ -317,6 +326,19 @@ fn run_delivers_chunk_by_chunk_what_the_whole_path_delivers() {
     assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
     let got = assert_delivered_as_whole(&outcome, &sink, &whole);
     assert!(got.len() > 3, "delivered in several chunks: {}", got.len());
+}
+
+/// Issue 13: a streamed payload stops being processed at the deadline (a
+/// retryable `processing_deadline`), sends nothing partial, reads no further.
+#[test]
+fn the_deadline_stops_processing_a_streamed_payload() {
+    let bytes = pg_payload();
+    let sink = recording(usize::MAX);
+    let outcome = run_until(&streaming(4, 3, 2), &bytes, sink.clone(), Instant::now());
+    let reasons: Vec<&str> = outcome.failures.iter().map(|f| f.reason).collect();
+    assert_eq!(reasons, ["processing_deadline"]);
+    assert!(sink.got.lock().unwrap().is_empty());
+    assert_eq!(outcome.stats.delivered, 0);
 }
 
 #[test]

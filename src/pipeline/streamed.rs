@@ -234,8 +234,14 @@ impl Pipeline {
         };
         let mut carry = None;
         while let Some(chunk) = rx.recv().await {
-            let mut part = Processed::default();
+            let mut part = Processed::until(deadline);
             self.process_chunk(&mut carry, chunk, observed_ns, &mut part);
+            if part.out_of_time {
+                part.fail_out_of_time("the payload");
+                outcome.stats.add(&part.stats);
+                outcome.failures.append(&mut part.failures);
+                break;
+            }
             count_records(&mut part);
             let failures_before = part.failures.len();
             self.deliver(&mut part, sinks, deadline).await;
