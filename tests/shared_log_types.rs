@@ -104,3 +104,36 @@ fn the_engine_a_log_group_named_once_labels_its_later_batches() {
         .get_str(rds_forwarder::record::keys::DB_SYSTEM_NAME)
         .is_none());
 }
+
+/// `log_error_verbosity = verbose` (allowed on RDS and Aurora) writes the
+/// SQLSTATE before the message and a LOCATION line after it.
+#[test]
+fn postgresql_verbose_error_verbosity_keeps_statement_duration_and_sqlstate() {
+    const P: &str = "2026-11-25 07:59:31 UTC:10.0.0.5(5432):app@shop:[97390]:";
+    let lines = [
+        format!("{P}LOG:  00000: duration: 12.5 ms  statement: SELECT 1"),
+        format!("{P}LOCATION:  exec_simple_query, postgres.c:1303"),
+        format!("{P}ERROR:  42P01: relation \"x\" does not exist at character 15"),
+        format!("{P}LOCATION:  parserOpenTable, parse_relation.c:1384"),
+        format!("{P}STATEMENT:  SELECT * FROM x"),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let recs = records("/aws/rds/instance/pg-1/postgresql", &lines);
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let a = &recs[0]["attributes"];
+    assert!(a["rds.parse.error"].is_null(), "{a}");
+    assert_eq!(a["db.query.duration_ms"], 12.5, "{a}");
+    assert_eq!(a["db.query.text"], "SELECT 1", "{a}");
+    assert_eq!(a["db.operation.name"], "SELECT", "{a}");
+    assert_eq!(
+        a["db.postgresql.location"],
+        "exec_simple_query, postgres.c:1303"
+    );
+    let b = &recs[1]["attributes"];
+    assert_eq!(b["db.response.status_code"], "42P01", "{b}");
+    assert_eq!(b["db.query.text"], "SELECT * FROM x", "{b}");
+    assert_eq!(
+        b["db.postgresql.location"],
+        "parserOpenTable, parse_relation.c:1384"
+    );
+}
