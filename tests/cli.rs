@@ -232,3 +232,79 @@ fn bad_configuration_values_are_named() {
         text(&out.stderr)
     );
 }
+
+/// Runs `wrap` on `raw` (written to a temporary file) with `args`; returns
+/// the output.
+fn wrap_raw(name: &str, raw: &[u8], args: &[&str]) -> Output {
+    let file = std::env::temp_dir().join(format!("rdsf-{name}-{}.log", std::process::id()));
+    std::fs::write(&file, raw).unwrap();
+    let out = bin().arg("wrap").args(args).arg(&file).output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    out
+}
+
+/// `replay -` over wrapped payloads: the records written to stdout.
+fn replay_stdin(payloads: &[u8]) -> Vec<serde_json::Value> {
+    let replay = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["replay", "-"]);
+            c
+        },
+        payloads,
+    );
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    text(&replay.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Aurora MySQL advanced auditing (`<epoch µs>,host,user,…`) is cut one
+/// event per record, a quoted query's own newlines staying with it.
+#[test]
+fn wrap_splits_aurora_mysql_advanced_audit_one_event_per_record() {
+    let raw = "1603442208508100,database-1-instance-1,admin,1.34.6.81,50,0,CONNECT,,,0\n\
+               1603442208508200,database-1-instance-1,admin,1.34.6.81,50,1234,QUERY,mydb,'select 1',0\n\
+               1603442208508300,database-1-instance-1,admin,1.34.6.81,50,1235,QUERY,mydb,'select a,\n\
+               1603442208,b\nfrom t',0\n\
+               1603442208508400,database-1-instance-1,admin,1.34.6.81,50,0,DISCONNECT,,,0\n";
+    for (group, kind) in [
+        ("/aws/rds/cluster/aurora-1/audit", None),
+        ("/aws/rds/cluster/aurora-1/audit", Some("audit")),
+    ] {
+        let mut args = vec!["--log-group", group, "--log-stream", "s"];
+        if let Some(k) = kind {
+            args.extend(["--kind", k]);
+        }
+        let out = wrap_raw("aurora-audit", raw.as_bytes(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let events: Vec<RawEvent> = text(&out.stdout)
+            .lines()
+            .flat_map(|l| raw_events(l.as_bytes()))
+            .collect();
+        assert_eq!(
+            events.len(),
+            4,
+            "{group}: {:?}",
+            events.iter().map(|e| &e.message).collect::<Vec<_>>()
+        );
+        assert_eq!(events[2].message, "1603442208508300,database-1-instance-1,admin,1.34.6.81,50,1235,QUERY,mydb,'select a,\n1603442208,b\nfrom t',0");
+        assert_eq!(events[0].timestamp, 1603442208508);
+
+        let recs = replay_stdin(&out.stdout);
+        assert_eq!(recs.len(), 4, "{group}");
+        for r in &recs {
+            let a = &r["attributes"];
+            assert!(a["rds.parse.error"].is_null(), "{r}");
+            assert!(a["mysql.audit.connection_type"].is_null(), "{r}");
+        }
+        assert_eq!(recs[0]["attributes"]["mysql.audit.operation"], "CONNECT");
+        assert_eq!(recs[1]["attributes"]["db.query.text"], "select 1");
+        assert_eq!(
+            recs[2]["attributes"]["db.query.text"],
+            "select a,\n1603442208,b\nfrom t"
+        );
+        assert_eq!(recs[3]["attributes"]["mysql.audit.operation"], "DISCONNECT");
+    }
+}

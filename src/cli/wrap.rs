@@ -24,7 +24,8 @@ pub enum SplitKind {
     Slowquery,
     /// MySQL/MariaDB general log: a new entry at each command line.
     General,
-    /// MariaDB audit plugin: a new entry at each `YYYYMMDD HH:MM:SS,` line.
+    /// MariaDB audit plugin (`YYYYMMDD HH:MM:SS,…`) or Aurora MySQL advanced
+    /// auditing (`<epoch µs>,…`): a new entry at each record's first line.
     Audit,
     /// One entry per line.
     Line,
@@ -230,10 +231,32 @@ fn is_general_start(line: &str) -> bool {
     })
 }
 
-/// `YYYYMMDD HH:MM:SS,`
+/// `YYYYMMDD HH:MM:SS,` (MariaDB audit plugin) or Aurora MySQL advanced
+/// auditing's `<µs since the epoch>,host,user,client,connid,queryid,OPERATION,`.
 fn is_audit_start(line: &str) -> bool {
     let b = line.as_bytes();
-    b.len() >= 18 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) && b[17] == b','
+    (b.len() >= 18 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) && b[17] == b',')
+        || is_aurora_audit_start(line)
+}
+
+/// Aurora's record start: a 13–17 digit epoch-µs stamp, then the server
+/// host, user and client, numeric connection and query ids and an upper-case
+/// operation (the fields before the quoted object, which never hold commas).
+fn is_aurora_audit_start(line: &str) -> bool {
+    let mut fields = line.splitn(8, ',');
+    let mut next = || fields.next();
+    let (Some(stamp), Some(_host), Some(_user), Some(_client), Some(conn), Some(query), Some(op)) =
+        (next(), next(), next(), next(), next(), next(), next())
+    else {
+        return false;
+    };
+    (13..=17).contains(&stamp.len())
+        && digits(stamp.as_bytes())
+        && digits(conn.as_bytes())
+        && digits(query.as_bytes())
+        && !op.is_empty()
+        && op.bytes().all(|c| c.is_ascii_uppercase() || c == b'_')
+        && fields.next().is_some()
 }
 
 /// The entry's own time (Unix ms), read the way RDS stamps events; `None`
@@ -265,6 +288,10 @@ pub fn entry_time_ms(entry: &str) -> Option<i64> {
             0,
         )
         .map(|ns| ns / 1_000_000);
+    }
+    if is_aurora_audit_start(entry.lines().next().unwrap_or("")) {
+        let stamp = &entry[..entry.find(',').unwrap_or(0)];
+        return stamp.parse::<i64>().ok().map(|us| us / 1000);
     }
     if let Some(rest) = entry.strip_prefix("# Time: ") {
         let rb = rest.as_bytes();
@@ -440,6 +467,17 @@ mod tests {
         assert!(is_audit_start(
             "20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,CONNECT,,,0,SOCKET"
         ));
+        assert!(is_audit_start(
+            "1603442208508100,database-1-instance-1,admin,1.34.6.81,50,0,CONNECT,,,0"
+        ));
+        assert!(!is_audit_start("1603442208,b"));
+        assert!(!is_audit_start(
+            "1603442208508100,x,y,z,5O,0,QUERY,db,'a',0"
+        ));
+        assert_eq!(
+            entry_time_ms("1603442208508100,h,admin,1.34.6.81,50,0,CONNECT,,,0"),
+            Some(1603442208508)
+        );
         assert_eq!(entry_time_ms("2026-11-25  7:59:31 0 [Note]"), None);
         assert_eq!(
             entry_time_ms("2020-08-06T14:25:02.936146Z 0"),
