@@ -362,15 +362,30 @@ impl Pipeline {
         let mut extracted_by_id: Vec<(String, Vec<(String, String)>)> = Vec::new();
         carry.resume(&mut entries, &mut extracted_by_id);
         for ev in std::mem::take(&mut doc.events) {
-            let parsed = parser.parse(&ev.message);
             if !ev.extracted_fields.is_empty() {
                 extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
             }
+            if let Some(parts) = parser.split(&ev.message).filter(|p| p.len() > 1) {
+                // Several entries in one event: one record each, all naming
+                // the event; `part` keeps their record ids apart.
+                for (k, part) in parts.iter().enumerate() {
+                    entries.push(Entry {
+                        event_ids: vec![ev.id.clone()],
+                        cloudwatch_timestamp_ms: ev.timestamp_ms,
+                        body: (*part).to_owned(),
+                        parsed: parser.parse(part),
+                        part: Some(u32::try_from(k + 1).unwrap_or(u32::MAX)),
+                    });
+                }
+                continue;
+            }
+            let parsed = parser.parse(&ev.message);
             entries.push(Entry {
                 event_ids: vec![ev.id],
                 cloudwatch_timestamp_ms: ev.timestamp_ms,
                 body: ev.message,
                 parsed,
+                part: None,
             });
         }
         let mut entries = parser.join(entries);
@@ -397,6 +412,9 @@ impl Pipeline {
                             .collect(),
                     ),
                 );
+            }
+            if let Some(part) = entry.part {
+                attrs.insert(keys::CW_EVENT_PART, i64::from(part));
             }
             attrs.insert(keys::PARSER, parser.name());
             if let Some(policy) = &doc.policy_level {
@@ -426,8 +444,12 @@ impl Pipeline {
                 body: entry.body,
                 attributes: attrs,
                 resource: resource.clone(),
-                // The last use of the ids: moved, not copied.
-                id: std::mem::take(&mut entry.event_ids[0]),
+                // The last use of the ids: moved, not copied. The parts of
+                // one event are told apart by `<event id>.<part>`.
+                id: match entry.part {
+                    None => std::mem::take(&mut entry.event_ids[0]),
+                    Some(part) => format!("{}.{part}", entry.event_ids[0]),
+                },
             });
         }
 

@@ -137,3 +137,61 @@ fn postgresql_verbose_error_verbosity_keeps_statement_duration_and_sqlstate() {
         "parserOpenTable, parse_relation.c:1384"
     );
 }
+
+/// A slow-query event holding two entries becomes two records, each with
+/// its own duration and statement, both naming the event; their stable ids
+/// differ (`<event id>.<N>`), so neither is dropped as the other's duplicate.
+#[test]
+fn slow_query_event_with_two_entries_makes_two_records() {
+    let two = "# Time: 2026-11-25T07:52:29.100000Z\n# User@Host: app[app] @  [10.0.0.7]  Id:    12\n# Query_time: 1.500000  Lock_time: 0.000100 Rows_sent: 1  Rows_examined: 10\nSET timestamp=1795593149;\nSELECT SLEEP(1.5);\n# Time: 2026-11-25T07:52:31.200000Z\n# User@Host: app[app] @  [10.0.0.7]  Id:    13\n# Query_time: 2.250000  Lock_time: 0.000000 Rows_sent: 0  Rows_examined: 0\nSET timestamp=1795593151;\nUPDATE t SET a = 1;";
+    let one = "# User@Host: app[app] @  [10.0.0.7]  Id:    14\n# Query_time: 0.300000  Lock_time: 0.000000 Rows_sent: 0  Rows_examined: 0\nSET timestamp=1795593152;\nDELETE FROM t;";
+    let p = payload("/aws/rds/instance/my-1/slowquery", &[two, one]);
+    let out = process(&p);
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    let recs: Vec<serde_json::Value> = out.records.iter().map(as_json).collect();
+    assert_eq!(recs.len(), 3, "{recs:#?}");
+    let event = format!("{:056}", 1);
+    for (r, (ms, sql, part)) in recs.iter().zip([
+        (1500.0, "SELECT SLEEP(1.5)", Some(1)),
+        (2250.0, "UPDATE t SET a = 1", Some(2)),
+        (300.0, "DELETE FROM t", None),
+    ]) {
+        let a = &r["attributes"];
+        assert!(a["rds.parse.error"].is_null(), "{r}");
+        assert_eq!(a["db.query.duration_ms"], ms, "{r}");
+        assert_eq!(a["db.query.text"], sql, "{r}");
+        assert_eq!(a["aws.cloudwatch.event_part"].as_i64(), part, "{r}");
+    }
+    assert_eq!(recs[0]["attributes"]["aws.cloudwatch.event_id"], event);
+    assert_eq!(recs[1]["attributes"]["aws.cloudwatch.event_id"], event);
+    assert_eq!(recs[1]["attributes"]["mysql.thread_id"], 13);
+    let ids: Vec<&str> = out.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("{event}.1"),
+            format!("{event}.2"),
+            format!("{:056}", 2)
+        ]
+    );
+    // The same payload again (an at-least-once retry) gives the same ids.
+    let again: Vec<String> = process(&p).records.into_iter().map(|r| r.id).collect();
+    assert_eq!(again, ids);
+}
+
+/// `Query_time: 18446744073708.796870` is MySQL's overflowed (negative)
+/// time: marked, not reported as a 584,000-year duration.
+#[test]
+fn slow_query_overflowed_query_time_is_marked_not_a_duration() {
+    let recs = records(
+        "/aws/rds/instance/my-1/slowquery",
+        &["# Time: 2026-11-25T07:52:29.100000Z\n# User@Host: app[app] @  [10.0.0.7]  Id:    12\n# Query_time: 18446744073708.796870  Lock_time: 0.000000 Rows_sent: 0  Rows_examined: 0\nSET timestamp=1795593149;\nSELECT 1;"],
+    );
+    let a = &recs[0]["attributes"];
+    assert!(a["db.query.duration_ms"].is_null(), "{a}");
+    let err = a["rds.parse.error"].as_str().unwrap_or_default();
+    assert!(err.contains("Query_time 18446744073708.796870"), "{a}");
+    // The rest of the entry is still read.
+    assert_eq!(a["db.query.text"], "SELECT 1", "{a}");
+    assert_eq!(a["mysql.rows_examined"], 0, "{a}");
+}

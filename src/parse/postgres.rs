@@ -1036,6 +1036,7 @@ mod tests {
             cloudwatch_timestamp_ms: 0,
             body: line.to_owned(),
             parsed: p(line),
+            part: None,
         }
     }
 
