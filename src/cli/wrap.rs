@@ -401,13 +401,13 @@ impl Wrapped {
     pub fn warning(&self) -> Option<String> {
         (self.oversized_entries > 0).then(|| {
             format!(
-                "{} entr{} longer than CloudWatch Logs' event limit ({MAX_MESSAGE_BYTES} bytes) \
+                "{} {} over CloudWatch Logs' event limit ({MAX_MESSAGE_BYTES} message bytes) and \
                  cut into {} events; is --kind right for this file?",
                 self.oversized_entries,
                 if self.oversized_entries == 1 {
-                    "y"
+                    "entry was"
                 } else {
-                    "ies"
+                    "entries were"
                 },
                 self.oversized_events
             )
