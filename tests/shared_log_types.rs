@@ -195,3 +195,26 @@ fn slow_query_overflowed_query_time_is_marked_not_a_duration() {
     assert_eq!(a["db.query.text"], "SELECT 1", "{a}");
     assert_eq!(a["mysql.rows_examined"], 0, "{a}");
 }
+
+/// An Aurora MySQL advanced-auditing event holding several records (a file
+/// wrapped as one event before `wrap` knew Aurora's form) gives one record
+/// each, not one record whose `connection_type` is the next record's host.
+#[test]
+fn aurora_audit_event_with_several_records_makes_one_record_each() {
+    let event = "1603442208508100,database-1-instance-1,admin,1.34.6.81,50,0,CONNECT,,,0\n1603442208508200,database-1-instance-1,admin,1.34.6.81,50,1234,QUERY,mydb,'select 1',0\n1603442208508300,database-1-instance-1,admin,1.34.6.81,50,0,DISCONNECT,,,0\n";
+    let recs = records("/aws/rds/cluster/aurora-1/audit", &[event]);
+    assert_eq!(recs.len(), 3, "{recs:#?}");
+    for (k, (r, op)) in recs
+        .iter()
+        .zip(["CONNECT", "QUERY", "DISCONNECT"])
+        .enumerate()
+    {
+        let a = &r["attributes"];
+        assert!(a["rds.parse.error"].is_null(), "{r}");
+        assert!(a["mysql.audit.connection_type"].is_null(), "{r}");
+        assert_eq!(a["mysql.audit.operation"], op, "{r}");
+        assert_eq!(a["mysql.audit.retcode"], 0, "{r}");
+        assert_eq!(a["aws.cloudwatch.event_part"], k as i64 + 1, "{r}");
+    }
+    assert_eq!(recs[1]["attributes"]["db.query.text"], "select 1");
+}
