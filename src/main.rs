@@ -61,7 +61,7 @@ enum Command {
         /// How to split entries; by default from the log group's log type.
         #[arg(long, value_enum)]
         kind: Option<wrap::SplitKind>,
-        /// Events per payload.
+        /// Events per payload, at most (payloads also stay within a CloudWatch batch: 10,000 events, 1,048,576 bytes).
         #[arg(long, default_value_t = 2000)]
         batch: usize,
         /// Account id put in the `owner` field.
@@ -305,6 +305,9 @@ fn run_wrap(
     };
     // RDS publishes text; stray invalid bytes become U+FFFD as CloudWatch does.
     let text = String::from_utf8_lossy(&bytes);
+    if let Some(w) = wrap::kind_warning(&log_group, kind) {
+        eprintln!("rds-forwarder: warning: {w}");
+    }
     let opts = wrap::WrapOptions {
         kind: kind.unwrap_or_else(|| wrap::SplitKind::for_log_group(&log_group)),
         log_group,
@@ -314,7 +317,11 @@ fn run_wrap(
     };
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    for payload in wrap::wrap(&text, &opts) {
+    let wrapped = wrap::wrap_report(&text, &opts);
+    if let Some(w) = wrapped.warning() {
+        eprintln!("rds-forwarder: warning: {w}");
+    }
+    for payload in wrapped.payloads {
         if let Err(e) = writeln!(out, "{payload}").and_then(|()| out.flush()) {
             if exit::is_closed_output(&e) {
                 return Exit::StdoutClosed;

@@ -429,15 +429,30 @@ impl Pipeline {
             if n % 64 == 0 && out.time_is_up() {
                 return;
             }
-            let parsed = parser.parse(&ev.message);
             if !ev.extracted_fields.is_empty() {
                 extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
             }
+            if let Some(parts) = parser.split(&ev.message).filter(|p| p.len() > 1) {
+                // Several entries in one event: one record each, all naming
+                // the event; `part` keeps their record ids apart.
+                for (k, part) in parts.iter().enumerate() {
+                    entries.push(Entry {
+                        event_ids: vec![ev.id.clone()],
+                        cloudwatch_timestamp_ms: ev.timestamp_ms,
+                        body: (*part).to_owned(),
+                        parsed: parser.parse(part),
+                        part: Some(u32::try_from(k + 1).unwrap_or(u32::MAX)),
+                    });
+                }
+                continue;
+            }
+            let parsed = parser.parse(&ev.message);
             entries.push(Entry {
                 event_ids: vec![ev.id],
                 cloudwatch_timestamp_ms: ev.timestamp_ms,
                 body: ev.message,
                 parsed,
+                part: None,
             });
         }
         let mut entries = parser.join(entries);
@@ -468,6 +483,9 @@ impl Pipeline {
                     ),
                 );
             }
+            if let Some(part) = entry.part {
+                attrs.insert(keys::CW_EVENT_PART, i64::from(part));
+            }
             attrs.insert(keys::PARSER, parser.name());
             if let Some(policy) = &doc.policy_level {
                 attrs.insert(keys::CW_POLICY_LEVEL, policy.as_str());
@@ -496,8 +514,12 @@ impl Pipeline {
                 body: entry.body,
                 attributes: attrs,
                 resource: resource.clone(),
-                // The last use of the ids: moved, not copied.
-                id: std::mem::take(&mut entry.event_ids[0]),
+                // The last use of the ids: moved, not copied. The parts of
+                // one event are told apart by `<event id>.<part>`.
+                id: match entry.part {
+                    None => std::mem::take(&mut entry.event_ids[0]),
+                    Some(part) => format!("{}.{part}", entry.event_ids[0]),
+                },
             });
         }
 

@@ -166,6 +166,7 @@ pub mod keys {
     // ---- attributes: CloudWatch log events ----
     pub const CW_EVENT_ID: &str = "aws.cloudwatch.event_id";
     pub const CW_EVENT_IDS: &str = "aws.cloudwatch.event_ids";
+    pub const CW_EVENT_PART: &str = "aws.cloudwatch.event_part";
     pub const CW_TIMESTAMP: &str = "aws.cloudwatch.timestamp";
     pub const CW_POLICY_LEVEL: &str = "aws.cloudwatch.policy_level";
     pub const CW_SUBSCRIPTION_FILTERS: &str = "aws.cloudwatch.subscription_filters";

@@ -232,3 +232,221 @@ fn bad_configuration_values_are_named() {
         text(&out.stderr)
     );
 }
+
+/// Runs `wrap` on `raw` (written to a temporary file) with `args`; returns
+/// the output.
+fn wrap_raw(name: &str, raw: &[u8], args: &[&str]) -> Output {
+    let file = std::env::temp_dir().join(format!("rdsf-{name}-{}.log", std::process::id()));
+    std::fs::write(&file, raw).unwrap();
+    let out = bin().arg("wrap").args(args).arg(&file).output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    out
+}
+
+/// `replay -` over wrapped payloads: the records written to stdout.
+fn replay_stdin(payloads: &[u8]) -> Vec<serde_json::Value> {
+    let replay = run_with_stdin(
+        {
+            let mut c = bin();
+            c.args(["replay", "-"]);
+            c
+        },
+        payloads,
+    );
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    text(&replay.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Aurora MySQL advanced auditing (`<epoch µs>,host,user,…`) is cut one
+/// event per record, a quoted query's own newlines staying with it.
+#[test]
+fn wrap_splits_aurora_mysql_advanced_audit_one_event_per_record() {
+    let raw = "1603442208508100,database-1-instance-1,admin,1.34.6.81,50,0,CONNECT,,,0\n\
+               1603442208508200,database-1-instance-1,admin,1.34.6.81,50,1234,QUERY,mydb,'select 1',0\n\
+               1603442208508300,database-1-instance-1,admin,1.34.6.81,50,1235,QUERY,mydb,'select a,\n\
+               1603442208,b\nfrom t',0\n\
+               1603442208508400,database-1-instance-1,admin,1.34.6.81,50,0,DISCONNECT,,,0\n";
+    for (group, kind) in [
+        ("/aws/rds/cluster/aurora-1/audit", None),
+        ("/aws/rds/cluster/aurora-1/audit", Some("audit")),
+    ] {
+        let mut args = vec!["--log-group", group, "--log-stream", "s"];
+        if let Some(k) = kind {
+            args.extend(["--kind", k]);
+        }
+        let out = wrap_raw("aurora-audit", raw.as_bytes(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let events: Vec<RawEvent> = text(&out.stdout)
+            .lines()
+            .flat_map(|l| raw_events(l.as_bytes()))
+            .collect();
+        assert_eq!(
+            events.len(),
+            4,
+            "{group}: {:?}",
+            events.iter().map(|e| &e.message).collect::<Vec<_>>()
+        );
+        assert_eq!(events[2].message, "1603442208508300,database-1-instance-1,admin,1.34.6.81,50,1235,QUERY,mydb,'select a,\n1603442208,b\nfrom t',0");
+        assert_eq!(events[0].timestamp, 1603442208508);
+
+        let recs = replay_stdin(&out.stdout);
+        assert_eq!(recs.len(), 4, "{group}");
+        for r in &recs {
+            let a = &r["attributes"];
+            assert!(a["rds.parse.error"].is_null(), "{r}");
+            assert!(a["mysql.audit.connection_type"].is_null(), "{r}");
+        }
+        assert_eq!(recs[0]["attributes"]["mysql.audit.operation"], "CONNECT");
+        assert_eq!(recs[1]["attributes"]["db.query.text"], "select 1");
+        assert_eq!(
+            recs[2]["attributes"]["db.query.text"],
+            "select a,\n1603442208,b\nfrom t"
+        );
+        assert_eq!(recs[3]["attributes"]["mysql.audit.operation"], "DISCONNECT");
+    }
+}
+
+/// A log group `wrap` cannot read a log type from, with no `--kind`, is cut
+/// one event per line: `wrap` says so on stderr and names `--kind`.
+#[test]
+fn wrap_warns_when_the_log_group_names_no_log_type() {
+    let raw =
+        b"2024-01-01 00:00:00 UTC:10.0.0.1(5432):app@db:[42]:LOG:  statement: SELECT 1\n\tFROM t\n";
+    let out = wrap_raw(
+        "nokind",
+        raw,
+        &["--log-group", "my-postgres-logs", "--log-stream", "s"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("warning") && err.contains("--kind"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let events: Vec<RawEvent> = text(&out.stdout)
+        .lines()
+        .flat_map(|l| raw_events(l.as_bytes()))
+        .collect();
+    assert_eq!(events.len(), 2, "still one event per line");
+
+    // Told how to split, or a group that says it: no warning.
+    for args in [
+        &[
+            "--log-group",
+            "my-postgres-logs",
+            "--log-stream",
+            "s",
+            "--kind",
+            "postgresql",
+        ][..],
+        &[
+            "--log-group",
+            "/aws/rds/instance/db/postgresql",
+            "--log-stream",
+            "s",
+        ][..],
+    ] {
+        let out = wrap_raw("nokind", raw, args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+/// Message bytes plus CloudWatch's 26-byte overhead per event.
+fn batch_bytes(events: &[RawEvent]) -> usize {
+    events.iter().map(|e| e.message.len() + 26).sum()
+}
+
+/// `--kind postgresql` on a 3 MB MariaDB slow log finds one entry: it is cut
+/// at CloudWatch's event limit (262,144 − 26 bytes, on UTF-8 boundaries) with
+/// one warning, and no payload exceeds a PutLogEvents batch (1,048,576 bytes).
+#[test]
+fn wrap_cuts_oversized_entries_and_keeps_payloads_within_cloudwatch_limits() {
+    let block = "# Time: 261125  7:52:29\n# User@Host: web_app[web_app] @  [127.0.0.1]\n# Query_time: 0.000250  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0\nSET timestamp=1795593149;\nSELECT 'é€😀';\n";
+    let raw = block.repeat(3_000_000 / block.len() + 1);
+    let out = wrap_raw(
+        "oversized",
+        raw.as_bytes(),
+        &[
+            "--log-group",
+            "/aws/rds/instance/maria/slowquery",
+            "--log-stream",
+            "s",
+            "--kind",
+            "postgresql",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let pieces = raw.len().div_ceil(262_118);
+    assert_eq!(err.lines().count(), 1, "one warning: {err}");
+    assert!(
+        err.contains("1 entry") && err.contains(&format!("{pieces} events")),
+        "{err}"
+    );
+    let payloads: Vec<Vec<RawEvent>> = text(&out.stdout)
+        .lines()
+        .map(|l| raw_events(l.as_bytes()))
+        .collect();
+    let all: Vec<&RawEvent> = payloads.iter().flatten().collect();
+    assert_eq!(all.len(), pieces);
+    for p in &payloads {
+        assert!(batch_bytes(p) <= 1_048_576, "{}", batch_bytes(p));
+        for e in p {
+            assert!(e.message.len() + 26 <= 262_144, "{}", e.message.len());
+        }
+    }
+    let joined: String = all.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        joined,
+        raw.strip_suffix('\n').unwrap(),
+        "nothing lost or reordered"
+    );
+
+    // Entries that each fit still fill payloads only up to the batch limit.
+    let line = format!("{}\n", "x".repeat(200_000));
+    let out = wrap_raw(
+        "bigbatch",
+        line.repeat(12).as_bytes(),
+        &[
+            "--log-group",
+            "/aws/rds/instance/db/audit",
+            "--log-stream",
+            "s",
+            "--kind",
+            "line",
+        ],
+    );
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let payloads: Vec<Vec<RawEvent>> = text(&out.stdout)
+        .lines()
+        .map(|l| raw_events(l.as_bytes()))
+        .collect();
+    assert_eq!(payloads.iter().map(Vec::len).collect::<Vec<_>>(), [5, 5, 2]);
+
+    // And at most 10,000 events, whatever --batch asks for; --batch below
+    // that still bounds a payload.
+    let lines = "x\n".repeat(10_001);
+    for (batch, sizes) in [("20000", vec![10_000, 1]), ("4000", vec![4000, 4000, 2001])] {
+        let out = wrap_raw(
+            "manyevents",
+            lines.as_bytes(),
+            &[
+                "--log-group",
+                "/aws/rds/instance/db/audit",
+                "--log-stream",
+                "s",
+                "--kind",
+                "line",
+                "--batch",
+                batch,
+            ],
+        );
+        let got: Vec<usize> = text(&out.stdout)
+            .lines()
+            .map(|l| raw_events(l.as_bytes()).len())
+            .collect();
+        assert_eq!(got, sizes, "--batch {batch}");
+    }
+}

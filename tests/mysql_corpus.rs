@@ -428,6 +428,7 @@ fn parsers_survive_mutated_input() {
                 cloudwatch_timestamp_ms: 0,
                 body: s,
                 parsed,
+                part: None,
             };
             enrich_entry(&mut entry, &redactor);
             runs += 1;

@@ -45,6 +45,81 @@ impl Drop for WorkDir {
 
 #[test]
 fn real_postgresql_server_log() {
+    server_log_checks("default");
+}
+
+/// `log_error_verbosity = verbose` (allowed on RDS and Aurora): the SQLSTATE
+/// before every message and a LOCATION line after it. The same checks, and
+/// each ERROR's code and source location.
+#[test]
+fn real_postgresql_server_log_with_verbose_error_verbosity() {
+    let (raw, records) = server_log_checks("verbose");
+    let attr = |r: &Value, k: &str| r["attributes"][k].as_str().map(str::to_owned);
+    let errors: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["severity_text"] == "ERROR")
+        .collect();
+    assert_eq!(
+        errors.len(),
+        grep_count(&raw, &(prefix_regex("ERROR") + "[0-9A-Z]{5}: ")),
+        "every ERROR line has its SQLSTATE"
+    );
+    for r in &errors {
+        let code = attr(r, "db.response.status_code").unwrap_or_default();
+        assert!(
+            code.len() == 5 && code != "00000",
+            "ERROR with its SQLSTATE: {r}"
+        );
+        assert!(
+            attr(r, "db.postgresql.location").is_some_and(|l| {
+                // `function, file.c:line`
+                l.contains(", ")
+                    && l.rsplit(':')
+                        .next()
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+            }),
+            "ERROR joined with its LOCATION: {r}"
+        );
+    }
+    for (code, sql) in [
+        ("22012", "SELECT 1 / 0;"),
+        ("42P01", "SELECT * FROM no_such_table;"),
+        ("42703", "SELECT nme FROM items;"),
+        ("23505", "INSERT INTO items VALUES (1, 'dup', 1);"),
+    ] {
+        assert!(
+            errors.iter().any(
+                |r| attr(r, "db.response.status_code").as_deref() == Some(code)
+                    && attr(r, "db.query.text").as_deref() == Some(sql)
+            ),
+            "ERROR {code} with its statement {sql}"
+        );
+    }
+    // `LOG:  00000: duration: … ms  statement: …` keeps both.
+    assert!(
+        records
+            .iter()
+            .any(|r| r["attributes"]["db.query.duration_ms"]
+                .as_f64()
+                .is_some_and(|ms| ms >= 50.0)
+                && attr(r, "db.query.text").is_some_and(|q| q.contains("pg_sleep(0.05)"))),
+        "the slow statement with its duration"
+    );
+    assert_eq!(
+        grep_count(&raw, &prefix_regex("LOCATION")),
+        records
+            .iter()
+            .filter_map(|r| attr(r, "db.postgresql.location"))
+            .map(|l| l.lines().count())
+            .sum::<usize>(),
+        "every LOCATION line joined into its entry"
+    );
+}
+
+/// Runs the server with `log_error_verbosity` set to `verbosity`, wraps and
+/// replays its log, checks what any PostgreSQL log must give; returns the
+/// raw log and the records.
+fn server_log_checks(verbosity: &str) -> (Vec<u8>, Vec<Value>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let uid = Command::new("id")
         .arg("-u")
@@ -67,7 +142,9 @@ fn real_postgresql_server_log() {
         String::from_utf8_lossy(&deps.stderr)
     );
 
-    let work = WorkDir(std::env::temp_dir().join(format!("rdsf-pg-server-{}", std::process::id())));
+    let work = WorkDir(
+        std::env::temp_dir().join(format!("rdsf-pg-server-{verbosity}-{}", std::process::id())),
+    );
     let _ = std::fs::remove_dir_all(&work.0);
     std::fs::create_dir_all(&work.0).expect("work dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -79,7 +156,8 @@ fn real_postgresql_server_log() {
         Command::new("bash")
             .arg(root.join("tests/pg_server/run.sh"))
             .arg(&work.0)
-            .arg(port.to_string()),
+            .arg(port.to_string())
+            .arg(verbosity),
         "tests/pg_server/run.sh",
     );
     println!("{}", String::from_utf8_lossy(&server.stdout));
@@ -121,7 +199,8 @@ fn real_postgresql_server_log() {
         records.len()
     );
 
-    let summary = check_records("real PostgreSQL server", &raw, &ids, &records);
+    let label = format!("real PostgreSQL server, log_error_verbosity={verbosity}");
+    let summary = check_records(&label, &raw, &ids, &records);
     println!("{summary:?}");
     for (level, n) in &summary.level_counts {
         if level == "ERROR" || level == "FATAL" {
@@ -152,10 +231,7 @@ fn real_postgresql_server_log() {
             .any(|r| r["attributes"]["db.postgresql.event"] == "temp_file"),
         "temp file record"
     );
-    println!(
-        "{:?}",
-        check_event_counts("real PostgreSQL server", &raw, &records)
-    );
+    println!("{:?}", check_event_counts(&label, &raw, &records));
     let attr = |r: &Value, k: &str| r["attributes"][k].as_str().map(str::to_owned);
     assert!(
         records.iter().any(|r| r["severity_text"] == "ERROR"
@@ -212,4 +288,5 @@ fn real_postgresql_server_log() {
     } else {
         println!("redaction: not on this branch (no db.query.fingerprint in output); planted-password check skipped");
     }
+    (raw, records)
 }

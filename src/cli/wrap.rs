@@ -24,7 +24,8 @@ pub enum SplitKind {
     Slowquery,
     /// MySQL/MariaDB general log: a new entry at each command line.
     General,
-    /// MariaDB audit plugin: a new entry at each `YYYYMMDD HH:MM:SS,` line.
+    /// MariaDB audit plugin (`YYYYMMDD HH:MM:SS,…`) or Aurora MySQL advanced
+    /// auditing (`<epoch µs>,…`): a new entry at each record's first line.
     Audit,
     /// One entry per line.
     Line,
@@ -230,10 +231,32 @@ fn is_general_start(line: &str) -> bool {
     })
 }
 
-/// `YYYYMMDD HH:MM:SS,`
+/// `YYYYMMDD HH:MM:SS,` (MariaDB audit plugin) or Aurora MySQL advanced
+/// auditing's `<µs since the epoch>,host,user,client,connid,queryid,OPERATION,`.
 fn is_audit_start(line: &str) -> bool {
     let b = line.as_bytes();
-    b.len() >= 18 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) && b[17] == b','
+    (b.len() >= 18 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) && b[17] == b',')
+        || is_aurora_audit_start(line)
+}
+
+/// Aurora's record start: a 13–17 digit epoch-µs stamp, then the server
+/// host, user and client, numeric connection and query ids and an upper-case
+/// operation (the fields before the quoted object, which never hold commas).
+fn is_aurora_audit_start(line: &str) -> bool {
+    let mut fields = line.splitn(8, ',');
+    let mut next = || fields.next();
+    let (Some(stamp), Some(_host), Some(_user), Some(_client), Some(conn), Some(query), Some(op)) =
+        (next(), next(), next(), next(), next(), next(), next())
+    else {
+        return false;
+    };
+    (13..=17).contains(&stamp.len())
+        && digits(stamp.as_bytes())
+        && digits(conn.as_bytes())
+        && digits(query.as_bytes())
+        && !op.is_empty()
+        && op.bytes().all(|c| c.is_ascii_uppercase() || c == b'_')
+        && fields.next().is_some()
 }
 
 /// The entry's own time (Unix ms), read the way RDS stamps events; `None`
@@ -265,6 +288,10 @@ pub fn entry_time_ms(entry: &str) -> Option<i64> {
             0,
         )
         .map(|ns| ns / 1_000_000);
+    }
+    if is_aurora_audit_start(entry.lines().next().unwrap_or("")) {
+        let stamp = &entry[..entry.find(',').unwrap_or(0)];
+        return stamp.parse::<i64>().ok().map(|us| us / 1000);
     }
     if let Some(rest) = entry.strip_prefix("# Time: ") {
         let rb = rest.as_bytes();
@@ -341,32 +368,127 @@ pub struct WrapOptions {
     pub log_stream: String,
     pub owner: String,
     pub kind: SplitKind,
-    /// Events per payload (CloudWatch sends at most 10,000).
+    /// Events per payload, at most (CloudWatch sends at most 10,000, and at
+    /// most 1,048,576 bytes of messages plus 26 bytes an event; payloads are
+    /// cut smaller to stay within both).
     pub batch: usize,
+}
+
+/// CloudWatch Logs' per-event overhead in PutLogEvents size accounting.
+pub const EVENT_OVERHEAD_BYTES: usize = 26;
+/// The largest event CloudWatch Logs accepts, overhead included.
+pub const MAX_EVENT_BYTES: usize = 262_144;
+/// The most message bytes one event can hold.
+pub const MAX_MESSAGE_BYTES: usize = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES;
+/// The largest PutLogEvents batch: message bytes plus 26 per event.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// The most events in one PutLogEvents batch.
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+
+/// What [`wrap_report`] made.
+#[derive(Debug, Default)]
+pub struct Wrapped {
+    /// One Lambda event per line of output.
+    pub payloads: Vec<String>,
+    /// Entries longer than [`MAX_MESSAGE_BYTES`], each cut into several events.
+    pub oversized_entries: usize,
+    /// The events those entries became.
+    pub oversized_events: usize,
+}
+
+impl Wrapped {
+    /// The warning for oversized entries, if there were any.
+    pub fn warning(&self) -> Option<String> {
+        (self.oversized_entries > 0).then(|| {
+            format!(
+                "{} {} over CloudWatch Logs' event limit ({MAX_MESSAGE_BYTES} message bytes) and \
+                 cut into {} events; is --kind right for this file?",
+                self.oversized_entries,
+                if self.oversized_entries == 1 {
+                    "entry was"
+                } else {
+                    "entries were"
+                },
+                self.oversized_events
+            )
+        })
+    }
+}
+
+/// The warning for a log group whose name does not say how to split
+/// (`/aws/rds/{instance|cluster}/<id>/<type>` or a proxy) when no `--kind`
+/// was given: `wrap` then falls back to one event per line.
+pub fn kind_warning(log_group: &str, kind: Option<SplitKind>) -> Option<String> {
+    if kind.is_some() || SourceInfo::from_log_group(log_group).log_type.is_some() {
+        return None;
+    }
+    Some(format!(
+        "log group {log_group:?} is not /aws/rds/{{instance|cluster}}/<id>/<type>, so one event \
+         per line is made; pass --kind postgresql|error|slowquery|general|audit to split entries \
+         as RDS does"
+    ))
+}
+
+/// `entry` cut into pieces of at most [`MAX_MESSAGE_BYTES`], on UTF-8
+/// character boundaries.
+fn event_pieces(entry: &str) -> Vec<&str> {
+    let mut pieces = Vec::with_capacity(entry.len() / MAX_MESSAGE_BYTES + 1);
+    let mut rest = entry;
+    while rest.len() > MAX_MESSAGE_BYTES {
+        let mut cut = MAX_MESSAGE_BYTES;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        pieces.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    pieces.push(rest);
+    pieces
 }
 
 /// Builds Lambda events (`{"awslogs":{"data":…}}`) from a raw log. Event
 /// ids are 56-digit strings like CloudWatch's, unique per log group.
 pub fn wrap(text: &str, opts: &WrapOptions) -> Vec<String> {
+    wrap_report(text, opts).payloads
+}
+
+/// [`wrap`], also counting the entries cut to fit CloudWatch's event limit.
+/// No payload holds more than `opts.batch` events, nor more than a
+/// PutLogEvents batch can ([`MAX_BATCH_EVENTS`], [`MAX_BATCH_BYTES`]).
+pub fn wrap_report(text: &str, opts: &WrapOptions) -> Wrapped {
     let entries = split_entries(opts.kind, text);
     let base = id_base(&opts.log_group);
     let mut prev_ms = time::now_ns() / 1_000_000;
-    let events: Vec<WireEvent> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            prev_ms = entry_time_ms(e).unwrap_or(prev_ms);
-            WireEvent {
-                id: format!("{base}{:020}", i + 1),
+    let mut out = Wrapped::default();
+    let mut events: Vec<WireEvent> = Vec::with_capacity(entries.len());
+    for e in &entries {
+        prev_ms = entry_time_ms(e).unwrap_or(prev_ms);
+        let pieces = event_pieces(e);
+        if pieces.len() > 1 {
+            out.oversized_entries += 1;
+            out.oversized_events += pieces.len();
+        }
+        for piece in pieces {
+            events.push(WireEvent {
+                id: format!("{base}{:020}", events.len() + 1),
                 timestamp: prev_ms,
-                message: e,
-            }
-        })
-        .collect();
-    let mut payloads = Vec::new();
+                message: piece,
+            });
+        }
+    }
+    let max_events = opts.batch.clamp(1, MAX_BATCH_EVENTS);
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {
-        let chunk: Vec<WireEvent> = events.by_ref().take(opts.batch.max(1)).collect();
+        let mut chunk: Vec<WireEvent> = Vec::new();
+        let mut bytes = 0;
+        while let Some(ev) = events.peek() {
+            let size = ev.message.len() + EVENT_OVERHEAD_BYTES;
+            if chunk.len() == max_events || (!chunk.is_empty() && bytes + size > MAX_BATCH_BYTES) {
+                break;
+            }
+            bytes += size;
+            chunk.extend(events.next());
+        }
         let doc = WireDocument {
             message_type: "DATA_MESSAGE",
             owner: &opts.owner,
@@ -380,9 +502,10 @@ pub fn wrap(text: &str, opts: &WrapOptions) -> Vec<String> {
         gz.write_all(&json).expect("writing to a Vec cannot fail");
         let compressed = gz.finish().expect("writing to a Vec cannot fail");
         let data = base64::engine::general_purpose::STANDARD.encode(compressed);
-        payloads.push(serde_json::json!({ "awslogs": { "data": data } }).to_string());
+        out.payloads
+            .push(serde_json::json!({ "awslogs": { "data": data } }).to_string());
     }
-    payloads
+    out
 }
 
 /// The first 36 digits of a 56-digit id: a fixed lead digit and a hash of
@@ -440,11 +563,36 @@ mod tests {
         assert!(is_audit_start(
             "20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,CONNECT,,,0,SOCKET"
         ));
+        assert!(is_audit_start(
+            "1603442208508100,database-1-instance-1,admin,1.34.6.81,50,0,CONNECT,,,0"
+        ));
+        assert!(!is_audit_start("1603442208,b"));
+        assert!(!is_audit_start(
+            "1603442208508100,x,y,z,5O,0,QUERY,db,'a',0"
+        ));
+        assert_eq!(
+            entry_time_ms("1603442208508100,h,admin,1.34.6.81,50,0,CONNECT,,,0"),
+            Some(1603442208508)
+        );
         assert_eq!(entry_time_ms("2026-11-25  7:59:31 0 [Note]"), None);
         assert_eq!(
             entry_time_ms("2020-08-06T14:25:02.936146Z 0"),
             Some(1596723902936)
         );
+    }
+
+    #[test]
+    fn oversized_entries_are_cut_on_character_boundaries() {
+        // 1 + 4k bytes: the limit falls inside a 4-byte character.
+        let e = format!("a{}", "\u{1F600}".repeat(70_000));
+        let pieces = event_pieces(&e);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(pieces[0].len(), MAX_MESSAGE_BYTES - 1);
+        assert_eq!(pieces.concat(), e);
+        assert_eq!(event_pieces("short"), ["short"]);
+        assert_eq!(event_pieces(""), [""]);
+        let exact = "x".repeat(MAX_MESSAGE_BYTES);
+        assert_eq!(event_pieces(&exact).len(), 1);
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub struct Entry {
     pub cloudwatch_timestamp_ms: i64,
     pub body: String,
     pub parsed: Parsed,
+    /// When one CloudWatch event held several entries ([`LogParser::split`]):
+    /// this entry's place among them, from 1; `None` for a whole event.
+    pub part: Option<u32>,
 }
 
 /// A log format. Implementations are stateless and shared across batches.
@@ -73,6 +76,14 @@ pub trait LogParser: Send + Sync {
 
     /// Reads one message. Must not panic on any input.
     fn parse(&self, message: &str) -> Parsed;
+
+    /// Cuts one message that holds several entries (e.g. two slow-query
+    /// blocks RDS published as one event) into them, in order; `None` (the
+    /// default, and the usual case) when it holds one. Each part is parsed
+    /// and becomes a record of its own.
+    fn split<'m>(&self, _message: &'m str) -> Option<Vec<&'m str>> {
+        None
+    }
 
     /// Joins entries that belong together within one batch (companion lines).
     /// The default keeps one entry per event.

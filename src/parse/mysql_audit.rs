@@ -25,6 +25,32 @@ impl LogParser for MySqlAudit {
         "mysql_audit"
     }
 
+    /// An event holding several records (a whole file wrapped as one event)
+    /// is cut before each line that starts a record after the end of the
+    /// one before (the line holding its object's closing quote); lines that
+    /// start none stay with the record before them.
+    fn split<'m>(&self, message: &'m str) -> Option<Vec<&'m str>> {
+        let mut parts = Vec::new();
+        let mut start = 0;
+        let mut line_end = record_end(message);
+        while let Some(end) = line_end {
+            let next = end + 1;
+            if is_record_start(&message[next..]) {
+                parts.push(&message[start..end]);
+                start = next;
+                line_end = record_end(&message[start..]).map(|e| start + e);
+            } else {
+                line_end = message[next..].find('\n').map(|k| next + k);
+            }
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let last = &message[start..];
+        parts.push(last.strip_suffix('\n').unwrap_or(last));
+        Some(parts)
+    }
+
     fn parse(&self, message: &str) -> Parsed {
         match parse_record(message) {
             Some(p) => p,
@@ -112,6 +138,47 @@ fn parse_record(message: &str) -> Option<Parsed> {
         }
     }
     Some(p)
+}
+
+/// Whether `s` starts with a record: a time, then the fields up to an
+/// upper-case operation (none holds a comma or a line break).
+fn is_record_start(s: &str) -> bool {
+    let line = s.split('\n').next().unwrap_or("");
+    let mut fields = line.splitn(8, ',');
+    let mut next = || fields.next();
+    let (Some(stamp), Some(_), Some(_), Some(_), Some(conn), Some(query), Some(op)) =
+        (next(), next(), next(), next(), next(), next(), next())
+    else {
+        return false;
+    };
+    let number = |f: &str| !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit());
+    audit_time(stamp).is_some()
+        && number(conn)
+        && number(query)
+        && !op.is_empty()
+        && op.bytes().all(|c| c.is_ascii_uppercase() || c == b'_')
+        && fields.next().is_some()
+}
+
+/// Where the record starting `s` ends: the line break after its object
+/// (after the closing quote of a quoted one); `None` when it is the last.
+fn record_end(s: &str) -> Option<usize> {
+    let mut i = 0;
+    for _ in 0..8 {
+        i += s[i..].find(',')? + 1;
+    }
+    if s[i..].starts_with('\'') {
+        let b = s.as_bytes();
+        i += 1;
+        loop {
+            match b.get(i)? {
+                b'\\' => i += 2,
+                b'\'' => break,
+                _ => i += 1,
+            }
+        }
+    }
+    s[i..].find('\n').map(|k| i + k)
 }
 
 /// `YYYYMMDD HH:MM:SS` (UTC) or Aurora's microseconds since the epoch.
@@ -233,6 +300,27 @@ mod tests {
             p.attributes.get_str(keys::DB_COLLECTION_NAME),
             Some("catalog_items")
         );
+    }
+
+    #[test]
+    fn an_event_holding_several_records_is_split() {
+        let recs = [
+            "1603442208508100,database-1-instance-1,admin,1.34.6.81,50,0,CONNECT,,,0",
+            "1603442208508200,database-1-instance-1,admin,1.34.6.81,50,1234,QUERY,mydb,'select \\'a\\',\n1603442208508250,h,u,c,1,2,QUERY,x,\nfrom t',0",
+            "20221201 14:07:05,ip-10-22-1-51,rdsadmin,localhost,821,0,DISCONNECT,,,0,SOCKET",
+        ];
+        let event = format!("{}\n", recs.join("\n"));
+        assert_eq!(MySqlAudit.split(&event), Some(recs.to_vec()));
+        assert_eq!(MySqlAudit.split(recs[1]), None);
+        // A line that starts no record stays with the one before.
+        let odd = format!("{}\ngarbage,1\n{}", recs[0], recs[2]);
+        assert_eq!(
+            MySqlAudit.split(&odd),
+            Some(vec![format!("{}\ngarbage,1", recs[0]).as_str(), recs[2]])
+        );
+        for s in ["", "\n", ",,,,,,,,'", ",,,,,,,,'\\", "a,b,c,d,e,f,g,h,\n"] {
+            let _ = MySqlAudit.split(s);
+        }
     }
 
     #[test]

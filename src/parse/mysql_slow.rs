@@ -30,6 +30,25 @@ impl LogParser for MySqlSlow {
         "mysql_slow"
     }
 
+    /// An event with two or more entries (`# Time:` / `# User@Host:` starting
+    /// a new block after a `# Query_time:` line) is cut before each new block.
+    fn split<'m>(&self, message: &'m str) -> Option<Vec<&'m str>> {
+        let starts = entry_starts(message);
+        if starts.len() < 2 {
+            return None;
+        }
+        let mut parts = Vec::with_capacity(starts.len());
+        for (k, &at) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(message.len());
+            let part = &message[at..end];
+            parts.push(part.strip_suffix('\n').unwrap_or(part));
+        }
+        // Whatever came before the first block (a restart header) goes
+        // with it, as it does when the event holds one entry.
+        parts[0] = &message[..parts[0].len() + starts[0]];
+        Some(parts)
+    }
+
     fn parse(&self, message: &str) -> Parsed {
         let mut p = Parsed::default();
         let mut time_ns = None;
@@ -149,6 +168,33 @@ impl LogParser for MySqlSlow {
     }
 }
 
+/// Where each entry of `message` starts: a `# Time:` line, or a
+/// `# User@Host:` line not right after one, once the entry before has had its
+/// `# Query_time:` line. The first entry starts at 0 or its first header.
+fn entry_starts(message: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut seen_query_time = false;
+    let mut prev_was_time = false;
+    let mut offset = 0;
+    for line in message.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let meta = line.strip_prefix('#').map(str::trim_start);
+        let is_time = meta.is_some_and(|m| m.starts_with("Time:"));
+        let is_user = meta.is_some_and(|m| m.starts_with("User@Host:"));
+        if (is_time || (is_user && !prev_was_time)) && (starts.is_empty() || seen_query_time) {
+            starts.push(at);
+            seen_query_time = false;
+        }
+        seen_query_time |= meta.is_some_and(|m| m.starts_with("Query_time:"));
+        prev_was_time = is_time;
+    }
+    if starts.is_empty() {
+        starts.push(0);
+    }
+    starts
+}
+
 /// The statement without trailing space and its final `;` (pt does the same).
 fn strip_terminator(s: &str) -> &str {
     let s = s.trim_end();
@@ -203,6 +249,18 @@ fn key_values(s: &str, p: &mut Parsed) {
         let seconds_ms = || seconds_to_ms(value);
         let int = || value.parse::<i64>().ok();
         match key {
+            "Query_time" | "Lock_time" if overflowed(value) => {
+                // A negative time MySQL wrote as an unsigned µs count
+                // (2^64 µs ≈ 18446744073709 s): not a duration.
+                let reason = format!(
+                    "mysql slow query log: {key} {value} s is an overflowed (negative) time, \
+                     a known MySQL bug; left out"
+                );
+                p.error = Some(match p.error.take() {
+                    Some(before) => format!("{before}; {reason}"),
+                    None => reason,
+                });
+            }
             "Query_time" => {
                 if let Some(ms) = seconds_ms() {
                     p.attributes.insert(keys::DB_QUERY_DURATION_MS, ms);
@@ -243,6 +301,17 @@ fn key_values(s: &str, p: &mut Parsed) {
             }
         }
     }
+}
+
+/// A slow-log time of 2^63 µs (≈ 9223372036854 s, 292,000 years) or more:
+/// a negative difference of two clock readings printed as unsigned.
+fn overflowed(seconds: &str) -> bool {
+    let int = seconds.split('.').next().unwrap_or("");
+    if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let int = int.trim_start_matches('0');
+    int.len() > 13 || (int.len() == 13 && int >= "9223372036854")
 }
 
 /// `0.024640` (seconds) → 24.64 (ms), shifting the decimal point in the
@@ -307,6 +376,63 @@ mod tests {
         assert_eq!(a.get_str(keys::DB_OPERATION_NAME), Some("SELECT"));
         assert_eq!(p.timestamp_ns, time::utc_ns(2026, 11, 25, 7, 52, 49, 0));
         assert_eq!(p.db_system, Some("mariadb"));
+    }
+
+    #[test]
+    fn an_event_with_several_entries_is_split_before_each() {
+        let one = "# Time: 261125  7:52:29\n# User@Host: a[a] @  [1.2.3.4]\n# Query_time: 1.0  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\nSELECT 1;";
+        assert_eq!(MySqlSlow.split(one), None);
+        // `# Time:` then `# User@Host:` is one entry; a statement holding
+        // `#` lines stays whole.
+        assert_eq!(MySqlSlow.split("# User@Host: a[a] @ h []\n# Query_time: 1  Lock_time: 0\nSELECT 1\n# not a header\n;"), None);
+        let hdr =
+            "/rdsdbbin/mysql/bin/mysqld, Version: 8.0.32 (Source distribution). started with:\n";
+        let second = "# User@Host: b[b] @  [1.2.3.5]\n# Query_time: 2.0  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\nSELECT 2;";
+        let third = "# Time: 261125  7:52:31\n# User@Host: c[c] @  [1.2.3.6]\n# Query_time: 3.0  Lock_time: 0\nSELECT 3;\n";
+        let event = format!("{hdr}{one}\n{second}\n{third}");
+        let parts = MySqlSlow.split(&event).unwrap();
+        assert_eq!(
+            parts,
+            [format!("{hdr}{one}").as_str(), second, third.trim_end()]
+        );
+        let ms: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                MySqlSlow
+                    .parse(p)
+                    .attributes
+                    .get(keys::DB_QUERY_DURATION_MS)
+                    .cloned()
+            })
+            .collect();
+        assert_eq!(ms, [1000.0, 2000.0, 3000.0].map(|v| Some(Value::Double(v))));
+        // Linear and panic-free on odd input.
+        for odd in [
+            "",
+            "#",
+            "# Time:",
+            "# Query_time:\n# Time:\n",
+            "é\n# User@Host:",
+        ] {
+            let _ = MySqlSlow.split(odd);
+        }
+    }
+
+    #[test]
+    fn overflowed_times_are_marked_not_durations() {
+        let p = MySqlSlow.parse("# User@Host: a[a] @ h []\n# Query_time: 18446744073708.796870  Lock_time: 18446744073709.551615 Rows_sent: 0  Rows_examined: 0\nSELECT 1;");
+        assert_eq!(p.attributes.get(keys::DB_QUERY_DURATION_MS), None);
+        assert_eq!(p.attributes.get(keys::MYSQL_LOCK_TIME_MS), None);
+        let err = p.error.unwrap();
+        assert!(
+            err.contains("Query_time 18446744073708.796870") && err.contains("Lock_time"),
+            "{err}"
+        );
+        assert_eq!(p.attributes.get_str(keys::DB_QUERY_TEXT), Some("SELECT 1"));
+        assert!(overflowed("9223372036854.775808"));
+        assert!(!overflowed("9223372036853.0"));
+        assert!(!overflowed("00000000000001.5"));
+        assert!(!overflowed("86400.000000"));
     }
 
     #[test]

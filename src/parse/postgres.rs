@@ -104,6 +104,11 @@ impl LogParser for Postgres {
 fn parse_entry(msg: &str) -> Result<Parsed, String> {
     let mut attrs = Attributes::with_capacity(16);
     let (timestamp_ns, sev, text) = parse_prefix(msg, &mut attrs)?;
+    let text = if is_companion(&sev) {
+        text
+    } else {
+        verbose_sqlstate(text, &mut attrs)
+    };
     read_message(sev.text.as_ref(), text, &mut attrs);
     Ok(Parsed {
         timestamp_ns,
@@ -287,6 +292,29 @@ fn long_prefix_tail<'a>(s: &'a str, attrs: &mut Attributes) -> Result<(Severity,
         }
     }
     Err("no level word after the %m…%q%a prefix".into())
+}
+
+/// With `log_error_verbosity = verbose` the message starts with its
+/// SQLSTATE: `ERROR:  42P01: relation "x" does not exist`,
+/// `LOG:  00000: statement: SELECT 1`. Takes the code off the text (into
+/// `db.response.status_code`, `00000` left out as for `%e`) and returns the
+/// rest, which reads as the non-verbose message.
+fn verbose_sqlstate<'a>(text: &'a str, attrs: &mut Attributes) -> &'a str {
+    let b = text.as_bytes();
+    let is_code = b.len() > 6
+        && b[..5]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && b[5] == b':'
+        && b[6] == b' ';
+    if !is_code {
+        return text;
+    }
+    let code = &text[..5];
+    if code != "00000" {
+        attrs.insert(keys::DB_RESPONSE_STATUS_CODE, code);
+    }
+    text[7..].trim_start_matches(' ')
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -929,12 +957,86 @@ mod tests {
         assert!(UPGRADE.parse("").error.is_some());
     }
 
+    #[test]
+    fn verbose_error_verbosity_sqlstate_before_the_message() {
+        const P: &str = "2026-11-25 07:59:31 UTC:10.0.0.5(5432):app@shop:[97390]:";
+        let e = p(&format!("{P}LOG:  00000: statement: SELECT 1"));
+        assert!(e.error.is_none());
+        assert_eq!(s(&e, keys::DB_QUERY_TEXT), Some("SELECT 1"));
+        assert_eq!(s(&e, keys::DB_OPERATION_NAME), Some("SELECT"));
+        assert_eq!(s(&e, keys::PG_STATEMENT_KIND), Some("statement"));
+        assert_eq!(s(&e, keys::DB_RESPONSE_STATUS_CODE), None);
+        let e = p(&format!(
+            "{P}LOG:  00000: duration: 12.5 ms  statement: UPDATE t SET a = 1"
+        ));
+        assert_eq!(f(&e, keys::DB_QUERY_DURATION_MS), Some(12.5));
+        assert_eq!(s(&e, keys::DB_QUERY_TEXT), Some("UPDATE t SET a = 1"));
+        assert_eq!(s(&e, keys::DB_OPERATION_NAME), Some("UPDATE"));
+        let e = p(&format!(
+            "{P}LOG:  00000: connection authorized: user=app database=shop"
+        ));
+        assert_eq!(s(&e, keys::PG_EVENT), Some("connection_authorized"));
+        let e = p(&format!("{P}ERROR:  42P01: relation \"x\" does not exist"));
+        assert_eq!(s(&e, keys::DB_RESPONSE_STATUS_CODE), Some("42P01"));
+        assert_eq!(e.severity.as_ref().unwrap().text, "ERROR");
+        // The second RDS prefix carries %e too; both agree.
+        let e = p("2024-01-02 03:04:05.678 UTC:10.0.0.9(40000):app@shop:[4242]:7:23505:2024-01-02 03:00:00 UTC:3/45:981:65a1b2c3.1092:psql:ERROR:  23505: duplicate key value violates unique constraint \"t_pkey\"");
+        assert_eq!(s(&e, keys::DB_RESPONSE_STATUS_CODE), Some("23505"));
+        // Not a code: lower case, too short, no space after the colon.
+        for text in ["abcde: x", "4201: x", "42P01:x"] {
+            let e = p(&format!("{P}ERROR:  {text}"));
+            assert_eq!(s(&e, keys::DB_RESPONSE_STATUS_CODE), None, "{text}");
+        }
+
+        let out = POSTGRESQL.join(vec![
+            entry(
+                "1",
+                &format!("{P}ERROR:  42P01: relation \"x\" does not exist at character 15"),
+            ),
+            entry(
+                "2",
+                &format!("{P}LOCATION:  parserOpenTable, parse_relation.c:1384"),
+            ),
+            entry("3", &format!("{P}STATEMENT:  SELECT * FROM x")),
+            entry(
+                "4",
+                &format!("{P}LOG:  00000: duration: 0.5 ms  statement: SELECT 2"),
+            ),
+            entry(
+                "5",
+                &format!("{P}LOCATION:  exec_simple_query, postgres.c:1303"),
+            ),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].event_ids, ["1", "2", "3"]);
+        assert_eq!(
+            s(&out[0].parsed, keys::DB_RESPONSE_STATUS_CODE),
+            Some("42P01")
+        );
+        assert_eq!(
+            s(&out[0].parsed, keys::PG_LOCATION),
+            Some("parserOpenTable, parse_relation.c:1384")
+        );
+        assert_eq!(
+            s(&out[0].parsed, keys::DB_QUERY_TEXT),
+            Some("SELECT * FROM x")
+        );
+        assert_eq!(out[1].event_ids, ["4", "5"]);
+        assert_eq!(f(&out[1].parsed, keys::DB_QUERY_DURATION_MS), Some(0.5));
+        assert_eq!(s(&out[1].parsed, keys::DB_QUERY_TEXT), Some("SELECT 2"));
+        assert_eq!(
+            s(&out[1].parsed, keys::PG_LOCATION),
+            Some("exec_simple_query, postgres.c:1303")
+        );
+    }
+
     fn entry(id: &str, line: &str) -> Entry {
         Entry {
             event_ids: vec![id.to_owned()],
             cloudwatch_timestamp_ms: 0,
             body: line.to_owned(),
             parsed: p(line),
+            part: None,
         }
     }
 

@@ -102,6 +102,7 @@ mod tests {
             cloudwatch_timestamp_ms: 0,
             body: "6 Query\tALTER USER 'a'@'%' IDENTIFIED BY 'S3cret!'".into(),
             parsed,
+            part: None,
         };
         enrich_entry(&mut entry, &Redactor::builtin());
         assert!(!entry.body.contains("S3cret"));

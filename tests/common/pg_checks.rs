@@ -226,6 +226,9 @@ pub fn pgbench_clients(report: &str) -> Option<usize> {
     line.rsplit(": ").next()?.trim().parse().ok()
 }
 
+/// The SQLSTATE `log_error_verbosity = verbose` puts before a message.
+const SQLSTATE: &str = "([0-9A-Z]{5}: )?";
+
 /// Records per `db.postgresql.event` must equal grep counts of the message
 /// that event stands for (one record per entry; companions never carry one).
 pub fn check_event_counts(
@@ -246,7 +249,8 @@ pub fn check_event_counts(
     ];
     let mut out = Vec::new();
     for (event, level, text) in EVENTS {
-        let expected = grep_count(raw_log, &(prefix_regex(level) + text));
+        // `log_error_verbosity = verbose` writes the SQLSTATE first.
+        let expected = grep_count(raw_log, &(prefix_regex(level) + SQLSTATE + text));
         let got = records
             .iter()
             .filter(|r| r["attributes"]["db.postgresql.event"] == event)
@@ -256,7 +260,7 @@ pub fn check_event_counts(
     }
     let expected = grep_count(
         raw_log,
-        &(prefix_regex("LOG") + "automatic (aggressive )?vacuum "),
+        &(prefix_regex("LOG") + SQLSTATE + "automatic (aggressive )?vacuum "),
     );
     let got = records
         .iter()

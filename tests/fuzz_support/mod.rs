@@ -139,6 +139,7 @@ pub fn parse_message(data: &[u8]) {
         };
         let parser = registry().for_source(&SourceInfo::from_log_group(&group));
         let _ = parser.parse(&text);
+        let _ = parser.split(&text);
         let entries: Vec<Entry> = text
             .split('\u{1e}')
             .enumerate()
@@ -147,6 +148,7 @@ pub fn parse_message(data: &[u8]) {
                 cloudwatch_timestamp_ms: i as i64,
                 body: part.to_owned(),
                 parsed: parser.parse(part),
+                part: None,
             })
             .collect();
         let n = entries.len();

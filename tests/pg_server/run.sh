@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster with RDS's logging settings (as in the shared corpus's
 # raw/MANIFEST.md and scripts/pg_setup.sh), a short workload, then a clean stop.
-# Called by tests/parse_pg_server.rs as root:  run.sh <work dir> <port>
+# Called by tests/parse_pg_server.rs as root:  run.sh <work dir> <port> [log_error_verbosity]
 # Leaves <work dir>/log/postgresql.log and <work dir>/pgbench.txt. The server runs as the
 # unprivileged `postgres` OS user, listens on 127.0.0.1 only, and is stopped on any exit.
 set -euo pipefail
 W=$1
 PORT=$2
+VERBOSITY=${3:-default}
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 SECRET='Pl4nted-Rdsf-Secret-31'   # the test checks it never leaks once redaction exists
 
@@ -54,7 +55,7 @@ log_checkpoints = on
 log_lock_waits = on
 log_temp_files = 0
 log_autovacuum_min_duration = 0
-log_error_verbosity = default
+log_error_verbosity = $VERBOSITY
 deadlock_timeout = 200ms
 shared_preload_libraries = 'auto_explain'
 auto_explain.log_min_duration = 25
