@@ -110,12 +110,17 @@ fn parse_entry(msg: &str) -> Result<Parsed, String> {
         verbose_sqlstate(text, &mut attrs)
     };
     read_message(sev.text.as_ref(), text, &mut attrs);
+    let (timestamp_ns, error) = match timestamp_ns {
+        Some(Ok(ns)) => (Some(ns), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
     Ok(Parsed {
         timestamp_ns,
         severity: Some(sev),
         attributes: attrs,
         db_system: None,
-        error: None,
+        error,
     })
 }
 
@@ -124,7 +129,7 @@ fn parse_entry(msg: &str) -> Result<Parsed, String> {
 fn parse_prefix<'a>(
     msg: &'a str,
     attrs: &mut Attributes,
-) -> Result<(Option<i64>, Severity, &'a str), String> {
+) -> Result<(PrefixTime, Severity, &'a str), String> {
     let b = msg.as_bytes();
     let (civil, mut i) = scan::date_time(b, b" ", b".")
         .ok_or("no PostgreSQL log_line_prefix: the message does not start with a time")?;
@@ -138,7 +143,17 @@ fn parse_prefix<'a>(
         .position(|c| *c == b':')
         .ok_or("no ':' after the prefix time zone")?;
     let zone = &msg[i..i + zone_len];
-    let timestamp_ns = scan::zone_offset(zone).and_then(|off| civil.to_ns(off));
+    // A zone we know and a date that cannot exist (2026-02-30): say so rather
+    // than fall back to the CloudWatch time silently. An unknown zone name is
+    // no error: fields are read, the CloudWatch time is used.
+    let timestamp_ns = scan::zone_offset(zone).map(|off| {
+        civil.to_ns(off).ok_or_else(|| {
+            format!(
+                "impossible date-time in the prefix: {:?}",
+                truncate(&msg[..i.saturating_sub(1)], 32)
+            )
+        })
+    });
     i += zone_len + 1;
 
     // %r: empty, [local], or host(port)
@@ -191,6 +206,9 @@ fn parse_prefix<'a>(
     };
     Ok((timestamp_ns, sev, text.trim_start_matches(' ')))
 }
+
+/// The prefix time: a time, none (unknown zone), or why the date is impossible.
+type PrefixTime = Option<Result<i64, String>>;
 
 /// `host(port):` at the start of `s` (the host may be IPv6 and hold colons).
 fn remote(s: &str) -> Option<(&str, i64, usize)> {
@@ -665,26 +683,28 @@ fn lock_message(rest: &str, attrs: &mut Attributes) {
     }
 }
 
-/// Folds each companion line into the latest entry of the same process
+/// Folds each companion line into the latest entry of the same session
 /// (within this batch); a companion whose parent is not here stays alone.
+/// The session is the pid and every prefix field that names it (user,
+/// database, client address and port, session id): a pid alone would let a
+/// line forged by another session, once the pid is reused, attach itself
+/// to a victim's entry.
 fn join_companions(entries: Vec<Entry>) -> Vec<Entry> {
+    let state = std::collections::hash_map::RandomState::new();
     let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
-    let mut open: HashMap<i64, usize> = HashMap::new();
+    let mut open: HashMap<(i64, u64), usize> = HashMap::new();
     for entry in entries {
-        let pid = match entry.parsed.attributes.get(keys::PROCESS_PID) {
-            Some(Value::Int(p)) => Some(*p),
-            _ => None,
-        };
+        let session = session_key(&entry, &state);
         let companion = entry.parsed.severity.as_ref().is_some_and(is_companion);
-        match (pid, companion) {
-            (Some(pid), true) => {
-                if let Some(&parent) = open.get(&pid) {
+        match (session, companion) {
+            (Some(key), true) => {
+                if let Some(&parent) = open.get(&key) {
                     absorb(&mut out[parent], entry);
                     continue;
                 }
             }
-            (Some(pid), false) => {
-                open.insert(pid, out.len());
+            (Some(key), false) => {
+                open.insert(key, out.len());
             }
             (None, _) => {}
         }
@@ -693,6 +713,29 @@ fn join_companions(entries: Vec<Entry>) -> Vec<Entry> {
     out
 }
 
+/// (pid, hash of the session's prefix fields), `None` without a pid.
+fn session_key(entry: &Entry, state: &impl std::hash::BuildHasher) -> Option<(i64, u64)> {
+    let a = &entry.parsed.attributes;
+    let Some(Value::Int(pid)) = a.get(keys::PROCESS_PID) else {
+        return None;
+    };
+    let fields = [
+        keys::USER_NAME,
+        keys::DB_NAMESPACE,
+        keys::CLIENT_ADDRESS,
+        keys::PG_SESSION_ID,
+    ]
+    .map(|k| a.get_str(k).unwrap_or(""));
+    let port = match a.get(keys::CLIENT_PORT) {
+        Some(Value::Int(p)) => *p,
+        _ => -1,
+    };
+    Some((*pid, state.hash_one((fields, port))))
+}
+
+/// Appends `child` to `parent`: in place, so a long run of companion lines
+/// costs linear time (a copy of the text so far per line was quadratic:
+/// 100,000 DETAIL lines took 23 s).
 fn absorb(parent: &mut Entry, child: Entry) {
     parent.body.push('\n');
     parent.body.push_str(&child.body);
@@ -710,11 +753,14 @@ fn absorb(parent: &mut Entry, child: Entry) {
             | keys::PG_CONTEXT
             | keys::PG_INTERNAL_QUERY
             | keys::PG_LOCATION => {
-                let text = match (pa.get_str(&key), value.as_str()) {
-                    (Some(old), Some(new)) => format!("{old}\n{new}"),
-                    _ => value.as_str().unwrap_or_default().to_owned(),
-                };
-                pa.insert(key, text);
+                let Some(new) = value.as_str() else { continue };
+                match pa.0.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, Value::Str(old))) => {
+                        old.push('\n');
+                        old.push_str(new);
+                    }
+                    _ => pa.insert(key, new),
+                }
             }
             // Prefix fields repeat the parent's.
             _ => {}
@@ -1064,5 +1110,71 @@ mod tests {
         assert_eq!(out[2].event_ids, ["5"]);
         assert_eq!(out[2].parsed.severity.as_ref().unwrap().text, "STATEMENT");
         assert_eq!(out[3].event_ids, ["6"]);
+    }
+
+    /// Issue 13: a companion line from another session that reuses the pid
+    /// (another user, database or client) must not land in the victim's record.
+    #[test]
+    fn a_forged_companion_from_another_session_stays_alone() {
+        let entries = vec![
+            entry("1", "2022-10-05 22:05:56 UTC:10.0.0.5(40000):alice@shop:[3639]:ERROR:  permission denied for table pay"),
+            entry("2", "2022-10-05 22:05:56 UTC:10.6.6.6(50000):mallory@shop:[3639]:DETAIL:  forged by mallory"),
+            entry("3", "2022-10-05 22:05:56 UTC:10.0.0.5(40000):alice@shop:[3639]:STATEMENT:  SELECT * FROM pay"),
+        ];
+        let out = POSTGRESQL.join(entries);
+        assert_eq!(out.len(), 2, "{out:#?}");
+        assert_eq!(out[0].event_ids, ["1", "3"]);
+        assert_eq!(s(&out[0].parsed, keys::PG_DETAIL), None);
+        assert_eq!(out[1].event_ids, ["2"]);
+    }
+
+    /// Issue 13: joining copied the text so far for each companion line
+    /// (100,000 DETAIL lines for one pid: 23 s). Eight times the lines must
+    /// cost about eight times the work: the best of three runs, a ratio a
+    /// quadratic join (64x) cannot meet.
+    #[test]
+    fn joining_companion_lines_is_linear() {
+        let lines = |n: usize| -> Vec<Entry> {
+            let mut v = vec![entry(
+                "p",
+                "2022-10-05 22:05:56 UTC:10.0.0.5(40000):a@d:[7]:ERROR:  boom",
+            )];
+            let detail = entry("d", "2022-10-05 22:05:56 UTC:10.0.0.5(40000):a@d:[7]:DETAIL:  one more line of detail text");
+            v.extend(std::iter::repeat_n(detail, n));
+            v
+        };
+        let best = |n: usize| {
+            (0..3)
+                .map(|_| {
+                    let input = lines(n);
+                    let t = std::time::Instant::now();
+                    let out = POSTGRESQL.join(input);
+                    let spent = t.elapsed();
+                    assert_eq!(out.len(), 1);
+                    assert_eq!(out[0].event_ids.len(), n + 1);
+                    spent
+                })
+                .min()
+                .unwrap()
+        };
+        let (small, large) = (best(8_000), best(64_000));
+        let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-9);
+        println!("join: 8,000 lines {small:?}, 64,000 lines {large:?}, ratio {ratio:.1}");
+        assert!(ratio < 24.0, "8x the lines cost {ratio:.1}x the time");
+    }
+
+    /// Issue 13: an impossible date in the prefix fell back to the CloudWatch
+    /// time without a marker.
+    #[test]
+    fn an_impossible_prefix_date_is_marked() {
+        let e = p("2026-02-30 10:00:00 UTC:10.0.0.5(1):u@d:[1]:LOG:  hello");
+        assert_eq!(e.timestamp_ns, None);
+        assert!(
+            e.error.as_deref().unwrap().contains("impossible date-time"),
+            "{e:?}"
+        );
+        assert_eq!(i(&e, keys::PROCESS_PID), Some(1), "the rest is still read");
+        // An unknown zone name is no error: its time is left to CloudWatch.
+        assert_eq!(p("2026-02-28 10:00:00 XYZT::@:[1]:LOG:  hi").error, None);
     }
 }
