@@ -41,7 +41,7 @@ pub struct Settings {
     pub log_level: String,
 
     // ---- WhaTap sink (src/sink/whatap) ----
-    /// WhaTap collector hosts (`host` or `host:port`), `/`-separated, tried in order; with
+    /// WhaTap collector hosts (`host` or `host:port`), separated by `/` or `,`, tried in order; with
     /// WHATAP_LICENSE selects the WhaTap sink.
     #[arg(long, env = "WHATAP_HOST")]
     pub whatap_host: Option<String>,

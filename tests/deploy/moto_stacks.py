@@ -40,7 +40,9 @@ SETUP_STACK = "rds-forwarder-orders"
 LOG_GROUPS = ["/aws/rds/instance/orders-db/postgresql", "/aws/rds/cluster/shop-aurora/error"]
 EXISTING_UNLISTED = "/aws/rds/instance/legacy-db/error"
 OTHER_GROUP = "/aws/lambda/unrelated"
-LICENSE = "whatap-licence-x9c2-not-for-logs"
+# golib's public test licence (net/oneway/OneWayTcpClient_test.go): it carries pcode 78,
+# and start-up rejects a licence that carries none.
+LICENSE = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth"
 HEADERS = "authorization=Bearer otlp-token-7f1e"
 
 MOTO_LACKS = [
@@ -220,9 +222,9 @@ def deploy(endpoint):
         "Timeout": "120",
         "ReservedConcurrency": "5",
         "Sinks": "stdout,whatap,otlp",
-        "WhatapHost": "13.124.11.223/13.209.172.35",
+        "WhatapHost": "COLLECTOR-HOST-1,COLLECTOR-HOST-2",
         "WhatapPort": "6600",
-        "WhatapPcode": "12345",
+        "WhatapPcode": "78",
         "WhatapLicenseSecretArn": secret_arn,
         "OtlpEndpoint": "https://otlp.example.com:4318",
         "OtlpHeadersSsmParameter": "/rds-forwarder/otlp-headers",
@@ -250,7 +252,7 @@ def deploy(endpoint):
     variables = conf["Environment"]["Variables"]
     assert variables["WHATAP_LICENSE_SECRET_ARN"] == secret_arn
     assert variables["OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER"] == "/rds-forwarder/otlp-headers"
-    assert variables["WHATAP_PCODE"] == "12345" and variables["RDSF_SINKS"] == "stdout,whatap,otlp"
+    assert variables["WHATAP_PCODE"] == "78" and variables["WHATAP_HOST"] == "COLLECTOR-HOST-1,COLLECTOR-HOST-2" and variables["RDSF_SINKS"] == "stdout,whatap,otlp"
     flat = json.dumps(variables)
     assert LICENSE not in flat and HEADERS not in flat, "a secret value reached the environment"
     concurrency = lam.get_function_concurrency(FunctionName=fn_arn).get("ReservedConcurrentExecutions")
