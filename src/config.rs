@@ -36,7 +36,7 @@ pub struct Settings {
     #[arg(long, env = "AWS_REGION")]
     pub region: Option<String>,
 
-    /// Our own diagnostics on stderr: error, warn, info, debug, trace.
+    /// Our own diagnostics on stderr: error, warn, info, debug, trace or off.
     #[arg(long, env = "RDSF_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
@@ -108,7 +108,27 @@ pub struct Settings {
     pub subscription_destination_arn: Option<String>,
 }
 
+/// The values `RDSF_LOG_LEVEL` takes.
+pub const LOG_LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
+
 impl Settings {
+    /// `RDSF_LOG_LEVEL`, validated (any case): one of [`LOG_LEVELS`]. An
+    /// unknown value is an error rather than a silent fallback to `info`.
+    pub fn log_level(&self) -> Result<&'static str, ConfigError> {
+        let given = self.log_level.trim().to_ascii_lowercase();
+        LOG_LEVELS
+            .into_iter()
+            .find(|l| *l == given)
+            .ok_or_else(|| ConfigError::Invalid {
+                setting: "RDSF_LOG_LEVEL",
+                detail: format!(
+                    "`{}` is not a log level (use one of: {})",
+                    self.log_level,
+                    LOG_LEVELS.join(", ")
+                ),
+            })
+    }
+
     /// Reads the settings from environment variables alone (Lambda mode).
     pub fn from_env() -> Result<Settings, ConfigError> {
         #[derive(clap::Parser)]
@@ -165,6 +185,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_settings(s: &Settings) -> Result<Config, ConfigError> {
+        s.log_level()?;
         if s.max_decompressed_bytes < 1024 {
             return Err(ConfigError::Invalid {
                 setting: "RDSF_MAX_DECOMPRESSED_BYTES",
@@ -233,5 +254,41 @@ impl Default for Config {
             kinesis_batch_item_failures: false,
             redactor: crate::sql::Redactor::builtin(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Settings {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            s: Settings,
+        }
+        let argv = std::iter::once("rds-forwarder").chain(args.iter().copied());
+        <P as clap::Parser>::try_parse_from(argv).unwrap().s
+    }
+
+    #[test]
+    fn unknown_log_levels_are_a_configuration_error_naming_the_setting() {
+        let err = Config::from_settings(&settings(&["--log-level", "verbose"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("RDSF_LOG_LEVEL: `verbose` is not a log level"),
+            "{err}"
+        );
+        for level in LOG_LEVELS {
+            assert_eq!(
+                settings(&["--log-level", level]).log_level().unwrap(),
+                level
+            );
+        }
+        assert_eq!(
+            settings(&["--log-level", " DEBUG "]).log_level().unwrap(),
+            "debug"
+        );
     }
 }

@@ -222,7 +222,15 @@ fn run_lambda(settings: Settings) -> Exit {
         eprintln!("rds-forwarder: lambda: {e}");
         return Exit::Usage;
     }
-    init_tracing(&settings.log_level, true);
+    let level = match settings.log_level() {
+        Ok(l) => l,
+        Err(e) => {
+            init_tracing("info", true);
+            tracing::error!("configuration error: {e}");
+            return Exit::Usage;
+        }
+    };
+    init_tracing(level, true);
     let (pipeline, sinks) = match build(&settings) {
         Ok(x) => x,
         Err(e) => {
@@ -255,7 +263,14 @@ fn run_lambda(settings: Settings) -> Exit {
 }
 
 fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> Exit {
-    init_tracing(&settings.log_level, false);
+    let level = match settings.log_level() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("rds-forwarder: configuration error: {e}");
+            return Exit::Usage;
+        }
+    };
+    init_tracing(level, false);
     let (pipeline, sinks) = match build(&settings) {
         Ok(x) => x,
         Err(e) => {

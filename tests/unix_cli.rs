@@ -491,3 +491,36 @@ fn each_exit_status_comes_from_the_situation_it_names() {
     // 141 is `replay_into_a_closed_pipe_stops_at_once_with_141_and_logs_nothing`;
     // 70 (a panic) is `cli::exit` 's unit test: no input is known to panic.
 }
+
+// ---- 8. settings that used to be accepted silently -------------------------
+
+#[test]
+fn an_unknown_log_level_stops_start_up_naming_rds_log_level() {
+    let flag = bin()
+        .args(["replay", "--log-level", "verbose", "examples/"])
+        .output()
+        .unwrap();
+    let env = bin()
+        .env("RDSF_LOG_LEVEL", "loud")
+        .args(["replay", "examples/"])
+        .output()
+        .unwrap();
+    for (out, value) in [(flag, "verbose"), (env, "loud")] {
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {stderr}");
+        assert!(
+            stderr.contains("RDSF_LOG_LEVEL") && stderr.contains(value),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was replayed");
+    }
+    // Every documented level works, in any case.
+    for level in ["error", "WARN", "off", "Trace"] {
+        let out = bin()
+            .env("RDSF_LOG_LEVEL", level)
+            .args(["replay", "examples/"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{level}: {}", text(&out.stderr));
+    }
+}
