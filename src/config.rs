@@ -25,59 +25,84 @@ pub enum ConfigError {
 pub struct Settings {
     /// Sinks to deliver to, comma-separated (stdout, whatap, otlp). Default: each
     /// configured backend (WhaTap host + licence, OTLP endpoint), else stdout.
-    #[arg(long, env = "RDSF_SINKS", value_delimiter = ',')]
+    #[arg(
+        help_heading = "General",
+        long,
+        env = "RDSF_SINKS",
+        value_delimiter = ','
+    )]
     pub sinks: Vec<String>,
 
     /// Upper bound on one payload's decompressed size, in bytes.
-    #[arg(long, env = "RDSF_MAX_DECOMPRESSED_BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    #[arg(help_heading = "General", long, env = "RDSF_MAX_DECOMPRESSED_BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
     pub max_decompressed_bytes: usize,
 
     /// AWS region put on log records (`cloud.region`); EventBridge events carry their own.
-    #[arg(long, env = "AWS_REGION")]
+    #[arg(help_heading = "General", long, env = "AWS_REGION")]
     pub region: Option<String>,
 
     /// Our own diagnostics on stderr: error, warn, info, debug, trace or off.
-    #[arg(long, env = "RDSF_LOG_LEVEL", default_value = "info")]
+    #[arg(
+        help_heading = "General",
+        long,
+        env = "RDSF_LOG_LEVEL",
+        default_value = "info"
+    )]
     pub log_level: String,
 
     // ---- WhaTap sink (src/sink/whatap) ----
     /// WhaTap collector hosts (`host` or `host:port`), separated by `/` or `,`, tried in order; with
     /// WHATAP_LICENSE selects the WhaTap sink.
-    #[arg(long, env = "WHATAP_HOST")]
+    #[arg(help_heading = "WhaTap", long, env = "WHATAP_HOST")]
     pub whatap_host: Option<String>,
 
     /// WhaTap collector port.
-    #[arg(long, env = "WHATAP_PORT", default_value_t = crate::sink::whatap::DEFAULT_PORT)]
+    #[arg(help_heading = "WhaTap", long, env = "WHATAP_PORT", default_value_t = crate::sink::whatap::DEFAULT_PORT)]
     pub whatap_port: u16,
 
     /// WhaTap licence (project access key); only its hash is sent, it is never printed.
-    #[arg(long, env = "WHATAP_LICENSE", hide_env_values = true)]
+    #[arg(
+        help_heading = "WhaTap",
+        long,
+        env = "WHATAP_LICENSE",
+        hide_env_values = true
+    )]
     pub whatap_license: Option<Secret>,
 
     /// WhaTap project code; by default the one the licence carries.
-    #[arg(long, env = "WHATAP_PCODE")]
+    #[arg(help_heading = "WhaTap", long, env = "WHATAP_PCODE")]
     pub whatap_pcode: Option<String>,
 
     /// Also send RDS events as WhaTap EventPacks (alerts): true/false.
-    #[arg(long, env = "WHATAP_EVENT_PACK", action = clap::ArgAction::Set, num_args = 0..=1,
+    #[arg(help_heading = "WhaTap", long, env = "WHATAP_EVENT_PACK", action = clap::ArgAction::Set, num_args = 0..=1,
           default_value = "false", default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub whatap_event_pack: bool,
 
     /// WhaTap category for log records (default `rds-<log type>`).
-    #[arg(long, env = "WHATAP_CATEGORY")]
+    #[arg(help_heading = "WhaTap", long, env = "WHATAP_CATEGORY")]
     pub whatap_category: Option<String>,
 
     /// WhaTap category for RDS event records (default `rds-event`).
-    #[arg(long, env = "WHATAP_EVENT_CATEGORY")]
+    #[arg(help_heading = "WhaTap", long, env = "WHATAP_EVENT_CATEGORY")]
     pub whatap_event_category: Option<String>,
 
     /// WhaTap connect timeout per host, in milliseconds.
-    #[arg(long, env = "WHATAP_CONNECT_TIMEOUT_MS", default_value_t = 3000)]
+    #[arg(
+        help_heading = "WhaTap",
+        long,
+        env = "WHATAP_CONNECT_TIMEOUT_MS",
+        default_value_t = 3000
+    )]
     pub whatap_connect_timeout_ms: u64,
 
     /// WhaTap write timeout (no progress for this long fails the connection), in milliseconds.
-    #[arg(long, env = "WHATAP_WRITE_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(
+        help_heading = "WhaTap",
+        long,
+        env = "WHATAP_WRITE_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
     pub whatap_write_timeout_ms: u64,
     #[command(flatten)]
     pub delivery: crate::delivery::DeliverySettings,
@@ -88,23 +113,33 @@ pub struct Settings {
     /// Kinesis input: report undelivered records as `batchItemFailures` instead of
     /// failing the whole batch. Only with `FunctionResponseTypes: [ReportBatchItemFailures]`
     /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
-    #[arg(long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(help_heading = "Kinesis", long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set)]
     pub kinesis_batch_item_failures: bool,
     /// Extra secret-redaction regexes, on top of the built-in rules (one per line in the
     /// environment variable; the flag may be repeated). Group 1 is masked when present,
     /// else the whole match.
     #[arg(
+        help_heading = "Redaction",
         long = "redact-pattern",
         env = "RDSF_REDACT_PATTERNS",
         value_delimiter = '\n'
     )]
     pub redact_patterns: Vec<String>,
     /// Auto-subscription (Lambda): only new log groups under this prefix get a subscription filter.
-    #[arg(long, env = "RDSF_AUTO_SUBSCRIBE_PREFIX", default_value = "/aws/rds/")]
+    #[arg(
+        help_heading = "Auto-subscription",
+        long,
+        env = "RDSF_AUTO_SUBSCRIBE_PREFIX",
+        default_value = "/aws/rds/"
+    )]
     pub auto_subscribe_prefix: String,
 
     /// Auto-subscription (Lambda): where new groups' filters send events; default: this function.
-    #[arg(long, env = "RDSF_SUBSCRIPTION_DESTINATION_ARN")]
+    #[arg(
+        help_heading = "Auto-subscription",
+        long,
+        env = "RDSF_SUBSCRIPTION_DESTINATION_ARN"
+    )]
     pub subscription_destination_arn: Option<String>,
 }
 

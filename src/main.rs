@@ -40,11 +40,12 @@ enum Command {
         settings: Settings,
     },
     /// Feed saved Lambda events (files, folders, or - for stdin) through the Lambda pipeline.
+    #[command(after_help = REPLAY_EXAMPLES)]
     Replay {
         #[command(flatten)]
         settings: Settings,
         /// Seconds each event may take, like the function's timeout.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = 60, help_heading = "General")]
         timeout_secs: u64,
         /// Files or folders of JSON Lambda events (one or more per file), or - for stdin.
         #[arg(required = true)]
@@ -83,11 +84,29 @@ fn main() -> ExitCode {
     exit::guarded(run).into()
 }
 
-/// The command line, with the exit status table under every `--help`.
+const REPLAY_EXAMPLES: &str = "\
+Examples:
+  # Every saved event under examples/, records as NDJSON on stdout
+  rds-forwarder replay examples/
+  # A raw RDS log file: wrap it into subscription events first
+  rds-forwarder wrap --log-group /aws/rds/instance/mydb/postgresql --log-stream mydb.0 \\
+    postgresql.log.2024-06-01-00 | rds-forwarder replay -
+  # To WhaTap (hosts separated by / or ,), or to an OTLP/HTTP collector
+  WHATAP_HOST=10.0.0.1/10.0.0.2 WHATAP_LICENSE=... rds-forwarder replay examples/
+  rds-forwarder replay --otlp-endpoint http://localhost:4318 examples/";
+
+/// The command line, with the exit status table under every `--help` (after
+/// a subcommand's own examples, when it has some).
 fn cli_command() -> clap::Command {
     Cli::command()
         .after_help(EXIT_CODES_HELP)
-        .mut_subcommands(|c| c.after_help(EXIT_CODES_HELP))
+        .mut_subcommands(|c| {
+            let after = match c.get_after_help() {
+                Some(examples) => format!("{examples}\n\n{EXIT_CODES_HELP}"),
+                None => EXIT_CODES_HELP.to_owned(),
+            };
+            c.after_help(after)
+        })
 }
 
 fn run() -> Exit {
