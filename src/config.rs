@@ -219,31 +219,51 @@ pub struct Config {
 }
 
 impl Config {
+    /// The configuration start-up uses; the first problem is the error.
     pub fn from_settings(s: &Settings) -> Result<Config, ConfigError> {
-        s.log_level()?;
-        if s.max_decompressed_bytes < 1024 {
-            return Err(ConfigError::Invalid {
-                setting: "RDSF_MAX_DECOMPRESSED_BYTES",
-                detail: format!("{} is too small (minimum 1024)", s.max_decompressed_bytes),
-            });
-        }
+        Config::from_settings_all(s).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Validates every component and reports every problem (at least one
+    /// when `Err`), in the order of the settings: what `check` shows.
+    pub fn from_settings_all(s: &Settings) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        keep(&mut errors, s.log_level());
+        keep(
+            &mut errors,
+            if s.max_decompressed_bytes < 1024 {
+                Err(ConfigError::Invalid {
+                    setting: "RDSF_MAX_DECOMPRESSED_BYTES",
+                    detail: format!("{} is too small (minimum 1024)", s.max_decompressed_bytes),
+                })
+            } else {
+                Ok(())
+            },
+        );
         let mut sinks = Vec::new();
         for name in s.sinks.iter().filter(|n| !n.trim().is_empty()) {
-            let kind = SinkKind::parse(name)?;
-            if !sinks.contains(&kind) {
-                sinks.push(kind);
+            if let Some(kind) = keep(&mut errors, SinkKind::parse(name)) {
+                if !sinks.contains(&kind) {
+                    sinks.push(kind);
+                }
             }
         }
         // Without RDSF_SINKS, each configured backend (WhaTap host and
         // licence, an OTLP endpoint) selects itself; stdout is the default
         // only when no other sink is configured.
         let named = s.sinks.iter().any(|n| !n.trim().is_empty());
-        let whatap = WhatapConfig::from_settings(s)?;
+        let (whatap, whatap_invalid) = match WhatapConfig::from_settings_all(s) {
+            Ok(w) => (w, false),
+            Err(e) => {
+                errors.extend(e);
+                (None, true)
+            }
+        };
         if !named && whatap.is_some() {
             sinks.push(SinkKind::Whatap);
         }
-        if sinks.contains(&SinkKind::Whatap) && whatap.is_none() {
-            return Err(ConfigError::Invalid {
+        if sinks.contains(&SinkKind::Whatap) && whatap.is_none() && !whatap_invalid {
+            errors.push(ConfigError::Invalid {
                 setting: "RDSF_SINKS",
                 detail: "whatap needs WHATAP_HOST and WHATAP_LICENSE".to_owned(),
             });
@@ -255,26 +275,43 @@ impl Config {
             sinks.push(SinkKind::Stdout);
         }
         let otlp = if sinks.contains(&SinkKind::Otlp) {
-            Some(crate::sink::otlp::OtlpConfig::from_settings(&s.otlp)?)
+            keep(
+                &mut errors,
+                crate::sink::otlp::OtlpConfig::from_settings(&s.otlp),
+            )
         } else {
             None
         };
-        let redactor =
+        let delivery = keep(
+            &mut errors,
+            crate::delivery::DeliveryConfig::from_settings(&s.delivery),
+        );
+        let redactor = keep(
+            &mut errors,
             crate::sql::Redactor::new(&s.redact_patterns).map_err(|e| ConfigError::Invalid {
                 setting: "RDSF_REDACT_PATTERNS",
                 detail: e.to_string(),
-            })?;
-        Ok(Config {
-            sinks,
-            max_decompressed_bytes: s.max_decompressed_bytes,
-            region: s.region.clone().filter(|r| !r.is_empty()),
-            whatap,
-            delivery: crate::delivery::DeliveryConfig::from_settings(&s.delivery)?,
-            otlp,
-            kinesis_batch_item_failures: s.kinesis_batch_item_failures,
-            redactor,
-        })
+            }),
+        );
+        match (delivery, redactor) {
+            (Some(delivery), Some(redactor)) if errors.is_empty() => Ok(Config {
+                sinks,
+                max_decompressed_bytes: s.max_decompressed_bytes,
+                region: s.region.clone().filter(|r| !r.is_empty()),
+                whatap,
+                delivery,
+                otlp,
+                kinesis_batch_item_failures: s.kinesis_batch_item_failures,
+                redactor,
+            }),
+            _ => Err(errors),
+        }
     }
+}
+
+/// `r`'s value, or `None` after adding its error to `errors`.
+fn keep<T>(errors: &mut Vec<ConfigError>, r: Result<T, ConfigError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
 }
 
 impl Default for Config {

@@ -11,7 +11,7 @@ use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
 use rds_forwarder::aws::secrets;
 use rds_forwarder::aws::subscribe::AutoSubscribe;
 use rds_forwarder::cli::exit::{self, Exit, EXIT_CODES_HELP};
-use rds_forwarder::cli::{replay, subscribe, wrap};
+use rds_forwarder::cli::{check, replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::lambda::Handler;
 use rds_forwarder::pipeline::Pipeline;
@@ -71,6 +71,17 @@ enum Command {
         /// The raw log file.
         rawfile: PathBuf,
     },
+    /// Before deploying: validate every setting (all errors at once), read the secret
+    /// references, contact each configured sink; one `ok`/`FAIL` line per check.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check {
+        #[command(flatten)]
+        settings: Settings,
+        /// Also print what would be sent for a sample event (WhaTap frames decoded into
+        /// fields, OTLP as OTLP/JSON), without sending it.
+        #[arg(long, help_heading = "General")]
+        show_wire: bool,
+    },
     /// Subscribe existing log groups under a prefix to the forwarder (needs AWS credentials).
     Subscribe {
         #[command(flatten)]
@@ -93,7 +104,9 @@ Examples:
     postgresql.log.2024-06-01-00 | rds-forwarder replay -
   # To WhaTap (hosts separated by / or ,), or to an OTLP/HTTP collector
   WHATAP_HOST=10.0.0.1/10.0.0.2 WHATAP_LICENSE=... rds-forwarder replay examples/
-  rds-forwarder replay --otlp-endpoint http://localhost:4318 examples/";
+  rds-forwarder replay --otlp-endpoint http://localhost:4318 examples/
+  # Before deploying: the same settings, checked (all errors at once, each sink contacted)
+  rds-forwarder check";
 
 /// The command line, with the exit status table under every `--help` (after
 /// a subcommand's own examples, when it has some).
@@ -110,7 +123,13 @@ fn cli_command() -> clap::Command {
 }
 
 fn run() -> Exit {
-    if let Err(e) = load_secrets_into_env() {
+    // `check` reads the secret references itself and reports each one
+    // (a missing one is a finding there, not a reason to stop).
+    let checking = std::env::args_os().nth(1).is_some_and(|a| a == "check");
+    let mut checked_secrets = None;
+    if checking {
+        checked_secrets = Some(resolve_secrets_for_check());
+    } else if let Err(e) = load_secrets_into_env() {
         eprintln!("rds-forwarder: cannot read secrets: {e}");
         return Exit::Usage;
     }
@@ -147,8 +166,72 @@ fn run() -> Exit {
             rawfile,
         } => run_wrap(log_group, log_stream, kind, batch, owner, rawfile),
         Command::Subscribe { args } => run_subscribe(args),
+        Command::Check {
+            settings,
+            show_wire,
+        } => run_check(settings, show_wire, checked_secrets.unwrap_or_default()),
     }
 }
+
+/// `check`'s secrets: every reference read (when AWS credentials are at
+/// hand) and set into the environment as `load_secrets_into_env` does, each
+/// outcome a check line.
+fn resolve_secrets_for_check() -> check::SecretsOutcome {
+    let aws = rds_forwarder::aws::credentials::AwsContext::from_env()
+        .map(|_| AwsSecrets::new())
+        .map_err(|e| e.to_string());
+    let source = match &aws {
+        Ok(s) => Ok(s as &dyn rds_forwarder::aws::SecretSource),
+        Err(e) => Err(e.clone()),
+    };
+    let rt = runtime();
+    let outcome = rt.block_on(check::resolve_secrets(|k| std::env::var(k).ok(), source));
+    // As in load_secrets_into_env: one thread again before set_var.
+    drop(rt);
+    for (var, secret) in &outcome.resolved {
+        std::env::set_var(var, secret.expose());
+    }
+    outcome
+}
+
+fn run_check(settings: Settings, show_wire: bool, secrets: check::SecretsOutcome) -> Exit {
+    init_tracing("warn", false);
+    let (lines, config) = runtime().block_on(check::check_all(&settings, &secrets.unresolved));
+    let lines: Vec<check::Line> = secrets.lines.into_iter().chain(lines).collect();
+    let all_ok = lines.iter().all(|l| l.ok);
+    let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    match (&config, show_wire) {
+        (Some(config), true) => text.push_str(&check::show_wire(config)),
+        (None, true) => {
+            text.push_str("\n--show-wire: nothing to show until the settings are valid\n")
+        }
+        _ => {}
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if exit::is_closed_output(&e) {
+            return Exit::StdoutClosed;
+        }
+        eprintln!("rds-forwarder: cannot write output: {e}");
+        return Exit::Failed;
+    }
+    if all_ok {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    }
+}
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # The settings you will deploy with, from the environment
+  RDSF_SINKS=whatap WHATAP_HOST=10.0.0.1/10.0.0.2 WHATAP_LICENSE_SECRET_ARN=arn:... rds-forwarder check
+  # An OTLP collector, and what it would receive
+  rds-forwarder check --otlp-endpoint http://localhost:4318 --show-wire
+
+  Each line is `ok` or `FAIL` and the reason; secret values are never printed.
+  Exit 0: everything would work; 1: some check failed; 2: usage error.";
 
 /// Resolves `<VAR>_SECRET_ARN` / `<VAR>_SSM_PARAMETER` (see
 /// `aws::secrets`) into `<VAR>` once per process (a Lambda cold start),

@@ -309,6 +309,34 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         "{err}"
     );
     println!("secrets: Secrets Manager and SSM SecureString read through aws::api::AwsSecrets");
+
+    // `check` reads the same references with these credentials and says so,
+    // never printing a value (the sinks are not deployed here: WhaTap fails).
+    let checked = forwarder(
+        &["check", "--sinks", "whatap", "--whatap-host", "127.0.0.1:1"],
+        &[aws_env.as_slice(), fn_env.as_slice()].concat(),
+    );
+    let out = text(&checked.stdout);
+    assert_eq!(
+        checked.status.code(),
+        Some(1),
+        "{out}{}",
+        text(&checked.stderr)
+    );
+    assert!(
+        out.starts_with(&format!(
+            "ok   secret WHATAP_LICENSE_SECRET_ARN: read Secrets Manager secret {secret_arn}\n\
+             ok   secret OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER: read SSM parameter {ssm_name}\n\
+             ok   settings: valid; sinks: whatap\n\
+             FAIL whatap 127.0.0.1:1: cannot connect"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(&license) && !out.contains(&headers), "{out}");
+    println!(
+        "check: {}",
+        out.lines().take(2).collect::<Vec<_>>().join(" / ")
+    );
     println!("secrets: a missing parameter reads: {err}");
 
     // 3. A cold start in the real Lambda loop: main() reads the secrets, then a

@@ -6,6 +6,7 @@
 //! `license`) is pure; only `conn` does I/O.
 
 pub mod conn;
+pub mod decode;
 pub mod frame;
 pub mod hash;
 pub mod hexa32;
@@ -39,85 +40,82 @@ pub struct WhatapConfig {
 
 impl WhatapConfig {
     /// `None` when neither `WHATAP_HOST` nor `WHATAP_LICENSE` is set. One
-    /// without the other, a bad pcode or a pcode that contradicts the
-    /// licence is an error (that never shows the licence).
+    /// without the other, a bad host list, a licence that carries no
+    /// project code or a pcode that contradicts it is an error (that never
+    /// shows the licence); the first one found.
     pub fn from_settings(s: &Settings) -> Result<Option<WhatapConfig>, ConfigError> {
-        let invalid =
-            |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
-        let host = s
-            .whatap_host
-            .as_deref()
-            .map(str::trim)
-            .filter(|h| !h.is_empty());
+        Self::from_settings_all(s).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// As [`from_settings`](Self::from_settings), with every problem.
+    pub fn from_settings_all(s: &Settings) -> Result<Option<WhatapConfig>, Vec<ConfigError>> {
         let license = s
             .whatap_license
             .as_ref()
-            .filter(|l| !l.expose().trim().is_empty());
-        let (host, license) = match (host, license) {
-            (None, None) => return Ok(None),
-            (Some(_), None) => {
-                return Err(invalid(
+            .filter(|l| !l.expose().trim().is_empty())
+            .map(|l| Secret::new(l.expose().trim()));
+        let endpoints = Self::endpoints_from_settings(s);
+        let mut errors = Vec::new();
+        let endpoints = match (endpoints, &license) {
+            (Ok(None), None) => return Ok(None),
+            (Ok(Some(_)), None) => {
+                errors.push(invalid(
                     "WHATAP_LICENSE",
                     "is empty, but WHATAP_HOST is set: both are needed".into(),
-                ))
+                ));
+                None
             }
-            (None, Some(_)) => {
-                return Err(invalid(
+            (Ok(None), Some(_)) => {
+                errors.push(invalid(
                     "WHATAP_HOST",
                     "is empty, but WHATAP_LICENSE is set: both are needed".into(),
-                ))
+                ));
+                None
             }
-            (Some(h), Some(l)) => (h, Secret::new(l.expose().trim())),
+            (Ok(Some(e)), Some(_)) => Some(e),
+            (Err(e), _) => {
+                errors.extend(e);
+                None
+            }
         };
-        if s.whatap_port == 0 {
-            return Err(invalid("WHATAP_PORT", "must not be 0".into()));
-        }
-        // golib's GetWhatapHosts splits on `/` and `,`; an empty entry (a
-        // doubled or trailing separator) is a typo, not a host to skip.
-        let hosts = host
-            .split(['/', ','])
-            .map(|entry| split_host_port(entry.trim(), s.whatap_port))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|detail| invalid("WHATAP_HOST", detail))?;
-        let given = match s
+        let given = s
             .whatap_pcode
             .as_deref()
             .map(str::trim)
             .filter(|p| !p.is_empty())
-        {
-            None => None,
-            Some(p) => Some(p.parse::<i64>().map_err(|_| {
-                invalid(
-                    "WHATAP_PCODE",
-                    format!("`{p}` is not an integer project code"),
-                )
-            })?),
-        };
+            .and_then(|p| match p.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.push(invalid(
+                        "WHATAP_PCODE",
+                        format!("`{p}` is not an integer project code"),
+                    ));
+                    None
+                }
+            });
         // A licence that carries no project code is not one WhaTap issued:
         // the one-way protocol would take every frame and drop it silently.
-        let Some(from_license) = license::pcode_of(license.expose()) else {
-            return Err(invalid(
-                "WHATAP_LICENSE",
-                "is not a WhaTap licence (project access key): expected `-`-separated tokens \
-                 that carry a project code, as the WhaTap console shows it"
-                    .into(),
-            ));
-        };
-        let pcode = match given {
-            Some(p) if p != from_license => {
-                return Err(invalid(
-                    "WHATAP_PCODE",
-                    format!("{p} does not match the project code {from_license} that WHATAP_LICENSE carries; fix or unset WHATAP_PCODE"),
-                ))
+        let pcode = match license.as_ref().map(|l| license::pcode_of(l.expose())) {
+            None => None,
+            Some(None) => {
+                errors.push(invalid(
+                    "WHATAP_LICENSE",
+                    "is not a WhaTap licence (project access key): expected `-`-separated tokens \
+                     that carry a project code, as the WhaTap console shows it"
+                        .into(),
+                ));
+                None
             }
-            _ => from_license,
-        };
-        let timeout = |setting, ms: u64| {
-            if ms == 0 {
-                Err(invalid(setting, "must be at least 1 ms".into()))
-            } else {
-                Ok(Duration::from_millis(ms))
-            }
+            Some(Some(from_license)) => match given {
+                Some(p) if p != from_license => {
+                    errors.push(invalid(
+                        "WHATAP_PCODE",
+                        format!("{p} does not match the project code {from_license} that WHATAP_LICENSE carries; fix or unset WHATAP_PCODE"),
+                    ));
+                    None
+                }
+                _ => Some(from_license),
+            },
         };
         let non_empty = |v: &Option<String>| {
             v.as_deref()
@@ -125,19 +123,65 @@ impl WhatapConfig {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned)
         };
-        Ok(Some(WhatapConfig {
-            endpoints: Endpoints {
-                hosts,
-                connect_timeout: timeout("WHATAP_CONNECT_TIMEOUT_MS", s.whatap_connect_timeout_ms)?,
-                write_timeout: timeout("WHATAP_WRITE_TIMEOUT_MS", s.whatap_write_timeout_ms)?,
-            },
-            license,
-            pcode,
-            event_pack: s.whatap_event_pack,
-            log_category: non_empty(&s.whatap_category),
-            event_category: non_empty(&s.whatap_event_category),
-        }))
+        match (endpoints, license, pcode) {
+            (Some(endpoints), Some(license), Some(pcode)) if errors.is_empty() => {
+                Ok(Some(WhatapConfig {
+                    endpoints,
+                    license,
+                    pcode,
+                    event_pack: s.whatap_event_pack,
+                    log_category: non_empty(&s.whatap_category),
+                    event_category: non_empty(&s.whatap_event_category),
+                }))
+            }
+            _ => Err(errors),
+        }
     }
+
+    /// The collectors and timeouts alone (`None` when `WHATAP_HOST` is
+    /// unset): what `check` connects to even when the licence is missing.
+    pub fn endpoints_from_settings(s: &Settings) -> Result<Option<Endpoints>, Vec<ConfigError>> {
+        let Some(host) = s
+            .whatap_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        else {
+            return Ok(None);
+        };
+        let mut errors = Vec::new();
+        if s.whatap_port == 0 {
+            errors.push(invalid("WHATAP_PORT", "must not be 0".into()));
+        }
+        // golib's GetWhatapHosts splits on `/` and `,`; an empty entry (a
+        // doubled or trailing separator) is a typo, not a host to skip.
+        let hosts = host
+            .split(['/', ','])
+            .map(|entry| split_host_port(entry.trim(), s.whatap_port))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|detail| errors.push(invalid("WHATAP_HOST", detail)))
+            .ok();
+        let mut timeout = |setting, ms: u64| {
+            if ms == 0 {
+                errors.push(invalid(setting, "must be at least 1 ms".into()));
+            }
+            Duration::from_millis(ms)
+        };
+        let connect_timeout = timeout("WHATAP_CONNECT_TIMEOUT_MS", s.whatap_connect_timeout_ms);
+        let write_timeout = timeout("WHATAP_WRITE_TIMEOUT_MS", s.whatap_write_timeout_ms);
+        match hosts {
+            Some(hosts) if errors.is_empty() => Ok(Some(Endpoints {
+                hosts,
+                connect_timeout,
+                write_timeout,
+            })),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn invalid(setting: &'static str, detail: String) -> ConfigError {
+    ConfigError::Invalid { setting, detail }
 }
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address; entries
