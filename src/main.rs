@@ -87,6 +87,12 @@ enum Command {
         #[command(flatten)]
         args: subscribe::SubscribeArgs,
     },
+    /// Remove the subscription filters `subscribe` and auto-subscription put (needs AWS
+    /// credentials): only those named rds-forwarder that send to --destination-arn.
+    Unsubscribe {
+        #[command(flatten)]
+        args: subscribe::UnsubscribeArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -166,6 +172,7 @@ fn run() -> Exit {
             rawfile,
         } => run_wrap(log_group, log_stream, kind, batch, owner, rawfile),
         Command::Subscribe { args } => run_subscribe(args),
+        Command::Unsubscribe { args } => run_unsubscribe(args),
         Command::Check {
             settings,
             show_wire,
@@ -256,7 +263,17 @@ fn load_secrets_into_env() -> Result<(), String> {
 
 fn run_subscribe(args: subscribe::SubscribeArgs) -> Exit {
     init_tracing("warn", false);
-    match runtime().block_on(subscribe::run(&AwsLogs::new(), &args)) {
+    subscribe_exit(runtime().block_on(subscribe::run(&AwsLogs::new(), &args)))
+}
+
+fn run_unsubscribe(args: subscribe::UnsubscribeArgs) -> Exit {
+    init_tracing("warn", false);
+    subscribe_exit(runtime().block_on(subscribe::run_unsubscribe(&AwsLogs::new(), &args)))
+}
+
+/// Prints what `subscribe` / `unsubscribe` did; the exit status it means.
+fn subscribe_exit(result: Result<(String, bool), rds_forwarder::aws::AwsError>) -> Exit {
+    match result {
         Ok((text, all_ok)) => {
             print!("{text}");
             if all_ok {

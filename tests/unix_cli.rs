@@ -438,6 +438,8 @@ fn every_subcommand_help_lists_the_exit_statuses() {
         vec!["wrap", "--help"],
         vec!["lambda", "--help"],
         vec!["subscribe", "--help"],
+        vec!["unsubscribe", "--help"],
+        vec!["check", "--help"],
     ] {
         let out = bin().args(&sub).output().unwrap();
         let help = text(&out.stdout);

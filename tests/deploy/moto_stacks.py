@@ -3,6 +3,9 @@
 Run by tests/deploy_moto.rs (which starts moto_server and owns the Rust side):
     python moto_stacks.py ENDPOINT deploy        -> prints a JSON summary
     python moto_stacks.py ENDPOINT filters       -> prints {log group: [filters]}
+    python moto_stacks.py ENDPOINT put-filter GROUP NAME DESTINATION
+                                                 -> creates GROUP with one subscription filter
+                                                    (DESTINATION kinesis:NAME: a new stream)
     python moto_stacks.py ENDPOINT create-group NAME -> creates a log group
     python moto_stacks.py ENDPOINT create-groups PREFIX N -> creates N log groups
     python moto_stacks.py ENDPOINT failure QURL OUT -> puts a Lambda on-failure
@@ -405,6 +408,20 @@ if __name__ == "__main__":
     elif phase == "create-group":
         client(endpoint, "logs").create_log_group(logGroupName=sys.argv[3])
         print(json.dumps({"created": sys.argv[3]}))
+    elif phase == "put-filter":
+        group, name, destination = sys.argv[3:6]
+        logs = client(endpoint, "logs")
+        extra = {}
+        if destination.startswith("kinesis:"):
+            # Another destination than the function: a Kinesis stream (moto
+            # checks that a Lambda destination exists).
+            kinesis = client(endpoint, "kinesis")
+            kinesis.create_stream(StreamName=destination[len("kinesis:"):], ShardCount=1)
+            destination = kinesis.describe_stream(StreamName=destination[len("kinesis:"):])["StreamDescription"]["StreamARN"]
+            extra["roleArn"] = f"arn:aws:iam::{ACCOUNT}:role/cwl-to-kinesis"
+        logs.create_log_group(logGroupName=group)
+        logs.put_subscription_filter(logGroupName=group, filterName=name, filterPattern="", destinationArn=destination, **extra)
+        print(json.dumps({"destination": destination}))
     elif phase == "create-groups":
         logs = client(endpoint, "logs")
         prefix, count = sys.argv[3], int(sys.argv[4])
