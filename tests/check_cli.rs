@@ -295,3 +295,82 @@ fn check_usage_errors_exit_2_and_its_help_has_examples_and_the_exit_table() {
         "{help}"
     );
 }
+
+/// `--show-wire` decodes frames with the library's decoder; the test
+/// suite's own decoder (written from the vectors' description) must read
+/// the same frames into the same fields.
+#[test]
+fn the_show_wire_decoder_agrees_with_the_independent_test_decoder() {
+    use rds_forwarder::config::Config;
+    use rds_forwarder::pipeline::Pipeline;
+    use rds_forwarder::secret::Secret;
+    use rds_forwarder::sink::whatap::conn::Endpoints;
+    use rds_forwarder::sink::whatap::decode::decode_frames;
+    use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+    use whatap_support::{corpus_payloads, decode_pack, fixture, Pack};
+
+    let mut records = Vec::new();
+    for path in corpus_payloads()
+        .into_iter()
+        .chain([fixture("rds-event-failover.json")])
+    {
+        let bytes = std::fs::read(&path).unwrap();
+        records.extend(Pipeline::new(Config::default()).process(&bytes, 1).records);
+    }
+    let sink = WhatapSink::new(&WhatapConfig {
+        endpoints: Endpoints {
+            hosts: vec![("127.0.0.1".into(), 6600)],
+            connect_timeout: Duration::from_secs(1),
+            write_timeout: Duration::from_secs(1),
+        },
+        license: Secret::new(LICENSE_78),
+        pcode: 78,
+        event_pack: true,
+        log_category: None,
+        event_category: None,
+    });
+    let bytes = sink.encode(&records);
+    let ours = decode_frames(&bytes).unwrap();
+    // Split the same bytes into frame bodies by the header's length field.
+    let mut theirs = Vec::new();
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        let len = i32::from_be_bytes(rest[18..22].try_into().unwrap()) as usize;
+        theirs.push(decode_pack(&rest[22..22 + len]));
+        rest = &rest[22 + len..];
+    }
+    assert_eq!(ours.len(), theirs.len());
+    assert_eq!(
+        ours.len(),
+        records.len() + 1,
+        "one EventPack besides the logs"
+    );
+    for (a, b) in ours.iter().zip(&theirs) {
+        let field = |k: &str| {
+            a.fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("{k} missing in {a:?}"))
+        };
+        assert_eq!(a.pcode, 78);
+        match b {
+            Pack::Log(p) => {
+                assert_eq!(a.pack, "LogSinkPack");
+                assert_eq!(field("category"), p.category);
+                assert_eq!(field("content"), p.content);
+                assert_eq!(field("line"), p.line.to_string());
+                assert_eq!(field("time"), p.head.time.to_string());
+                for (k, _) in &p.tags {
+                    assert!(field("tags").contains(&format!("{k:?}: ")), "{k}");
+                }
+            }
+            Pack::Event(e) => {
+                assert_eq!(a.pack, "EventPack");
+                assert_eq!(field("level"), e.level.to_string());
+                assert_eq!(field("title"), e.title);
+                assert_eq!(field("message"), e.message);
+            }
+        }
+    }
+}

@@ -18,6 +18,7 @@ use crate::secret::Secret;
 use crate::sink::otlp::{encode, Compression, OtlpSink, Protocol};
 use crate::sink::whatap::conn::Endpoints;
 use crate::sink::whatap::{decode, WhatapConfig, WhatapSink};
+use crate::sink::SinkError;
 
 /// The sample event `--show-wire` encodes (a PostgreSQL log payload as a
 /// CloudWatch Logs subscription delivers it).
@@ -199,7 +200,21 @@ pub async fn check_otlp(sink: &OtlpSink) -> Line {
             what,
             format!("HTTP {} to an empty export request", status.as_u16()),
         ),
-        Err(e) => Line::fail(what, e.to_string()),
+        Err(e) => {
+            // The line names the URL already: the reason alone, without the
+            // sink's "delivery failed" / "records rejected" wording (the
+            // request carried no records).
+            let reason = match &e {
+                SinkError::Unavailable { detail, .. }
+                | SinkError::Rejected { detail, .. }
+                | SinkError::Throttled { detail, .. } => detail
+                    .strip_prefix(&format!("{}: ", sink.shown_url()))
+                    .unwrap_or(detail)
+                    .to_owned(),
+                other => other.to_string(),
+            };
+            Line::fail(what, reason)
+        }
     }
 }
 
