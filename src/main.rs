@@ -134,7 +134,10 @@ fn run() -> Exit {
     let checking = std::env::args_os().nth(1).is_some_and(|a| a == "check");
     let mut checked_secrets = None;
     if checking {
-        checked_secrets = Some(resolve_secrets_for_check());
+        // `check --help` calls no AWS API.
+        if !std::env::args_os().any(|a| a == "--help" || a == "-h") {
+            checked_secrets = Some(resolve_secrets_for_check());
+        }
     } else if let Err(e) = load_secrets_into_env() {
         eprintln!("rds-forwarder: cannot read secrets: {e}");
         return Exit::Usage;
