@@ -37,25 +37,25 @@ pub const DEFAULT_ATTEMPT_TIMEOUT_MS: u64 = 10_000;
 #[derive(Debug, Clone, Args)]
 pub struct DeliverySettings {
     /// Maximum records per batch a sink sends in one request.
-    #[arg(long, env = "RDSF_BATCH_MAX_RECORDS", default_value_t = DEFAULT_BATCH_MAX_RECORDS)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_BATCH_MAX_RECORDS", default_value_t = DEFAULT_BATCH_MAX_RECORDS)]
     pub batch_max_records: usize,
     /// Maximum estimated uncompressed bytes per batch.
-    #[arg(long, env = "RDSF_BATCH_MAX_BYTES", default_value_t = DEFAULT_BATCH_MAX_BYTES)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_BATCH_MAX_BYTES", default_value_t = DEFAULT_BATCH_MAX_BYTES)]
     pub batch_max_bytes: usize,
     /// Batches in flight at once, over all sinks (bounds memory: each holds one encoded request).
-    #[arg(long, env = "RDSF_DELIVERY_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_DELIVERY_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY)]
     pub delivery_concurrency: usize,
     /// Attempts per batch, the first included; only retryable errors are tried again.
-    #[arg(long, env = "RDSF_RETRY_MAX_ATTEMPTS", default_value_t = DEFAULT_MAX_ATTEMPTS)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_RETRY_MAX_ATTEMPTS", default_value_t = DEFAULT_MAX_ATTEMPTS)]
     pub retry_max_attempts: u32,
     /// First backoff ceiling in ms; doubles per retry (full jitter: a random wait up to it).
-    #[arg(long, env = "RDSF_RETRY_INITIAL_BACKOFF_MS", default_value_t = DEFAULT_INITIAL_BACKOFF_MS)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_RETRY_INITIAL_BACKOFF_MS", default_value_t = DEFAULT_INITIAL_BACKOFF_MS)]
     pub retry_initial_backoff_ms: u64,
     /// Largest backoff ceiling in ms.
-    #[arg(long, env = "RDSF_RETRY_MAX_BACKOFF_MS", default_value_t = DEFAULT_MAX_BACKOFF_MS)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_RETRY_MAX_BACKOFF_MS", default_value_t = DEFAULT_MAX_BACKOFF_MS)]
     pub retry_max_backoff_ms: u64,
     /// Bound on one attempt in ms (sinks may use a shorter one of their own, e.g. OTEL_EXPORTER_OTLP_TIMEOUT).
-    #[arg(long, env = "RDSF_ATTEMPT_TIMEOUT_MS", default_value_t = DEFAULT_ATTEMPT_TIMEOUT_MS)]
+    #[arg(help_heading = "Delivery", long, env = "RDSF_ATTEMPT_TIMEOUT_MS", default_value_t = DEFAULT_ATTEMPT_TIMEOUT_MS)]
     pub attempt_timeout_ms: u64,
 }
 

@@ -11,7 +11,7 @@ use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
 use rds_forwarder::aws::secrets;
 use rds_forwarder::aws::subscribe::AutoSubscribe;
 use rds_forwarder::cli::exit::{self, Exit, EXIT_CODES_HELP};
-use rds_forwarder::cli::{replay, subscribe, wrap};
+use rds_forwarder::cli::{check, replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::lambda::Handler;
 use rds_forwarder::pipeline::Pipeline;
@@ -40,11 +40,12 @@ enum Command {
         settings: Settings,
     },
     /// Feed saved Lambda events (files, folders, or - for stdin) through the Lambda pipeline.
+    #[command(after_help = REPLAY_EXAMPLES)]
     Replay {
         #[command(flatten)]
         settings: Settings,
         /// Seconds each event may take, like the function's timeout.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = 60, help_heading = "General")]
         timeout_secs: u64,
         /// Files or folders of JSON Lambda events (one or more per file), or - for stdin.
         #[arg(required = true)]
@@ -70,10 +71,27 @@ enum Command {
         /// The raw log file.
         rawfile: PathBuf,
     },
+    /// Before deploying: validate every setting (all errors at once), read the secret
+    /// references, contact each configured sink; one `ok`/`FAIL` line per check.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check {
+        #[command(flatten)]
+        settings: Settings,
+        /// Also print what would be sent for a sample event (WhaTap frames decoded into
+        /// fields, OTLP as OTLP/JSON), without sending it.
+        #[arg(long, help_heading = "General")]
+        show_wire: bool,
+    },
     /// Subscribe existing log groups under a prefix to the forwarder (needs AWS credentials).
     Subscribe {
         #[command(flatten)]
         args: subscribe::SubscribeArgs,
+    },
+    /// Remove the subscription filters `subscribe` and auto-subscription put (needs AWS
+    /// credentials): only those named rds-forwarder that send to --destination-arn.
+    Unsubscribe {
+        #[command(flatten)]
+        args: subscribe::UnsubscribeArgs,
     },
 }
 
@@ -83,15 +101,44 @@ fn main() -> ExitCode {
     exit::guarded(run).into()
 }
 
-/// The command line, with the exit status table under every `--help`.
+const REPLAY_EXAMPLES: &str = "\
+Examples:
+  # Every saved event under examples/, records as NDJSON on stdout
+  rds-forwarder replay examples/
+  # A raw RDS log file: wrap it into subscription events first
+  rds-forwarder wrap --log-group /aws/rds/instance/mydb/postgresql --log-stream mydb.0 \\
+    postgresql.log.2024-06-01-00 | rds-forwarder replay -
+  # To WhaTap (hosts separated by / or ,), or to an OTLP/HTTP collector
+  WHATAP_HOST=10.0.0.1/10.0.0.2 WHATAP_LICENSE=... rds-forwarder replay examples/
+  rds-forwarder replay --otlp-endpoint http://localhost:4318 examples/
+  # Before deploying: the same settings, checked (all errors at once, each sink contacted)
+  rds-forwarder check";
+
+/// The command line, with the exit status table under every `--help` (after
+/// a subcommand's own examples, when it has some).
 fn cli_command() -> clap::Command {
     Cli::command()
         .after_help(EXIT_CODES_HELP)
-        .mut_subcommands(|c| c.after_help(EXIT_CODES_HELP))
+        .mut_subcommands(|c| {
+            let after = match c.get_after_help() {
+                Some(examples) => format!("{examples}\n\n{EXIT_CODES_HELP}"),
+                None => EXIT_CODES_HELP.to_owned(),
+            };
+            c.after_help(after)
+        })
 }
 
 fn run() -> Exit {
-    if let Err(e) = load_secrets_into_env() {
+    // `check` reads the secret references itself and reports each one
+    // (a missing one is a finding there, not a reason to stop).
+    let checking = std::env::args_os().nth(1).is_some_and(|a| a == "check");
+    let mut checked_secrets = None;
+    if checking {
+        // `check --help` calls no AWS API.
+        if !std::env::args_os().any(|a| a == "--help" || a == "-h") {
+            checked_secrets = Some(resolve_secrets_for_check());
+        }
+    } else if let Err(e) = load_secrets_into_env() {
         eprintln!("rds-forwarder: cannot read secrets: {e}");
         return Exit::Usage;
     }
@@ -128,8 +175,73 @@ fn run() -> Exit {
             rawfile,
         } => run_wrap(log_group, log_stream, kind, batch, owner, rawfile),
         Command::Subscribe { args } => run_subscribe(args),
+        Command::Unsubscribe { args } => run_unsubscribe(args),
+        Command::Check {
+            settings,
+            show_wire,
+        } => run_check(settings, show_wire, checked_secrets.unwrap_or_default()),
     }
 }
+
+/// `check`'s secrets: every reference read (when AWS credentials are at
+/// hand) and set into the environment as `load_secrets_into_env` does, each
+/// outcome a check line.
+fn resolve_secrets_for_check() -> check::SecretsOutcome {
+    let aws = rds_forwarder::aws::credentials::AwsContext::from_env()
+        .map(|_| AwsSecrets::new())
+        .map_err(|e| e.to_string());
+    let source = match &aws {
+        Ok(s) => Ok(s as &dyn rds_forwarder::aws::SecretSource),
+        Err(e) => Err(e.clone()),
+    };
+    let rt = runtime();
+    let outcome = rt.block_on(check::resolve_secrets(|k| std::env::var(k).ok(), source));
+    // As in load_secrets_into_env: one thread again before set_var.
+    drop(rt);
+    for (var, secret) in &outcome.resolved {
+        std::env::set_var(var, secret.expose());
+    }
+    outcome
+}
+
+fn run_check(settings: Settings, show_wire: bool, secrets: check::SecretsOutcome) -> Exit {
+    init_tracing("warn", false);
+    let (lines, config) = runtime().block_on(check::check_all(&settings, &secrets.unresolved));
+    let lines: Vec<check::Line> = secrets.lines.into_iter().chain(lines).collect();
+    let all_ok = lines.iter().all(|l| l.ok);
+    let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    match (&config, show_wire) {
+        (Some(config), true) => text.push_str(&check::show_wire(config)),
+        (None, true) => {
+            text.push_str("\n--show-wire: nothing to show until the settings are valid\n")
+        }
+        _ => {}
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if exit::is_closed_output(&e) {
+            return Exit::StdoutClosed;
+        }
+        eprintln!("rds-forwarder: cannot write output: {e}");
+        return Exit::Failed;
+    }
+    if all_ok {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    }
+}
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # The settings you will deploy with, from the environment
+  RDSF_SINKS=whatap WHATAP_HOST=10.0.0.1/10.0.0.2 WHATAP_LICENSE_SECRET_ARN=arn:... rds-forwarder check
+  # An OTLP collector, and what it would receive
+  rds-forwarder check --otlp-endpoint http://localhost:4318 --show-wire
+
+  Each line is `ok` or `FAIL` and the reason; secret values are never printed.
+  Exit 0: everything would work; 1: some check failed; 2: usage error.";
 
 /// Resolves `<VAR>_SECRET_ARN` / `<VAR>_SSM_PARAMETER` (see
 /// `aws::secrets`) into `<VAR>` once per process (a Lambda cold start),
@@ -154,7 +266,17 @@ fn load_secrets_into_env() -> Result<(), String> {
 
 fn run_subscribe(args: subscribe::SubscribeArgs) -> Exit {
     init_tracing("warn", false);
-    match runtime().block_on(subscribe::run(&AwsLogs::new(), &args)) {
+    subscribe_exit(runtime().block_on(subscribe::run(&AwsLogs::new(), &args)))
+}
+
+fn run_unsubscribe(args: subscribe::UnsubscribeArgs) -> Exit {
+    init_tracing("warn", false);
+    subscribe_exit(runtime().block_on(subscribe::run_unsubscribe(&AwsLogs::new(), &args)))
+}
+
+/// Prints what `subscribe` / `unsubscribe` did; the exit status it means.
+fn subscribe_exit(result: Result<(String, bool), rds_forwarder::aws::AwsError>) -> Exit {
+    match result {
         Ok((text, all_ok)) => {
             print!("{text}");
             if all_ok {
@@ -229,7 +351,15 @@ fn run_lambda(settings: Settings) -> Exit {
         eprintln!("rds-forwarder: lambda: {e}");
         return Exit::Usage;
     }
-    init_tracing(&settings.log_level, true);
+    let level = match settings.log_level() {
+        Ok(l) => l,
+        Err(e) => {
+            init_tracing("info", true);
+            tracing::error!("configuration error: {e}");
+            return Exit::Usage;
+        }
+    };
+    init_tracing(level, true);
     let (pipeline, sinks) = match build(&settings) {
         Ok(x) => x,
         Err(e) => {
@@ -262,7 +392,14 @@ fn run_lambda(settings: Settings) -> Exit {
 }
 
 fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> Exit {
-    init_tracing(&settings.log_level, false);
+    let level = match settings.log_level() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("rds-forwarder: configuration error: {e}");
+            return Exit::Usage;
+        }
+    };
+    init_tracing(level, false);
     let (pipeline, sinks) = match build(&settings) {
         Ok(x) => x,
         Err(e) => {

@@ -309,6 +309,34 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         "{err}"
     );
     println!("secrets: Secrets Manager and SSM SecureString read through aws::api::AwsSecrets");
+
+    // `check` reads the same references with these credentials and says so,
+    // never printing a value (the sinks are not deployed here: WhaTap fails).
+    let checked = forwarder(
+        &["check", "--sinks", "whatap", "--whatap-host", "127.0.0.1:1"],
+        &[aws_env.as_slice(), fn_env.as_slice()].concat(),
+    );
+    let out = text(&checked.stdout);
+    assert_eq!(
+        checked.status.code(),
+        Some(1),
+        "{out}{}",
+        text(&checked.stderr)
+    );
+    assert!(
+        out.starts_with(&format!(
+            "ok   secret WHATAP_LICENSE_SECRET_ARN: read Secrets Manager secret {secret_arn}\n\
+             ok   secret OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER: read SSM parameter {ssm_name}\n\
+             ok   settings: valid; sinks: whatap\n\
+             FAIL whatap 127.0.0.1:1: cannot connect"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(&license) && !out.contains(&headers), "{out}");
+    println!(
+        "check: {}",
+        out.lines().take(2).collect::<Vec<_>>().join(" / ")
+    );
     println!("secrets: a missing parameter reads: {err}");
 
     // 3. A cold start in the real Lambda loop: main() reads the secrets, then a
@@ -492,6 +520,81 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         text(&replayed.stdout)
     );
     println!("failure destination: on-failure record read from the queue and replayed");
+
+    // 7. `unsubscribe`: removes the filters `subscribe` and auto-subscription
+    // put (outside CloudFormation), and only those: a filter of that name
+    // sending elsewhere, or another filter sending to the function, stays.
+    let kept = "/aws/rds/instance/kept-db/error";
+    let other_name = "/aws/rds/instance/audited-db/audit";
+    let put = python(
+        &moto,
+        &["put-filter", kept, "rds-forwarder", "kinesis:someone-elses"],
+    );
+    let elsewhere = put["destination"].as_str().unwrap().to_owned();
+    python(&moto, &["put-filter", other_name, "audit", &function_arn]);
+    let before = python(&moto, &["filters"]);
+    let dry = forwarder(
+        &[
+            "unsubscribe",
+            "--destination-arn",
+            &function_arn,
+            "--dry-run",
+        ],
+        &aws_env,
+    );
+    let dry_out = text(&dry.stdout);
+    assert!(dry.status.success(), "{dry_out}{}", text(&dry.stderr));
+    assert!(
+        dry_out.contains(&format!("would unsubscribe {unlisted}\n"))
+            && dry_out.contains(&format!(
+                "left {kept}: its rds-forwarder filter sends to {elsewhere}\n"
+            ))
+            && !dry_out.contains(other_name),
+        "{dry_out}"
+    );
+    assert_eq!(
+        python(&moto, &["filters"]),
+        before,
+        "dry run changed something"
+    );
+    let real = forwarder(
+        &["unsubscribe", "--destination-arn", &function_arn],
+        &aws_env,
+    );
+    assert!(
+        real.status.success(),
+        "{}{}",
+        text(&real.stdout),
+        text(&real.stderr)
+    );
+    print!(
+        "unsubscribe: {}",
+        text(&real.stdout).lines().last().unwrap()
+    );
+    println!();
+    let after = python(&moto, &["filters"]);
+    let mut removed = 0;
+    for (group, filters) in after.as_object().unwrap() {
+        let expected = match group.as_str() {
+            g if g == kept => serde_json::json!([["rds-forwarder", &elsewhere]]),
+            g if g == other_name => serde_json::json!([["audit", function_arn]]),
+            _ => serde_json::json!([]),
+        };
+        assert_eq!(filters, &expected, "{group}");
+        removed += usize::from(before[group] != after[group]);
+    }
+    assert!(removed >= 4, "{before} -> {after}");
+    // Nothing left to do the second time.
+    let again = forwarder(
+        &["unsubscribe", "--destination-arn", &function_arn],
+        &aws_env,
+    );
+    assert!(
+        text(&again.stdout).starts_with(&format!("left {kept}")),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(python(&moto, &["filters"]), after);
 }
 
 fn path(p: &Path) -> &str {

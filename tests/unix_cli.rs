@@ -438,6 +438,8 @@ fn every_subcommand_help_lists_the_exit_statuses() {
         vec!["wrap", "--help"],
         vec!["lambda", "--help"],
         vec!["subscribe", "--help"],
+        vec!["unsubscribe", "--help"],
+        vec!["check", "--help"],
     ] {
         let out = bin().args(&sub).output().unwrap();
         let help = text(&out.stdout);
@@ -533,4 +535,85 @@ fn maximal_duration_settings_do_not_panic() {
         reader.join().unwrap() > 1000,
         "the collector got the records"
     );
+}
+
+// ---- 8. settings that used to be accepted silently -------------------------
+
+#[test]
+fn an_unknown_log_level_stops_start_up_naming_rds_log_level() {
+    let flag = bin()
+        .args(["replay", "--log-level", "verbose", "examples/"])
+        .output()
+        .unwrap();
+    let env = bin()
+        .env("RDSF_LOG_LEVEL", "loud")
+        .args(["replay", "examples/"])
+        .output()
+        .unwrap();
+    for (out, value) in [(flag, "verbose"), (env, "loud")] {
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {stderr}");
+        assert!(
+            stderr.contains("RDSF_LOG_LEVEL") && stderr.contains(value),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was replayed");
+    }
+    // Every documented level works, in any case.
+    for level in ["error", "WARN", "off", "Trace"] {
+        let out = bin()
+            .env("RDSF_LOG_LEVEL", level)
+            .args(["replay", "examples/"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{level}: {}", text(&out.stderr));
+    }
+}
+
+// ---- 9. `--help` a newcomer can read ----------------------------------------
+
+/// The flags of one `--help` section: the lines between `heading:` and the
+/// next unindented line.
+fn help_section<'a>(help: &'a str, heading: &str) -> Vec<&'a str> {
+    help.lines()
+        .skip_while(|l| *l != format!("{heading}:"))
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        .filter_map(|l| l.split_once("--"))
+        .map(|(_, l)| l.split([' ', '[']).next().unwrap())
+        .collect()
+}
+
+#[test]
+fn replay_help_groups_its_flags_by_topic_and_shows_examples_above_the_exit_table() {
+    let out = bin().args(["replay", "--help"]).output().unwrap();
+    let help = text(&out.stdout);
+    assert!(out.status.success());
+    for (heading, prefix, at_least) in [
+        ("General", "", 4),
+        ("WhaTap", "whatap-", 9),
+        ("Delivery", "", 6),
+        ("OTLP", "", 10),
+        ("Kinesis", "kinesis-", 1),
+        ("Redaction", "redact-", 1),
+        ("Auto-subscription", "", 2),
+    ] {
+        let flags = help_section(&help, heading);
+        assert!(flags.len() >= at_least, "{heading}: {flags:?}\n{help}");
+        assert!(
+            flags.iter().all(|f| f.starts_with(prefix)),
+            "{heading}: {flags:?}"
+        );
+    }
+    assert!(help_section(&help, "OTLP").contains(&"otlp-endpoint"));
+    assert!(help_section(&help, "Delivery").contains(&"retry-max-attempts"));
+    assert!(help_section(&help, "General").contains(&"log-level"));
+    // Only --help is left ungrouped.
+    assert_eq!(help_section(&help, "Options"), ["help"], "{help}");
+    let examples = help.find("Examples:\n  ").expect("examples");
+    let table = help.find("Exit status:").expect("exit table");
+    assert!(examples < table, "{help}");
+    assert!(help[examples..table].contains("rds-forwarder replay examples/"));
 }

@@ -13,8 +13,9 @@ use whatap_support::{
     corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver,
 };
 
-/// golib's public test licence that carries pcode 78.
+/// golib's public test licences that carry pcodes 78 and 79.
 const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
+const LICENSE_79: &str = "x2jogsfu22s10-x52c23sgmuab82-z38tcf60s1i202";
 
 fn forwarder(envs: &[(&str, String)], args: &[PathBuf]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rds-forwarder"));
@@ -60,8 +61,8 @@ async fn replay_delivers_every_record_to_whatap() {
         &[
             ("WHATAP_HOST", "127.0.0.1".to_owned()),
             ("WHATAP_PORT", rx.port.to_string()),
-            ("WHATAP_LICENSE", "test-license-key".to_owned()),
-            ("WHATAP_PCODE", "777".to_owned()),
+            ("WHATAP_LICENSE", LICENSE_79.to_owned()),
+            ("WHATAP_PCODE", "79".to_owned()),
             ("WHATAP_EVENT_PACK", "true".to_owned()),
         ],
         &inputs,
@@ -81,10 +82,7 @@ async fn replay_delivers_every_record_to_whatap() {
     assert_eq!(frames.len(), records + 1);
     let (mut logs, mut events) = (0, 0);
     for f in &frames {
-        assert_eq!(
-            (f.pcode, f.license_hash),
-            (777, hash64_str("test-license-key"))
-        );
+        assert_eq!((f.pcode, f.license_hash), (79, hash64_str(LICENSE_79)));
         match decode_pack(&f.body) {
             Pack::Log(p) => {
                 logs += 1;
@@ -101,7 +99,7 @@ async fn replay_delivers_every_record_to_whatap() {
         }
     }
     assert_eq!((logs, events), (records, 1));
-    assert!(!stderr.contains("test-license-key"));
+    assert!(!stderr.contains(LICENSE_79));
     eprintln!("whatap cli: replay delivered {records} records (+1 EventPack)");
 }
 
@@ -170,4 +168,33 @@ async fn help_never_shows_the_licence_from_the_environment() {
     );
     assert!(all.contains("WHATAP_LICENSE"), "{all}");
     assert!(!all.contains("z6l4o2nb3cckq0"), "{all}");
+}
+
+/// A licence that carries no project code used to be accepted whenever
+/// WHATAP_PCODE was given, and the one-way protocol then lost every record
+/// without a word; a port that is not a number looped on `host:abc:6600`.
+#[tokio::test]
+async fn a_malformed_licence_or_port_stops_start_up_naming_the_setting() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    for (host, license, setting) in [
+        ("127.0.0.1".to_owned(), "test-license-key", "WHATAP_LICENSE"),
+        ("127.0.0.1:abc".to_owned(), LICENSE_78, "WHATAP_HOST"),
+        (format!("127.0.0.1:{},", rx.port), LICENSE_78, "WHATAP_HOST"),
+    ] {
+        let out = run(forwarder(
+            &[
+                ("WHATAP_HOST", host.clone()),
+                ("WHATAP_PORT", rx.port.to_string()),
+                ("WHATAP_LICENSE", license.to_owned()),
+                ("WHATAP_PCODE", "78".to_owned()),
+            ],
+            &[fixture("rds-event-failover.json")],
+        ))
+        .await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{host}: {stderr}");
+        assert!(stderr.contains(setting), "{host}: {stderr}");
+        assert!(!stderr.contains(license), "licence leaked: {stderr}");
+    }
+    assert_eq!(rx.connections(), 0, "nothing was attempted");
 }

@@ -167,4 +167,73 @@ impl LogGroupSubscriber for AwsLogs {
             }
         })
     }
+
+    fn list_subscription_filters<'a>(
+        &'a self,
+        log_group: &'a str,
+        name_prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, AwsError>> {
+        Box::pin(async move {
+            let client = self.client.get().await?;
+            let mut filters = Vec::new();
+            let mut next_token: Option<String> = None;
+            loop {
+                let mut input = json!({
+                    "logGroupName": log_group,
+                    "filterNamePrefix": name_prefix,
+                });
+                if let Some(token) = &next_token {
+                    input["nextToken"] = Value::from(token.as_str());
+                }
+                let page = client
+                    .call(
+                        &LOGS,
+                        "DescribeSubscriptionFilters",
+                        &input,
+                        "logs:DescribeSubscriptionFilters",
+                        log_group,
+                    )
+                    .await?;
+                filters.extend(
+                    page.get("subscriptionFilters")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| {
+                            let name = f.get("filterName")?.as_str()?;
+                            let destination = f.get("destinationArn")?.as_str()?;
+                            Some((name.to_owned(), destination.to_owned()))
+                        }),
+                );
+                match page.get("nextToken").and_then(Value::as_str) {
+                    Some(token) if !token.is_empty() && next_token.as_deref() != Some(token) => {
+                        next_token = Some(token.to_owned());
+                    }
+                    _ => return Ok(filters),
+                }
+            }
+        })
+    }
+
+    fn delete_subscription_filter<'a>(
+        &'a self,
+        log_group: &'a str,
+        filter_name: &'a str,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(async move {
+            let input = json!({ "logGroupName": log_group, "filterName": filter_name });
+            self.client
+                .get()
+                .await?
+                .call(
+                    &LOGS,
+                    "DeleteSubscriptionFilter",
+                    &input,
+                    "logs:DeleteSubscriptionFilter",
+                    log_group,
+                )
+                .await?;
+            Ok(())
+        })
+    }
 }

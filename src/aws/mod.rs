@@ -74,4 +74,19 @@ pub trait LogGroupSubscriber: Send + Sync {
         &'a self,
         prefix: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, AwsError>>;
+
+    /// The subscription filters of `log_group` whose names start with
+    /// `name_prefix`, as (filter name, destination ARN) (all pages).
+    fn list_subscription_filters<'a>(
+        &'a self,
+        log_group: &'a str,
+        name_prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, AwsError>>;
+
+    /// Deletes the subscription filter `filter_name` of `log_group`.
+    fn delete_subscription_filter<'a>(
+        &'a self,
+        log_group: &'a str,
+        filter_name: &'a str,
+    ) -> BoxFuture<'a, Result<(), AwsError>>;
 }

@@ -1,7 +1,8 @@
 //! Subscribing RDS log groups to the forwarder: one group (a CloudTrail
 //! `CreateLogGroup` event, handled by the Lambda) or every group under a
 //! prefix (`rds-forwarder subscribe`). Idempotent: the filter always has the
-//! same name, and putting it again replaces it.
+//! same name, and putting it again replaces it. `rds-forwarder unsubscribe`
+//! deletes exactly those filters again (that name, that destination).
 
 use super::{AwsError, LogGroupSubscriber, SUBSCRIPTION_FILTER_NAME};
 
@@ -56,6 +57,68 @@ pub async fn subscribe_prefix(
     Ok(report)
 }
 
+/// The outcome of one `unsubscribe` run.
+#[derive(Debug, Default)]
+pub struct UnsubscribeReport {
+    /// Groups whose forwarder filter was deleted (or, in a dry run, would be).
+    pub removed: Vec<String>,
+    /// Groups with a filter of the forwarder's name that sends elsewhere:
+    /// not ours to delete. (group, its destination)
+    pub left: Vec<(String, String)>,
+    /// Groups whose filters could not be listed or deleted, with why.
+    pub failed: Vec<(String, AwsError)>,
+}
+
+/// Deletes, from every log group under `prefix`, the filter `subscribe`
+/// (and auto-subscription) put there: named [`SUBSCRIPTION_FILTER_NAME`]
+/// and sending to `destination_arn`. Any other filter is left alone.
+pub async fn unsubscribe_prefix(
+    subscriber: &dyn LogGroupSubscriber,
+    prefix: &str,
+    destination_arn: &str,
+    dry_run: bool,
+) -> Result<UnsubscribeReport, AwsError> {
+    let mut report = UnsubscribeReport::default();
+    for group in subscriber.list_log_groups(prefix).await? {
+        if !group.starts_with(prefix) {
+            continue;
+        }
+        let filters = match subscriber
+            .list_subscription_filters(&group, SUBSCRIPTION_FILTER_NAME)
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                report.failed.push((group, e));
+                continue;
+            }
+        };
+        // The prefix match may list `rds-forwarder-x` too: only the exact name.
+        let Some((_, destination)) = filters
+            .into_iter()
+            .find(|(name, _)| name == SUBSCRIPTION_FILTER_NAME)
+        else {
+            continue;
+        };
+        if destination != destination_arn {
+            report.left.push((group, destination));
+            continue;
+        }
+        if dry_run {
+            report.removed.push(group);
+            continue;
+        }
+        match subscriber
+            .delete_subscription_filter(&group, SUBSCRIPTION_FILTER_NAME)
+            .await
+        {
+            Ok(()) => report.removed.push(group),
+            Err(e) => report.failed.push((group, e)),
+        }
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 pub(crate) mod fake {
     //! An in-memory subscriber for handler and command tests.
@@ -71,6 +134,8 @@ pub(crate) mod fake {
         pub puts: Arc<Mutex<Vec<(String, String, String)>>>,
         /// Groups whose put fails.
         pub refuse: Vec<String>,
+        /// Existing filters: (group, filter name, destination).
+        pub filters: Arc<Mutex<Vec<(String, String, String)>>>,
     }
 
     impl LogGroupSubscriber for FakeLogs {
@@ -108,6 +173,37 @@ pub(crate) mod fake {
                     .filter(|g| g.starts_with(prefix))
                     .cloned()
                     .collect())
+            })
+        }
+
+        fn list_subscription_filters<'a>(
+            &'a self,
+            log_group: &'a str,
+            name_prefix: &'a str,
+        ) -> BoxFuture<'a, Result<Vec<(String, String)>, AwsError>> {
+            Box::pin(async move {
+                Ok(self
+                    .filters
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(g, n, _)| g == log_group && n.starts_with(name_prefix))
+                    .map(|(_, n, d)| (n.clone(), d.clone()))
+                    .collect())
+            })
+        }
+
+        fn delete_subscription_filter<'a>(
+            &'a self,
+            log_group: &'a str,
+            filter_name: &'a str,
+        ) -> BoxFuture<'a, Result<(), AwsError>> {
+            Box::pin(async move {
+                self.filters
+                    .lock()
+                    .unwrap()
+                    .retain(|(g, n, _)| !(g == log_group && n == filter_name));
+                Ok(())
             })
         }
     }

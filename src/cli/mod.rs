@@ -1,5 +1,6 @@
-//! Command-line front ends over the library: `replay`, `wrap` and `subscribe`.
+//! Command-line front ends over the library: `replay`, `wrap`, `subscribe` and `check`.
 
+pub mod check;
 pub mod exit;
 pub mod replay;
 pub mod subscribe;

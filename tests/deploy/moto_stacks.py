@@ -3,6 +3,9 @@
 Run by tests/deploy_moto.rs (which starts moto_server and owns the Rust side):
     python moto_stacks.py ENDPOINT deploy        -> prints a JSON summary
     python moto_stacks.py ENDPOINT filters       -> prints {log group: [filters]}
+    python moto_stacks.py ENDPOINT put-filter GROUP NAME DESTINATION
+                                                 -> creates GROUP with one subscription filter
+                                                    (DESTINATION kinesis:NAME: a new stream)
     python moto_stacks.py ENDPOINT create-group NAME -> creates a log group
     python moto_stacks.py ENDPOINT create-groups PREFIX N -> creates N log groups
     python moto_stacks.py ENDPOINT failure QURL OUT -> puts a Lambda on-failure
@@ -40,7 +43,9 @@ SETUP_STACK = "rds-forwarder-orders"
 LOG_GROUPS = ["/aws/rds/instance/orders-db/postgresql", "/aws/rds/cluster/shop-aurora/error"]
 EXISTING_UNLISTED = "/aws/rds/instance/legacy-db/error"
 OTHER_GROUP = "/aws/lambda/unrelated"
-LICENSE = "whatap-licence-x9c2-not-for-logs"
+# golib's public test licence (net/oneway/OneWayTcpClient_test.go): it carries pcode 78,
+# and start-up rejects a licence that carries none.
+LICENSE = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth"
 HEADERS = "authorization=Bearer otlp-token-7f1e"
 
 MOTO_LACKS = [
@@ -220,9 +225,9 @@ def deploy(endpoint):
         "Timeout": "120",
         "ReservedConcurrency": "5",
         "Sinks": "stdout,whatap,otlp",
-        "WhatapHost": "13.124.11.223/13.209.172.35",
+        "WhatapHost": "COLLECTOR-HOST-1,COLLECTOR-HOST-2",
         "WhatapPort": "6600",
-        "WhatapPcode": "12345",
+        "WhatapPcode": "78",
         "WhatapLicenseSecretArn": secret_arn,
         "OtlpEndpoint": "https://otlp.example.com:4318",
         "OtlpHeadersSsmParameter": "/rds-forwarder/otlp-headers",
@@ -250,7 +255,7 @@ def deploy(endpoint):
     variables = conf["Environment"]["Variables"]
     assert variables["WHATAP_LICENSE_SECRET_ARN"] == secret_arn
     assert variables["OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER"] == "/rds-forwarder/otlp-headers"
-    assert variables["WHATAP_PCODE"] == "12345" and variables["RDSF_SINKS"] == "stdout,whatap,otlp"
+    assert variables["WHATAP_PCODE"] == "78" and variables["WHATAP_HOST"] == "COLLECTOR-HOST-1,COLLECTOR-HOST-2" and variables["RDSF_SINKS"] == "stdout,whatap,otlp"
     flat = json.dumps(variables)
     assert LICENSE not in flat and HEADERS not in flat, "a secret value reached the environment"
     concurrency = lam.get_function_concurrency(FunctionName=fn_arn).get("ReservedConcurrentExecutions")
@@ -403,6 +408,20 @@ if __name__ == "__main__":
     elif phase == "create-group":
         client(endpoint, "logs").create_log_group(logGroupName=sys.argv[3])
         print(json.dumps({"created": sys.argv[3]}))
+    elif phase == "put-filter":
+        group, name, destination = sys.argv[3:6]
+        logs = client(endpoint, "logs")
+        extra = {}
+        if destination.startswith("kinesis:"):
+            # Another destination than the function: a Kinesis stream (moto
+            # checks that a Lambda destination exists).
+            kinesis = client(endpoint, "kinesis")
+            kinesis.create_stream(StreamName=destination[len("kinesis:"):], ShardCount=1)
+            destination = kinesis.describe_stream(StreamName=destination[len("kinesis:"):])["StreamDescription"]["StreamARN"]
+            extra["roleArn"] = f"arn:aws:iam::{ACCOUNT}:role/cwl-to-kinesis"
+        logs.create_log_group(logGroupName=group)
+        logs.put_subscription_filter(logGroupName=group, filterName=name, filterPattern="", destinationArn=destination, **extra)
+        print(json.dumps({"destination": destination}))
     elif phase == "create-groups":
         logs = client(endpoint, "logs")
         prefix, count = sys.argv[3], int(sys.argv[4])

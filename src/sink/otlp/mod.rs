@@ -31,37 +31,51 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 #[derive(Debug, Clone, Default, Args)]
 pub struct OtlpSettings {
     /// OTLP/HTTP base URL; logs go to `<endpoint>/v1/logs`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
     /// Full OTLP/HTTP logs URL, used as-is.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")]
     pub otlp_logs_endpoint: Option<String>,
     /// `http/protobuf` (default) or `http/json`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_PROTOCOL")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_PROTOCOL")]
     pub otlp_protocol: Option<String>,
     /// For logs only; wins over `--otlp-protocol`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL")]
     pub otlp_logs_protocol: Option<String>,
     /// Request headers, `key=value,key2=value2` (values percent-encoded). Secret.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_HEADERS", hide_env_values = true)]
+    #[arg(
+        help_heading = "OTLP",
+        long,
+        env = "OTEL_EXPORTER_OTLP_HEADERS",
+        hide_env_values = true
+    )]
     pub otlp_headers: Option<Secret>,
     /// For logs only; wins over `--otlp-headers`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_HEADERS", hide_env_values = true)]
+    #[arg(
+        help_heading = "OTLP",
+        long,
+        env = "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        hide_env_values = true
+    )]
     pub otlp_logs_headers: Option<Secret>,
     /// `gzip` (our default) or `none`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_COMPRESSION")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_COMPRESSION")]
     pub otlp_compression: Option<String>,
     /// For logs only; wins over `--otlp-compression`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION")]
+    #[arg(
+        help_heading = "OTLP",
+        long,
+        env = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION"
+    )]
     pub otlp_logs_compression: Option<String>,
     /// Timeout of one export request, in milliseconds (default 10000).
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_TIMEOUT")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_TIMEOUT")]
     pub otlp_timeout: Option<u64>,
     /// For logs only; wins over `--otlp-timeout`.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT")]
     pub otlp_logs_timeout: Option<u64>,
     /// Resource attributes added to every record's resource, `key=value,…`.
-    #[arg(long, env = "OTEL_RESOURCE_ATTRIBUTES")]
+    #[arg(help_heading = "OTLP", long, env = "OTEL_RESOURCE_ATTRIBUTES")]
     pub resource_attributes: Option<String>,
 }
 

@@ -100,6 +100,22 @@ impl OtlpSink {
 
     /// Sends `records` in one request, bounded by the OTLP timeout and `deadline`.
     pub async fn export(&self, records: &[Record], deadline: Instant) -> Result<(), SinkError> {
+        self.post(records, deadline).await.map(|_| ())
+    }
+
+    /// Sends an empty `ExportLogsServiceRequest` (no records), as `export`
+    /// would send a batch: whether the receiver is there and accepts our
+    /// headers. The answer's status on success.
+    pub async fn probe(&self, deadline: Instant) -> Result<StatusCode, SinkError> {
+        self.post(&[], deadline).await
+    }
+
+    /// The URL as messages show it (no credentials, no query string).
+    pub fn shown_url(&self) -> &str {
+        &self.shown_uri
+    }
+
+    async fn post(&self, records: &[Record], deadline: Instant) -> Result<StatusCode, SinkError> {
         let now = Instant::now();
         if now >= deadline {
             return Err(SinkError::Deadline { sink: SINK });
@@ -149,7 +165,7 @@ impl OtlpSink {
             .and_then(|v| v.to_str().ok())
             .map(|ct| ct.contains("json"))
             .unwrap_or(self.config.protocol == Protocol::Json);
-        classify(parts.status, retry_after, json, &body, records.len())
+        classify(parts.status, retry_after, json, &body, records.len()).map(|()| parts.status)
     }
 }
 

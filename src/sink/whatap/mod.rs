@@ -6,6 +6,7 @@
 //! `license`) is pure; only `conn` does I/O.
 
 pub mod conn;
+pub mod decode;
 pub mod frame;
 pub mod hash;
 pub mod hexa32;
@@ -39,83 +40,82 @@ pub struct WhatapConfig {
 
 impl WhatapConfig {
     /// `None` when neither `WHATAP_HOST` nor `WHATAP_LICENSE` is set. One
-    /// without the other, a bad pcode or a pcode that contradicts the
-    /// licence is an error (that never shows the licence).
+    /// without the other, a bad host list, a licence that carries no
+    /// project code or a pcode that contradicts it is an error (that never
+    /// shows the licence); the first one found.
     pub fn from_settings(s: &Settings) -> Result<Option<WhatapConfig>, ConfigError> {
-        let invalid =
-            |setting: &'static str, detail: String| ConfigError::Invalid { setting, detail };
-        let host = s
-            .whatap_host
-            .as_deref()
-            .map(str::trim)
-            .filter(|h| !h.is_empty());
+        Self::from_settings_all(s).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// As [`from_settings`](Self::from_settings), with every problem.
+    pub fn from_settings_all(s: &Settings) -> Result<Option<WhatapConfig>, Vec<ConfigError>> {
         let license = s
             .whatap_license
             .as_ref()
-            .filter(|l| !l.expose().trim().is_empty());
-        let (host, license) = match (host, license) {
-            (None, None) => return Ok(None),
-            (Some(_), None) => {
-                return Err(invalid(
+            .filter(|l| !l.expose().trim().is_empty())
+            .map(|l| Secret::new(l.expose().trim()));
+        let endpoints = Self::endpoints_from_settings(s);
+        let mut errors = Vec::new();
+        let endpoints = match (endpoints, &license) {
+            (Ok(None), None) => return Ok(None),
+            (Ok(Some(_)), None) => {
+                errors.push(invalid(
                     "WHATAP_LICENSE",
                     "is empty, but WHATAP_HOST is set: both are needed".into(),
-                ))
+                ));
+                None
             }
-            (None, Some(_)) => {
-                return Err(invalid(
+            (Ok(None), Some(_)) => {
+                errors.push(invalid(
                     "WHATAP_HOST",
                     "is empty, but WHATAP_LICENSE is set: both are needed".into(),
-                ))
+                ));
+                None
             }
-            (Some(h), Some(l)) => (h, Secret::new(l.expose().trim())),
+            (Ok(Some(e)), Some(_)) => Some(e),
+            (Err(e), _) => {
+                errors.extend(e);
+                None
+            }
         };
-        if s.whatap_port == 0 {
-            return Err(invalid("WHATAP_PORT", "must not be 0".into()));
-        }
-        let hosts: Vec<(String, u16)> = host
-            .split('/')
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(|h| split_host_port(h, s.whatap_port))
-            .collect();
-        if hosts.is_empty() {
-            return Err(invalid("WHATAP_HOST", format!("`{host}` names no host")));
-        }
-        let given = match s
+        let given = s
             .whatap_pcode
             .as_deref()
             .map(str::trim)
             .filter(|p| !p.is_empty())
-        {
+            .and_then(|p| match p.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.push(invalid(
+                        "WHATAP_PCODE",
+                        format!("`{p}` is not an integer project code"),
+                    ));
+                    None
+                }
+            });
+        // A licence that carries no project code is not one WhaTap issued:
+        // the one-way protocol would take every frame and drop it silently.
+        let pcode = match license.as_ref().map(|l| license::pcode_of(l.expose())) {
             None => None,
-            Some(p) => Some(p.parse::<i64>().map_err(|_| {
-                invalid(
-                    "WHATAP_PCODE",
-                    format!("`{p}` is not an integer project code"),
-                )
-            })?),
-        };
-        let pcode = match (given, license::pcode_of(license.expose())) {
-            (Some(p), Some(from_license)) if p != from_license => {
-                return Err(invalid(
-                    "WHATAP_PCODE",
-                    format!("{p} does not match the project code {from_license} that WHATAP_LICENSE carries; fix or unset WHATAP_PCODE"),
-                ))
+            Some(None) => {
+                errors.push(invalid(
+                    "WHATAP_LICENSE",
+                    "is not a WhaTap licence (project access key): expected `-`-separated tokens \
+                     that carry a project code, as the WhaTap console shows it"
+                        .into(),
+                ));
+                None
             }
-            (Some(p), _) | (None, Some(p)) => p,
-            (None, None) => {
-                return Err(invalid(
-                    "WHATAP_PCODE",
-                    "is required: WHATAP_LICENSE carries no project code".into(),
-                ))
-            }
-        };
-        let timeout = |setting, ms: u64| {
-            if ms == 0 {
-                Err(invalid(setting, "must be at least 1 ms".into()))
-            } else {
-                Ok(Duration::from_millis(ms))
-            }
+            Some(Some(from_license)) => match given {
+                Some(p) if p != from_license => {
+                    errors.push(invalid(
+                        "WHATAP_PCODE",
+                        format!("{p} does not match the project code {from_license} that WHATAP_LICENSE carries; fix or unset WHATAP_PCODE"),
+                    ));
+                    None
+                }
+                _ => Some(from_license),
+            },
         };
         let non_empty = |v: &Option<String>| {
             v.as_deref()
@@ -123,37 +123,103 @@ impl WhatapConfig {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned)
         };
-        Ok(Some(WhatapConfig {
-            endpoints: Endpoints {
+        match (endpoints, license, pcode) {
+            (Some(endpoints), Some(license), Some(pcode)) if errors.is_empty() => {
+                Ok(Some(WhatapConfig {
+                    endpoints,
+                    license,
+                    pcode,
+                    event_pack: s.whatap_event_pack,
+                    log_category: non_empty(&s.whatap_category),
+                    event_category: non_empty(&s.whatap_event_category),
+                }))
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// The collectors and timeouts alone (`None` when `WHATAP_HOST` is
+    /// unset): what `check` connects to even when the licence is missing.
+    pub fn endpoints_from_settings(s: &Settings) -> Result<Option<Endpoints>, Vec<ConfigError>> {
+        let Some(host) = s
+            .whatap_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        else {
+            return Ok(None);
+        };
+        let mut errors = Vec::new();
+        if s.whatap_port == 0 {
+            errors.push(invalid("WHATAP_PORT", "must not be 0".into()));
+        }
+        // golib's GetWhatapHosts splits on `/` and `,`; an empty entry (a
+        // doubled or trailing separator) is a typo, not a host to skip.
+        let hosts = host
+            .split(['/', ','])
+            .map(|entry| split_host_port(entry.trim(), s.whatap_port))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|detail| errors.push(invalid("WHATAP_HOST", detail)))
+            .ok();
+        let mut timeout = |setting, ms: u64| {
+            if ms == 0 {
+                errors.push(invalid(setting, "must be at least 1 ms".into()));
+            }
+            Duration::from_millis(ms)
+        };
+        let connect_timeout = timeout("WHATAP_CONNECT_TIMEOUT_MS", s.whatap_connect_timeout_ms);
+        let write_timeout = timeout("WHATAP_WRITE_TIMEOUT_MS", s.whatap_write_timeout_ms);
+        match hosts {
+            Some(hosts) if errors.is_empty() => Ok(Some(Endpoints {
                 hosts,
-                connect_timeout: timeout("WHATAP_CONNECT_TIMEOUT_MS", s.whatap_connect_timeout_ms)?,
-                write_timeout: timeout("WHATAP_WRITE_TIMEOUT_MS", s.whatap_write_timeout_ms)?,
-            },
-            license,
-            pcode,
-            event_pack: s.whatap_event_pack,
-            log_category: non_empty(&s.whatap_category),
-            event_category: non_empty(&s.whatap_event_category),
-        }))
+                connect_timeout,
+                write_timeout,
+            })),
+            _ => Err(errors),
+        }
     }
 }
 
-/// `host`, `host:port`, `[v6]:port` or a bare IPv6 address; entries without
-/// a port use WHATAP_PORT.
-fn split_host_port(entry: &str, default_port: u16) -> (String, u16) {
-    if let Some(rest) = entry.strip_prefix('[') {
-        if let Some((host, tail)) = rest.split_once(']') {
-            let port = tail.strip_prefix(':').and_then(|p| p.parse().ok());
-            return (host.to_owned(), port.unwrap_or(default_port));
+fn invalid(setting: &'static str, detail: String) -> ConfigError {
+    ConfigError::Invalid { setting, detail }
+}
+
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address; entries
+/// without a port use WHATAP_PORT. An empty entry or host, or a port that is
+/// not 1–65535, is an error (the detail names the entry, never a secret).
+fn split_host_port(entry: &str, default_port: u16) -> Result<(String, u16), String> {
+    let port = |p: &str| match p.parse::<u16>() {
+        Ok(n) if n != 0 => Ok(n),
+        _ => Err(format!(
+            "`{entry}` has port `{p}`: a port is a number from 1 to 65535"
+        )),
+    };
+    if entry.is_empty() {
+        return Err("has an empty entry (hosts are separated by `/` or `,`)".to_owned());
+    }
+    let (host, port) = if let Some(rest) = entry.strip_prefix('[') {
+        let Some((host, tail)) = rest.split_once(']') else {
+            return Err(format!("`{entry}` has no closing `]`"));
+        };
+        match tail {
+            "" => (host, default_port),
+            _ => match tail.strip_prefix(':') {
+                Some(p) => (host, port(p)?),
+                None => return Err(format!("`{entry}`: expected `[address]:port`")),
+            },
         }
+    } else {
+        match entry.rsplit_once(':') {
+            // Two or more colons: a bare IPv6 address.
+            Some((host, _)) if host.contains(':') => (entry, default_port),
+            Some((host, p)) => (host, port(p)?),
+            None => (entry, default_port),
+        }
+    };
+    if host.trim().is_empty() {
+        return Err(format!("`{entry}` names no host"));
     }
-    match entry.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => match port.parse::<u16>() {
-            Ok(p) if p != 0 => (host.to_owned(), p),
-            _ => (entry.to_owned(), default_port),
-        },
-        _ => (entry.to_owned(), default_port),
-    }
+    Ok((host.to_owned(), port))
 }
 
 /// Encodes a batch into frames and writes them on the kept connection.
@@ -223,6 +289,7 @@ mod tests {
     use crate::config::SinkKind;
 
     const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
+    const LICENSE_79: &str = "x2jogsfu22s10-x52c23sgmuab82-z38tcf60s1i202";
 
     fn settings(args: &[&str]) -> Settings {
         #[derive(clap::Parser)]
@@ -246,7 +313,7 @@ mod tests {
 
         let c = config(&[
             "--whatap-host",
-            "10.0.0.1/ 10.0.0.2:7000 /",
+            "10.0.0.1/ 10.0.0.2:7000",
             "--whatap-license",
             LICENSE_78,
         ])
@@ -267,20 +334,21 @@ mod tests {
         let c = config(&[
             "--sinks=stdout,whatap",
             "--whatap-host=h",
-            "--whatap-license=abc",
-            "--whatap-pcode=5",
+            "--whatap-license",
+            LICENSE_79,
+            "--whatap-pcode=79",
             "--whatap-event-pack",
         ])
         .unwrap();
         assert_eq!(c.sinks, [SinkKind::Stdout, SinkKind::Whatap]);
         assert_eq!(
             c.whatap.as_ref().map(|w| (w.pcode, w.event_pack)),
-            Some((5, true))
+            Some((79, true))
         );
         let c = config(&[
             "--whatap-host=h",
-            "--whatap-license=abc",
-            "--whatap-pcode=5",
+            "--whatap-license",
+            LICENSE_79,
             "--whatap-event-pack=false",
         ]);
         assert!(!c.unwrap().whatap.unwrap().event_pack);
@@ -315,7 +383,7 @@ mod tests {
         ];
         let expect = [
             "does not match the project code 78",
-            "carries no project code",
+            "WHATAP_LICENSE: is not a WhaTap licence",
             "not an integer",
             "WHATAP_LICENSE",
             "WHATAP_HOST",
@@ -333,16 +401,75 @@ mod tests {
 
     #[test]
     fn host_entries() {
-        assert_eq!(split_host_port("10.0.0.1", 6600), ("10.0.0.1".into(), 6600));
+        let ok = |e| split_host_port(e, 6600).unwrap();
+        assert_eq!(ok("10.0.0.1"), ("10.0.0.1".into(), 6600));
+        assert_eq!(ok("10.0.0.1:7000"), ("10.0.0.1".into(), 7000));
+        assert_eq!(ok("::1"), ("::1".into(), 6600));
+        assert_eq!(ok("[::1]:7000"), ("::1".into(), 7000));
+        assert_eq!(ok("[::1]"), ("::1".into(), 6600));
+    }
+
+    #[test]
+    fn whatap_host_splits_on_slash_and_comma_like_golib() {
+        let hosts = |h: &str| {
+            config(&["--whatap-host", h, "--whatap-license", LICENSE_78])
+                .unwrap()
+                .whatap
+                .unwrap()
+                .endpoints
+                .hosts
+        };
+        let two = [
+            ("COLLECTOR-HOST-1".to_owned(), 6600),
+            ("COLLECTOR-HOST-2".to_owned(), 6600),
+        ];
+        assert_eq!(hosts("COLLECTOR-HOST-1,COLLECTOR-HOST-2"), two);
+        assert_eq!(hosts("COLLECTOR-HOST-1/COLLECTOR-HOST-2"), two);
         assert_eq!(
-            split_host_port("10.0.0.1:7000", 6600),
-            ("10.0.0.1".into(), 7000)
+            hosts("a:7000, b/c"),
+            [
+                ("a".to_owned(), 7000),
+                ("b".to_owned(), 6600),
+                ("c".to_owned(), 6600)
+            ]
         );
-        assert_eq!(split_host_port("::1", 6600), ("::1".into(), 6600));
-        assert_eq!(split_host_port("[::1]:7000", 6600), ("::1".into(), 7000));
-        assert_eq!(
-            split_host_port("collector.example:x", 6600),
-            ("collector.example:x".into(), 6600)
-        );
+    }
+
+    #[test]
+    fn bad_ports_and_empty_entries_in_whatap_host_stop_start_up() {
+        for (host, want) in [
+            ("127.0.0.1:abc", "port `abc`"),
+            ("127.0.0.1:0", "port `0`"),
+            ("127.0.0.1:65536", "port `65536`"),
+            ("[::1]:x", "port `x`"),
+            ("[::1]7000", "expected `[address]:port`"),
+            ("a//b", "empty entry"),
+            ("a,", "empty entry"),
+            (":7000", "names no host"),
+        ] {
+            let msg = config(&["--whatap-host", host, "--whatap-license", LICENSE_78])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.starts_with("WHATAP_HOST: ") && msg.contains(want),
+                "{host}: {msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_licence_of_the_wrong_shape_is_rejected_even_with_a_pcode() {
+        for license in ["test-license-key", "abcdefg", "x2jgg66m4jlck"] {
+            let msg = config(&[
+                "--whatap-host=h",
+                "--whatap-license",
+                license,
+                "--whatap-pcode=78",
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(msg.starts_with("WHATAP_LICENSE: "), "{msg}");
+            assert!(!msg.contains(license), "{msg}");
+        }
     }
 }
