@@ -425,10 +425,11 @@ impl Pipeline {
         // Extracted fields follow their event id through any joining.
         let mut extracted_by_id: Vec<(String, Vec<(String, String)>)> = Vec::new();
         carry.resume(&mut entries, &mut extracted_by_id);
-        for (n, ev) in std::mem::take(&mut doc.events).into_iter().enumerate() {
+        for (n, mut ev) in std::mem::take(&mut doc.events).into_iter().enumerate() {
             if n % 64 == 0 && out.time_is_up() {
                 return;
             }
+            let truncated_from = cap_message(&mut ev.message);
             if !ev.extracted_fields.is_empty() {
                 extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
             }
@@ -440,13 +441,13 @@ impl Pipeline {
                         event_ids: vec![ev.id.clone()],
                         cloudwatch_timestamp_ms: ev.timestamp_ms,
                         body: (*part).to_owned(),
-                        parsed: parser.parse(part),
+                        parsed: mark_truncated(parser.parse(part), truncated_from),
                         part: Some(u32::try_from(k + 1).unwrap_or(u32::MAX)),
                     });
                 }
                 continue;
             }
-            let parsed = parser.parse(&ev.message);
+            let parsed = mark_truncated(parser.parse(&ev.message), truncated_from);
             entries.push(Entry {
                 event_ids: vec![ev.id],
                 cloudwatch_timestamp_ms: ev.timestamp_ms,
@@ -723,6 +724,41 @@ fn source_identifier(ev: &RdsEvent) -> Option<&str> {
         });
     }
     d.source_arn.splitn(7, ':').nth(6).filter(|n| !n.is_empty())
+}
+
+/// CloudWatch Logs caps an event at 256 KiB including 26 bytes of overhead,
+/// so a longer message is not something CloudWatch delivered: it is cut
+/// here (on a character boundary) before parsing, redaction and the sinks
+/// would each copy it, which is what kept memory bounded by the event limit
+/// rather than by whatever the payload claims.
+pub const MAX_EVENT_MESSAGE_BYTES: usize = 262_144 - 26;
+
+/// Cuts `message` to [`MAX_EVENT_MESSAGE_BYTES`] and frees the rest; the
+/// original length when it was longer.
+fn cap_message(message: &mut String) -> Option<usize> {
+    if message.len() <= MAX_EVENT_MESSAGE_BYTES {
+        return None;
+    }
+    let original = message.len();
+    let mut end = MAX_EVENT_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    message.shrink_to_fit();
+    Some(original)
+}
+
+/// Adds `rds.message.truncated_from` (the original length) to an entry cut by
+/// [`cap_message`]; it travels with the entry through joins.
+fn mark_truncated(mut parsed: crate::parse::Parsed, from: Option<usize>) -> crate::parse::Parsed {
+    if let Some(n) = from {
+        parsed.attributes.insert(
+            keys::MESSAGE_TRUNCATED_FROM,
+            i64::try_from(n).unwrap_or(i64::MAX),
+        );
+    }
+    parsed
 }
 
 /// The record counts [`Pipeline::process`] reports.

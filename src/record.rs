@@ -173,6 +173,7 @@ pub mod keys {
     pub const CW_EXTRACTED_FIELDS_PREFIX: &str = "aws.cloudwatch.extracted.";
     pub const KINESIS_SEQUENCE_NUMBER: &str = "aws.kinesis.sequence_number";
     pub const PARSER: &str = "rds.parser";
+    pub const MESSAGE_TRUNCATED_FROM: &str = "rds.message.truncated_from";
     pub const PARSE_ERROR: &str = "rds.parse.error";
 
     // ---- attributes: RDS events (EventBridge) ----

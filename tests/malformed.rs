@@ -289,3 +289,32 @@ fn a_repeated_key_refuses_the_event_instead_of_dropping_a_payload() {
         "`data` appears twice",
     );
 }
+
+/// Issue 13: a message longer than CloudWatch allows for one event was held
+/// whole and copied by every stage (one 50 MB message peaked at 391 MB).
+/// It is cut at the event limit, on a character boundary, and marked.
+#[test]
+fn a_message_past_the_cloudwatch_event_limit_is_cut_and_marked() {
+    use rds_forwarder::pipeline::MAX_EVENT_MESSAGE_BYTES;
+    let long = format!(
+        "2026-11-25 07:50:00 UTC:10.0.0.5(1):u@d:[7]:LOG:  statement: SELECT '{}'",
+        "é".repeat(200_000)
+    );
+    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1",
+        "logGroup": "/aws/rds/instance/db/postgresql", "logStream": "s",
+        "subscriptionFilters": ["f"],
+        "logEvents": [{"id": "1", "timestamp": 1, "message": long},
+                      {"id": "2", "timestamp": 2, "message": "2026-11-25 07:50:00 UTC::@:[1]:LOG:  short"}]});
+    let out = process(&awslogs(&b64(&gzip(doc.to_string().as_bytes()))));
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    assert_eq!(out.records.len(), 2);
+    let cut = &out.records[0];
+    assert!(
+        cut.body.len() <= MAX_EVENT_MESSAGE_BYTES && cut.body.len() > MAX_EVENT_MESSAGE_BYTES - 4
+    );
+    assert!(long.starts_with(&cut.body));
+    let j = as_json(cut);
+    assert_eq!(j["attributes"]["rds.message.truncated_from"], long.len());
+    assert!(j["attributes"]["db.query.text"].as_str().unwrap().len() < MAX_EVENT_MESSAGE_BYTES);
+    assert!(as_json(&out.records[1])["attributes"]["rds.message.truncated_from"].is_null());
+}

@@ -743,7 +743,10 @@ fn absorb(parent: &mut Entry, child: Entry) {
     let pa = &mut parent.parsed.attributes;
     for (key, value) in child.parsed.attributes.0 {
         match key.as_ref() {
-            keys::DB_QUERY_TEXT | keys::DB_OPERATION_NAME | keys::PG_PARAMETERS
+            keys::DB_QUERY_TEXT
+            | keys::DB_OPERATION_NAME
+            | keys::PG_PARAMETERS
+            | keys::MESSAGE_TRUNCATED_FROM
                 if pa.get(&key).is_none() =>
             {
                 pa.insert(key, value);
