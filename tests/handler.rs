@@ -15,7 +15,7 @@ use rds_forwarder::sink::{BoxFuture, Sink, SinkError};
 /// Keeps what it is sent, or refuses everything.
 struct TestSink {
     refuse: bool,
-    got: Mutex<Vec<String>>,
+    got: std::sync::Arc<Mutex<Vec<String>>>,
 }
 
 impl Sink for TestSink {
@@ -48,7 +48,7 @@ fn handler(refuse: bool) -> Handler {
         pipeline(),
         vec![Box::new(TestSink {
             refuse,
-            got: Mutex::new(Vec::new()),
+            got: Default::default(),
         })],
     )
 }
@@ -113,24 +113,14 @@ fn spent_deadline_ms() -> u64 {
 /// without sending partial records.
 #[tokio::test]
 async fn processing_past_the_deadline_fails_as_retryable_and_sends_nothing() {
-    let sink = std::sync::Arc::new(TestSink {
-        refuse: false,
-        got: Mutex::new(Vec::new()),
-    });
-    struct Shared(std::sync::Arc<TestSink>);
-    impl Sink for Shared {
-        fn name(&self) -> &'static str {
-            "test"
-        }
-        fn send<'a>(
-            &'a self,
-            records: &'a [Record],
-            deadline: Instant,
-        ) -> BoxFuture<'a, Result<(), SinkError>> {
-            self.0.send(records, deadline)
-        }
-    }
-    let h = Handler::new(pipeline(), vec![Box::new(Shared(sink.clone()))]);
+    let got = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let h = Handler::new(
+        pipeline(),
+        vec![Box::new(TestSink {
+            refuse: false,
+            got: got.clone(),
+        })],
+    );
     let event = std::fs::read(manifest_dir().join("examples/cloudwatch-postgresql.json")).unwrap();
     let err = h.handle(&event, spent_deadline_ms()).await.unwrap_err();
     assert_eq!(err.kind, "retryable", "{}", err.summary);
@@ -139,5 +129,5 @@ async fn processing_past_the_deadline_fails_as_retryable_and_sends_nothing() {
         "{}",
         err.summary
     );
-    assert!(sink.got.lock().unwrap().is_empty(), "partial records sent");
+    assert!(got.lock().unwrap().is_empty(), "partial records sent");
 }

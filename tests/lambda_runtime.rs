@@ -84,46 +84,49 @@ fn invoke(port: u16, event: &[u8]) -> (u16, serde_json::Value) {
     )
 }
 
+/// cargo-lambda's Runtime API emulator on `port`, stopped on drop.
+fn emulator(port: u16) -> Killed {
+    let child = Command::new(cargo_lambda())
+        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
+        .args(["-P", &port.to_string()])
+        .current_dir(manifest_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cargo-lambda");
+    wait_for_port(port);
+    Killed(child)
+}
+
+/// The binary as a bootstrap against the emulator on `port`, stderr to `log`.
+fn function(port: u16, stdout: Stdio, log: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rds-forwarder"));
+    c.env(
+        "AWS_LAMBDA_RUNTIME_API",
+        format!("http://127.0.0.1:{port}/.rt"),
+    )
+    .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+    .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+    .env_remove("RDSF_SINKS")
+    .env_remove("RDSF_LOG_LEVEL")
+    .stdout(stdout)
+    .stderr(std::fs::File::create(log).unwrap());
+    c
+}
+
 #[test]
 fn binary_serves_invocations_through_the_runtime_api() {
     let port = free_port();
-    let _emulator = Killed(
-        Command::new(cargo_lambda())
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-            ])
-            .current_dir(manifest_dir())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start cargo-lambda"),
-    );
-    wait_for_port(port);
-
+    let _emulator = emulator(port);
     let records_file = std::env::temp_dir().join(format!("rdsf-lambda-{port}.ndjson"));
     let log_file = std::env::temp_dir().join(format!("rdsf-lambda-{port}.log"));
-    let _function = Killed(
-        Command::new(env!("CARGO_BIN_EXE_rds-forwarder"))
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_REGION", "eu-west-1")
-            .env_remove("RDSF_SINKS")
-            .stdout(std::fs::File::create(&records_file).unwrap())
-            .stderr(std::fs::File::create(&log_file).unwrap())
-            .spawn()
-            .unwrap(),
+    let mut function = function(
+        port,
+        std::fs::File::create(&records_file).unwrap().into(),
+        &log_file,
     );
+    let _function = Killed(function.env("AWS_REGION", "eu-west-1").spawn().unwrap());
 
     let examples = manifest_dir().join("examples");
     let (status, reply) = invoke(
@@ -209,34 +212,10 @@ fn binary_serves_invocations_through_the_runtime_api() {
 #[test]
 fn trace_level_never_logs_a_raw_event() {
     let port = free_port();
-    let _emulator = Killed(
-        Command::new(cargo_lambda())
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
-            .args(["-P", &port.to_string()])
-            .current_dir(manifest_dir())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start cargo-lambda"),
-    );
-    wait_for_port(port);
+    let _emulator = emulator(port);
     let log_file = std::env::temp_dir().join(format!("rdsf-lambda-trace-{port}.log"));
-    let _function = Killed(
-        Command::new(env!("CARGO_BIN_EXE_rds-forwarder"))
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("RDSF_LOG_LEVEL", "trace")
-            .env_remove("RDSF_SINKS")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_file).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let mut function = function(port, Stdio::null(), &log_file);
+    let _function = Killed(function.env("RDSF_LOG_LEVEL", "trace").spawn().unwrap());
     let mut event: serde_json::Value = serde_json::from_slice(
         &std::fs::read(manifest_dir().join("examples/eventbridge-rds-failover.json")).unwrap(),
     )

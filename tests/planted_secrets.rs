@@ -17,7 +17,6 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
 use common::manifest_dir;
 use regex::bytes::Regex;
 
@@ -41,12 +40,7 @@ fn planted() -> Vec<Planted> {
 }
 
 fn awslogs(doc: serde_json::Value) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(doc.to_string().as_bytes()).unwrap();
-    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-    serde_json::json!({"awslogs": {"data": data}})
-        .to_string()
-        .into_bytes()
+    common::awslogs_event(&doc)
 }
 
 /// One Lambda event per log group, plus the special carriers.

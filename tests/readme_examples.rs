@@ -15,7 +15,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -281,24 +281,6 @@ fn wrap_into_replay_parses_a_raw_postgresql_log() {
     }
 }
 
-/// A CloudWatch subscription event with the given messages in one group.
-fn subscription_event(group: &str, messages: &[&str]) -> Vec<u8> {
-    use base64::Engine as _;
-    let events: Vec<serde_json::Value> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| serde_json::json!({"id": format!("{:056}", i + 1), "timestamp": 1764057000000i64, "message": m}))
-        .collect();
-    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
-        "logGroup": group, "logStream": "mydb.0", "subscriptionFilters": ["f"], "logEvents": events});
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(doc.to_string().as_bytes()).unwrap();
-    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-    serde_json::json!({"awslogs": {"data": data}})
-        .to_string()
-        .into_bytes()
-}
-
 #[test]
 fn custom_redaction_pattern_masks_its_group() {
     let b = block_for("custom_redaction_pattern_masks_its_group");
@@ -306,10 +288,10 @@ fn custom_redaction_pattern_masks_its_group() {
     let s = Scratch::new("redact");
     s.put(
         "events.json",
-        &subscription_event(
+        &common::awslogs_event(&common::subscription_doc(
             "/aws/rds/instance/mydb/postgresql",
             &["2026-11-25 07:50:00 UTC:10.0.0.5(41000):app@shop:[4242]:LOG:  statement: SELECT * FROM calls WHERE note = 'api_key=Zq81vNotForLogs'"],
-        ),
+        )),
     );
     // The example's own command line (its trailing comment is an alternative).
     let out = s.run(b.text.lines().next().unwrap(), &[]);

@@ -3,25 +3,10 @@
 
 mod common;
 
-use std::io::Write;
-
-use base64::Engine as _;
 use common::*;
 
 fn payload(group: &str, messages: &[&str]) -> Vec<u8> {
-    let events: Vec<serde_json::Value> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| serde_json::json!({"id": format!("{:056}", i + 1), "timestamp": 1716444593813i64, "message": m}))
-        .collect();
-    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": group,
-        "logStream": "db1", "subscriptionFilters": ["f"], "logEvents": events});
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(doc.to_string().as_bytes()).unwrap();
-    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-    serde_json::json!({"awslogs": {"data": data}})
-        .to_string()
-        .into_bytes()
+    awslogs_event(&subscription_doc(group, messages))
 }
 
 fn records(group: &str, messages: &[&str]) -> Vec<serde_json::Value> {

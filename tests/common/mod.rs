@@ -74,6 +74,28 @@ pub struct RawEvent {
     pub message: String,
 }
 
+/// A CloudWatch Logs Lambda event, `{"awslogs":{"data": base64(gzip(doc))}}`.
+pub fn awslogs_event(doc: &serde_json::Value) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(doc.to_string().as_bytes()).unwrap();
+    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+    serde_json::json!({"awslogs": {"data": data}})
+        .to_string()
+        .into_bytes()
+}
+
+/// A subscription document of `messages` (ids 1, 2, … as 56 digits) in `group`.
+pub fn subscription_doc(group: &str, messages: &[&str]) -> serde_json::Value {
+    let events: Vec<serde_json::Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| serde_json::json!({"id": format!("{:056}", i + 1), "timestamp": 1764057000000i64, "message": m}))
+        .collect();
+    serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": group,
+        "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events})
+}
+
 /// Decodes `{"awslogs":{"data":…}}` with base64 + flate2 + serde_json directly.
 pub fn raw_events(payload: &[u8]) -> Vec<RawEvent> {
     let v: serde_json::Value = serde_json::from_slice(payload).unwrap();
