@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 type Fingerprint = fn(&str) -> String;
 
+/// A statement of a given shape, as a function of its size in bytes.
+type Shape = (&'static str, fn(usize) -> String);
+
 fn implementation() -> (&'static str, Fingerprint) {
     match std::env::var("FP_IMPL").as_deref() {
         Ok("old") => ("old", fingerprint_old::fingerprint),
@@ -79,7 +82,7 @@ fn alternating_unions(n: usize) -> String {
 }
 
 /// Each pathological shape, by name, as a function of its size in bytes.
-fn shapes() -> Vec<(&'static str, fn(usize) -> String)> {
+fn shapes() -> Vec<Shape> {
     vec![
         ("select 1 union select 1 union …", |n| {
             repeat("select 1", " union select 1", "", n)

@@ -983,6 +983,34 @@ mod tests {
     }
 
     #[test]
+    fn union_collapsing_gives_up_past_its_budget() {
+        // Alike branches (`select a`) whose continuations all differ: each is
+        // a candidate end for every earlier one, (#unions)² tries in all.
+        let mut q = String::new();
+        for i in 0..3_000u32 {
+            let w: String = i
+                .to_string()
+                .bytes()
+                .map(|d| char::from(b'a' + d - b'0'))
+                .collect();
+            q.push_str(&format!("select a union select q{w} union "));
+        }
+        // Short, the same tail collapses; after the flood, it is left as is.
+        let tail = "select b union select b";
+        assert_eq!(
+            fingerprint(&format!("select a union select qx union {tail}")),
+            "select a union select qx union select b /*repeat union*/"
+        );
+        let fp = fingerprint(&format!("{q}{tail}"));
+        assert!(
+            fp.ends_with(" union select b union select b"),
+            "{}",
+            &fp[fp.len() - 60..]
+        );
+        assert!(fp.starts_with("select a union select qa union select a union"));
+    }
+
+    #[test]
     fn odd_inputs_do_not_panic() {
         for q in [
             "",
