@@ -679,8 +679,10 @@ fn collapse_unions(q: &[u8], out: &mut Vec<u8>) -> bool {
             let first = ix.at.get(next).copied().filter(|j| q.len() - j >= 7);
             let mut found = None;
             if let Some(u1) = first {
-                let later = ix.later_matching(i, u1);
-                for j in std::iter::once(u1).chain(later.iter().copied()) {
+                // The index of segments is only built once a first try fails.
+                let later =
+                    std::iter::once(()).flat_map(|()| ix.later_matching(q, i, u1).iter().copied());
+                for j in std::iter::once(u1).chain(later) {
                     if budget == 0 {
                         // Give up collapsing: the rest is copied as it is.
                         out.extend_from_slice(&q[i..]);
@@ -731,8 +733,9 @@ struct UnionIndex {
     prefix: Vec<u64>,
     pow: Vec<u64>,
     /// (hash, length) of the segment after each union's separator → the
-    /// unions, in order (see [`UnionIndex::segment`]).
-    by_segment: std::collections::HashMap<(u64, usize), Vec<usize>>,
+    /// unions, in order (see [`UnionIndex::segment_end`]); built when first
+    /// needed (most `union`s collapse, or not, at their first try).
+    by_segment: std::cell::OnceCell<std::collections::HashMap<(u64, usize), Vec<usize>>>,
 }
 
 const MERSENNE_61: u64 = (1 << 61) - 1;
@@ -769,21 +772,28 @@ impl UnionIndex {
             prefix.push(h);
             pow.push(p);
         }
-        let mut ix = UnionIndex {
+        UnionIndex {
             at,
             prefix,
             pow,
-            by_segment: std::collections::HashMap::new(),
-        };
-        for k in 0..ix.at.len() {
-            let j = ix.at[k];
-            if let Some(end) = ix.segment_end(q, Self::repeat_start(q, j)) {
-                let t = Self::repeat_start(q, j);
-                let key = (ix.hash(t, end), end - t);
-                ix.by_segment.entry(key).or_default().push(j);
-            }
+            by_segment: std::cell::OnceCell::new(),
         }
-        ix
+    }
+
+    fn segments(&self, q: &[u8]) -> &std::collections::HashMap<(u64, usize), Vec<usize>> {
+        self.by_segment.get_or_init(|| {
+            let mut by_segment = std::collections::HashMap::<_, Vec<usize>>::new();
+            for &j in &self.at {
+                let t = Self::repeat_start(q, j);
+                if let Some(end) = self.segment_end(q, t) {
+                    by_segment
+                        .entry((self.hash(t, end), end - t))
+                        .or_default()
+                        .push(j);
+                }
+            }
+            by_segment
+        })
     }
 
     /// Where the repeat after the union at `j` must start: after
@@ -819,8 +829,8 @@ impl UnionIndex {
 
     /// The unions after `u1` whose repeat could hold `q[i..j]`: its first
     /// segment `q[i..u1]` must be the segment after their separator.
-    fn later_matching(&self, i: usize, u1: usize) -> &[usize] {
-        match self.by_segment.get(&(self.hash(i, u1), u1 - i)) {
+    fn later_matching(&self, q: &[u8], i: usize, u1: usize) -> &[usize] {
+        match self.segments(q).get(&(self.hash(i, u1), u1 - i)) {
             Some(js) => &js[js.partition_point(|j| *j <= u1)..],
             None => &[],
         }
