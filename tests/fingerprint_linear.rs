@@ -213,3 +213,108 @@ fn print_fingerprint_figures() {
         }
     }
 }
+
+/// Tokens for [`fingerprint_cost_grows_linearly_on_random_repeated_patterns`].
+const TOKENS: &[&str] = &[
+    "select",
+    "SELECT",
+    "union",
+    "UNION",
+    "all",
+    "union all",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\u{b}",
+    "'",
+    "\"",
+    "\\'",
+    "\\",
+    "/*",
+    "*/",
+    "/*!",
+    "/**/",
+    "/*a",
+    "--",
+    "#",
+    "(",
+    ")",
+    ",",
+    "?",
+    "1",
+    "0x1f",
+    "-2",
+    "+3",
+    "1.5e3",
+    "values",
+    "VALUES",
+    "value",
+    "in",
+    "IN",
+    "insert into t",
+    "INSERT",
+    "INTO",
+    "IGNORE",
+    "replace",
+    "t",
+    "a",
+    "b",
+    "true",
+    "null",
+    "order by",
+    "asc",
+    "limit",
+    "offset",
+    "=",
+    "*",
+    ".",
+    ":",
+    "/",
+    "call",
+    "use",
+    "é",
+];
+
+/// Shapes nobody listed: a random head, then a random run of 1–6 tokens
+/// repeated, at 8 KB and 64 KB (seeded, so a failure reproduces). A ratio
+/// over 20× is measured again before it counts, so a busy machine does not
+/// fail the test; five failures end the search.
+#[test]
+fn fingerprint_cost_grows_linearly_on_random_repeated_patterns() {
+    let (which, f) = implementation();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = |m: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % m as u64) as usize
+    };
+    let ratio = |f: Fingerprint, make: &dyn Fn(usize) -> String, n: usize| {
+        let (small, large) = (make(n), make(8 * n));
+        let _ = f(&large);
+        let (t1, t8) = (best(f, &small, 5), best(f, &large, 2));
+        (t8.as_secs_f64() / t1.as_secs_f64().max(1e-9), t8)
+    };
+    let mut failed = Vec::new();
+    for _ in 0..200 {
+        let join = if rnd(2) == 0 { " " } else { "" };
+        let head: Vec<&str> = (0..rnd(4)).map(|_| TOKENS[rnd(TOKENS.len())]).collect();
+        let unit: Vec<&str> = (0..1 + rnd(6)).map(|_| TOKENS[rnd(TOKENS.len())]).collect();
+        let (head, unit) = (head.join(join), unit.join(join));
+        let make = |n: usize| repeat(&head, &unit, "", n);
+        let (r, t8) = ratio(f, &make, 8 << 10);
+        if r > 20.0 && t8 > Duration::from_millis(2) {
+            let (r2, t8) = ratio(f, &make, 8 << 10);
+            if r2 > 20.0 {
+                failed.push(format!(
+                    "{head:?} + {unit:?}…: ×{r:.1}, then ×{r2:.1} ({t8:?})"
+                ));
+                if failed.len() == 5 {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{which}: superlinear: {failed:#?}");
+}
