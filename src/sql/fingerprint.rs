@@ -322,13 +322,18 @@ fn multi_insert_first_tuple_end(q: &[u8]) -> Option<usize> {
         }
         i += 4;
         // .+? then VALUES: every VALUES at least one byte after INTO, in order.
+        // A search for `), (` that fails from k fails from any later start
+        // too (it looks at a suffix of what was searched): without this,
+        // `VALUES(1) VALUES(1) …` searched to the end once per VALUES.
+        let mut no_tuple_from = usize::MAX;
         let mut v = i + 1;
         while v + 6 <= q.len() {
             if q[v..v + 6].eq_ignore_ascii_case(b"VALUES") {
                 let mut j = v + 6;
                 j += q[j..].iter().take_while(|c| is_space(**c)).count();
-                if q.get(j) == Some(&b'(') {
+                if q.get(j) == Some(&b'(') && j + 1 < no_tuple_from {
                     // .*?\) then \s*,\s*\(: the first `)` that is followed by `, (`.
+                    no_tuple_from = j + 1;
                     let mut k = j + 1;
                     while let Some(off) = memchr::memchr(b')', &q[k..]) {
                         let close = k + off;
@@ -357,12 +362,20 @@ fn strip_block_comments(q: &[u8], out: &mut Vec<u8>) -> bool {
         return false;
     }
     let mut i = 0;
+    // No `*/` from here on: found by a failed search, which need not be
+    // repeated for every later `/*` (`/*a /*a /*a …` was quadratic).
+    let mut unclosed = false;
     while i < q.len() {
-        if q[i] == b'/' && q.get(i + 1) == Some(&b'*') && q.get(i + 2).is_some_and(|c| *c != b'!') {
+        if !unclosed
+            && q[i] == b'/'
+            && q.get(i + 1) == Some(&b'*')
+            && q.get(i + 2).is_some_and(|c| *c != b'!')
+        {
             if let Some(off) = finder!(b"*/").find(&q[i + 3..]) {
                 i = i + 3 + off + 2;
                 continue;
             }
+            unclosed = true;
         }
         out.push(q[i]);
         i += 1;
@@ -628,43 +641,207 @@ fn collapse_lists(q: &[u8], out: &mut Vec<u8>) -> bool {
 }
 
 /// `s/\b(select\s.*?)(?:(\sunion(?:\sall)?)\s\1)+/$1 \/*repeat$2*\//xg`
+///
+/// Perl tries, for each `select` (at `i`), every later `\sunion` (at `j`) as
+/// the end of `$1` = `q[i..j]` until `$1` is repeated after the separator:
+/// quadratic when nothing repeats (`select a union select b union …`). The
+/// same first match is found here from an index of the `union`s: `j` is
+/// tried directly when it is the first `union` after the `select`; a later
+/// `j` can only match when the text after its separator begins with the
+/// `select`'s own first segment (up to its first `union`) and has its next
+/// `union` right after it, so only those `j` are tried, and each try is an
+/// O(1) hash comparison before the byte comparison that confirms it.
+///
+/// Statements built to defeat that filter (many alike first segments whose
+/// continuations all differ) could still cost (#unions)²; past
+/// [`UNION_WORK_PER_BYTE`] tries per byte the rest of the statement is left
+/// uncollapsed (documented in docs/schema.md).
 fn collapse_unions(q: &[u8], out: &mut Vec<u8>) -> bool {
     if finder!(b"union").find(q).is_none() {
         return false;
     }
+    let ix = UnionIndex::new(q);
+    let mut budget = UNION_WORK_PER_BYTE
+        .saturating_mul(q.len())
+        .saturating_add(4096);
+    // First entry of ix.at not before i + 7 (i only grows).
+    let mut next = 0;
     let mut i = 0;
-    'scan: while i < q.len() {
+    while i < q.len() {
         if word_start(q, i)
             && q[i..].starts_with(b"select")
             && q.get(i + 6).is_some_and(|c| is_space(*c))
         {
-            // .*? lazily: try each end j (no newlines remain, so `.` is any byte).
-            let body_min = i + 7;
-            for j in body_min..=q.len() {
-                if q[j..].len() < 7 || !is_space(q[j]) || !q[j + 1..].starts_with(b"union") {
-                    continue;
+            while next < ix.at.len() && ix.at[next] < i + 7 {
+                next += 1;
+            }
+            // .*? lazily: the ends j to try, in order (see above).
+            let first = ix.at.get(next).copied().filter(|j| q.len() - j >= 7);
+            let mut found = None;
+            if let Some(u1) = first {
+                // The index of segments is only built once a first try fails.
+                let later =
+                    std::iter::once(()).flat_map(|()| ix.later_matching(q, i, u1).iter().copied());
+                for j in std::iter::once(u1).chain(later) {
+                    if budget == 0 {
+                        // Give up collapsing: the rest is copied as it is.
+                        out.extend_from_slice(&q[i..]);
+                        return true;
+                    }
+                    budget -= 1;
+                    if !ix.may_repeat(q, i, j) {
+                        continue;
+                    }
+                    let x = &q[i..j];
+                    budget = budget.saturating_sub(x.len());
+                    let mut end = j;
+                    let mut last_sep: Option<(usize, usize)> = None;
+                    while let Some((sep_end, after)) = union_rep(q, end, x) {
+                        last_sep = Some((end, sep_end));
+                        end = after;
+                    }
+                    if let Some((s, e)) = last_sep {
+                        found = Some((j, s, e, end));
+                        break;
+                    }
                 }
-                let x = &q[i..j];
-                let mut end = j;
-                let mut last_sep: Option<(usize, usize)> = None;
-                while let Some((sep_end, after)) = union_rep(q, end, x) {
-                    last_sep = Some((end, sep_end));
-                    end = after;
-                }
-                if let Some((s, e)) = last_sep {
-                    out.extend_from_slice(x);
-                    out.extend_from_slice(b" /*repeat");
-                    out.extend_from_slice(&q[s..e]);
-                    out.extend_from_slice(b"*/");
-                    i = end;
-                    continue 'scan;
-                }
+            }
+            if let Some((j, s, e, end)) = found {
+                out.extend_from_slice(&q[i..j]);
+                out.extend_from_slice(b" /*repeat");
+                out.extend_from_slice(&q[s..e]);
+                out.extend_from_slice(b"*/");
+                i = end;
+                continue;
             }
         }
         out.push(q[i]);
         i += 1;
     }
     true
+}
+
+/// Candidate tries (plus bytes compared) allowed per statement byte in
+/// [`collapse_unions`] before it stops collapsing.
+const UNION_WORK_PER_BYTE: usize = 4;
+
+/// The `\sunion`s of a statement, hashed for [`collapse_unions`].
+struct UnionIndex {
+    /// Every `\sunion` (the position of its `\s`), in order; they never overlap.
+    at: Vec<usize>,
+    /// Polynomial prefix hashes (mod 2⁶¹−1) and powers of the base.
+    prefix: Vec<u64>,
+    pow: Vec<u64>,
+    /// (hash, length) of the segment after each union's separator → the
+    /// unions, in order (see [`UnionIndex::segment_end`]); built when first
+    /// needed (most `union`s collapse, or not, at their first try).
+    by_segment: std::cell::OnceCell<std::collections::HashMap<(u64, usize), Vec<usize>>>,
+}
+
+const MERSENNE_61: u64 = (1 << 61) - 1;
+
+fn mul_mod(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    let r = (p & u128::from(MERSENNE_61)) as u64 + (p >> 61) as u64;
+    if r >= MERSENNE_61 {
+        r - MERSENNE_61
+    } else {
+        r
+    }
+}
+
+impl UnionIndex {
+    fn new(q: &[u8]) -> UnionIndex {
+        let at: Vec<usize> = finder!(b"union")
+            .find_iter(q)
+            .filter(|p| *p >= 1 && is_space(q[p - 1]))
+            .map(|p| p - 1)
+            .collect();
+        const BASE: u64 = 0x1f3d_5b79_a4c2_e681 % MERSENNE_61;
+        let mut prefix = Vec::with_capacity(q.len() + 1);
+        let mut pow = Vec::with_capacity(q.len() + 1);
+        let (mut h, mut p) = (0u64, 1u64);
+        prefix.push(h);
+        pow.push(p);
+        for c in q {
+            h = mul_mod(h, BASE) + u64::from(*c) + 1;
+            if h >= MERSENNE_61 {
+                h -= MERSENNE_61;
+            }
+            p = mul_mod(p, BASE);
+            prefix.push(h);
+            pow.push(p);
+        }
+        UnionIndex {
+            at,
+            prefix,
+            pow,
+            by_segment: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn segments(&self, q: &[u8]) -> &std::collections::HashMap<(u64, usize), Vec<usize>> {
+        self.by_segment.get_or_init(|| {
+            let mut by_segment = std::collections::HashMap::<_, Vec<usize>>::new();
+            for &j in &self.at {
+                let t = Self::repeat_start(q, j);
+                if let Some(end) = self.segment_end(q, t) {
+                    by_segment
+                        .entry((self.hash(t, end), end - t))
+                        .or_default()
+                        .push(j);
+                }
+            }
+            by_segment
+        })
+    }
+
+    /// Where the repeat after the union at `j` must start: after
+    /// `\sunion\sall\s` when that follows (the `select` of a repeat cannot
+    /// start with `all`), else after `\sunion\s`.
+    fn repeat_start(q: &[u8], j: usize) -> usize {
+        let base = j + 6;
+        if q.get(base).is_some_and(|c| is_space(*c)) && q[base + 1..].starts_with(b"all") {
+            base + 5
+        } else {
+            base + 1
+        }
+    }
+
+    /// The end of the segment starting at `t`: the first union at or after
+    /// `t + 7` (`select\s` comes first), as for a `select` at `t`.
+    fn segment_end(&self, q: &[u8], t: usize) -> Option<usize> {
+        if t > q.len() {
+            return None;
+        }
+        let k = self.at.partition_point(|j| *j < t + 7);
+        self.at.get(k).copied()
+    }
+
+    fn hash(&self, a: usize, b: usize) -> u64 {
+        let h = self.prefix[b] + MERSENNE_61 - mul_mod(self.prefix[a], self.pow[b - a]);
+        if h >= MERSENNE_61 {
+            h - MERSENNE_61
+        } else {
+            h
+        }
+    }
+
+    /// The unions after `u1` whose repeat could hold `q[i..j]`: its first
+    /// segment `q[i..u1]` must be the segment after their separator.
+    fn later_matching(&self, q: &[u8], i: usize, u1: usize) -> &[usize] {
+        match self.segments(q).get(&(self.hash(i, u1), u1 - i)) {
+            Some(js) => &js[js.partition_point(|j| *j <= u1)..],
+            None => &[],
+        }
+    }
+
+    /// Whether `q[i..j]` may follow the union at `j` (hashes equal).
+    fn may_repeat(&self, q: &[u8], i: usize, j: usize) -> bool {
+        let t = Self::repeat_start(q, j);
+        let end = t + (j - i);
+        end <= q.len() && self.hash(i, j) == self.hash(t, end)
+    }
 }
 
 /// One `(\sunion(?:\sall)?)\s\1` at `at`: (end of the separator, end of the repeat).
@@ -738,6 +915,10 @@ fn drop_order_by_asc(q: &[u8], out: &mut Vec<u8>) -> bool {
                     p = k + ws + 3;
                     continue 'chain;
                 }
+                // Any later start in this run ends at the same place and
+                // fails the same way (a long run was counted once per byte).
+                k += ws;
+                continue;
             }
             k += 1;
         }
@@ -809,6 +990,34 @@ mod tests {
             assert_eq!(fingerprint_id(&fp), want);
         }
         assert_eq!(fingerprint_id(""), &pt_checksum("")[..16]);
+    }
+
+    #[test]
+    fn union_collapsing_gives_up_past_its_budget() {
+        // Alike branches (`select a`) whose continuations all differ: each is
+        // a candidate end for every earlier one, (#unions)² tries in all.
+        let mut q = String::new();
+        for i in 0..3_000u32 {
+            let w: String = i
+                .to_string()
+                .bytes()
+                .map(|d| char::from(b'a' + d - b'0'))
+                .collect();
+            q.push_str(&format!("select a union select q{w} union "));
+        }
+        // Short, the same tail collapses; after the flood, it is left as is.
+        let tail = "select b union select b";
+        assert_eq!(
+            fingerprint(&format!("select a union select qx union {tail}")),
+            "select a union select qx union select b /*repeat union*/"
+        );
+        let fp = fingerprint(&format!("{q}{tail}"));
+        assert!(
+            fp.ends_with(" union select b union select b"),
+            "{}",
+            &fp[fp.len() - 60..]
+        );
+        assert!(fp.starts_with("select a union select qa union select a union"));
     }
 
     #[test]
