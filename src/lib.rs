@@ -6,6 +6,10 @@
 //! sinks' transports is free of network code, so it runs offline in tests
 //! and benchmarks.
 
+// No unsafe code, except the one isolated call with a SAFETY comment and
+// `#[allow(unsafe_code)]` (the WhaTap SIOCOUTQ ioctl in sink/whatap/conn.rs).
+#![deny(unsafe_code)]
+
 /// mimalloc for every binary linking the library (the CLI, Lambda, tests and
 /// benches alike, so benchmarks measure what ships): records are built from
 /// many small strings, and glibc's malloc/free took a quarter of the

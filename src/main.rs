@@ -1,6 +1,8 @@
 //! The `rds-forwarder` binary: wiring only. With `AWS_LAMBDA_RUNTIME_API`
 //! set it is a Lambda `bootstrap`; otherwise a command-line tool.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -356,3 +356,128 @@ async fn a_send_cancelled_mid_write_never_leaves_half_a_frame_on_the_kept_connec
     assert_eq!(numbers_seen(&on_second).len(), 3);
     assert_eq!(rx.connections(), 2);
 }
+
+/// How a faulty collector (issue 13, item 1) treats every connection.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    NeverReads,
+    ClosesAfter64k,
+    ResetsAfter64k,
+    StallsMidFrame,
+}
+
+/// A faulty collector on 127.0.0.1 with a 4 KiB receive buffer, served by
+/// a plain thread (independent of the sender's runtime). Its accepted
+/// sockets are kept (never read further) until the listener is dropped.
+fn faulty_collector(fault: Fault) -> u16 {
+    use socket2::{Domain, Socket, Type};
+    use std::io::Read;
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(16).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = vec![0u8; 64 * 1024];
+            match fault {
+                Fault::NeverReads => {}
+                Fault::ClosesAfter64k | Fault::ResetsAfter64k | Fault::StallsMidFrame => {
+                    let _ = stream.read_exact(&mut buf[..64 * 1024 - 7]);
+                }
+            }
+            match fault {
+                Fault::ClosesAfter64k => drop(stream),
+                Fault::ResetsAfter64k => {
+                    let s = socket2::Socket::from(stream);
+                    let _ = s.set_linger(Some(Duration::ZERO));
+                    drop(s);
+                }
+                _ => kept.push(stream),
+            }
+            if kept.len() > 64 {
+                return;
+            }
+        }
+    });
+    port
+}
+
+/// Sends 2,000 numbered records in batches of `batch` (20 = 40 KiB, less
+/// than the kernel buffers; 200 = 400 KiB, more than the 64 KiB a faulty
+/// collector reads) to `hosts`, the faulty first. Each run must end either
+/// with a failed send (the invocation fails, the batch is retried) or with
+/// every record id at the healthy receiver.
+async fn fault_scenario(fault: Fault, with_healthy: bool, batch: usize) {
+    for iteration in 0..3 {
+        let rx = Receiver::start(Behaviour::default()).await;
+        let bad = faulty_collector(fault);
+        let hosts: Vec<u16> = if with_healthy {
+            vec![bad, rx.port]
+        } else {
+            vec![bad]
+        };
+        let mut config = sink_config(&hosts);
+        config.endpoints.write_timeout = Duration::from_millis(500);
+        let sink = WhatapSink::new(&config);
+        let records = numbered_records(2000);
+        let limit = Instant::now() + Duration::from_secs(20);
+        let mut failed = None;
+        for part in records.chunks(batch) {
+            if let Err(e) = sink.send(part, limit).await {
+                failed = Some(e);
+                break;
+            }
+        }
+        match failed {
+            Some(e) => {
+                assert!(e.is_retryable(), "{fault:?}: {e}");
+                eprintln!("{fault:?} #{iteration}: send failed: {e}");
+            }
+            None => {
+                let seen = numbers_seen(&rx.wait_for_or_settle(records.len()).await);
+                let lost = records.len() - seen.len();
+                assert_eq!(
+                    lost, 0,
+                    "{fault:?} #{iteration}: every send succeeded but {lost} of {} records never reached a healthy collector",
+                    records.len()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn fault_collector_never_reads() {
+    fault_scenario(Fault::NeverReads, false, 20).await;
+}
+
+#[tokio::test]
+async fn fault_collector_closes_after_64k() {
+    fault_scenario(Fault::ClosesAfter64k, true, 200).await;
+}
+
+#[tokio::test]
+async fn fault_collector_resets_after_64k() {
+    fault_scenario(Fault::ResetsAfter64k, true, 200).await;
+}
+
+#[tokio::test]
+async fn fault_collector_stalls_mid_frame() {
+    fault_scenario(Fault::StallsMidFrame, false, 200).await;
+}
+
+#[tokio::test]
+async fn fault_first_host_never_reads_healthy_second_gets_everything() {
+    fault_scenario(Fault::NeverReads, true, 20).await;
+}

@@ -344,6 +344,14 @@ impl Receiver {
         frames
     }
 
+    /// Waits (bounded, 5 s) for `n` frames and returns what arrived, without
+    /// asserting: the caller counts what is missing.
+    pub async fn wait_for_or_settle(&self, n: usize) -> Vec<Frame> {
+        let mut count = self.count.clone();
+        let _ = tokio::time::timeout(Duration::from_secs(5), count.wait_for(|c| *c >= n)).await;
+        self.frames()
+    }
+
     /// Waits until the receiver closed its first connection itself.
     pub async fn wait_closed(&self) {
         let mut closed = self.closed.clone();

@@ -1,12 +1,15 @@
 //! The transport: one TCP connection to the first WhaTap host that accepts,
 //! kept across packs and invocations, with failover along the host list.
 //!
-//! The protocol has no acknowledgement, so "sent" can only mean "handed to
-//! the kernel without error, on a connection that still looked alive after
-//! the write". Within one `send` any error (write failure, write timeout,
-//! peer closed) drops the connection and resends the WHOLE batch on a new
-//! one: bytes written just before a failure may have been lost with the old
-//! connection, so duplicates are accepted to avoid loss.
+//! The protocol has no acknowledgement, so on Linux a batch counts as sent
+//! only once the collector's kernel has acknowledged every byte of it
+//! (`SIOCOUTQ` reaches zero), within the write timeout. Within one `send`
+//! any error (write failure, stall, peer closed or reset) drops the
+//! connection and resends the WHOLE batch on the next host: duplicates are
+//! accepted to avoid loss. What remains is bytes the collector's kernel
+//! acknowledged that its application never read. Elsewhere (no `SIOCOUTQ`)
+//! "sent" only means "handed to our kernel on a connection that still
+//! looked alive".
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -193,7 +196,56 @@ impl Transport {
             Err(_) => return Err(WriteFail::Io("flush: timed out".to_owned())),
         }
         // A close or reset that raced the batch shows up here.
-        check_alive(stream).map_err(WriteFail::Io)
+        check_alive(stream).map_err(WriteFail::Io)?;
+        self.await_acknowledged(stream, deadline).await
+    }
+
+    /// Waits until the collector's kernel has acknowledged every byte
+    /// written (unacknowledged + unsent bytes in our socket reach zero):
+    /// the strongest confirmation a protocol without replies allows. A
+    /// connection that makes no progress for the write timeout, or that
+    /// closes or resets first, fails, so the caller resends elsewhere.
+    async fn await_acknowledged(
+        &self,
+        stream: &TcpStream,
+        deadline: Instant,
+    ) -> Result<(), WriteFail> {
+        let mut last = match outq(stream) {
+            None => return Ok(()), // platform without the count: weaker, see outq
+            Some(n) => n,
+        };
+        let mut stall_limit = crate::time::instant_after(self.endpoints.write_timeout);
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if last == 0 {
+                return Ok(());
+            }
+            check_alive(stream).map_err(WriteFail::Io)?;
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WriteFail::Deadline);
+            }
+            if now >= stall_limit {
+                return Err(WriteFail::Io(format!(
+                    "{last} bytes not acknowledged by the collector after {:?}",
+                    self.endpoints.write_timeout
+                )));
+            }
+            tokio::time::sleep_until(deadline.min(stall_limit).min(now + pause).into()).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+            // A count that cannot be read is no confirmation: the connection
+            // is treated as dead and the batch resent.
+            let Some(n) = outq(stream) else {
+                return Err(WriteFail::Io(
+                    "the socket's unacknowledged byte count could not be read".to_owned(),
+                ));
+            };
+            if n < last {
+                // Progress: the stall timer starts over.
+                stall_limit = crate::time::instant_after(self.endpoints.write_timeout);
+            }
+            last = n;
+        }
     }
 
     fn describe(&self, idx: usize) -> String {
@@ -224,6 +276,33 @@ fn check_alive(stream: &TcpStream) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Bytes in the socket's send queue not yet acknowledged by the peer
+/// (unsent + unacknowledged): Linux `SIOCOUTQ` (= `TIOCOUTQ`). `None` where
+/// the count is not available: there a batch counts as delivered once the
+/// kernel took it and the connection still looked alive (weaker: a
+/// collector that stops reading can lose up to our send buffer).
+#[cfg(target_os = "linux")]
+fn outq(stream: &TcpStream) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    let mut n: libc::c_int = 0;
+    // SAFETY: `fd` is a live socket owned by `stream` for this call, and
+    // TIOCOUTQ writes exactly one c_int through the pointer, which points
+    // at a local c_int. No memory is retained by the kernel.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n as *mut libc::c_int) };
+    if rc == 0 {
+        Some(usize::try_from(n).unwrap_or(0))
+    } else {
+        None
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn outq(_stream: &TcpStream) -> Option<usize> {
+    None
 }
 
 fn deadline_error() -> SinkError {
