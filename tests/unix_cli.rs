@@ -218,6 +218,26 @@ fn stdin_replay_on_a_terminal_shows_a_spinner_with_bytes_read() {
     assert!(screen.contains("records: 187"), "{screen:?}");
 }
 
+/// Writes `bytes` to `file`, replays it with stderr on a pseudo-terminal
+/// (`script`), records to /dev/null; the terminal's text is the stdout.
+fn replay_file_on_a_terminal(file: &Path, bytes: &[u8], env: &[(&str, &str)]) -> Output {
+    std::fs::write(file, bytes).unwrap();
+    let inner = format!(
+        "'{}' replay '{}' > /dev/null",
+        env!("CARGO_BIN_EXE_rds-forwarder"),
+        file.display()
+    );
+    let out = Command::new(script())
+        .args(["-qfc", &inner, "/dev/null"])
+        .env_remove("RDSF_SINKS")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(file);
+    out
+}
+
 #[test]
 fn one_file_on_a_terminal_shows_a_bar_moving_by_bytes_not_per_file() {
     // One file of ten events: the bar must show it part done.
@@ -228,19 +248,7 @@ fn one_file_on_a_terminal_shows_a_bar_moving_by_bytes_not_per_file() {
         ten.extend_from_slice(&event);
         ten.push(b'\n');
     }
-    std::fs::write(&file, &ten).unwrap();
-    let inner = format!(
-        "'{}' replay '{}' > /dev/null",
-        env!("CARGO_BIN_EXE_rds-forwarder"),
-        file.display()
-    );
-    let out = Command::new(script())
-        .args(["-qfc", &inner, "/dev/null"])
-        .env_remove("RDSF_SINKS")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
+    let out = replay_file_on_a_terminal(&file, &ten, &[]);
     let screen = text(&out.stdout);
     assert!(out.status.success(), "{screen:?}");
     let first = format!(
@@ -264,20 +272,7 @@ fn a_log_line_on_a_terminal_does_not_run_into_the_progress_bar() {
     }
     mixed.extend_from_slice(b"{\"foo\":1}\n");
     mixed.extend_from_slice(&event);
-    std::fs::write(&file, &mixed).unwrap();
-    let inner = format!(
-        "'{}' replay '{}' > /dev/null",
-        env!("CARGO_BIN_EXE_rds-forwarder"),
-        file.display()
-    );
-    let out = Command::new(script())
-        .args(["-qfc", &inner, "/dev/null"])
-        .env_remove("RDSF_SINKS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
+    let out = replay_file_on_a_terminal(&file, &mixed, &[("NO_COLOR", "1")]);
     let screen = text(&out.stdout);
     let at = screen.find(" ERROR ").expect("the error line is shown");
     // The line starts with its timestamp, `YYYY-MM-DDT…`.
