@@ -525,11 +525,18 @@ impl Pipeline {
         }
 
         carry.malformed_go_last(&mut doc.malformed);
-        for bad in std::mem::take(&mut doc.malformed) {
+        for mut bad in std::mem::take(&mut doc.malformed) {
             out.stats.malformed_events += 1;
-            let mut attrs = Attributes::with_capacity(3);
+            let mut attrs = Attributes::with_capacity(4);
             if let Some(id) = &bad.id {
                 attrs.insert(keys::CW_EVENT_ID, id.as_str());
+            }
+            // The raw event is bounded like a message (redacted after the cut).
+            if let Some(n) = cap_message(&mut bad.raw) {
+                attrs.insert(
+                    keys::MESSAGE_TRUNCATED_FROM,
+                    i64::try_from(n).unwrap_or(i64::MAX),
+                );
             }
             attrs.insert(keys::PARSER, "none");
             // The decoder's words may quote the event's own text.

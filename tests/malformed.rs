@@ -317,4 +317,20 @@ fn a_message_past_the_cloudwatch_event_limit_is_cut_and_marked() {
     assert_eq!(j["attributes"]["rds.message.truncated_from"], long.len());
     assert!(j["attributes"]["db.query.text"].as_str().unwrap().len() < MAX_EVENT_MESSAGE_BYTES);
     assert!(as_json(&out.records[1])["attributes"]["rds.message.truncated_from"].is_null());
+
+    // A malformed event (no readable timestamp) goes out raw: bounded the same way.
+    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1",
+        "logGroup": "/aws/rds/instance/db/postgresql", "logStream": "s",
+        "subscriptionFilters": ["f"],
+        "logEvents": [{"id": "3", "timestamp": "soon", "message": long}]});
+    let out = process(&awslogs(&b64(&gzip(doc.to_string().as_bytes()))));
+    assert_eq!(out.stats.malformed_events, 1);
+    let raw = &out.records[0];
+    assert!(raw.body.len() <= MAX_EVENT_MESSAGE_BYTES);
+    assert!(
+        as_json(raw)["attributes"]["rds.message.truncated_from"]
+            .as_u64()
+            .unwrap()
+            > long.len() as u64
+    );
 }
