@@ -429,7 +429,7 @@ impl Pipeline {
             if n % 64 == 0 && out.time_is_up() {
                 return;
             }
-            let truncated_from = cap_message(&mut ev.message);
+            let truncated_from = cap_message(&mut ev.message).or(ev.cut_from);
             if !ev.extracted_fields.is_empty() {
                 extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
             }
@@ -733,12 +733,7 @@ fn source_identifier(ev: &RdsEvent) -> Option<&str> {
     d.source_arn.splitn(7, ':').nth(6).filter(|n| !n.is_empty())
 }
 
-/// CloudWatch Logs caps an event at 256 KiB including 26 bytes of overhead,
-/// so a longer message is not something CloudWatch delivered: it is cut
-/// here (on a character boundary) before parsing, redaction and the sinks
-/// would each copy it, which is what kept memory bounded by the event limit
-/// rather than by whatever the payload claims.
-pub const MAX_EVENT_MESSAGE_BYTES: usize = 262_144 - 26;
+pub use crate::input::cloudwatch::MAX_EVENT_MESSAGE_BYTES;
 
 /// Cuts `message` to [`MAX_EVENT_MESSAGE_BYTES`] and frees the rest; the
 /// original length when it was longer.

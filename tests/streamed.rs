@@ -27,6 +27,7 @@ fn streaming(events: usize, join_lookback: usize, resource_lookahead: usize) -> 
         },
         join_lookback,
         resource_lookahead,
+        hold_bytes: StreamOptions::default().hold_bytes,
     })
 }
 
@@ -485,6 +486,7 @@ fn small_threshold() -> Pipeline {
         },
         join_lookback: 3,
         resource_lookahead: 2,
+        hold_bytes: StreamOptions::default().hold_bytes,
     })
 }
 
@@ -568,4 +570,119 @@ fn deliver_all(bytes: &[u8], n: usize) -> (Vec<String>, String) {
     assert_eq!(outcome.stats.delivered, n);
     let got = sink.got.lock().unwrap().clone();
     (got, ndjson(&whole.records))
+}
+
+/// Issue 13 (memory): a message past CloudWatch's event limit is cut as it
+/// streams past, never held whole (one 50 MB message peaked at 128 MB with
+/// the cut made after reading), and the records are the whole path's: the
+/// same prefix, the same `rds.message.truncated_from`.
+#[test]
+fn a_message_past_the_event_limit_is_cut_while_streaming_as_the_whole_path_cuts_it() {
+    use rds_forwarder::pipeline::MAX_EVENT_MESSAGE_BYTES;
+    let statement = |fill: &str, n: usize| {
+        format!(
+            "2026-11-25 07:50:00 UTC:10.0.0.5(1):u@d:[7]:LOG:  statement: SELECT '{}'",
+            fill.repeat(n)
+        )
+    };
+    let events = [
+        (statement("é", 400_000), 1),
+        (statement("a\\\"\n", 100_000), 2), // escapes at the cut
+        (statement("😀", 65_530), 3),       // four-byte characters near it
+        (statement("b", MAX_EVENT_MESSAGE_BYTES - 200), 4), // under: whole
+    ];
+    let expected: Vec<Option<i64>> = events
+        .iter()
+        .map(|(m, _)| (m.len() > MAX_EVENT_MESSAGE_BYTES).then_some(m.len() as i64))
+        .collect();
+    let events: Vec<serde_json::Value> = events
+        .iter()
+        .map(|(m, i)| serde_json::json!({"id": i.to_string(), "timestamp": i, "message": m}))
+        .collect();
+    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1",
+        "logGroup": "/aws/rds/instance/db/postgresql", "logStream": "s",
+        "subscriptionFilters": ["f"], "logEvents": events});
+    let bytes = awslogs(&doc.to_string());
+    let whole = process(&bytes);
+    let streamed = streaming(2, 1, 0)
+        .process_streamed(&bytes, OBSERVED_NS)
+        .unwrap();
+    assert_same(&whole, &streamed, "long messages");
+    let marks: Vec<Option<i64>> = streamed
+        .records
+        .iter()
+        .map(|r| match r.attributes.get("rds.message.truncated_from") {
+            Some(rds_forwarder::record::Value::Int(n)) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(marks, expected);
+    assert_eq!(expected.iter().flatten().count(), 3);
+}
+
+/// Issue 13 (memory): a streamed event is captured raw before it is read,
+/// so an event made of many long fields was held whole however big; past
+/// 4 MiB of JSON (after the string cut) it is refused as not CloudWatch's.
+#[test]
+fn an_event_of_many_long_fields_is_refused_not_held() {
+    use rds_forwarder::input::stream::MAX_EVENT_JSON_BYTES;
+    let field = "x".repeat(200_000);
+    let mut event = serde_json::json!({"id": "2", "timestamp": 2, "message": "m"});
+    for i in 0..30 {
+        event[format!("f{i}")] = field.clone().into();
+    }
+    let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1",
+        "logGroup": "/aws/rds/instance/db/postgresql", "logStream": "s",
+        "subscriptionFilters": ["f"],
+        "logEvents": [{"id": "1", "timestamp": 1, "message": "m"}, event]});
+    let out = streaming(1, 1, 0)
+        .process_streamed(&awslogs(&doc.to_string()), OBSERVED_NS)
+        .unwrap();
+    let failures: Vec<String> = out
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}", f.reason, f.message))
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].contains(&format!("over {MAX_EVENT_JSON_BYTES} bytes of JSON")),
+        "{failures:?}"
+    );
+}
+
+/// Issue 13 (memory): the entries a chunk holds back for the next chunk's
+/// join were bounded by count only (256), so 200 PostgreSQL statements of
+/// 256 KB each were all held until the end (peak ~180 MB). Held entries are
+/// now bounded by bytes too: records leave chunk by chunk.
+#[test]
+fn long_entries_are_not_held_back_past_the_byte_bound() {
+    let statement = "x".repeat(16 * 1024);
+    let events: Vec<String> = (0..40)
+        .map(|i| {
+            pg_event(
+                i,
+                100 + i as u32,
+                &format!("LOG:  statement: SELECT '{statement}'"),
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db1/postgresql","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+        events.join(",")
+    );
+    let bytes = awslogs(&json);
+    let p = pipeline().with_stream_options(StreamOptions {
+        threshold_bytes: 0,
+        chunk: ChunkLimits {
+            events: 4,
+            bytes: usize::MAX,
+        },
+        hold_bytes: 64 * 1024,
+        ..StreamOptions::default()
+    });
+    let sink = recording(usize::MAX);
+    let outcome = run(&p, &bytes, sink.clone());
+    let got = assert_delivered_as_whole(&outcome, &sink, &process(&bytes));
+    // 640 KB of records: held to the end they leave in one request.
+    assert!(got.len() >= 6, "delivered in {} requests", got.len());
 }

@@ -19,7 +19,17 @@ pub struct LogEvent {
     pub message: String,
     /// `extractedFields` of account-level policies, as given.
     pub extracted_fields: Vec<(String, String)>,
+    /// The message's original length when the streamed reader cut it past
+    /// [`MAX_EVENT_MESSAGE_BYTES`] as it went by (it never held it whole).
+    pub cut_from: Option<usize>,
 }
+
+/// CloudWatch Logs caps an event at 256 KiB including 26 bytes of overhead,
+/// so a longer message is not something CloudWatch delivered: it is cut to
+/// this (on a character boundary) before parsing, redaction and the sinks
+/// would each copy it, which keeps memory bounded by the event limit rather
+/// than by whatever the payload claims.
+pub const MAX_EVENT_MESSAGE_BYTES: usize = 262_144 - 26;
 
 /// An event in a document that could not be read; it is still forwarded
 /// (raw JSON as body) and reported with its id.
@@ -184,6 +194,7 @@ impl From<RawEvent> for LogEvent {
             id: e.id,
             timestamp_ms: e.timestamp,
             message: e.message,
+            cut_from: None,
             extracted_fields: e
                 .extracted_fields
                 .map(|m| {

@@ -5,6 +5,7 @@
 //! documents. Anything else is an [`InputError::UnknownShape`] that says what
 //! arrived.
 
+mod bounded_json;
 pub mod cloudtrail;
 pub mod cloudwatch;
 mod duplicate_keys;

@@ -22,8 +22,15 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::cloudwatch::{read_event, LogDocument};
+use super::bounded_json::{uncut, BoundedJson};
+use super::cloudwatch::{read_event, LogDocument, MAX_EVENT_MESSAGE_BYTES};
 use super::{awslogs_data, gzip, InputError};
+
+/// The most JSON one log event may take once its strings are cut to
+/// [`MAX_EVENT_MESSAGE_BYTES`]: a message escaped throughout (`\u0001` is six
+/// bytes for one) plus extracted fields stays under it; a bigger event is
+/// refused rather than held ([`BoundedJson`]).
+pub const MAX_EVENT_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 /// How big a chunk gets before it is handed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,13 +123,20 @@ impl CloudWatchStream {
         limits: ChunkLimits,
         emit: &mut dyn FnMut(DocChunk) -> bool,
     ) -> Result<(), InputError> {
-        let mut bounded = gzip::BoundedRead::new(MultiGzDecoder::new(&self.gz[..]), self.limit);
-        let result = read_documents(&mut bounded, limits, emit);
+        let bounded = gzip::BoundedRead::new(MultiGzDecoder::new(&self.gz[..]), self.limit);
+        let mut json = BoundedJson::new(bounded, MAX_EVENT_MESSAGE_BYTES, MAX_EVENT_JSON_BYTES);
+        let result = read_documents(&mut json, limits, emit);
         match result {
             Ok(()) => Ok(()),
-            Err(_) if bounded.exceeded() => Err(InputError::TooLarge {
+            Err(_) if json.inner().exceeded() => Err(InputError::TooLarge {
                 what: self.what.clone(),
                 limit: self.limit,
+            }),
+            Err(_) if json.oversized() => Err(InputError::CloudWatchDocument {
+                what: self.what.clone(),
+                detail: format!(
+                    "a log event is over {MAX_EVENT_JSON_BYTES} bytes of JSON, which no CloudWatch Logs event is"
+                ),
             }),
             Err(ReadError::Io(e)) => Err(InputError::Gzip {
                 what: self.what.clone(),
@@ -326,7 +340,14 @@ impl<'de> Visitor<'de> for EventsSeed<'_> {
         let mut bytes = 0;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             bytes += raw.get().len();
+            let read = self.doc.events.len();
             read_event(raw.get(), &mut self.doc.events, &mut self.doc.malformed);
+            if let Some(e) = self.doc.events.get_mut(read) {
+                e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
+                for (_, v) in &mut e.extracted_fields {
+                    uncut(v, MAX_EVENT_MESSAGE_BYTES);
+                }
+            }
             let count = self.doc.events.len() + self.doc.malformed.len();
             if self.stream && (count >= self.limits.events || bytes >= self.limits.bytes) {
                 let chunk = LogDocument {

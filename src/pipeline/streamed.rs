@@ -52,6 +52,10 @@ pub struct StreamOptions {
     /// one the whole document would get; past this many the log type's
     /// default is used.
     pub resource_lookahead: usize,
+    /// Bytes of entry bodies held back by either of the two above: counts
+    /// alone would let 256 entries of 256 KiB (64 MiB, plus their parsed
+    /// copies) wait for the next chunk. The last entry is always kept.
+    pub hold_bytes: usize,
 }
 
 impl Default for StreamOptions {
@@ -64,6 +68,7 @@ impl Default for StreamOptions {
             chunk: ChunkLimits::default(),
             join_lookback: 256,
             resource_lookahead: 4096,
+            hold_bytes: 1024 * 1024,
         }
     }
 }
@@ -74,6 +79,7 @@ pub(super) struct DocCarry {
     last: bool,
     join_lookback: usize,
     resource_lookahead: usize,
+    hold_bytes: usize,
     /// Chosen on the document's first part (by its first message).
     pub(super) parser: Option<&'static dyn LogParser>,
     /// The first `db.system.name` a parsed entry of the document named.
@@ -91,6 +97,7 @@ impl DocCarry {
             last: true,
             join_lookback: 0,
             resource_lookahead: 0,
+            hold_bytes: 0,
             parser: None,
             db_system: None,
             db_system_decided: false,
@@ -104,6 +111,7 @@ impl DocCarry {
         DocCarry {
             join_lookback: options.join_lookback,
             resource_lookahead: options.resource_lookahead,
+            hold_bytes: options.hold_bytes,
             ..DocCarry::whole()
         }
     }
@@ -127,14 +135,16 @@ impl DocCarry {
     ) {
         if !self.db_system_decided {
             self.db_system = entries.iter().find_map(|e| e.parsed.db_system);
-            self.db_system_decided =
-                self.db_system.is_some() || self.last || entries.len() > self.resource_lookahead;
+            self.db_system_decided = self.db_system.is_some()
+                || self.last
+                || entries.len() > self.resource_lookahead
+                || tail_within(entries, entries.len(), self.hold_bytes) < entries.len();
         }
         if self.last {
             return;
         }
         let keep = if self.db_system_decided {
-            self.join_lookback.min(entries.len())
+            tail_within(entries, self.join_lookback, self.hold_bytes)
         } else {
             entries.len()
         };
@@ -157,6 +167,21 @@ impl DocCarry {
             std::mem::swap(&mut self.malformed, malformed);
         }
     }
+}
+
+/// How many of the last `most` entries fit in `bytes` of bodies (at least
+/// one, when there is one: the entry a companion line may join).
+fn tail_within(entries: &[Entry], most: usize, bytes: usize) -> usize {
+    let mut total = 0usize;
+    let mut kept = 0;
+    for e in entries.iter().rev().take(most) {
+        total = total.saturating_add(e.body.len());
+        if kept > 0 && total > bytes {
+            break;
+        }
+        kept += 1;
+    }
+    kept
 }
 
 impl Pipeline {

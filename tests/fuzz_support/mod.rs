@@ -97,6 +97,7 @@ fn streaming_pipeline() -> &'static Pipeline {
             },
             join_lookback: 2,
             resource_lookahead: 2,
+            hold_bytes: StreamOptions::default().hold_bytes,
         })
     })
 }
