@@ -280,6 +280,22 @@ fn main() {
                     rss.ok().map(|m| m <= target),
                 );
             }
+            // Issue 13: the shapes that once peaked at 146–391 MB.
+            for (what, payload) in support::payload::hostile_memory_payloads() {
+                let file = out_dir.join(format!("{}.json", what.replace(' ', "-")));
+                std::fs::write(&file, &payload).unwrap();
+                let rss = peak_rss_mb(&bin, &file, &out_dir);
+                t.row(
+                    &format!(
+                        "peak RSS: `replay` of {what} ({} KB of event)",
+                        payload.len() / 1000
+                    ),
+                    rss.as_ref()
+                        .map_or_else(|e| e.clone(), |m| format!("{m:.1} MB")),
+                    "≤ 128 MB".into(),
+                    rss.ok().map(|m| m <= 128.0),
+                );
+            }
         }
         None => t.row(
             "binary size, cold start, peak RSS",

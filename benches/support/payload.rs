@@ -119,3 +119,50 @@ pub fn pg_events_for_payload_bytes(target_bytes: usize) -> usize {
     let per_event = pg_duration_payload(sample).len() as f64 / sample as f64;
     (target_bytes as f64 / per_event) as usize
 }
+
+/// The shapes issue 13 found memory unbounded on, as Lambda events, each
+/// with what it is: many 1 MB events, 200 events just under CloudWatch's
+/// event limit, one message as long as the default 64 MiB decompression
+/// bound allows, and the biggest event the streamed reader accepts (many
+/// long fields). PostgreSQL statements, so every stage (parse, fingerprint,
+/// redaction, NDJSON) copies them.
+pub fn hostile_memory_payloads() -> Vec<(&'static str, Vec<u8>)> {
+    let statement = |i: usize, len: usize| {
+        let head = format!(
+            "2026-11-25 07:50:00 UTC:10.0.0.5(41000):app@shop:[{}]:LOG:  statement: SELECT ",
+            4000 + i
+        );
+        let mut m = head.clone();
+        while m.len() < len {
+            m.push_str("col,");
+        }
+        m.truncate(len.max(head.len()));
+        m
+    };
+    let events = |n: usize, len: usize| -> Vec<CwEvent> {
+        (0..n)
+            .map(|i| CwEvent {
+                id: event_id(PG_EPOCH_MS, i as u64),
+                timestamp_ms: PG_EPOCH_MS,
+                message: statement(i, len),
+            })
+            .collect()
+    };
+    let event = |e: &[CwEvent]| lambda_event("123456789012", PG_GROUP, PG_STREAM, e);
+    let mut wide = document_json("123456789012", PG_GROUP, PG_STREAM, &events(1, 100));
+    let fields: Vec<String> = (0..15)
+        .map(|i| format!("\"f{i}\":\"{}\"", "x".repeat(262_000)))
+        .collect();
+    // Into the one event's object, before its closing brace.
+    let at = wide.len() - 3;
+    wide.insert_str(at, &format!(",{}", fields.join(",")));
+    vec![
+        ("60 events of 1 MB", event(&events(60, 1 << 20))),
+        ("200 events of 256 KB", event(&events(200, 262_000))),
+        ("one 60 MB message", event(&events(1, 60 << 20))),
+        (
+            "one event of 15 fields of 256 KB",
+            wrap_document(wide.as_bytes()),
+        ),
+    ]
+}
