@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::aws::subscribe::AutoSubscribe;
 use crate::aws::SUBSCRIPTION_FILTER_NAME;
 use crate::input::{EventKind, LogGroupCreated};
-use crate::pipeline::{Outcome, Pipeline, Stats};
+use crate::pipeline::{Failure, Outcome, Pipeline, Stats};
 use crate::sink::Sink;
 
 /// Time kept back from the Lambda deadline so a failing delivery still ends
@@ -33,10 +34,58 @@ pub struct Handler {
 #[derive(Debug, Error)]
 #[error("{summary}")]
 pub struct InvocationError {
-    /// `retryable` when a sink failed or the deadline came; `permanent` when
-    /// the input itself was malformed.
-    pub kind: &'static str,
+    /// Decided by [`Failure::retryable`] alone.
+    pub kind: ErrorKind,
     pub summary: String,
+}
+
+/// The error type Lambda records (`RdsForwarder.retryable` / `.permanent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A later attempt may pass: a sink did not confirm, time ran out, AWS
+    /// throttled.
+    Retryable,
+    /// The same event fails the same way: malformed input, refused data,
+    /// missing configuration.
+    Permanent,
+}
+
+impl ErrorKind {
+    pub fn of(failures: &[Failure]) -> ErrorKind {
+        if failures.iter().any(Failure::retryable) {
+            ErrorKind::Retryable
+        } else {
+            ErrorKind::Permanent
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Retryable => "retryable",
+            ErrorKind::Permanent => "permanent",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<Failure> for InvocationError {
+    fn from(f: Failure) -> Self {
+        InvocationError {
+            kind: ErrorKind::of(std::slice::from_ref(&f)),
+            summary: f.message,
+        }
+    }
 }
 
 impl From<InvocationError> for Diagnostic {
@@ -46,6 +95,31 @@ impl From<InvocationError> for Diagnostic {
             error_message: e.summary,
         }
     }
+}
+
+/// What Lambda gets back from a successful invocation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    /// The invocation's counts.
+    Stats(Stats),
+    /// For a Kinesis event source mapping with `ReportBatchItemFailures`.
+    Kinesis(StreamsEventResponse),
+}
+
+/// Lambda's `StreamsEventResponse`: the records to retry (Lambda retries
+/// from the lowest sequence number). Two fields, written here rather than
+/// pulling in `aws_lambda_events` and its dependency tree for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamsEventResponse {
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure {
+    pub item_identifier: String,
 }
 
 impl Handler {
@@ -89,7 +163,8 @@ impl Handler {
             // (a Debug dump) is filtered out, and the pipeline logs its own.
             self.subscribe(&group, invoked_function_arn)
                 .await
-                .inspect_err(|e| tracing::error!(kind = e.kind, "{}", e.summary))?;
+                .map_err(InvocationError::from)
+                .inspect_err(|e| tracing::error!(kind = e.kind.as_str(), "{}", e.summary))?;
         }
         Ok(outcome)
     }
@@ -99,7 +174,7 @@ impl Handler {
         &self,
         group: &LogGroupCreated,
         invoked_function_arn: Option<&str>,
-    ) -> Result<(), InvocationError> {
+    ) -> Result<(), Failure> {
         let name = group.log_group_name.as_str();
         if let Some(code) = &group.error_code {
             tracing::info!(log_group = name, error_code = %code, event_id = %group.event_id, "CreateLogGroup failed; nothing to subscribe");
@@ -108,13 +183,15 @@ impl Handler {
         let Some(auto) = &self.auto_subscribe else {
             // Permanent: after the retries the event lands in the failure
             // destination, so `rds-forwarder subscribe` can catch up later.
-            return Err(InvocationError {
-                kind: "permanent",
-                summary: format!(
+            return Err(Failure::subscribe(
+                "subscribe_not_configured",
+                format!(
                     "CloudTrail event {}: log group {name} created but auto-subscription is not configured",
                     group.event_id
                 ),
-            });
+                false,
+                None,
+            ));
         };
         if !name.starts_with(&auto.prefix) {
             tracing::info!(log_group = name, prefix = %auto.prefix, "new log group outside the prefix; not subscribed");
@@ -124,16 +201,24 @@ impl Handler {
             .destination_arn
             .as_deref()
             .or(invoked_function_arn)
-            .ok_or_else(|| InvocationError {
-                kind: "permanent",
-                summary: format!("log group {name}: no subscription destination (set RDSF_SUBSCRIPTION_DESTINATION_ARN)"),
+            .ok_or_else(|| {
+                Failure::subscribe(
+                    "subscribe_no_destination",
+                    format!("log group {name}: no subscription destination (set RDSF_SUBSCRIPTION_DESTINATION_ARN)"),
+                    false,
+                    None,
+                )
             })?;
         auto.subscriber
             .put_subscription_filter(name, SUBSCRIPTION_FILTER_NAME, destination)
             .await
-            .map_err(|e| InvocationError {
-                kind: "retryable",
-                summary: format!("CloudTrail event {}: {e}", group.event_id),
+            .map_err(|e| {
+                Failure::subscribe(
+                    "subscribe_failed",
+                    format!("CloudTrail event {}: {e}", group.event_id),
+                    e.is_retryable(),
+                    Some(Arc::new(e)),
+                )
             })?;
         tracing::info!(log_group = name, destination, "log group subscribed");
         Ok(())
@@ -149,14 +234,14 @@ impl Handler {
         event: &[u8],
         deadline_ms: u64,
         invoked_function_arn: Option<&str>,
-    ) -> Result<serde_json::Value, InvocationError> {
+    ) -> Result<Reply, InvocationError> {
         let outcome = self.run(event, deadline_ms, invoked_function_arn).await?;
         let item_failures = self.pipeline.config().kinesis_batch_item_failures
             && outcome.kind == Some(EventKind::Kinesis);
         if !item_failures {
             let stats = into_result(outcome)?;
             log_done(&stats);
-            return Ok(serde_json::to_value(&stats).unwrap_or_default());
+            return Ok(Reply::Stats(stats));
         }
         if !outcome.failed_kinesis_records.is_empty() {
             tracing::error!(
@@ -165,14 +250,16 @@ impl Handler {
             );
         }
         log_done(&outcome.stats);
-        Ok(batch_item_failures(&outcome.failed_kinesis_records))
+        Ok(Reply::Kinesis(batch_item_failures(
+            &outcome.failed_kinesis_records,
+        )))
     }
 
     /// Adapter for `lambda_runtime::service_fn`.
     pub async fn handle_lambda(
         self: Arc<Self>,
         event: LambdaEvent<Box<RawValue>>,
-    ) -> Result<serde_json::Value, InvocationError> {
+    ) -> Result<Reply, InvocationError> {
         let context = &event.context;
         let invoked = Some(context.invoked_function_arn.as_str()).filter(|a| !a.is_empty());
         self.respond(event.payload.get().as_bytes(), context.deadline, invoked)
@@ -181,13 +268,15 @@ impl Handler {
 }
 
 /// The `StreamsEventResponse` Lambda reads for ReportBatchItemFailures.
-pub fn batch_item_failures(sequence_numbers: &[String]) -> serde_json::Value {
-    serde_json::json!({
-        "batchItemFailures": sequence_numbers
+pub fn batch_item_failures(sequence_numbers: &[String]) -> StreamsEventResponse {
+    StreamsEventResponse {
+        batch_item_failures: sequence_numbers
             .iter()
-            .map(|s| serde_json::json!({ "itemIdentifier": s }))
-            .collect::<Vec<_>>()
-    })
+            .map(|s| BatchItemFailure {
+                item_identifier: s.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn log_done(stats: &Stats) {
@@ -205,10 +294,6 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
     if !outcome.stats.failed() {
         return Ok(outcome.stats);
     }
-    let retryable = outcome
-        .failures
-        .iter()
-        .any(|f| f.reason.starts_with("sink_") || f.reason == crate::pipeline::PROCESSING_DEADLINE);
     let first: Vec<&str> = outcome
         .failures
         .iter()
@@ -223,7 +308,7 @@ fn into_result(outcome: Outcome) -> Result<Stats, InvocationError> {
         first.join("; ")
     );
     Err(InvocationError {
-        kind: if retryable { "retryable" } else { "permanent" },
+        kind: ErrorKind::of(&outcome.failures),
         summary,
     })
 }

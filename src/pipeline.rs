@@ -22,9 +22,11 @@ use crate::sink::Sink;
 use crate::source::{EngineFamily, SourceInfo, SourceKind};
 use crate::time;
 
+mod failure;
 mod kinesis;
 mod streamed;
 
+pub use failure::{Failure, Origin as FailureOrigin, PROCESSING_DEADLINE};
 use streamed::DocCarry;
 pub use streamed::StreamOptions;
 
@@ -73,23 +75,6 @@ impl Stats {
     }
 }
 
-/// One thing that went wrong, with where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub reason: &'static str,
-    pub message: String,
-    /// The Kinesis record it belongs to, when the event came from Kinesis.
-    pub kinesis_sequence_number: Option<String>,
-}
-
-impl Failure {
-    /// Whether this failure is our output's reader going away (`| head`):
-    /// the end of the run, not an error to report.
-    pub fn is_output_closed(&self) -> bool {
-        self.reason == crate::sink::OUTPUT_CLOSED
-    }
-}
-
 /// Logs each failure once, as one error line (the callers add no second
 /// line of their own). A closed output is not logged: the run just ends.
 fn log_failures(failures: &[Failure]) {
@@ -119,9 +104,6 @@ pub struct Processed {
     out_of_time: bool,
 }
 
-/// The failure reason when processing itself ran out of time.
-pub const PROCESSING_DEADLINE: &str = "processing_deadline";
-
 impl Processed {
     fn until(deadline: Instant) -> Processed {
         Processed {
@@ -143,14 +125,7 @@ impl Processed {
     /// instead of killing an invocation that answers after its timeout.
     fn fail_out_of_time(&mut self, what: &str) {
         self.stats.fail(PROCESSING_DEADLINE);
-        self.failures.push(Failure {
-            reason: PROCESSING_DEADLINE,
-            message: format!(
-                "processing {what} did not finish before the invocation's deadline; \
-                 the invocation fails so Lambda retries it (raise the function's timeout or memory)"
-            ),
-            kinesis_sequence_number: None,
-        });
+        self.failures.push(Failure::deadline(what));
     }
 }
 
@@ -234,11 +209,7 @@ impl Pipeline {
             Ok(d) => d,
             Err(e) => {
                 out.stats.fail(e.reason());
-                out.failures.push(Failure {
-                    reason: e.reason(),
-                    message: e.to_string(),
-                    kinesis_sequence_number: None,
-                });
+                out.failures.push(Failure::input(e, None));
                 return out;
             }
         };
@@ -268,11 +239,7 @@ impl Pipeline {
                 Ok(Content::LogGroupCreated(created)) => out.log_groups_created.push(created),
                 Err(e) => {
                     out.stats.fail(e.reason());
-                    out.failures.push(Failure {
-                        reason: e.reason(),
-                        message: e.to_string(),
-                        kinesis_sequence_number: seq,
-                    });
+                    out.failures.push(Failure::input(e, seq));
                 }
             }
             out.units
@@ -379,17 +346,13 @@ impl Pipeline {
             delivery::deliver(sinks, &processed.records, deadline, &self.config.delivery).await
         };
         let undelivered = report.undelivered(processed.records.len());
-        for f in &report.failures {
+        for f in report.failures {
             *processed
                 .stats
                 .failures
                 .entry(f.reason().to_owned())
                 .or_default() += f.records.len();
-            processed.failures.push(Failure {
-                reason: f.reason(),
-                message: f.message(),
-                kinesis_sequence_number: None,
-            });
+            processed.failures.push(Failure::sink(f));
         }
         processed.stats.delivered = undelivered.iter().filter(|u| !**u).count();
         undelivered

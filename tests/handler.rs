@@ -131,3 +131,48 @@ async fn processing_past_the_deadline_fails_as_retryable_and_sends_nothing() {
     );
     assert!(got.lock().unwrap().is_empty(), "partial records sent");
 }
+
+/// Issue 14: the reply's error type came from the failure's reason text
+/// (`sink_*` meant retryable), so a batch the backend refused for good
+/// (`sink_rejected`, HTTP 400) was retried as if it could pass. The typed
+/// failure decides now.
+#[tokio::test]
+async fn a_batch_the_backend_rejects_for_good_fails_as_permanent() {
+    struct Rejecting;
+    impl Sink for Rejecting {
+        fn name(&self) -> &'static str {
+            "rejecting"
+        }
+        fn send<'a>(
+            &'a self,
+            _records: &'a [Record],
+            _deadline: Instant,
+        ) -> BoxFuture<'a, Result<(), SinkError>> {
+            Box::pin(async {
+                Err(SinkError::Rejected {
+                    sink: "rejecting",
+                    detail: "HTTP 400: bad request".into(),
+                })
+            })
+        }
+    }
+    let h = Handler::new(pipeline(), vec![Box::new(Rejecting)]);
+    let event =
+        std::fs::read(manifest_dir().join("examples/eventbridge-rds-failover.json")).unwrap();
+    let err = h.handle(&event, far_deadline_ms()).await.unwrap_err();
+    assert_eq!(err.kind, "permanent", "{}", err.summary);
+    assert!(err.summary.contains("sink_rejected"), "{}", err.summary);
+    // Beside a sink that may recover, the invocation is retried.
+    let h = Handler::new(
+        pipeline(),
+        vec![
+            Box::new(Rejecting),
+            Box::new(TestSink {
+                refuse: true,
+                got: Default::default(),
+            }),
+        ],
+    );
+    let err = h.handle(&event, far_deadline_ms()).await.unwrap_err();
+    assert_eq!(err.kind, "retryable", "{}", err.summary);
+}

@@ -247,15 +247,16 @@ impl AwsClient {
         call: &'static str,
         target: &str,
     ) -> Result<Value, AwsError> {
-        let error = |detail: String| AwsError::Call {
+        let error = |detail: String, retryable: bool| AwsError::Call {
             call,
             target: target.to_owned(),
             detail,
+            retryable,
         };
         let endpoint = endpoint(service, &self.context.region, |k| {
             std::env::var(k).ok().filter(|v| !v.is_empty())
         });
-        let body = serde_json::to_vec(input).map_err(|e| error(e.to_string()))?;
+        let body = serde_json::to_vec(input).map_err(|e| error(e.to_string(), false))?;
         let mut attempt = 1;
         loop {
             let request = signed_request(
@@ -266,19 +267,19 @@ impl AwsClient {
                 &self.context,
                 SystemTime::now(),
             )
-            .map_err(&error)?;
+            .map_err(|detail| error(detail, false))?;
             let failure = match self.attempt(request).await {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
             if !failure.retryable {
-                return Err(error(failure.detail));
+                return Err(error(failure.detail, false));
             }
             if attempt >= MAX_ATTEMPTS {
-                return Err(error(format!(
-                    "{} (gave up after {MAX_ATTEMPTS} attempts)",
-                    failure.detail
-                )));
+                return Err(error(
+                    format!("{} (gave up after {MAX_ATTEMPTS} attempts)", failure.detail),
+                    true,
+                ));
             }
             // Full jitter up to 1 s, then 2 s, as the SDK's standard mode.
             let cap = f64::from(1u32 << (attempt - 1));

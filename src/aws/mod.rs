@@ -48,9 +48,25 @@ pub enum AwsError {
         call: &'static str,
         target: String,
         detail: String,
+        /// AWS said (or the transport showed) a later call may pass:
+        /// throttling, 5xx, timeouts, attempts given up on.
+        retryable: bool,
     },
     #[error("{target}: {detail}")]
     Invalid { target: String, detail: String },
+}
+
+impl AwsError {
+    /// Whether the same call later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            AwsError::Call {
+                retryable: true,
+                ..
+            }
+        )
+    }
 }
 
 /// Reads secrets (licence keys, headers) once at cold start.

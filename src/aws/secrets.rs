@@ -87,6 +87,7 @@ mod tests {
                         call: "fake:Get",
                         target: secret.to_string(),
                         detail: "not found".to_owned(),
+                        retryable: false,
                     })
             })
         }

@@ -151,6 +151,7 @@ pub(crate) mod fake {
                         call: "logs:PutSubscriptionFilter",
                         target: log_group.to_owned(),
                         detail: "LimitExceededException".to_owned(),
+                        retryable: true,
                     });
                 }
                 self.puts.lock().unwrap().push((

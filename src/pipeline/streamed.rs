@@ -222,7 +222,7 @@ impl Pipeline {
             true
         });
         if let Err(e) = result {
-            record_input_failure(&mut out.stats, &mut out.failures, &e);
+            record_input_failure(&mut out.stats, &mut out.failures, e);
         }
         out.units.push((Origin::Whole, 0..out.records.len()));
         count_records(&mut out);
@@ -282,13 +282,13 @@ impl Pipeline {
         drop(rx);
         match producer.join() {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => record_input_failure(&mut outcome.stats, &mut outcome.failures, &e),
+            Ok(Err(e)) => record_input_failure(&mut outcome.stats, &mut outcome.failures, e),
             Err(_) => {
                 let e = InputError::CloudWatchDocument {
                     what: "awslogs.data".to_owned(),
                     detail: "the decoding thread panicked".to_owned(),
                 };
-                record_input_failure(&mut outcome.stats, &mut outcome.failures, &e);
+                record_input_failure(&mut outcome.stats, &mut outcome.failures, e);
             }
         }
         super::log_failures(&outcome.failures);
@@ -296,11 +296,7 @@ impl Pipeline {
     }
 }
 
-fn record_input_failure(stats: &mut Stats, failures: &mut Vec<Failure>, e: &InputError) {
+fn record_input_failure(stats: &mut Stats, failures: &mut Vec<Failure>, e: InputError) {
     stats.fail(e.reason());
-    failures.push(Failure {
-        reason: e.reason(),
-        message: e.to_string(),
-        kinesis_sequence_number: None,
-    });
+    failures.push(Failure::input(e, None));
 }
