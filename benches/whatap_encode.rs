@@ -3,6 +3,10 @@
 //! `cargo test --all-targets` it runs one quick pass as a smoke test.
 //! Hand-rolled timing rather than criterion to keep the dependency tree lean.
 
+/// The allocator the binary ships with (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -10,13 +10,6 @@
 // `#[allow(unsafe_code)]` (the WhaTap SIOCOUTQ ioctl in sink/whatap/conn.rs).
 #![deny(unsafe_code)]
 
-/// mimalloc for every binary linking the library (the CLI, Lambda, tests and
-/// benches alike, so benchmarks measure what ships): records are built from
-/// many small strings, and glibc's malloc/free took a quarter of the
-/// pipeline's instructions (`scripts/bench.sh --profile process`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod aws;
 pub mod cli;
 pub mod config;

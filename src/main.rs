@@ -3,6 +3,14 @@
 
 #![forbid(unsafe_code)]
 
+/// mimalloc, chosen by the binary (the composition root), not the library:
+/// records are built from many small strings, and glibc's malloc/free took a
+/// quarter of the pipeline's instructions (`scripts/bench.sh --profile
+/// process`). Tests and fuzz builds keep the system allocator; the benches
+/// declare this same one (`benches/support/mod.rs`) so they measure what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

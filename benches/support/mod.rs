@@ -5,6 +5,11 @@
 
 pub mod payload;
 
+/// The allocator the binary ships with (`src/main.rs`), so the figures are
+/// the shipped ones.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
