@@ -2,22 +2,13 @@
 //! `env` support gives both from one definition), validated into [`Config`].
 
 use clap::Args;
-use thiserror::Error;
 
-use crate::secret::Secret;
-use crate::sink::whatap::WhatapConfig;
+use crate::sink::registry::{SinkSettings, SinkSpec};
 
 /// Default bound on one payload's decompressed size.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
 
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    #[error("{setting}: {detail}")]
-    Invalid {
-        setting: &'static str,
-        detail: String,
-    },
-}
+pub use crate::config_error::ConfigError;
 
 /// The settings every mode shares (Lambda, `replay`). Flags override the
 /// environment variables named beside them.
@@ -50,65 +41,12 @@ pub struct Settings {
     )]
     pub log_level: String,
 
-    // ---- WhaTap sink (src/sink/whatap) ----
-    /// WhaTap collector hosts (`host` or `host:port`), separated by `/` or `,`, tried in order; with
-    /// WHATAP_LICENSE selects the WhaTap sink.
-    #[arg(help_heading = "WhaTap", long, env = "WHATAP_HOST")]
-    pub whatap_host: Option<String>,
-
-    /// WhaTap collector port.
-    #[arg(help_heading = "WhaTap", long, env = "WHATAP_PORT", default_value_t = crate::sink::whatap::DEFAULT_PORT)]
-    pub whatap_port: u16,
-
-    /// WhaTap licence (project access key); only its hash is sent, it is never printed.
-    #[arg(
-        help_heading = "WhaTap",
-        long,
-        env = "WHATAP_LICENSE",
-        hide_env_values = true
-    )]
-    pub whatap_license: Option<Secret>,
-
-    /// WhaTap project code; by default the one the licence carries.
-    #[arg(help_heading = "WhaTap", long, env = "WHATAP_PCODE")]
-    pub whatap_pcode: Option<String>,
-
-    /// Also send RDS events as WhaTap EventPacks (alerts): true/false.
-    #[arg(help_heading = "WhaTap", long, env = "WHATAP_EVENT_PACK", action = clap::ArgAction::Set, num_args = 0..=1,
-          default_value = "false", default_missing_value = "true",
-          value_parser = clap::builder::BoolishValueParser::new())]
-    pub whatap_event_pack: bool,
-
-    /// WhaTap category for log records (default `rds-<log type>`).
-    #[arg(help_heading = "WhaTap", long, env = "WHATAP_CATEGORY")]
-    pub whatap_category: Option<String>,
-
-    /// WhaTap category for RDS event records (default `rds-event`).
-    #[arg(help_heading = "WhaTap", long, env = "WHATAP_EVENT_CATEGORY")]
-    pub whatap_event_category: Option<String>,
-
-    /// WhaTap connect timeout per host, in milliseconds.
-    #[arg(
-        help_heading = "WhaTap",
-        long,
-        env = "WHATAP_CONNECT_TIMEOUT_MS",
-        default_value_t = 3000
-    )]
-    pub whatap_connect_timeout_ms: u64,
-
-    /// WhaTap write timeout (no progress for this long fails the connection), in milliseconds.
-    #[arg(
-        help_heading = "WhaTap",
-        long,
-        env = "WHATAP_WRITE_TIMEOUT_MS",
-        default_value_t = 5000
-    )]
-    pub whatap_write_timeout_ms: u64,
     #[command(flatten)]
     pub delivery: crate::delivery::DeliverySettings,
 
+    /// Each sink's own settings (src/sink/registry.rs).
     #[command(flatten)]
-    pub otlp: crate::sink::otlp::OtlpSettings,
+    pub sink: SinkSettings,
 
     /// Kinesis input: report undelivered records as `batchItemFailures` instead of
     /// failing the whole batch. Only with `FunctionResponseTypes: [ReportBatchItemFailures]`
@@ -180,39 +118,14 @@ impl Settings {
     }
 }
 
-/// A sink the configuration selected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SinkKind {
-    Stdout,
-    Whatap,
-    Otlp,
-}
-
-impl SinkKind {
-    fn parse(name: &str) -> Result<SinkKind, ConfigError> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "stdout" => Ok(SinkKind::Stdout),
-            "whatap" => Ok(SinkKind::Whatap),
-            "otlp" => Ok(SinkKind::Otlp),
-            other => Err(ConfigError::Invalid {
-                setting: "RDSF_SINKS",
-                detail: format!("unknown sink `{other}` (known: stdout, whatap, otlp)"),
-            }),
-        }
-    }
-}
-
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub sinks: Vec<SinkKind>,
+    /// The selected sinks, validated, in order.
+    pub sinks: Vec<SinkSpec>,
     pub max_decompressed_bytes: usize,
     pub region: Option<String>,
-    /// Set when WHATAP_HOST and WHATAP_LICENSE are.
-    pub whatap: Option<WhatapConfig>,
     pub delivery: crate::delivery::DeliveryConfig,
-    /// Set when the OTLP sink is selected.
-    pub otlp: Option<crate::sink::otlp::OtlpConfig>,
     pub kinesis_batch_item_failures: bool,
     /// Built-in redaction rules plus the user's validated patterns.
     pub redactor: crate::sql::Redactor,
@@ -240,48 +153,7 @@ impl Config {
                 Ok(())
             },
         );
-        let mut sinks = Vec::new();
-        for name in s.sinks.iter().filter(|n| !n.trim().is_empty()) {
-            if let Some(kind) = keep(&mut errors, SinkKind::parse(name)) {
-                if !sinks.contains(&kind) {
-                    sinks.push(kind);
-                }
-            }
-        }
-        // Without RDSF_SINKS, each configured backend (WhaTap host and
-        // licence, an OTLP endpoint) selects itself; stdout is the default
-        // only when no other sink is configured.
-        let named = s.sinks.iter().any(|n| !n.trim().is_empty());
-        let (whatap, whatap_invalid) = match WhatapConfig::from_settings_all(s) {
-            Ok(w) => (w, false),
-            Err(e) => {
-                errors.extend(e);
-                (None, true)
-            }
-        };
-        if !named && whatap.is_some() {
-            sinks.push(SinkKind::Whatap);
-        }
-        if sinks.contains(&SinkKind::Whatap) && whatap.is_none() && !whatap_invalid {
-            errors.push(ConfigError::Invalid {
-                setting: "RDSF_SINKS",
-                detail: "whatap needs WHATAP_HOST and WHATAP_LICENSE".to_owned(),
-            });
-        }
-        if !named && s.otlp.endpoint_configured() {
-            sinks.push(SinkKind::Otlp);
-        }
-        if sinks.is_empty() {
-            sinks.push(SinkKind::Stdout);
-        }
-        let otlp = if sinks.contains(&SinkKind::Otlp) {
-            keep(
-                &mut errors,
-                crate::sink::otlp::OtlpConfig::from_settings(&s.otlp),
-            )
-        } else {
-            None
-        };
+        let sinks = s.sink.select(&s.sinks).map_err(|e| errors.extend(e)).ok();
         let delivery = keep(
             &mut errors,
             crate::delivery::DeliveryConfig::from_settings(&s.delivery),
@@ -293,19 +165,30 @@ impl Config {
                 detail: e.to_string(),
             }),
         );
-        match (delivery, redactor) {
-            (Some(delivery), Some(redactor)) if errors.is_empty() => Ok(Config {
+        match (sinks, delivery, redactor) {
+            (Some(sinks), Some(delivery), Some(redactor)) if errors.is_empty() => Ok(Config {
                 sinks,
                 max_decompressed_bytes: s.max_decompressed_bytes,
                 region: s.region.clone().filter(|r| !r.is_empty()),
-                whatap,
                 delivery,
-                otlp,
                 kinesis_batch_item_failures: s.kinesis_batch_item_failures,
                 redactor,
             }),
             _ => Err(errors),
         }
+    }
+}
+
+impl Config {
+    /// The selected sinks' names, in order.
+    pub fn sink_names(&self) -> Vec<&'static str> {
+        self.sinks.iter().map(SinkSpec::name).collect()
+    }
+
+    /// The configuration of the selected sink whose configuration type is
+    /// `T` (e.g. `WhatapConfig`), if one is selected.
+    pub fn sink<T: 'static>(&self) -> Option<&T> {
+        self.sinks.iter().find_map(|s| s.get::<T>())
     }
 }
 
@@ -317,12 +200,12 @@ fn keep<T>(errors: &mut Vec<ConfigError>, r: Result<T, ConfigError>) -> Option<T
 impl Default for Config {
     fn default() -> Self {
         Config {
-            sinks: vec![SinkKind::Stdout],
+            sinks: SinkSettings::default()
+                .select(&[])
+                .expect("stdout needs no settings"),
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
-            whatap: None,
             delivery: crate::delivery::DeliveryConfig::default(),
-            otlp: None,
             kinesis_batch_item_failures: false,
             redactor: crate::sql::Redactor::builtin(),
         }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use futures_util::stream::{self, StreamExt};
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::record::{Attributes, Record, Value};
 use crate::sink::{Sink, SinkError};
 

@@ -13,6 +13,7 @@
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod config_error;
 pub mod delivery;
 pub mod enrich;
 pub mod https;

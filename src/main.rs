@@ -345,7 +345,7 @@ fn init_tracing(level: &str, json: bool) {
 fn build(settings: &Settings) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), String> {
     let config =
         Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
-    let sinks = sink::build(&config).map_err(|e| format!("configuration error: {e}"))?;
+    let sinks = sink::build(&config.sinks).map_err(|e| format!("configuration error: {e}"))?;
     Ok((Pipeline::new(config), sinks))
 }
 

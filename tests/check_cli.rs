@@ -97,15 +97,16 @@ async fn healthy_whatap_and_otlp_are_reported_ok_and_check_exits_0() {
     let lines = lines(&stdout);
     assert_eq!(lines.len(), 4, "{stdout}");
     assert!(lines[0].starts_with("ok   settings: valid; sinks: stdout, whatap, otlp"));
+    // Each sink's own check, in the order the sinks are named.
+    assert!(lines[1].starts_with("ok   stdout: "), "{stdout}");
     assert!(
-        lines[1].starts_with(&format!("ok   whatap 127.0.0.1:{port}: TCP connect in ")),
+        lines[2].starts_with(&format!("ok   whatap 127.0.0.1:{port}: TCP connect in ")),
         "{stdout}"
     );
     assert_eq!(
-        lines[2],
+        lines[3],
         format!("ok   otlp {endpoint}/v1/logs: HTTP 200 to an empty export request")
     );
-    assert!(lines[3].starts_with("ok   stdout: "), "{stdout}");
     // The OTLP server got one (empty) export request; the WhaTap receiver a
     // connection and no frame.
     assert_eq!(otlp.taken(), [Act::Accept]);

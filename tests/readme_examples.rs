@@ -519,8 +519,7 @@ fn deploy_parameters_exist_and_pass_the_templates_rules() {
         LICENSE_78,
     ]);
     let whatap = config
-        .whatap
-        .as_ref()
+        .sink::<rds_forwarder::sink::whatap::WhatapConfig>()
         .expect("the example's WhaTap settings select WhaTap");
     let expected: Vec<(String, u16)> = hosts
         .split([',', '/'])

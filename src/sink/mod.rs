@@ -1,11 +1,13 @@
 //! The sink stage: encoders plus transports that deliver records to a
-//! backend. A new backend is one new file here plus one line in [`build`].
+//! backend. A new backend is one new folder here plus one line in
+//! [`registry`].
 //!
 //! A sink either confirms that it delivered every record it was given or
 //! returns an error; the pipeline turns any error into a failed invocation
 //! so Lambda retries (at-least-once, never a silent drop).
 
 pub mod otlp;
+pub mod registry;
 pub mod stdout;
 pub mod whatap;
 
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::config::{Config, ConfigError, SinkKind};
+use crate::config_error::ConfigError;
 use crate::record::Record;
 
 /// A boxed future, so sinks stay object-safe without an extra crate.
@@ -91,19 +93,7 @@ pub trait Sink: Send + Sync {
     ) -> BoxFuture<'a, Result<(), SinkError>>;
 }
 
-/// The sinks the configuration selects, in order.
-pub fn build(config: &Config) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
-    config
-        .sinks
-        .iter()
-        .map(|kind| -> Result<Box<dyn Sink>, ConfigError> {
-            Ok(match kind {
-                SinkKind::Stdout => Box::new(stdout::StdoutSink::new()),
-                SinkKind::Whatap => Box::new(whatap::WhatapSink::from_config(config)?),
-                SinkKind::Otlp => Box::new(otlp::OtlpSink::new(
-                    config.otlp.clone().unwrap_or_default(),
-                )?),
-            })
-        })
-        .collect()
+/// The selected sinks (`Config::sinks`), built, in order.
+pub fn build(specs: &[registry::SinkSpec]) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
+    specs.iter().map(|spec| spec.build()).collect()
 }

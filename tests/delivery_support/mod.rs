@@ -29,7 +29,7 @@ pub fn settings(args: &[&str]) -> Settings {
 
 pub fn build(args: &[&str]) -> (Pipeline, Vec<Box<dyn Sink>>) {
     let config = Config::from_settings(&settings(args)).expect("test configuration is valid");
-    let sinks = sink::build(&config).expect("sinks build");
+    let sinks = sink::build(&config.sinks).expect("sinks build");
     (Pipeline::new(config), sinks)
 }
 

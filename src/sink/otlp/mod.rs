@@ -4,6 +4,7 @@
 //! `OTEL_RESOURCE_ATTRIBUTES`). Retries are the delivery engine's job; this
 //! sink sends once and says whether the receiver confirmed it.
 
+mod component;
 pub mod encode;
 pub mod transport;
 pub mod wire;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::{BoxFuture, Sink, SinkError};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::record::{Attributes, Record};
 use crate::secret::Secret;
 
@@ -370,30 +371,33 @@ mod tests {
 
     #[test]
     fn an_endpoint_selects_the_sink_unless_sinks_are_named() {
-        use crate::config::SinkKind::{Otlp, Stdout};
+        let (otlp, stdout) = ("otlp", "stdout");
         let endpoint = ["--otlp-endpoint", "http://127.0.0.1:4318"];
-        assert_eq!(config_from(&endpoint).unwrap().sinks, [Otlp]);
+        assert_eq!(config_from(&endpoint).unwrap().sink_names(), [otlp]);
         assert_eq!(
             config_from(&["--otlp-logs-endpoint", "http://h/v1/logs"])
                 .unwrap()
-                .sinks,
-            [Otlp]
+                .sink_names(),
+            [otlp]
         );
         let both = config_from(&[&endpoint[..], &["--sinks", "stdout,otlp"]].concat()).unwrap();
-        assert_eq!(both.sinks, [Stdout, Otlp]);
+        assert_eq!(both.sink_names(), [stdout, otlp]);
         assert_eq!(
             config_from(&[&endpoint[..], &["--sinks", "stdout"]].concat())
                 .unwrap()
-                .sinks,
-            [Stdout]
+                .sink_names(),
+            [stdout]
         );
         // Explicitly named without an endpoint: the spec's local default.
         let local = config_from(&["--sinks", "otlp"]).unwrap();
-        assert_eq!(local.otlp.unwrap().url, "http://localhost:4318/v1/logs");
+        assert_eq!(
+            local.sink::<OtlpConfig>().unwrap().url,
+            "http://localhost:4318/v1/logs"
+        );
         let nothing = config_from(&[]).unwrap();
         assert_eq!(
-            (nothing.sinks, nothing.otlp.is_none()),
-            (vec![Stdout], true)
+            (nothing.sink_names(), nothing.sink::<OtlpConfig>().is_none()),
+            (vec![stdout], true)
         );
         assert!(config_from(&["--sinks", "otlp", "--otlp-protocol", "grpc"]).is_err());
     }

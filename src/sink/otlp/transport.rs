@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 use prost::Message;
 
 use super::{encode, Compression, OtlpConfig, Protocol};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::https::{self, HttpsClient};
 use crate::record::Record;
 use crate::sink::SinkError;

@@ -13,12 +13,15 @@ pub mod hexa32;
 pub mod license;
 pub mod mapping;
 pub mod pack;
+mod settings;
 pub mod value;
+
+pub use settings::WhatapSettings;
 
 use std::time::{Duration, Instant};
 
 use super::{BoxFuture, Sink, SinkError};
-use crate::config::{Config, ConfigError, Settings};
+use crate::config_error::ConfigError;
 use crate::record::Record;
 use crate::secret::Secret;
 use conn::{Endpoints, Transport};
@@ -43,12 +46,12 @@ impl WhatapConfig {
     /// without the other, a bad host list, a licence that carries no
     /// project code or a pcode that contradicts it is an error (that never
     /// shows the licence); the first one found.
-    pub fn from_settings(s: &Settings) -> Result<Option<WhatapConfig>, ConfigError> {
+    pub fn from_settings(s: &WhatapSettings) -> Result<Option<WhatapConfig>, ConfigError> {
         Self::from_settings_all(s).map_err(|mut errors| errors.swap_remove(0))
     }
 
     /// As [`from_settings`](Self::from_settings), with every problem.
-    pub fn from_settings_all(s: &Settings) -> Result<Option<WhatapConfig>, Vec<ConfigError>> {
+    pub fn from_settings_all(s: &WhatapSettings) -> Result<Option<WhatapConfig>, Vec<ConfigError>> {
         let license = s
             .whatap_license
             .as_ref()
@@ -140,7 +143,9 @@ impl WhatapConfig {
 
     /// The collectors and timeouts alone (`None` when `WHATAP_HOST` is
     /// unset): what `check` connects to even when the licence is missing.
-    pub fn endpoints_from_settings(s: &Settings) -> Result<Option<Endpoints>, Vec<ConfigError>> {
+    pub fn endpoints_from_settings(
+        s: &WhatapSettings,
+    ) -> Result<Option<Endpoints>, Vec<ConfigError>> {
         let Some(host) = s
             .whatap_host
             .as_deref()
@@ -229,19 +234,6 @@ pub struct WhatapSink {
 }
 
 impl WhatapSink {
-    /// The sink `config.whatap` describes (set by `Config::from_settings`
-    /// whenever the whatap sink is selected).
-    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        config
-            .whatap
-            .as_ref()
-            .map(WhatapSink::new)
-            .ok_or_else(|| ConfigError::Invalid {
-                setting: "WHATAP_HOST",
-                detail: "the whatap sink needs WHATAP_HOST and WHATAP_LICENSE".to_owned(),
-            })
-    }
-
     pub fn new(config: &WhatapConfig) -> Self {
         WhatapSink {
             mapping: Mapping {
@@ -286,7 +278,7 @@ impl Sink for WhatapSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SinkKind;
+    use crate::config::{Config, Settings};
 
     const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
     const LICENSE_79: &str = "x2jogsfu22s10-x52c23sgmuab82-z38tcf60s1i202";
@@ -308,8 +300,8 @@ mod tests {
     #[test]
     fn selection_and_pcode_from_the_licence() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.sinks, [SinkKind::Stdout]);
-        assert!(c.whatap.is_none());
+        assert_eq!(c.sink_names(), ["stdout"]);
+        assert!(c.sink::<WhatapConfig>().is_none());
 
         let c = config(&[
             "--whatap-host",
@@ -318,8 +310,8 @@ mod tests {
             LICENSE_78,
         ])
         .unwrap();
-        assert_eq!(c.sinks, [SinkKind::Whatap]);
-        let w = c.whatap.as_ref().unwrap();
+        assert_eq!(c.sink_names(), ["whatap"]);
+        let w = c.sink::<WhatapConfig>().unwrap();
         assert_eq!(w.pcode, 78);
         assert_eq!(
             w.endpoints.hosts,
@@ -340,9 +332,9 @@ mod tests {
             "--whatap-event-pack",
         ])
         .unwrap();
-        assert_eq!(c.sinks, [SinkKind::Stdout, SinkKind::Whatap]);
+        assert_eq!(c.sink_names(), ["stdout", "whatap"]);
         assert_eq!(
-            c.whatap.as_ref().map(|w| (w.pcode, w.event_pack)),
+            c.sink::<WhatapConfig>().map(|w| (w.pcode, w.event_pack)),
             Some((79, true))
         );
         let c = config(&[
@@ -351,7 +343,7 @@ mod tests {
             LICENSE_79,
             "--whatap-event-pack=false",
         ]);
-        assert!(!c.unwrap().whatap.unwrap().event_pack);
+        assert!(!c.unwrap().sink::<WhatapConfig>().unwrap().event_pack);
         // A matching pcode is fine.
         assert!(config(&[
             "--whatap-host=h",
@@ -414,10 +406,11 @@ mod tests {
         let hosts = |h: &str| {
             config(&["--whatap-host", h, "--whatap-license", LICENSE_78])
                 .unwrap()
-                .whatap
+                .sink::<WhatapConfig>()
                 .unwrap()
                 .endpoints
                 .hosts
+                .clone()
         };
         let two = [
             ("COLLECTOR-HOST-1".to_owned(), 6600),

@@ -10,6 +10,10 @@
 //! `tests/ndjson_writer.rs`): the same escapes, `itoa` for integers and
 //! `zmij` (serde_json's own float formatter) for doubles.
 
+mod component;
+
+pub use component::{StdoutSettings, NAME};
+
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
