@@ -81,6 +81,23 @@ pub struct Settings {
     pub subscription_destination_arn: Option<String>,
 }
 
+/// The variables whose values are secrets: every setting declared with
+/// `hide_env_values` by the component that owns it. A `<VAR>_SECRET_ARN` or
+/// `<VAR>_SSM_PARAMETER` reference may fill each (`aws::secrets`). Read from
+/// the CLI definition, so a new sink's secret setting needs no list of its own.
+pub fn secret_vars() -> &'static [&'static str] {
+    static VARS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    VARS.get_or_init(|| {
+        let cmd = <Settings as Args>::augment_args(clap::Command::new("rds-forwarder"));
+        cmd.get_arguments()
+            .filter(|a| a.is_hide_env_values_set())
+            .filter_map(|a| a.get_env())
+            // Once per process, a few short names: leaked to be 'static.
+            .map(|e| &*Box::leak(e.to_string_lossy().into_owned().into_boxed_str()))
+            .collect()
+    })
+}
+
 /// The values `RDSF_LOG_LEVEL` takes.
 pub const LOG_LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
 
@@ -224,6 +241,18 @@ mod tests {
         }
         let argv = std::iter::once("rds-forwarder").chain(args.iter().copied());
         <P as clap::Parser>::try_parse_from(argv).unwrap().s
+    }
+
+    #[test]
+    fn the_secret_variables_are_the_hidden_settings() {
+        assert_eq!(
+            secret_vars(),
+            [
+                "WHATAP_LICENSE",
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "OTEL_EXPORTER_OTLP_LOGS_HEADERS"
+            ]
+        );
     }
 
     #[test]

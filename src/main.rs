@@ -257,7 +257,10 @@ Examples:
 /// `aws::secrets`) into `<VAR>` once per process (a Lambda cold start),
 /// before any settings are read. Makes no AWS call when none is set.
 fn load_secrets_into_env() -> Result<(), String> {
-    let refs = secrets::references(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let refs = secrets::references(rds_forwarder::config::secret_vars(), |k| {
+        std::env::var(k).ok()
+    })
+    .map_err(|e| e.to_string())?;
     if refs.is_empty() {
         return Ok(());
     }

@@ -288,7 +288,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
             ssm_name.as_str(),
         ),
     ];
-    let refs = secrets::references(|k| {
+    let refs = secrets::references(rds_forwarder::config::secret_vars(), |k| {
         fn_env
             .iter()
             .find(|(n, _)| *n == k)

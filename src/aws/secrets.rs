@@ -1,5 +1,6 @@
-//! Secrets for the sinks, read once per cold start: for each variable in
-//! [`SECRET_VARS`], `<VAR>_SECRET_ARN` names a Secrets Manager secret and
+//! Secrets for the sinks, read once per cold start: for each secret
+//! variable (`config::secret_vars`: every setting whose value is hidden),
+//! `<VAR>_SECRET_ARN` names a Secrets Manager secret and
 //! `<VAR>_SSM_PARAMETER` an SSM (SecureString) parameter. `main` resolves
 //! them and sets `<VAR>` before the settings are read, so the sinks'
 //! configuration needs no AWS knowledge and the process environment is
@@ -8,18 +9,16 @@
 use super::{AwsError, SecretRef, SecretSource};
 use crate::secret::Secret;
 
-/// The variables a secret reference may fill: the WhaTap licence and the
-/// OTLP headers (which carry tokens).
-pub const SECRET_VARS: [&str; 2] = ["WHATAP_LICENSE", "OTEL_EXPORTER_OTLP_HEADERS"];
-
 /// Suffix of the variable naming a Secrets Manager secret (ARN or name).
 pub const SECRET_ARN_SUFFIX: &str = "_SECRET_ARN";
 /// Suffix of the variable naming an SSM parameter.
 pub const SSM_PARAMETER_SUFFIX: &str = "_SSM_PARAMETER";
 
 /// The secret references set in the environment (`env` looks a variable
-/// up), in [`SECRET_VARS`] order. Both kinds for one variable is an error.
+/// up) for the variables `vars`, in that order. Both kinds for one variable
+/// is an error.
 pub fn references(
+    vars: &[&'static str],
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<(&'static str, SecretRef)>, AwsError> {
     let set = |name: String| {
@@ -28,7 +27,7 @@ pub fn references(
             .filter(|v| !v.is_empty())
     };
     let mut refs = Vec::new();
-    for var in SECRET_VARS {
+    for &var in vars {
         let arn = set(format!("{var}{SECRET_ARN_SUFFIX}"));
         let ssm = set(format!("{var}{SSM_PARAMETER_SUFFIX}"));
         match (arn, ssm) {
@@ -75,6 +74,8 @@ mod tests {
     use super::*;
     use crate::sink::BoxFuture;
 
+    const VARS: [&str; 2] = ["WHATAP_LICENSE", "OTEL_EXPORTER_OTLP_HEADERS"];
+
     struct Fake(HashMap<SecretRef, &'static str>);
 
     impl SecretSource for Fake {
@@ -110,14 +111,17 @@ mod tests {
 
     #[test]
     fn reads_each_reference_kind() {
-        let refs = references(env(&[
-            (
-                "WHATAP_LICENSE_SECRET_ARN",
-                "arn:aws:secretsmanager:us-east-1:1:secret:lic",
-            ),
-            ("OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER", "/rdsf/otlp"),
-            ("WHATAP_LICENSE_SSM_PARAMETER", " "),
-        ]))
+        let refs = references(
+            &VARS,
+            env(&[
+                (
+                    "WHATAP_LICENSE_SECRET_ARN",
+                    "arn:aws:secretsmanager:us-east-1:1:secret:lic",
+                ),
+                ("OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER", "/rdsf/otlp"),
+                ("WHATAP_LICENSE_SSM_PARAMETER", " "),
+            ]),
+        )
         .unwrap();
         assert_eq!(
             refs,
@@ -146,10 +150,13 @@ mod tests {
 
     #[test]
     fn both_kinds_for_one_variable_is_an_error() {
-        let err = references(env(&[
-            ("WHATAP_LICENSE_SECRET_ARN", "a"),
-            ("WHATAP_LICENSE_SSM_PARAMETER", "b"),
-        ]))
+        let err = references(
+            &VARS,
+            env(&[
+                ("WHATAP_LICENSE_SECRET_ARN", "a"),
+                ("WHATAP_LICENSE_SSM_PARAMETER", "b"),
+            ]),
+        )
         .unwrap_err();
         assert!(err.to_string().contains("not both"), "{err}");
     }

@@ -46,7 +46,7 @@ pub async fn resolve_secrets(
     source: Result<&dyn SecretSource, String>,
 ) -> SecretsOutcome {
     let mut out = SecretsOutcome::default();
-    let refs = match secrets::references(env) {
+    let refs = match secrets::references(crate::config::secret_vars(), env) {
         Ok(refs) => refs,
         Err(e) => {
             out.lines.push(Line::fail("secrets", e.to_string()));
