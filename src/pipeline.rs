@@ -5,21 +5,21 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::delivery::{self, DeliveryReport};
-use crate::enrich::engine::{self, EngineMemory};
-use crate::enrich::rds_events::{self, Catalog};
-use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin, RdsEvent};
+use crate::enrich::engine::EngineMemory;
+use crate::enrich::rds_events::Catalog;
+use crate::enrich::{rds_event, resource};
+use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin};
 use crate::parse::{Entry, Registry};
-use crate::record::{keys, Attributes, Record, Resource, Value};
+use crate::record::{keys, Attributes, Record, Value};
 use crate::severity::Severity;
 use crate::sink::Sink;
-use crate::source::{EngineFamily, SourceInfo, SourceKind};
+use crate::source::SourceInfo;
 use crate::time;
 
 mod failure;
@@ -234,7 +234,13 @@ impl Pipeline {
                 }
                 Ok(Content::RdsEvent(event)) => {
                     out.stats.rds_events += 1;
-                    out.records.push(self.rds_event_record(&event, observed_ns));
+                    out.records.push(rds_event::record(
+                        &event,
+                        self.catalog,
+                        self.config.region.as_deref(),
+                        &self.config.redactor,
+                        observed_ns,
+                    ));
                 }
                 Ok(Content::LogGroupCreated(created)) => out.log_groups_created.push(created),
                 Err(e) => {
@@ -428,8 +434,10 @@ impl Pipeline {
             crate::sql::enrich_entry(entry, &self.config.redactor);
         }
 
-        let db_system = self.db_system(&doc.log_group, &source, carry.db_system);
-        let resource = self.log_resource(&doc, &source, db_system);
+        let db_system = self
+            .engines
+            .db_system(&doc.log_group, &source, carry.db_system);
+        let resource = resource::for_log(&doc, &source, db_system, self.config.region.as_deref());
 
         out.records.reserve(entries.len() + doc.malformed.len());
         for mut entry in entries {
@@ -522,178 +530,6 @@ impl Pipeline {
             });
         }
     }
-
-    /// `db.system.name` for a document: what its content named (remembered
-    /// for the log group), else what an earlier batch of the group named,
-    /// else what the log type alone implies — never a guess between MySQL
-    /// and MariaDB (`log_resource` marks that case instead).
-    fn db_system(
-        &self,
-        log_group: &str,
-        source: &SourceInfo,
-        from_content: Option<&'static str>,
-    ) -> Option<&'static str> {
-        if let Some(db) = from_content {
-            self.engines.remember(log_group, db);
-            return Some(db);
-        }
-        self.engines
-            .recall(log_group)
-            .or_else(|| source.family.and_then(|f| f.db_system_name()))
-    }
-
-    fn log_resource(
-        &self,
-        doc: &LogDocument,
-        source: &SourceInfo,
-        db_system: Option<&'static str>,
-    ) -> Resource {
-        let mut r = Attributes::with_capacity(10);
-        r.insert(keys::CLOUD_PROVIDER, "aws");
-        if !doc.owner.is_empty() {
-            r.insert(keys::CLOUD_ACCOUNT_ID, doc.owner.as_str());
-        }
-        if let Some(region) = &self.config.region {
-            r.insert(keys::CLOUD_REGION, region.as_str());
-            if let (Some(kind), Some(id)) = (source.kind, &source.identifier) {
-                let arn_type = match kind {
-                    SourceKind::Instance => Some("db"),
-                    SourceKind::Cluster => Some("cluster"),
-                    // Proxy ARNs use an internal `prx-…` id the group name lacks.
-                    SourceKind::Proxy => None,
-                };
-                if let (Some(t), false) = (arn_type, doc.owner.is_empty()) {
-                    r.insert(
-                        keys::CLOUD_RESOURCE_ID,
-                        format!("arn:aws:rds:{region}:{}:{t}:{id}", doc.owner),
-                    );
-                }
-            }
-        }
-        r.insert(
-            keys::AWS_LOG_GROUP_NAMES,
-            Value::Array(vec![doc.log_group.as_str().into()]),
-        );
-        r.insert(
-            keys::AWS_LOG_STREAM_NAMES,
-            Value::Array(vec![doc.log_stream.as_str().into()]),
-        );
-        if let Some(kind) = source.kind {
-            r.insert(keys::RDS_SOURCE_KIND, kind.as_str());
-        }
-        if let Some(id) = &source.identifier {
-            r.insert(keys::RDS_SOURCE_IDENTIFIER, id.as_str());
-        }
-        if let Some(t) = &source.log_type {
-            r.insert(keys::RDS_LOG_TYPE, t.as_str());
-        }
-        match (db_system, source.family) {
-            (Some(db), _) => r.insert(keys::DB_SYSTEM_NAME, db),
-            (None, Some(EngineFamily::MySql)) => {
-                r.insert(keys::RDS_ENGINE_FAMILY, engine::MYSQL_OR_MARIADB)
-            }
-            (None, _) => {}
-        }
-        Arc::new(r)
-    }
-
-    fn rds_event_record(&self, ev: &RdsEvent, observed_ns: i64) -> Record {
-        let d = &ev.detail;
-        let entry = self.catalog.lookup(&d.event_id, &d.source_type, &d.message);
-        let severity = rds_events::severity_for(&d.event_categories, entry);
-
-        let mut resource = Attributes::with_capacity(6);
-        resource.insert(keys::CLOUD_PROVIDER, "aws");
-        if !ev.account.is_empty() {
-            resource.insert(keys::CLOUD_ACCOUNT_ID, ev.account.as_str());
-        }
-        match (ev.region.is_empty(), &self.config.region) {
-            (false, _) => resource.insert(keys::CLOUD_REGION, ev.region.as_str()),
-            (true, Some(region)) => resource.insert(keys::CLOUD_REGION, region.as_str()),
-            (true, None) => {}
-        }
-        if !d.source_arn.is_empty() {
-            resource.insert(keys::CLOUD_RESOURCE_ID, d.source_arn.as_str());
-        }
-        let kind = match d.source_type.as_str() {
-            "DB_INSTANCE" => Some(SourceKind::Instance),
-            "CLUSTER" => Some(SourceKind::Cluster),
-            "DB_PROXY" => Some(SourceKind::Proxy),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            resource.insert(keys::RDS_SOURCE_KIND, kind.as_str());
-        }
-        if let Some(id) = source_identifier(ev) {
-            resource.insert(keys::RDS_SOURCE_IDENTIFIER, id);
-        }
-
-        let mut attrs = Attributes::with_capacity(12);
-        attrs.insert(keys::EVENTBRIDGE_ID, ev.id.as_str());
-        attrs.insert(keys::RDS_EVENT_ID, d.event_id.as_str());
-        attrs.insert(
-            keys::RDS_EVENT_CATEGORIES,
-            Value::Array(
-                d.event_categories
-                    .iter()
-                    .map(|c| Value::from(c.as_str()))
-                    .collect(),
-            ),
-        );
-        attrs.insert(keys::RDS_EVENT_SOURCE_TYPE, d.source_type.as_str());
-        if !d.source_arn.is_empty() {
-            attrs.insert(keys::RDS_EVENT_SOURCE_ARN, d.source_arn.as_str());
-        }
-        attrs.insert(keys::RDS_EVENT_DETAIL_TYPE, ev.detail_type.as_str());
-        attrs.insert(keys::RDS_EVENT_KNOWN, entry.is_some());
-        if let Some(e) = entry {
-            attrs.insert(keys::RDS_EVENT_CATALOG_CATEGORY, e.category.as_str());
-            attrs.insert(keys::RDS_EVENT_DESCRIPTION, e.message.as_str());
-            if !e.notes.is_empty() {
-                attrs.insert(keys::RDS_EVENT_NOTES, e.notes.as_str());
-            }
-        }
-        if let Some(tags) = &d.tags {
-            for (k, v) in tags {
-                let v = v
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string());
-                attrs.insert(format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v);
-            }
-        }
-
-        let timestamp_ns = time::parse_rfc3339(&d.date)
-            .or_else(|| time::parse_rfc3339(&ev.time))
-            .unwrap_or(observed_ns);
-        // The event's own text (and tags) is as untrusted as a log line:
-        // a parameter group change can quote a value, a tag can hold anything.
-        crate::sql::redact_attributes(&mut attrs, &self.config.redactor);
-        Record {
-            timestamp_ns,
-            observed_timestamp_ns: observed_ns,
-            severity,
-            body: self.config.redactor.redact(&d.message).into_owned(),
-            attributes: attrs,
-            resource: Arc::new(resource),
-            id: ev.id.clone(),
-        }
-    }
-}
-
-/// The RDS resource name: `SourceIdentifier` without the `rds:` prefix AWS's
-/// examples put on instances, clusters and parameter groups (for automated
-/// snapshots `rds:` is part of the real name and stays), else the ARN's name.
-fn source_identifier(ev: &RdsEvent) -> Option<&str> {
-    let d = &ev.detail;
-    let id = d.source_identifier.as_str();
-    if !id.is_empty() {
-        return Some(match d.source_type.as_str() {
-            "SNAPSHOT" | "CLUSTER_SNAPSHOT" => id,
-            _ => id.strip_prefix("rds:").unwrap_or(id),
-        });
-    }
-    d.source_arn.splitn(7, ':').nth(6).filter(|n| !n.is_empty())
 }
 
 pub use crate::input::cloudwatch::MAX_EVENT_MESSAGE_BYTES;

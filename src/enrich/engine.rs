@@ -15,6 +15,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use crate::source::SourceInfo;
+
 /// `aws.rds.engine_family` when the log type says "MySQL family" but
 /// nothing told MySQL from MariaDB.
 pub const MYSQL_OR_MARIADB: &str = "mysql_or_mariadb";
@@ -73,6 +75,24 @@ impl EngineMemory {
     /// What content said about `log_group` in an earlier batch, if anything.
     pub fn recall(&self, log_group: &str) -> Option<&'static str> {
         self.lock().by_group.get(log_group).copied()
+    }
+
+    /// `db.system.name` for a document: what its content named (remembered
+    /// for the log group), else what an earlier batch of the group named,
+    /// else what the log type alone implies — never a guess between MySQL
+    /// and MariaDB (`resource::for_log` marks that case instead).
+    pub fn db_system(
+        &self,
+        log_group: &str,
+        source: &SourceInfo,
+        from_content: Option<&'static str>,
+    ) -> Option<&'static str> {
+        if let Some(db) = from_content {
+            self.remember(log_group, db);
+            return Some(db);
+        }
+        self.recall(log_group)
+            .or_else(|| source.family.and_then(|f| f.db_system_name()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
