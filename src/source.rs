@@ -40,32 +40,7 @@ impl SourceKind {
     }
 }
 
-/// The engine family a log type belongs to; parsers may narrow it further
-/// (MySQL vs MariaDB) from content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineFamily {
-    Postgres,
-    MySql,
-    Oracle,
-    SqlServer,
-    /// Log types every engine shares (`iam-db-auth-error`, `instance`) or a proxy.
-    Any,
-}
-
-impl EngineFamily {
-    /// OTel `db.system.name` when the family alone determines it. Not for
-    /// the MySQL family: MySQL and MariaDB share its log types, so only
-    /// content (or an earlier batch of the group, `enrich::engine`) can tell.
-    pub fn db_system_name(self) -> Option<&'static str> {
-        match self {
-            EngineFamily::Postgres => Some("postgresql"),
-            EngineFamily::MySql => None,
-            EngineFamily::Oracle => Some("oracle.db"),
-            EngineFamily::SqlServer => Some("microsoft.sql_server"),
-            EngineFamily::Any => None,
-        }
-    }
-}
+pub use crate::parse::format::EngineFamily;
 
 /// Everything known about a log group before reading its events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,19 +99,12 @@ impl SourceInfo {
     }
 }
 
-/// The engine family a log type implies. `error` and `audit` are shared
-/// (MySQL family, SQL Server, Oracle): we default to the MySQL family, the
-/// most common owner, and let parsers recognise the others by content.
+/// The engine family a log type implies: its default format's
+/// (`parse::format`). `error` and `audit` are shared (MySQL family, SQL
+/// Server, Oracle): the MySQL family, the most common owner, is the default
+/// and parsers recognise the others by content.
 pub fn family_of(log_type: &str) -> Option<EngineFamily> {
-    Some(match log_type {
-        "postgresql" | "upgrade" => EngineFamily::Postgres,
-        "error" | "slowquery" | "general" | "audit" => EngineFamily::MySql,
-        "alert" | "listener" | "trace" => EngineFamily::Oracle,
-        t if t.starts_with("oemagent") => EngineFamily::Oracle,
-        "agent" => EngineFamily::SqlServer,
-        "iam-db-auth-error" | "instance" => EngineFamily::Any,
-        _ => return None,
-    })
+    crate::parse::format::default_for(log_type).map(|f| f.family)
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::Serialize;
 
+use crate::parse::entry_start::{
+    digits, is_aurora_audit_start, is_hms, is_iso_date, starts_with_loose_hms,
+};
+use crate::parse::format;
 use crate::source::SourceInfo;
 use crate::time;
 
@@ -32,21 +36,28 @@ pub enum SplitKind {
 }
 
 impl SplitKind {
-    /// The splitting RDS uses for a log group's log type.
+    /// The splitting RDS uses for a log group's log type: its default
+    /// format's (`parse::format`).
     pub fn for_log_group(group: &str) -> SplitKind {
-        match SourceInfo::from_log_group(group).log_type.as_deref() {
-            Some("postgresql" | "upgrade") => SplitKind::Postgresql,
-            Some("error") => SplitKind::Error,
-            Some("slowquery") => SplitKind::Slowquery,
-            Some("general") => SplitKind::General,
-            Some("audit") => SplitKind::Audit,
-            _ => SplitKind::Line,
-        }
+        SourceInfo::from_log_group(group)
+            .log_type
+            .as_deref()
+            .and_then(format::default_for)
+            .and_then(|f| f.split)
+            .and_then(|split| <SplitKind as clap::ValueEnum>::from_str(split.kind, false).ok())
+            .unwrap_or(SplitKind::Line)
+    }
+
+    /// The entry rules this kind names; `None` for one entry per line.
+    fn rules(self) -> Option<format::Split> {
+        let name = clap::ValueEnum::to_possible_value(&self)?;
+        format::split_by_kind(name.get_name())
     }
 }
 
 /// Cuts `text` into log entries.
 pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
+    let rules = kind.rules();
     let mut entries = Vec::new();
     let mut start: Option<usize> = None;
     let mut end = 0;
@@ -56,7 +67,10 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
         let at = offset;
         offset += line.len();
         let bare = line.trim_end_matches(['\n', '\r']);
-        if matches!(kind, SplitKind::Slowquery | SplitKind::General) && is_server_header(bare) {
+        if rules
+            .and_then(|r| r.server_header)
+            .is_some_and(|is_header| is_header(bare))
+        {
             // Restart headers are not entries; close the current one.
             if let Some(s) = start.take() {
                 entries.push(strip_one_newline(&text[s..end]));
@@ -64,17 +78,7 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
             prev_line = "";
             continue;
         }
-        let new = match kind {
-            SplitKind::Postgresql => is_pg_start(bare),
-            SplitKind::Error => is_error_start(bare),
-            SplitKind::Slowquery => {
-                bare.starts_with("# Time:")
-                    || (bare.starts_with("# User@Host:") && !prev_line.starts_with("# Time:"))
-            }
-            SplitKind::General => is_general_start(bare),
-            SplitKind::Audit => is_audit_start(bare),
-            SplitKind::Line => true,
-        };
+        let new = rules.is_none_or(|r| (r.starts)(bare, prev_line));
         if new || start.is_none() {
             if let Some(s) = start {
                 entries.push(strip_one_newline(&text[s..end]));
@@ -87,7 +91,7 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
     if let Some(s) = start {
         entries.push(strip_one_newline(&text[s..end]));
     }
-    if kind == SplitKind::Line {
+    if rules.is_none() {
         entries.retain(|e| !e.is_empty());
     }
     entries
@@ -97,166 +101,6 @@ pub fn split_entries(kind: SplitKind, text: &str) -> Vec<&str> {
 /// InnoDB dump ends with one) are part of the entry, as RDS publishes them.
 fn strip_one_newline(entry: &str) -> &str {
     entry.strip_suffix('\n').unwrap_or(entry)
-}
-
-fn is_server_header(line: &str) -> bool {
-    line.starts_with("/usr/sbin/mariadbd, Version:")
-        || line.starts_with("/rdsdbbin/")
-        || line.starts_with("Tcp port:")
-        || (line.starts_with("Time")
-            && line.split_whitespace().collect::<Vec<_>>() == ["Time", "Id", "Command", "Argument"])
-}
-
-fn digits(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
-}
-
-/// `YYYY-MM-DD HH:MM:SS[.fff] TZ:`
-fn is_pg_start(line: &str) -> bool {
-    let b = line.as_bytes();
-    if b.len() < 21 || !is_iso_date(b) || b[10] != b' ' || !is_hms(&b[11..19]) {
-        return false;
-    }
-    let mut i = 19;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-    }
-    if b.get(i) != Some(&b' ') {
-        return false;
-    }
-    let tz_start = i + 1;
-    let mut j = tz_start;
-    while b.get(j).is_some_and(|c| c.is_ascii_alphabetic()) {
-        j += 1;
-    }
-    (2..=5).contains(&(j - tz_start)) && b.get(j) == Some(&b':')
-}
-
-fn is_iso_date(b: &[u8]) -> bool {
-    b.len() >= 10
-        && digits(&b[0..4])
-        && b[4] == b'-'
-        && digits(&b[5..7])
-        && b[7] == b'-'
-        && digits(&b[8..10])
-}
-
-fn is_hms(b: &[u8]) -> bool {
-    b.len() == 8
-        && digits(&b[0..2])
-        && b[2] == b':'
-        && digits(&b[3..5])
-        && b[5] == b':'
-        && digits(&b[6..8])
-}
-
-/// `H:MM:SS` or `HH:MM:SS` at the start of `s`.
-fn starts_with_loose_hms(s: &str) -> bool {
-    let b = s.as_bytes();
-    let h = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    (1..=2).contains(&h)
-        && b.len() >= h + 6
-        && b[h] == b':'
-        && digits(&b[h + 1..h + 3])
-        && b[h + 3] == b':'
-        && digits(&b[h + 4..h + 6])
-}
-
-/// `YYYY-MM-DD[ T] H:MM:SS` (MariaDB pads the hour with a space) or `YYMMDD  H:MM:SS`.
-fn is_error_start(line: &str) -> bool {
-    let b = line.as_bytes();
-    if b.len() >= 11 && is_iso_date(b) && (b[10] == b' ' || b[10] == b'T') {
-        return starts_with_loose_hms(line[11..].trim_start_matches(' '));
-    }
-    if b.len() >= 7 && digits(&b[0..6]) && b[6] == b' ' {
-        return starts_with_loose_hms(line[7..].trim_start_matches(' '));
-    }
-    false
-}
-
-const GENERAL_COMMANDS: [&str; 16] = [
-    "Query",
-    "Connect",
-    "Quit",
-    "Init DB",
-    "Prepare",
-    "Execute",
-    "Close stmt",
-    "Field List",
-    "Statistics",
-    "Shutdown",
-    "Killed",
-    "Reset stmt",
-    "Long Data",
-    "Change user",
-    "Binlog Dump",
-    "Refresh",
-];
-
-/// `[time] <spaces> <thread id> <command>`.
-fn is_general_start(line: &str) -> bool {
-    let mut rest = line;
-    let b = line.as_bytes();
-    if b.len() >= 6 && digits(&b[0..6]) && b.get(6).is_some_and(|c| c.is_ascii_whitespace()) {
-        let after = line[6..].trim_start();
-        if !starts_with_loose_hms(after) {
-            return false;
-        }
-        rest = &after[after
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(after.len())..];
-    } else if is_iso_date(b) && b.get(10) == Some(&b'T') {
-        rest = &line[line
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(line.len())..];
-    }
-    if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
-        return false;
-    }
-    let rest = rest.trim_start();
-    let id_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if id_len == 0 || !rest[id_len..].starts_with(|c: char| c.is_ascii_whitespace()) {
-        return false;
-    }
-    let cmd = rest[id_len..].trim_start();
-    GENERAL_COMMANDS.iter().any(|c| {
-        cmd.starts_with(c)
-            && cmd[c.len()..]
-                .chars()
-                .next()
-                .is_none_or(|n| !n.is_ascii_alphanumeric())
-    })
-}
-
-/// `YYYYMMDD HH:MM:SS,` (MariaDB audit plugin) or Aurora MySQL advanced
-/// auditing's `<µs since the epoch>,host,user,client,connid,queryid,OPERATION,`.
-fn is_audit_start(line: &str) -> bool {
-    let b = line.as_bytes();
-    (b.len() >= 18 && digits(&b[0..8]) && b[8] == b' ' && is_hms(&b[9..17]) && b[17] == b',')
-        || is_aurora_audit_start(line)
-}
-
-/// Aurora's record start: a 13–17 digit epoch-µs stamp, then the server
-/// host, user and client, numeric connection and query ids and an upper-case
-/// operation (the fields before the quoted object, which never hold commas).
-fn is_aurora_audit_start(line: &str) -> bool {
-    let mut fields = line.splitn(8, ',');
-    let mut next = || fields.next();
-    let (Some(stamp), Some(_host), Some(_user), Some(_client), Some(conn), Some(query), Some(op)) =
-        (next(), next(), next(), next(), next(), next(), next())
-    else {
-        return false;
-    };
-    (13..=17).contains(&stamp.len())
-        && digits(stamp.as_bytes())
-        && digits(conn.as_bytes())
-        && digits(query.as_bytes())
-        && !op.is_empty()
-        && op.bytes().all(|c| c.is_ascii_uppercase() || c == b'_')
-        && fields.next().is_some()
 }
 
 /// The entry's own time (Unix ms), read the way RDS stamps events; `None`
@@ -544,6 +388,7 @@ mod tests {
 
     #[test]
     fn error_general_and_audit_starts() {
+        use crate::parse::entry_start::{is_audit_start, is_error_start, is_general_start};
         assert!(is_error_start("2026-11-25  7:59:31 0 [Note] x"));
         assert!(is_error_start(
             "2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] x"

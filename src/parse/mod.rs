@@ -1,9 +1,12 @@
 //! The parse stage: pure functions from a log message to typed fields.
 //!
 //! A parser is picked by the log type in the log group name (see
-//! [`Registry::for_source`]). Adding an engine format is one new file in this
-//! folder plus one line in [`Registry::builtin`].
+//! [`Registry::for_source`]), from the format descriptors in [`format`].
+//! Adding an engine format is one new file in this folder plus one entry in
+//! [`format::FORMATS`].
 
+pub(crate) mod entry_start;
+pub mod format;
 pub mod iam_auth;
 mod mysql_audit;
 mod mysql_common;
@@ -25,7 +28,8 @@ pub use passthrough::Passthrough;
 
 use crate::record::Attributes;
 use crate::severity::Severity;
-use crate::source::{EngineFamily, SourceInfo};
+use crate::source::SourceInfo;
+use format::{LogFormat, FORMATS};
 
 /// What a parser found in one message. Everything is optional: a parser
 /// fills what it recognised and leaves the rest to the pipeline's defaults.
@@ -92,74 +96,21 @@ pub trait LogParser: Send + Sync {
     }
 }
 
-/// Tells from one message whether it comes from a given engine.
-pub type ContentTest = fn(&str) -> bool;
+pub use format::ContentTest;
 
-/// Maps log types (and engine families) to parsers.
+/// Picks parsers from the format descriptors.
 pub struct Registry {
-    by_log_type: Vec<(&'static str, Option<EngineFamily>, &'static dyn LogParser)>,
-    /// Log types several engines share, told apart by content: (log type,
-    /// test on a sample message, the family it reveals).
-    sniffers: Vec<(&'static str, ContentTest, EngineFamily)>,
+    formats: Vec<&'static LogFormat>,
     fallback: &'static dyn LogParser,
 }
 
 impl Registry {
-    /// The parsers shipped with rds-forwarder.
+    /// The parsers shipped with rds-forwarder ([`FORMATS`]).
     pub fn builtin() -> Self {
-        let mut r = Registry {
-            by_log_type: Vec::new(),
-            sniffers: Vec::new(),
+        Registry {
+            formats: FORMATS.iter().collect(),
             fallback: &Passthrough,
-        };
-        r.register("postgresql", None, &postgres::POSTGRESQL);
-        r.register("upgrade", None, &postgres::UPGRADE);
-        r.register("alert", None, &oracle::ORACLE);
-        r.register("listener", None, &oracle::ORACLE);
-        r.register("trace", None, &oracle::ORACLE);
-        r.register("oemagent*", None, &oracle::ORACLE);
-        r.register("audit", Some(EngineFamily::Oracle), &oracle::ORACLE);
-        r.register(
-            "error",
-            Some(EngineFamily::SqlServer),
-            &sqlserver::SQLSERVER,
-        );
-        r.register("agent", None, &sqlserver::SQLSERVER);
-        r.sniff(
-            "error",
-            sqlserver::looks_like_sqlserver,
-            EngineFamily::SqlServer,
-        );
-        r.sniff(
-            "audit",
-            oracle::looks_like_oracle_audit,
-            EngineFamily::Oracle,
-        );
-        r.register("proxy", None, &proxy::Proxy);
-        r.register("iam-db-auth-error", None, &iam_auth::IamAuth);
-        r.register("error", Some(EngineFamily::MySql), &MySqlError);
-        r.register("slowquery", Some(EngineFamily::MySql), &MySqlSlow);
-        r.register("general", Some(EngineFamily::MySql), &MySqlGeneral);
-        r.register("audit", Some(EngineFamily::MySql), &MySqlAudit);
-        r
-    }
-
-    /// Registers `parser` for `log_type` (or a `prefix*`), optionally only for one family
-    /// (`error` is written by MySQL and SQL Server alike).
-    pub fn register(
-        &mut self,
-        log_type: &'static str,
-        family: Option<EngineFamily>,
-        parser: &'static dyn LogParser,
-    ) {
-        self.by_log_type.push((log_type, family, parser));
-    }
-
-    /// Declares that `log_type` may come from `family` too, recognised by
-    /// `test` on a message (RDS names SQL Server's error log and Oracle's
-    /// audit log like MySQL's, so the group name cannot tell).
-    pub fn sniff(&mut self, log_type: &'static str, test: ContentTest, family: EngineFamily) {
-        self.sniffers.push((log_type, test, family));
+        }
     }
 
     /// The parser for one batch: by the source's log type, refined by the
@@ -171,45 +122,34 @@ impl Registry {
         mut messages: impl Iterator<Item = &'m str>,
     ) -> &'static dyn LogParser {
         let log_type = source.log_type.as_deref().unwrap_or("");
-        let shared: Vec<_> = self
-            .sniffers
+        let shared: Vec<&LogFormat> = self
+            .formats
             .iter()
-            .filter(|(t, _, _)| *t == log_type)
+            .copied()
+            .filter(|f| f.sniff.is_some() && f.covers(log_type))
             .collect();
         if !shared.is_empty() {
             if let Some(sample) = messages.find(|m| !m.trim().is_empty()) {
-                if let Some((_, _, family)) = shared.iter().find(|(_, test, _)| test(sample)) {
-                    let refined = SourceInfo {
-                        family: Some(*family),
-                        ..source.clone()
-                    };
-                    return self.for_source(&refined);
+                if let Some(f) = shared.iter().find(|f| f.sniff.is_some_and(|t| t(sample))) {
+                    return f.parser;
                 }
             }
         }
         self.for_source(source)
     }
 
-    /// The parser for a source; the pass-through parser when none is known.
+    /// The parser for a source: the format of its log type for its family,
+    /// else the log type's default; the pass-through parser when none is
+    /// known.
     pub fn for_source(&self, source: &SourceInfo) -> &'static dyn LogParser {
         let Some(log_type) = source.log_type.as_deref() else {
             return self.fallback;
         };
-        self.by_log_type
-            .iter()
-            .find(|(pattern, fam, _)| {
-                log_type_matches(pattern, log_type) && (fam.is_none() || *fam == source.family)
-            })
-            .map(|(_, _, p)| *p)
-            .unwrap_or(self.fallback)
-    }
-}
-
-/// `pattern` is a log type, or a prefix ending in `*` (`oemagent*`).
-fn log_type_matches(pattern: &str, log_type: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => log_type.starts_with(prefix),
-        None => pattern == log_type,
+        let covering = || self.formats.iter().filter(|f| f.covers(log_type));
+        covering()
+            .find(|f| Some(f.family) == source.family)
+            .or_else(|| covering().find(|f| f.sniff.is_none()))
+            .map_or(self.fallback, |f| f.parser)
     }
 }
 
