@@ -20,6 +20,7 @@ pub mod https;
 pub mod input;
 pub mod lambda;
 pub mod parse;
+pub mod metric;
 pub mod pipeline;
 pub mod record;
 pub mod secret;
