@@ -15,8 +15,9 @@ use clap::Args;
 use futures_util::stream::{self, StreamExt};
 
 use crate::config_error::ConfigError;
+use crate::metric::MetricPoint;
 use crate::record::{Attributes, Record, Value};
-use crate::sink::{Sink, SinkError};
+use crate::sink::{BoxFuture, Sink, SinkError};
 
 /// Default maximum records per batch.
 pub const DEFAULT_BATCH_MAX_RECORDS: usize = 1000;
@@ -120,8 +121,10 @@ impl DeliveryConfig {
 #[derive(Debug)]
 pub struct BatchFailure {
     pub sink: &'static str,
-    /// Indices into the records given to [`deliver`].
+    /// Indices into the items given to [`deliver`].
     pub records: Range<usize>,
+    /// What the items are (`record(s)`, `metric point(s)`).
+    pub noun: &'static str,
     pub attempts: u32,
     /// The last error seen.
     pub error: SinkError,
@@ -142,8 +145,9 @@ impl BatchFailure {
     /// One line saying what was not delivered, where and why.
     pub fn message(&self) -> String {
         format!(
-            "{} record(s) [{}..{}) not delivered to {} after {} attempt(s){}: {}",
+            "{} {} [{}..{}) not delivered to {} after {} attempt(s){}: {}",
             self.records.len(),
+            self.noun,
             self.records.start,
             self.records.end,
             self.sink,
@@ -182,25 +186,74 @@ impl DeliveryReport {
     }
 }
 
-/// Splits `records` into consecutive batches of at most `max_records` records
-/// and about `max_bytes` estimated bytes (a single larger record is a batch
+/// What the delivery engine carries: log records or metric points. Each
+/// says how big it is (for batching), which sinks take it and how to send
+/// a batch, so batching, concurrency, retries and the deadline are shared.
+pub trait Item: Sync + Sized {
+    /// Named in failure messages (`3 record(s) not delivered …`).
+    const NOUN: &'static str;
+    fn estimated_size(&self) -> usize;
+    fn taken_by(sink: &dyn Sink) -> bool;
+    fn send<'a>(
+        sink: &'a dyn Sink,
+        batch: &'a [Self],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>>;
+}
+
+impl Item for Record {
+    const NOUN: &'static str = "record(s)";
+    fn estimated_size(&self) -> usize {
+        estimated_size(self)
+    }
+    fn taken_by(_sink: &dyn Sink) -> bool {
+        true
+    }
+    fn send<'a>(
+        sink: &'a dyn Sink,
+        batch: &'a [Self],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        sink.send(batch, deadline)
+    }
+}
+
+impl Item for MetricPoint {
+    const NOUN: &'static str = "metric point(s)";
+    fn estimated_size(&self) -> usize {
+        MetricPoint::estimated_size(self)
+    }
+    fn taken_by(sink: &dyn Sink) -> bool {
+        sink.accepts_metrics()
+    }
+    fn send<'a>(
+        sink: &'a dyn Sink,
+        batch: &'a [Self],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        sink.send_metrics(batch, deadline)
+    }
+}
+
+/// Splits `items` into consecutive batches of at most `max_items` items
+/// and about `max_bytes` estimated bytes (a single larger item is a batch
 /// of its own).
-pub fn batches(records: &[Record], max_records: usize, max_bytes: usize) -> Vec<Range<usize>> {
+pub fn batches<T: Item>(items: &[T], max_items: usize, max_bytes: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (i, r) in records.iter().enumerate() {
-        let size = estimated_size(r);
+    for (i, r) in items.iter().enumerate() {
+        let size = r.estimated_size();
         let count = i - start;
-        if count > 0 && (count >= max_records || bytes + size > max_bytes) {
+        if count > 0 && (count >= max_items || bytes + size > max_bytes) {
             out.push(start..i);
             start = i;
             bytes = 0;
         }
         bytes += size;
     }
-    if start < records.len() {
-        out.push(start..records.len());
+    if start < items.len() {
+        out.push(start..items.len());
     }
     out
 }
@@ -224,22 +277,26 @@ fn value_size(v: &Value) -> usize {
     }
 }
 
-/// Delivers `records` to every sink, in batches, retrying what may succeed
-/// later, and gives up at `deadline`. Returns what was not delivered.
-pub async fn deliver(
+/// Delivers `items` (records or metric points) to every sink that takes
+/// them, in batches, retrying what may succeed later, and gives up at
+/// `deadline`. Returns what was not delivered.
+pub async fn deliver<T: Item>(
     sinks: &[Box<dyn Sink>],
-    records: &[Record],
+    items: &[T],
     deadline: Instant,
     config: &DeliveryConfig,
 ) -> DeliveryReport {
-    let ranges = batches(records, config.batch_max_records, config.batch_max_bytes);
-    let jobs = sinks.iter().flat_map(|sink| {
-        ranges
-            .iter()
-            .map(move |range| (sink.as_ref(), range.clone()))
-    });
+    let ranges = batches(items, config.batch_max_records, config.batch_max_bytes);
+    let jobs = sinks
+        .iter()
+        .filter(|sink| T::taken_by(sink.as_ref()))
+        .flat_map(|sink| {
+            ranges
+                .iter()
+                .map(move |range| (sink.as_ref(), range.clone()))
+        });
     let failures: Vec<BatchFailure> = stream::iter(jobs)
-        .map(|(sink, range)| send_with_retries(sink, records, range, deadline, config))
+        .map(|(sink, range)| send_with_retries(sink, items, range, deadline, config))
         .buffer_unordered(config.concurrency.max(1))
         .filter_map(|r| async move { r.err() })
         .collect()
@@ -249,17 +306,18 @@ pub async fn deliver(
     report
 }
 
-async fn send_with_retries(
+async fn send_with_retries<T: Item>(
     sink: &dyn Sink,
-    records: &[Record],
+    items: &[T],
     range: Range<usize>,
     deadline: Instant,
     config: &DeliveryConfig,
 ) -> Result<(), BatchFailure> {
-    let batch = &records[range.clone()];
+    let batch = &items[range.clone()];
     let fail = |attempts, error, deadline_reached| BatchFailure {
         sink: sink.name(),
         records: range.clone(),
+        noun: T::NOUN,
         attempts,
         error,
         deadline_reached,
@@ -280,7 +338,7 @@ async fn send_with_retries(
         // guarantee for one that does not (no attempt outlives its bound).
         let result = tokio::time::timeout_at(
             tokio::time::Instant::from_std(attempt_deadline),
-            sink.send(batch, attempt_deadline),
+            T::send(sink, batch, attempt_deadline),
         )
         .await
         .unwrap_or_else(|_| {
@@ -422,7 +480,7 @@ mod tests {
         assert_eq!(batches(&rs, 100, size * 3), vec![0..3, 3..6, 6..9, 9..10]);
         // A record above the byte limit still goes, alone.
         assert_eq!(batches(&rs[..2], 100, 1), vec![0..1, 1..2]);
-        assert!(batches(&[], 1, 1).is_empty());
+        assert!(batches::<Record>(&[], 1, 1).is_empty());
     }
 
     #[test]

@@ -349,6 +349,7 @@ fn build(settings: &Settings) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), St
     let config =
         Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
     let sinks = sink::build(&config.sinks).map_err(|e| format!("configuration error: {e}"))?;
+    sink::announce_signals(&sinks);
     Ok((Pipeline::new(config), sinks))
 }
 

@@ -15,6 +15,7 @@ use crate::enrich::engine::EngineMemory;
 use crate::enrich::rds_events::Catalog;
 use crate::enrich::{rds_event, resource};
 use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin};
+use crate::metric::MetricPoint;
 use crate::parse::{Entry, Registry};
 use crate::record::{keys, Attributes, Record, Value};
 use crate::severity::Severity;
@@ -48,6 +49,12 @@ pub struct Stats {
     pub malformed_events: usize,
     /// Records no parser rule matched, forwarded with `rds.parse.error`.
     pub parse_errors: usize,
+    /// Metric points produced, and delivered to every sink that takes
+    /// metrics (left out of the summary while none are).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub metric_points: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub metric_points_delivered: usize,
     /// What could not be decoded or delivered, by reason.
     pub failures: BTreeMap<String, usize>,
 }
@@ -65,6 +72,8 @@ impl Stats {
         self.control_messages_skipped += other.control_messages_skipped;
         self.malformed_events += other.malformed_events;
         self.parse_errors += other.parse_errors;
+        self.metric_points += other.metric_points;
+        self.metric_points_delivered += other.metric_points_delivered;
         for (k, v) in &other.failures {
             *self.failures.entry(k.clone()).or_default() += v;
         }
@@ -73,6 +82,10 @@ impl Stats {
     fn fail(&mut self, reason: &str) {
         *self.failures.entry(reason.to_owned()).or_default() += 1;
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Logs each failure once, as one error line (the callers add no second
@@ -88,6 +101,8 @@ fn log_failures(failures: &[Failure]) {
 pub struct Processed {
     pub kind: Option<EventKind>,
     pub records: Vec<Record>,
+    /// Metric points produced beside the records (the metrics signal).
+    pub metrics: Vec<MetricPoint>,
     pub stats: Stats,
     pub failures: Vec<Failure>,
     /// Log events forwarded raw because their JSON was bad: (id, reason).
@@ -361,6 +376,28 @@ impl Pipeline {
             processed.failures.push(Failure::sink(f));
         }
         processed.stats.delivered = undelivered.iter().filter(|u| !**u).count();
+        if processed.metrics.is_empty() {
+            return undelivered;
+        }
+        // Metric points go to the sinks that take them; a point may sum
+        // several records, so one that is not delivered fails them all.
+        let points = &processed.metrics;
+        let report = delivery::deliver(sinks, points, deadline, &self.config.delivery).await;
+        let missed = report.undelivered(points.len());
+        processed.stats.metric_points = points.len();
+        processed.stats.metric_points_delivered = missed.iter().filter(|u| !**u).count();
+        let metrics_failed = !report.is_complete();
+        for f in report.failures {
+            *processed
+                .stats
+                .failures
+                .entry(f.reason().to_owned())
+                .or_default() += f.records.len();
+            processed.failures.push(Failure::sink(f));
+        }
+        if metrics_failed {
+            return vec![true; processed.records.len()];
+        }
         undelivered
     }
 
@@ -570,4 +607,85 @@ fn count_records(out: &mut Processed) {
         .iter()
         .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
         .count();
+}
+
+#[cfg(test)]
+mod metric_delivery_tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::metric::{Kind, Number};
+    use crate::sink::{BoxFuture, SinkError};
+
+    /// Takes records, refuses metric points for good.
+    struct RefusesMetrics;
+
+    impl Sink for RefusesMetrics {
+        fn name(&self) -> &'static str {
+            "refuses-metrics"
+        }
+        fn send<'a>(
+            &'a self,
+            _records: &'a [Record],
+            _deadline: Instant,
+        ) -> BoxFuture<'a, Result<(), SinkError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn accepts_metrics(&self) -> bool {
+            true
+        }
+        fn send_metrics<'a>(
+            &'a self,
+            _points: &'a [MetricPoint],
+            _deadline: Instant,
+        ) -> BoxFuture<'a, Result<(), SinkError>> {
+            Box::pin(async {
+                Err(SinkError::Rejected {
+                    sink: "refuses-metrics",
+                    detail: "HTTP 400".into(),
+                })
+            })
+        }
+    }
+
+    fn point() -> MetricPoint {
+        MetricPoint {
+            name: "m".into(),
+            unit: "",
+            description: "",
+            kind: Kind::Gauge(Number::Int(1)),
+            time_ns: 0,
+            start_time_ns: None,
+            attributes: Attributes::new(),
+            resource: Arc::new(Attributes::new()),
+        }
+    }
+
+    /// Metric points share the records' fate: a point not delivered is a
+    /// failure of the invocation (every record reported, for Kinesis), and
+    /// counted.
+    #[tokio::test]
+    async fn undelivered_metric_points_fail_the_invocation() {
+        let p = Pipeline::new(Config::default());
+        let sample = include_str!("../examples/cloudwatch-postgresql.json");
+        let mut processed = p.process(sample.as_bytes(), time::now_ns());
+        assert!(!processed.records.is_empty());
+        processed.metrics = vec![point(), point()];
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(RefusesMetrics)];
+        let undelivered = p
+            .deliver(
+                &mut processed,
+                &sinks,
+                Instant::now() + Duration::from_secs(5),
+            )
+            .await;
+        assert!(undelivered.iter().all(|u| *u));
+        assert_eq!(processed.stats.metric_points, 2);
+        assert_eq!(processed.stats.metric_points_delivered, 0);
+        assert_eq!(processed.stats.failures.get("sink_rejected"), Some(&2));
+        let f = processed.failures.last().unwrap();
+        assert!(!f.retryable());
+        assert!(f.message.contains("2 metric point(s)"), "{}", f.message);
+    }
 }

@@ -129,6 +129,7 @@ mod tests {
         BatchFailure {
             sink: "otlp",
             records: 0..3,
+            noun: "record(s)",
             attempts: 2,
             error,
             deadline_reached,

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::config_error::ConfigError;
+use crate::metric::MetricPoint;
 use crate::record::Record;
 
 /// A boxed future, so sinks stay object-safe without an extra crate.
@@ -91,9 +92,41 @@ pub trait Sink: Send + Sync {
         records: &'a [Record],
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>>;
+
+    /// Whether it takes the metrics signal ([`Sink::send_metrics`]); the
+    /// delivery engine sends metric points only to sinks that do.
+    fn accepts_metrics(&self) -> bool {
+        false
+    }
+
+    /// Delivers all metric `points` before `deadline`, or says why not.
+    fn send_metrics<'a>(
+        &'a self,
+        _points: &'a [MetricPoint],
+        _deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        let sink = self.name();
+        Box::pin(async move {
+            Err(SinkError::Rejected {
+                sink,
+                detail: "this sink takes no metrics".to_owned(),
+            })
+        })
+    }
 }
 
 /// The selected sinks (`Config::sinks`), built, in order.
 pub fn build(specs: &[registry::SinkSpec]) -> Result<Vec<Box<dyn Sink>>, ConfigError> {
     specs.iter().map(|spec| spec.build()).collect()
+}
+
+/// Says at start-up which selected sinks take no metric points (they get
+/// the log records only), so a missing signal is never a surprise.
+pub fn announce_signals(sinks: &[Box<dyn Sink>]) {
+    for sink in sinks.iter().filter(|s| !s.accepts_metrics()) {
+        tracing::info!(
+            sink = sink.name(),
+            "this sink takes log records only; metric points are not sent to it"
+        );
+    }
 }

@@ -46,6 +46,8 @@ struct State {
     taken: Vec<Act>,
     accepted: BTreeSet<String>,
     accepted_records: usize,
+    /// Every request read whole: its path and body (gunzipped).
+    requests: Vec<(String, Vec<u8>)>,
 }
 
 impl State {
@@ -117,6 +119,11 @@ impl FaultServer {
 
     pub fn accepted(&self) -> BTreeSet<String> {
         self.state.lock().unwrap().accepted.clone()
+    }
+
+    /// Every request read whole, in order: (path, body gunzipped).
+    pub fn requests(&self) -> Vec<(String, Vec<u8>)> {
+        self.state.lock().unwrap().requests.clone()
     }
 
     /// The acts played so far, one per request (or half-open connection).
@@ -194,13 +201,31 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             }
         }
         let body: Vec<u8> = buf.drain(..head_end + length).skip(head_end).collect();
+        let path = head
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("")
+            .to_owned();
+        let plain = if gzip {
+            let mut out = Vec::new();
+            let _ = flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out);
+            out
+        } else {
+            body.clone()
+        };
+        state.lock().unwrap().requests.push((path.clone(), plain));
         let response = match act {
             Act::Stall => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 return;
             }
             Act::Accept => {
-                let ids = record_ids(&body, gzip);
+                let ids = if path.ends_with("/v1/logs") {
+                    record_ids(&body, gzip)
+                } else {
+                    Vec::new()
+                };
                 let mut st = state.lock().unwrap();
                 st.accepted_records += ids.len();
                 st.accepted.extend(ids);

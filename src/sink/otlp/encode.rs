@@ -74,7 +74,7 @@ pub fn encode_body(
     compress(raw, compression)
 }
 
-fn compress(raw: Vec<u8>, compression: Compression) -> Vec<u8> {
+pub(super) fn compress(raw: Vec<u8>, compression: Compression) -> Vec<u8> {
     match compression {
         Compression::None => raw,
         Compression::Gzip => {
@@ -112,7 +112,7 @@ pub fn encode(
     }
 }
 
-fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {
+pub(super) fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {
     let mut attributes = key_values(own);
     for (k, v) in extra.iter() {
         if own.get(k).is_none() {
@@ -145,7 +145,7 @@ fn log_record(r: &Record) -> LogRecord {
     }
 }
 
-fn key_values(a: &Attributes) -> Vec<KeyValue> {
+pub(super) fn key_values(a: &Attributes) -> Vec<KeyValue> {
     a.iter().map(|(k, v)| key_value(k, v)).collect()
 }
 

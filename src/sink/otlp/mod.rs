@@ -6,6 +6,7 @@
 
 mod component;
 pub mod encode;
+pub mod metrics;
 pub mod transport;
 pub mod wire;
 
@@ -15,6 +16,7 @@ use clap::Args;
 
 use super::{BoxFuture, Sink, SinkError};
 use crate::config_error::ConfigError;
+use crate::metric::MetricPoint;
 use crate::record::{Attributes, Record};
 use crate::secret::Secret;
 
@@ -69,6 +71,14 @@ pub struct OtlpSettings {
         env = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION"
     )]
     pub otlp_logs_compression: Option<String>,
+    /// Full OTLP/HTTP metrics URL, used as-is. Default `<endpoint>/v1/metrics`;
+    /// none when only the logs URL is given (metric points then go to the other sinks).
+    #[arg(
+        help_heading = "OTLP",
+        long,
+        env = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"
+    )]
+    pub otlp_metrics_endpoint: Option<String>,
     /// Timeout of one export request, in milliseconds (default 10000).
     #[arg(help_heading = "OTLP", long, env = "OTEL_EXPORTER_OTLP_TIMEOUT")]
     pub otlp_timeout: Option<u64>,
@@ -109,6 +119,8 @@ pub enum Compression {
 pub struct OtlpConfig {
     /// The full logs URL.
     pub url: String,
+    /// The full metrics URL; `None` when only a logs URL was given.
+    pub metrics_url: Option<String>,
     pub protocol: Protocol,
     pub compression: Compression,
     /// Header names and values; the values may be credentials.
@@ -136,12 +148,27 @@ impl OtlpConfig {
             (None, Some(base)) => format!("{}/v1/logs", base.trim_end_matches('/')),
             (None, None) => format!("{DEFAULT_ENDPOINT}/v1/logs"),
         };
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ConfigError::Invalid {
-                setting: "OTEL_EXPORTER_OTLP_ENDPOINT",
-                // Never the URL itself: it may carry `user:pass@` or a token.
-                detail: "is not an http:// or https:// URL".to_owned(),
-            });
+        let metrics_url = match (
+            pick(&s.otlp_metrics_endpoint, &None),
+            pick(&s.otlp_endpoint, &None),
+            pick(&s.otlp_logs_endpoint, &None),
+        ) {
+            (Some(metrics), _, _) => Some(metrics.to_owned()),
+            (None, Some(base), _) => Some(format!("{}/v1/metrics", base.trim_end_matches('/'))),
+            (None, None, Some(_)) => None,
+            (None, None, None) => Some(format!("{DEFAULT_ENDPOINT}/v1/metrics")),
+        };
+        for (setting, u) in [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", Some(&url)),
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", metrics_url.as_ref()),
+        ] {
+            if u.is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    // Never the URL itself: it may carry `user:pass@` or a token.
+                    detail: "is not an http:// or https:// URL".to_owned(),
+                });
+            }
         }
         let protocol = match pick(&s.otlp_logs_protocol, &s.otlp_protocol) {
             None | Some("http/protobuf") => Protocol::Protobuf,
@@ -208,6 +235,7 @@ impl OtlpConfig {
         }
         Ok(OtlpConfig {
             url,
+            metrics_url,
             protocol,
             compression,
             headers,
@@ -267,6 +295,19 @@ impl Sink for OtlpSink {
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(self.export(records, deadline))
+    }
+
+    /// Metrics go to `/v1/metrics` when a metrics URL is known.
+    fn accepts_metrics(&self) -> bool {
+        self.takes_metrics()
+    }
+
+    fn send_metrics<'a>(
+        &'a self,
+        points: &'a [MetricPoint],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(self.export_metrics(points, deadline))
     }
 }
 

@@ -14,11 +14,13 @@ use http_body_util::Full;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use prost::Message;
 
 use super::{encode, Compression, OtlpConfig, Protocol};
 use crate::config_error::ConfigError;
 use crate::https::{self, HttpsClient};
+use crate::metric::MetricPoint;
 use crate::record::Record;
 use crate::sink::SinkError;
 
@@ -34,6 +36,8 @@ const MAX_QUOTED_CHARS: usize = 300;
 pub struct OtlpSink {
     client: HttpsClient,
     uri: Uri,
+    /// Where metric points go (`/v1/metrics`), when known.
+    metrics_uri: Option<Uri>,
     /// `uri` as errors name it: no `user:pass@`, no query string.
     shown_uri: String,
     config: OtlpConfig,
@@ -76,6 +80,15 @@ impl OtlpSink {
                 format!("not a valid URL: {e}"),
             )
         })?;
+        let metrics_uri = match &config.metrics_url {
+            Some(u) => Some(u.parse::<Uri>().map_err(|e| {
+                invalid(
+                    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                    format!("not a valid URL: {e}"),
+                )
+            })?),
+            None => None,
+        };
         let client = https::client().map_err(|e| {
             invalid(
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -89,6 +102,7 @@ impl OtlpSink {
             client,
             shown_uri: redacted(&uri),
             uri,
+            metrics_uri,
             config,
             headers,
         })
@@ -115,21 +129,62 @@ impl OtlpSink {
         &self.shown_uri
     }
 
+    /// Whether a metrics URL is known.
+    pub fn takes_metrics(&self) -> bool {
+        self.metrics_uri.is_some()
+    }
+
+    /// Sends metric `points` in one request to the metrics URL.
+    pub async fn export_metrics(
+        &self,
+        points: &[MetricPoint],
+        deadline: Instant,
+    ) -> Result<(), SinkError> {
+        let Some(uri) = &self.metrics_uri else {
+            return Err(SinkError::Rejected {
+                sink: SINK,
+                detail: "no metrics URL (set OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)".to_owned(),
+            });
+        };
+        let body = super::metrics::encode(
+            points,
+            &self.config.resource_attributes,
+            self.config.protocol,
+            self.config.compression,
+        );
+        self.post_body(uri, body, points.len(), Signal::Metrics, deadline)
+            .await
+            .map(|_| ())
+    }
+
     async fn post(&self, records: &[Record], deadline: Instant) -> Result<StatusCode, SinkError> {
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(SinkError::Deadline { sink: SINK });
-        }
-        let timeout = self.config.timeout.min(deadline - now);
         let body = encode::encode(
             records,
             &self.config.resource_attributes,
             self.config.protocol,
             self.config.compression,
         );
+        self.post_body(&self.uri, body, records.len(), Signal::Logs, deadline)
+            .await
+    }
+
+    async fn post_body(
+        &self,
+        uri: &Uri,
+        body: Vec<u8>,
+        sent: usize,
+        signal: Signal,
+        deadline: Instant,
+    ) -> Result<StatusCode, SinkError> {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(SinkError::Deadline { sink: SINK });
+        }
+        let timeout = self.config.timeout.min(deadline - now);
+        let shown = redacted(uri);
         let mut request = http::Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = self.uri.clone();
+        *request.uri_mut() = uri.clone();
         *request.headers_mut() = self.headers.clone();
         // One bound for connecting, sending and reading the whole answer.
         let answer = tokio::time::timeout(timeout, async {
@@ -137,21 +192,17 @@ impl OtlpSink {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| self.network_error(&e))?;
+                .map_err(|e| network_error(&shown, &e))?;
             let (parts, body) = response.into_parts();
             let body = https::read_bounded(body, MAX_RESPONSE_BYTES)
                 .await
-                .map_err(|e| self.network_error(&e))?;
+                .map_err(|e| network_error(&shown, &e))?;
             Ok::<_, SinkError>((parts, body))
         })
         .await
         .map_err(|_| SinkError::Unavailable {
             sink: SINK,
-            detail: format!(
-                "{}: no answer within {} ms",
-                self.shown_uri,
-                timeout.as_millis()
-            ),
+            detail: format!("{}: no answer within {} ms", shown, timeout.as_millis()),
         })?;
         let (parts, body) = answer?;
         let retry_after = parts
@@ -165,17 +216,15 @@ impl OtlpSink {
             .and_then(|v| v.to_str().ok())
             .map(|ct| ct.contains("json"))
             .unwrap_or(self.config.protocol == Protocol::Json);
-        classify(parts.status, retry_after, json, &body, records.len()).map(|()| parts.status)
+        classify_signal(signal, parts.status, retry_after, json, &body, sent).map(|()| parts.status)
     }
 }
 
-impl OtlpSink {
-    /// The error with its causes, naming the URL without its credentials.
-    fn network_error(&self, e: &(dyn std::error::Error + 'static)) -> SinkError {
-        SinkError::Unavailable {
-            sink: SINK,
-            detail: format!("{}: {}", self.shown_uri, https::error_chain(e)),
-        }
+/// The error with its causes, naming the URL without its credentials.
+fn network_error(shown: &str, e: &(dyn std::error::Error + 'static)) -> SinkError {
+    SinkError::Unavailable {
+        sink: SINK,
+        detail: format!("{shown}: {}", https::error_chain(e)),
     }
 }
 
@@ -222,8 +271,29 @@ struct RpcStatus {
     message: String,
 }
 
-/// Turns an answer into success or a typed error (pure; tested offline).
+/// Which OTLP signal a request carried: its partial-success answer names
+/// rejected log records or rejected data points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Logs,
+    Metrics,
+}
+
+/// Turns an answer to a logs export into success or a typed error (pure;
+/// tested offline).
 pub fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    json: bool,
+    body: &[u8],
+    sent: usize,
+) -> Result<(), SinkError> {
+    classify_signal(Signal::Logs, status, retry_after, json, body, sent)
+}
+
+/// [`classify`] for either signal.
+pub fn classify_signal(
+    signal: Signal,
     status: StatusCode,
     retry_after: Option<Duration>,
     json: bool,
@@ -232,18 +302,28 @@ pub fn classify(
 ) -> Result<(), SinkError> {
     if status.is_success() {
         // An unreadable 2xx body is still an acceptance.
-        let partial = if json {
-            json_partial_success(body)
-        } else {
-            ExportLogsServiceResponse::decode(body)
+        let partial = match (json, signal) {
+            (true, _) => json_partial_success(body, signal),
+            (false, Signal::Logs) => ExportLogsServiceResponse::decode(body)
+                .ok()
+                .and_then(|r| r.partial_success),
+            (false, Signal::Metrics) => ExportMetricsServiceResponse::decode(body)
                 .ok()
                 .and_then(|r| r.partial_success)
+                .map(|p| ExportLogsPartialSuccess {
+                    rejected_log_records: p.rejected_data_points,
+                    error_message: p.error_message,
+                }),
+        };
+        let what = match signal {
+            Signal::Logs => "log records",
+            Signal::Metrics => "metric data points",
         };
         return match partial {
             Some(p) if p.rejected_log_records > 0 => Err(SinkError::Rejected {
                 sink: SINK,
                 detail: format!(
-                    "receiver rejected {} of {sent} log records (partial success): {}",
+                    "receiver rejected {} of {sent} {what} (partial success): {}",
                     p.rejected_log_records,
                     quote(&p.error_message)
                 ),
@@ -286,14 +366,16 @@ pub fn classify(
 /// mapping writes int64 as a string (`"rejectedLogRecords":"3"`), which the
 /// generated serde types do not accept, and a misread here would turn
 /// rejected records into a silent success.
-fn json_partial_success(body: &[u8]) -> Option<ExportLogsPartialSuccess> {
+fn json_partial_success(body: &[u8], signal: Signal) -> Option<ExportLogsPartialSuccess> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let p = v
         .get("partialSuccess")
         .or_else(|| v.get("partial_success"))?;
-    let rejected = p
-        .get("rejectedLogRecords")
-        .or_else(|| p.get("rejected_log_records"));
+    let (camel, snake) = match signal {
+        Signal::Logs => ("rejectedLogRecords", "rejected_log_records"),
+        Signal::Metrics => ("rejectedDataPoints", "rejected_data_points"),
+    };
+    let rejected = p.get(camel).or_else(|| p.get(snake));
     let rejected_log_records = match rejected {
         Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(i64::MAX),
         Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(i64::MAX),

@@ -11,6 +11,7 @@
 //! `zmij` (serde_json's own float formatter) for doubles.
 
 mod component;
+pub mod metrics;
 
 pub use component::{StdoutSettings, NAME};
 
@@ -48,19 +49,40 @@ impl Sink for StdoutSink {
         Box::pin(async move {
             let mut buf = Vec::with_capacity(records.len() * 512);
             encode_ndjson_batch(records, &mut buf);
-            let mut out = std::io::stdout().lock();
-            out.write_all(&buf).and_then(|()| out.flush()).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    SinkError::OutputClosed { sink: "stdout" }
-                } else {
-                    SinkError::Unavailable {
-                        sink: "stdout",
-                        detail: e.to_string(),
-                    }
-                }
-            })
+            write_stdout(&buf)
         })
     }
+
+    fn accepts_metrics(&self) -> bool {
+        true
+    }
+
+    fn send_metrics<'a>(
+        &'a self,
+        points: &'a [crate::metric::MetricPoint],
+        _deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            let mut buf = Vec::with_capacity(points.len() * 256);
+            metrics::encode_batch(points, &mut buf);
+            write_stdout(&buf)
+        })
+    }
+}
+
+/// Writes a whole batch; a closed pipe ends the run quietly.
+fn write_stdout(buf: &[u8]) -> Result<(), SinkError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(buf).and_then(|()| out.flush()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            SinkError::OutputClosed { sink: "stdout" }
+        } else {
+            SinkError::Unavailable {
+                sink: "stdout",
+                detail: e.to_string(),
+            }
+        }
+    })
 }
 
 /// Appends one record as a JSON line to `buf`.
