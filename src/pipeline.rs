@@ -278,37 +278,18 @@ impl Pipeline {
     /// `pipeline/streamed.rs`), a Kinesis batch a few records at a time
     /// (`pipeline/kinesis.rs`); everything else as a whole.
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
-        let limit = self.config.max_decompressed_bytes;
-        // `awslogs.data` is looked up once for both paths.
-        let decoded = match input::awslogs_data(event) {
-            Some(data) => {
-                let threshold = self.stream.threshold_bytes;
-                let whole = || Ok(input::decode_awslogs(&data, limit));
-                if let Some(stream) = input::stream::open_data(&data, limit, threshold) {
-                    return self.run_streamed(stream, whole, sinks, deadline).await;
-                }
-                let cap = self.whole_path_limit();
-                let decoded = input::decode_awslogs(&data, cap);
-                if cap < limit && decoded.units.iter().any(input::Unit::too_large) {
-                    tracing::warn!("gzip trailer understated the payload's size; streaming it");
-                    match input::stream::open_gzip(&data, limit) {
-                        Some(stream) => {
-                            return self.run_streamed(stream, whole, sinks, deadline).await
-                        }
-                        None => whole(),
-                    }
-                } else {
-                    Ok(decoded)
-                }
-            }
-            None => {
-                if let Some(records) = input::kinesis::records(event) {
-                    return self.run_kinesis(records, sinks, deadline).await;
-                }
-                input::decode(event, limit)
-            }
+        let limits = input::Limits {
+            max_decompressed: self.config.max_decompressed_bytes,
+            stream_threshold: self.stream.threshold_bytes,
         };
-        self.run_whole(decoded, sinks, deadline).await
+        match input::open(event, limits) {
+            input::Opened::Whole(decoded) => self.run_whole(decoded, sinks, deadline).await,
+            input::Opened::Streamed(s) => {
+                let (stream, whole) = s.into_parts();
+                self.run_streamed(stream, whole, sinks, deadline).await
+            }
+            input::Opened::Kinesis(records) => self.run_kinesis(records, sinks, deadline).await,
+        }
     }
 
     async fn run_whole(

@@ -13,7 +13,10 @@ mod error;
 pub mod eventbridge;
 pub mod gzip;
 pub mod kinesis;
+mod open;
 pub mod stream;
+
+pub use open::{open, Limits, Opened, Streamed};
 
 pub use cloudtrail::LogGroupCreated;
 pub use cloudwatch::{LogDocument, LogEvent, MalformedEvent};
