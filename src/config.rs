@@ -121,12 +121,20 @@ impl Settings {
 
     /// Reads the settings from environment variables alone (Lambda mode).
     pub fn from_env() -> Result<Settings, ConfigError> {
+        Self::from_env_with(&[])
+    }
+
+    /// [`from_env`](Self::from_env), with `flags` (`--name=value`) on top:
+    /// how secrets read at cold start reach the settings without being put
+    /// into the process environment.
+    pub fn from_env_with(flags: &[String]) -> Result<Settings, ConfigError> {
         #[derive(clap::Parser)]
         struct EnvOnly {
             #[command(flatten)]
             settings: Settings,
         }
-        <EnvOnly as clap::Parser>::try_parse_from(["rds-forwarder"])
+        let argv = std::iter::once("rds-forwarder").chain(flags.iter().map(String::as_str));
+        <EnvOnly as clap::Parser>::try_parse_from(argv)
             .map(|e| e.settings)
             .map_err(|e| ConfigError::Invalid {
                 setting: "environment",

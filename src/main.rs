@@ -11,6 +11,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use rds_forwarder::cli::{check, replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::lambda::Handler;
 use rds_forwarder::pipeline::Pipeline;
+use rds_forwarder::secret::Secret;
 use rds_forwarder::sink;
 
 #[derive(Parser)]
@@ -139,31 +141,56 @@ fn cli_command() -> clap::Command {
 }
 
 fn run() -> Exit {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // Parsed first: `--help`, `--version` and usage errors need no secret
+    // (and make no AWS call), whatever *_SECRET_ARN says.
+    let matches = cli_command()
+        .try_get_matches_from(&args)
+        .unwrap_or_else(|e| e.exit());
+    let subcommand = matches.subcommand_name().map(str::to_owned);
+    let lambda_default =
+        subcommand.is_none() && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let takes_settings =
+        lambda_default || matches!(subcommand.as_deref(), Some("lambda" | "replay" | "check"));
     // `check` reads the secret references itself and reports each one
     // (a missing one is a finding there, not a reason to stop).
-    let checking = std::env::args_os().nth(1).is_some_and(|a| a == "check");
     let mut checked_secrets = None;
-    if checking {
-        // `check --help` calls no AWS API.
-        if !std::env::args_os().any(|a| a == "--help" || a == "-h") {
-            checked_secrets = Some(resolve_secrets_for_check());
-        }
-    } else if let Err(e) = load_secrets_into_env() {
-        eprintln!("rds-forwarder: cannot read secrets: {e}");
-        return Exit::Usage;
-    }
-    let cli = Cli::from_arg_matches(&cli_command().get_matches()).unwrap_or_else(|e| e.exit());
-    let command = match cli.command {
-        Some(c) => c,
-        None if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
-            match Settings::from_env() {
-                Ok(settings) => Command::Lambda { settings },
-                Err(e) => {
-                    eprintln!("rds-forwarder: configuration error: {e}");
-                    return Exit::Usage;
-                }
+    let resolved = if !takes_settings {
+        Vec::new()
+    } else if subcommand.as_deref() == Some("check") {
+        let outcome = resolve_secrets_for_check();
+        let resolved = outcome.resolved.clone();
+        checked_secrets = Some(outcome);
+        resolved
+    } else {
+        match load_secrets() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("rds-forwarder: cannot read secrets: {e}");
+                return Exit::Usage;
             }
         }
+    };
+    // The secrets reach the settings as flags in our own argument list,
+    // never through the process environment (no `set_var`).
+    let matches = if resolved.is_empty() || subcommand.is_none() {
+        matches
+    } else {
+        let with_secrets = secret_args(&args, subcommand.as_deref(), &resolved);
+        cli_command()
+            .try_get_matches_from(&with_secrets)
+            .unwrap_or_else(|e| e.exit())
+    };
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let command = match cli.command {
+        Some(c) => c,
+        None if lambda_default => match Settings::from_env_with(&secret_flags(None, &resolved)) {
+            Ok(settings) => Command::Lambda { settings },
+            Err(e) => {
+                eprintln!("rds-forwarder: configuration error: {e}");
+                return Exit::Usage;
+            }
+        },
         None => {
             let _ = cli_command().print_help();
             return Exit::Usage;
@@ -194,8 +221,7 @@ fn run() -> Exit {
 }
 
 /// `check`'s secrets: every reference read (when AWS credentials are at
-/// hand) and set into the environment as `load_secrets_into_env` does, each
-/// outcome a check line.
+/// hand), each outcome a check line.
 fn resolve_secrets_for_check() -> check::SecretsOutcome {
     let aws = rds_forwarder::aws::credentials::AwsContext::from_env()
         .map(|_| AwsSecrets::new())
@@ -204,14 +230,57 @@ fn resolve_secrets_for_check() -> check::SecretsOutcome {
         Ok(s) => Ok(s as &dyn rds_forwarder::aws::SecretSource),
         Err(e) => Err(e.clone()),
     };
-    let rt = runtime();
-    let outcome = rt.block_on(check::resolve_secrets(|k| std::env::var(k).ok(), source));
-    // As in load_secrets_into_env: one thread again before set_var.
-    drop(rt);
-    for (var, secret) in &outcome.resolved {
-        std::env::set_var(var, secret.expose());
-    }
-    outcome
+    runtime().block_on(check::resolve_secrets(|k| std::env::var(k).ok(), source))
+}
+
+/// `args` with each resolved secret as its setting's flag, right after the
+/// subcommand (before any `--` or path). A flag the user gave on the command
+/// line wins: its secret is not added.
+fn secret_args(
+    args: &[OsString],
+    subcommand: Option<&str>,
+    resolved: &[(&'static str, Secret)],
+) -> Vec<OsString> {
+    let at = args
+        .iter()
+        .position(|a| subcommand.is_some_and(|s| a == s))
+        .map_or(args.len(), |i| i + 1);
+    let given: Vec<&OsString> = args[at..].iter().collect();
+    let flags = secret_flags(subcommand, resolved)
+        .into_iter()
+        .filter(|f| {
+            let name = f.split('=').next().unwrap_or("");
+            !given.iter().any(|a| {
+                a.to_str()
+                    .is_some_and(|a| a == name || a.starts_with(&format!("{name}=")))
+            })
+        })
+        .map(OsString::from);
+    let mut out: Vec<OsString> = args[..at].to_vec();
+    out.extend(flags);
+    out.extend(args[at..].iter().cloned());
+    out
+}
+
+/// `--<long>=<value>` for each resolved secret, the flag found by the
+/// environment variable its setting reads (`Settings` declares both).
+fn secret_flags(subcommand: Option<&str>, resolved: &[(&'static str, Secret)]) -> Vec<String> {
+    let cmd = cli_command();
+    let scope = subcommand
+        .and_then(|s| cmd.find_subcommand(s))
+        .or_else(|| cmd.find_subcommand("lambda"));
+    let Some(scope) = scope else {
+        return Vec::new();
+    };
+    resolved
+        .iter()
+        .filter_map(|(var, secret)| {
+            let arg = scope
+                .get_arguments()
+                .find(|a| a.get_env().is_some_and(|e| e == *var))?;
+            Some(format!("--{}={}", arg.get_long()?, secret.expose()))
+        })
+        .collect()
 }
 
 fn run_check(settings: Settings, show_wire: bool, secrets: check::SecretsOutcome) -> Exit {
@@ -254,27 +323,19 @@ Examples:
   Exit 0: everything would work; 1: some check failed; 2: usage error.";
 
 /// Resolves `<VAR>_SECRET_ARN` / `<VAR>_SSM_PARAMETER` (see
-/// `aws::secrets`) into `<VAR>` once per process (a Lambda cold start),
-/// before any settings are read. Makes no AWS call when none is set.
-fn load_secrets_into_env() -> Result<(), String> {
+/// `aws::secrets`) once per process (a Lambda cold start). Makes no AWS call
+/// when none is set.
+fn load_secrets() -> Result<Vec<(&'static str, Secret)>, String> {
     let refs = secrets::references(rds_forwarder::config::secret_vars(), |k| {
         std::env::var(k).ok()
     })
     .map_err(|e| e.to_string())?;
     if refs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let rt = runtime();
-    let resolved = rt.block_on(secrets::resolve(&AwsSecrets::new(), &refs));
-    // Dropping the runtime joins its blocking-pool threads (DNS lookups), so
-    // from here on this process has a single thread again ...
-    drop(rt);
-    for (var, secret) in resolved.map_err(|e| e.to_string())? {
-        // ... which is what makes set_var sound: nothing reads the
-        // environment concurrently (the Lambda runtime and settings come later).
-        std::env::set_var(var, secret.expose());
-    }
-    Ok(())
+    runtime()
+        .block_on(secrets::resolve(&AwsSecrets::new(), &refs))
+        .map_err(|e| e.to_string())
 }
 
 fn run_subscribe(args: subscribe::SubscribeArgs) -> Exit {

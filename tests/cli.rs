@@ -450,3 +450,51 @@ fn wrap_cuts_oversized_entries_and_keeps_payloads_within_cloudwatch_limits() {
         assert_eq!(got, sizes, "--batch {batch}");
     }
 }
+
+/// `--help` needs no secret: a broken secret reference used to stop even
+/// `replay --help` (references were read before the command line), and
+/// `wrap`, which takes no settings, must not read them at all.
+#[test]
+fn help_and_commands_without_settings_read_no_secret() {
+    let broken = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope";
+    for args in [
+        &["replay", "--help"][..],
+        &["check", "--help"],
+        &["--version"],
+    ] {
+        let out = bin()
+            .args(args)
+            .env("WHATAP_LICENSE_SECRET_ARN", broken)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stdout).is_empty(), "{args:?}");
+    }
+    let log = std::env::temp_dir().join(format!("rdsf-help-{}.log", std::process::id()));
+    std::fs::write(&log, "2024-01-01 00:00:00 UTC::@:[1]:LOG:  x\n").unwrap();
+    let out = bin()
+        .args(["wrap", "--log-group", "/aws/rds/instance/db/postgresql"])
+        .args(["--log-stream", "db.0"])
+        .arg(&log)
+        .env("WHATAP_LICENSE_SECRET_ARN", broken)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A command that takes settings still stops on the broken reference.
+    let out = bin()
+        .args(["replay", "-"])
+        .env("WHATAP_LICENSE_SECRET_ARN", broken)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("cannot read secrets"),
+        "{}",
+        text(&out.stderr)
+    );
+}

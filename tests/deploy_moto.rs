@@ -375,9 +375,15 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     assert_eq!(filters_of(&moto, fresh_group), subscribed(&function_arn));
     println!("auto-subscription: CloudTrail event through the Lambda runtime loop subscribed {fresh_group}");
 
-    // A wrong secret reference stops the cold start, naming it but no value.
+    // A wrong secret reference stops the cold start, naming it but no value
+    // (`replay` reads settings as the function does; `subscribe` takes none,
+    // so it reads no secret).
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/cloudwatch-postgresql.json"
+    );
     let bad = forwarder(
-        &["subscribe", "--destination-arn", &function_arn, "--dry-run"],
+        &["replay", sample],
         &[
             aws_env.as_slice(),
             &[(
