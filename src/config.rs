@@ -3,7 +3,8 @@
 
 use clap::Args;
 
-use crate::sink::registry::{SinkSettings, SinkSpec};
+use crate::sink::registry::SinkSpec;
+use crate::sink::SinkSettings;
 
 /// Default bound on one payload's decompressed size.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
@@ -14,8 +15,8 @@ pub use crate::config_error::ConfigError;
 /// environment variables named beside them.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Sinks to deliver to, comma-separated (stdout, whatap, otlp). Default: each
-    /// configured backend (WhaTap host + licence, OTLP endpoint), else stdout.
+    /// Sinks to deliver to, comma-separated (stdout, whatap, otlp, loki). Default: each
+    /// configured backend (WhaTap host + licence, OTLP endpoint, Loki URL), else stdout.
     #[arg(
         help_heading = "General",
         long,
@@ -258,7 +259,11 @@ mod tests {
             [
                 "WHATAP_LICENSE",
                 "OTEL_EXPORTER_OTLP_HEADERS",
-                "OTEL_EXPORTER_OTLP_LOGS_HEADERS"
+                "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+                // A URL may carry `user:password@` (Grafana Cloud shows it so).
+                "LOKI_URL",
+                "LOKI_BASIC_AUTH",
+                "LOKI_BEARER_TOKEN"
             ]
         );
     }

@@ -120,9 +120,10 @@ Examples:
   # A raw RDS log file: wrap it into subscription events first
   rds-forwarder wrap --log-group /aws/rds/instance/mydb/postgresql --log-stream mydb.0 \\
     postgresql.log.2024-06-01-00 | rds-forwarder replay -
-  # To WhaTap (hosts separated by / or ,), or to an OTLP/HTTP collector
+  # To WhaTap (hosts separated by / or ,), an OTLP/HTTP collector or Grafana Loki
   WHATAP_HOST=10.0.0.1/10.0.0.2 WHATAP_LICENSE=... rds-forwarder replay examples/
   rds-forwarder replay --otlp-endpoint http://localhost:4318 examples/
+  rds-forwarder replay --loki-url http://localhost:3100 examples/
   # Before deploying: the same settings, checked (all errors at once, each sink contacted)
   rds-forwarder check";
 

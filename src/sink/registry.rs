@@ -3,16 +3,16 @@
 //! A sink owns its configuration: a clap `Args` struct (flags, environment
 //! variables, defaults, help), the rules that validate it, what selects it,
 //! how it is built, what `check` contacts and what `check --show-wire` shows.
-//! [`SinkComponent`] is that contract; [`registry!`] flattens every sink's
-//! settings into the CLI and lists them, so adding a sink is its folder plus
-//! one line in the invocation at the bottom of this file. Nothing here or in
-//! `config` names a particular sink.
+//! [`SinkComponent`] is that contract; `registry!` declares each sink's
+//! module, flattens its settings into the CLI and lists it, so adding a sink
+//! is its folder plus one line in the invocation in `sink/mod.rs`. Nothing
+//! here or in `config` names a particular sink.
 
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{BoxFuture, Sink};
+use super::{BoxFuture, Sink, SinkSettings};
 use crate::config_error::ConfigError;
 use crate::record::Record;
 
@@ -101,33 +101,31 @@ impl SinkSpec {
     }
 }
 
-/// Declares [`SinkSettings`] (every sink's settings, flattened into the CLI)
-/// and lists them in order, which is the order `RDSF_SINKS`' default picks.
+/// Declares each sink's module, [`SinkSettings`] (every sink's settings,
+/// flattened into the CLI) and their list, in order (the order `RDSF_SINKS`'
+/// default picks). Invoked once, in `sink/mod.rs`: a sink is one line there.
 macro_rules! registry {
-    ($($field:ident: $settings:ty),* $(,)?) => {
+    ($($module:ident => $settings:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
         /// Every sink's settings.
         #[derive(Debug, Clone, Default, clap::Args)]
         pub struct SinkSettings {
             $(
                 #[command(flatten)]
-                pub $field: $settings,
+                pub $module: $module::$settings,
             )*
         }
 
         impl SinkSettings {
             /// Each sink, in registration order.
-            pub fn components(&self) -> Vec<&dyn SinkComponent> {
-                vec![$(&self.$field),*]
+            pub fn components(&self) -> Vec<&dyn $crate::sink::registry::SinkComponent> {
+                vec![$(&self.$module),*]
             }
         }
     };
 }
-
-registry! {
-    stdout: super::stdout::StdoutSettings,
-    whatap: super::whatap::WhatapSettings,
-    otlp: super::otlp::OtlpSettings,
-}
+pub(crate) use registry;
 
 impl SinkSettings {
     /// The names `RDSF_SINKS` accepts.

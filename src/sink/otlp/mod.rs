@@ -267,7 +267,7 @@ pub fn parse_key_values(raw: &str) -> Result<Vec<(String, String)>, usize> {
 }
 
 /// Percent-decoding is a dozen lines; not worth a crate.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

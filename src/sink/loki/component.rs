@@ -1,0 +1,106 @@
+//! The Loki sink's place in the sink registry: what selects it, how `check`
+//! probes Loki, what `check --show-wire` shows.
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use super::{encode, Encoding, LokiConfig, LokiSettings, LokiSink};
+use crate::config_error::ConfigError;
+use crate::record::Record;
+use crate::sink::registry::{BuildSink, CheckLine, SinkComponent, SinkSpec};
+use crate::sink::{BoxFuture, Sink, SinkError};
+
+/// Its name in `RDSF_SINKS`.
+pub const NAME: &str = "loki";
+
+impl SinkComponent for LokiSettings {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// A URL selects it.
+    fn configured(&self) -> bool {
+        self.url_configured()
+    }
+
+    /// Checked when selected (named without a URL: an error naming LOKI_URL).
+    fn validate(&self, selected: bool) -> Result<Option<SinkSpec>, Vec<ConfigError>> {
+        if !selected {
+            return Ok(None);
+        }
+        LokiConfig::from_settings(self)
+            .map(|c| Some(SinkSpec::new(c)))
+            .map_err(|e| vec![e])
+    }
+
+    /// A push without streams, as the sink sends batches (same URL, headers,
+    /// tenant and credentials): Loki stores nothing and answers 204.
+    fn check(&self, selected: bool) -> BoxFuture<'_, Vec<CheckLine>> {
+        Box::pin(async move {
+            if !selected && !self.url_configured() {
+                return Vec::new();
+            }
+            let Ok(config) = LokiConfig::from_settings(self) else {
+                return Vec::new();
+            };
+            match LokiSink::new(config) {
+                Ok(sink) => vec![probe(&sink).await],
+                Err(e) => vec![CheckLine::fail(NAME, e.to_string())],
+            }
+        })
+    }
+}
+
+async fn probe(sink: &LokiSink) -> CheckLine {
+    let what = format!("loki {}", sink.shown_url());
+    let deadline = Instant::now() + sink.config().timeout + Duration::from_millis(100);
+    match sink.probe(deadline).await {
+        Ok(status) => CheckLine::ok(what, format!("HTTP {} to an empty push", status.as_u16())),
+        Err(e) => {
+            let reason = match &e {
+                SinkError::Unavailable { detail, .. }
+                | SinkError::Rejected { detail, .. }
+                | SinkError::Throttled { detail, .. } => detail
+                    .strip_prefix(&format!("{}: ", sink.shown_url()))
+                    .unwrap_or(detail)
+                    .to_owned(),
+                other => other.to_string(),
+            };
+            CheckLine::fail(what, reason)
+        }
+    }
+}
+
+impl BuildSink for LokiConfig {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn build(&self) -> Result<Box<dyn Sink>, ConfigError> {
+        Ok(Box::new(LokiSink::new(self.clone())?))
+    }
+
+    /// The push as Loki's JSON, whatever encoding it goes out in.
+    fn show_wire(&self, records: &[Record]) -> String {
+        let streams = encode::streams(records, &self.labels);
+        let json = encode::json_body(&streams);
+        let pretty = serde_json::from_slice::<serde_json::Value>(&json)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| String::from_utf8_lossy(&json).into_owned());
+        let sent_as = match self.encoding {
+            Encoding::Protobuf => "snappy protobuf",
+            Encoding::Json => "JSON, gzip",
+        };
+        format!(
+            "\nloki (POST {}, sent as {sent_as}; shown as push API JSON):\n{pretty}\n",
+            self.url
+                .parse::<http::Uri>()
+                .map(|u| crate::sink::otlp::transport::redacted(&u))
+                .unwrap_or_else(|_| "the Loki URL".to_owned())
+        )
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
