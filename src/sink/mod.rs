@@ -6,6 +6,7 @@
 //! returns an error; the pipeline turns any error into a failed invocation
 //! so Lambda retries (at-least-once, never a silent drop).
 
+pub mod http_post;
 pub mod registry;
 
 // Every sink: its folder, and this one line each.

@@ -8,27 +8,21 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use bytes::Bytes;
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
     USER_AGENT,
 };
 use http::{StatusCode, Uri};
-use http_body_util::Full;
 
 use super::{encode, Auth, Encoding, LokiConfig};
 use crate::config_error::ConfigError;
 use crate::https::{self, HttpsClient};
 use crate::record::Record;
-use crate::sink::otlp::transport::{parse_retry_after, redacted};
+use crate::sink::http_post::{self, quote};
+use crate::sink::otlp::transport::redacted;
 use crate::sink::SinkError;
 
 const SINK: &str = "loki";
-/// Bound on the part of a response body we read (Loki's error text), so a
-/// misbehaving server cannot fill memory.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-/// Bound on the server text quoted in an error.
-const MAX_QUOTED_CHARS: usize = 300;
 
 /// The Loki push client. Keeps one connection pool for the process;
 /// redirects are not followed (a 3xx is a status we do not accept).
@@ -130,52 +124,17 @@ impl LokiSink {
     }
 
     async fn post(&self, body: Vec<u8>, deadline: Instant) -> Result<StatusCode, SinkError> {
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(SinkError::Deadline { sink: SINK });
-        }
-        let timeout = self.config.timeout.min(deadline - now);
-        let mut request = http::Request::new(Full::new(Bytes::from(body)));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = self.uri.clone();
-        *request.headers_mut() = self.headers.clone();
-        // One bound for connecting, sending and reading the whole answer.
-        let answer = tokio::time::timeout(timeout, async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| self.network_error(&e))?;
-            let (parts, body) = response.into_parts();
-            let body = https::read_bounded(body, MAX_RESPONSE_BYTES)
-                .await
-                .map_err(|e| self.network_error(&e))?;
-            Ok::<_, SinkError>((parts, body))
-        })
-        .await
-        .map_err(|_| SinkError::Unavailable {
-            sink: SINK,
-            detail: format!(
-                "{}: no answer within {} ms",
-                self.shown_uri,
-                timeout.as_millis()
-            ),
-        })?;
-        let (parts, body) = answer?;
-        let retry_after = parts
-            .headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        classify(parts.status, retry_after, &body).map(|()| parts.status)
-    }
-
-    /// The error with its causes, naming the URL without its query.
-    fn network_error(&self, e: &(dyn std::error::Error + 'static)) -> SinkError {
-        SinkError::Unavailable {
-            sink: SINK,
-            detail: format!("{}: {}", self.shown_uri, https::error_chain(e)),
-        }
+        let answer = http_post::post(
+            SINK,
+            &self.client,
+            &self.uri,
+            &self.headers,
+            body,
+            self.config.timeout,
+            deadline,
+        )
+        .await?;
+        classify(answer.status, answer.retry_after(), &answer.body).map(|()| answer.status)
     }
 }
 
@@ -228,13 +187,6 @@ pub fn classify(
     }
 }
 
-fn quote(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(MAX_QUOTED_CHARS) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use super::{encode, Compression, OtlpConfig, OtlpSettings, OtlpSink, Protocol};
 use crate::config_error::ConfigError;
 use crate::record::Record;
 use crate::sink::registry::{BuildSink, CheckLine, SinkComponent, SinkSpec};
-use crate::sink::{BoxFuture, Sink, SinkError};
+use crate::sink::{http_post, BoxFuture, Sink};
 
 /// Its name in `RDSF_SINKS`.
 pub const NAME: &str = "otlp";
@@ -53,29 +53,13 @@ impl SinkComponent for OtlpSettings {
 }
 
 async fn probe(sink: &OtlpSink) -> CheckLine {
-    let what = format!("otlp {}", sink.shown_url());
     let deadline = Instant::now() + sink.config().timeout + Duration::from_millis(100);
-    match sink.probe(deadline).await {
-        Ok(status) => CheckLine::ok(
-            what,
-            format!("HTTP {} to an empty export request", status.as_u16()),
-        ),
-        Err(e) => {
-            // The line names the URL already: the reason alone, without the
-            // sink's "delivery failed" / "records rejected" wording (the
-            // request carried no records).
-            let reason = match &e {
-                SinkError::Unavailable { detail, .. }
-                | SinkError::Rejected { detail, .. }
-                | SinkError::Throttled { detail, .. } => detail
-                    .strip_prefix(&format!("{}: ", sink.shown_url()))
-                    .unwrap_or(detail)
-                    .to_owned(),
-                other => other.to_string(),
-            };
-            CheckLine::fail(what, reason)
-        }
-    }
+    http_post::probe_line(
+        format!("{NAME} {}", sink.shown_url()),
+        sink.shown_url(),
+        "an empty export request",
+        sink.probe(deadline).await,
+    )
 }
 
 impl BuildSink for OtlpConfig {

@@ -5,12 +5,10 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
 };
 use http::{StatusCode, Uri};
-use http_body_util::Full;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
@@ -22,14 +20,9 @@ use crate::config_error::ConfigError;
 use crate::https::{self, HttpsClient};
 use crate::metric::MetricPoint;
 use crate::record::Record;
-use crate::sink::SinkError;
+use crate::sink::{http_post, SinkError};
 
 const SINK: &str = "otlp";
-/// Bound on the part of a response body we read (an error text or a
-/// partial-success message), so a misbehaving server cannot fill memory.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-/// Bound on the server text quoted in an error.
-const MAX_QUOTED_CHARS: usize = 300;
 /// The OTLP/HTTP logs exporter. Keeps one connection pool for the process.
 /// Redirects are not followed (hyper's client does not): a 3xx is a status
 /// we do not accept, never a silent POST-turned-GET that looks delivered.
@@ -176,57 +169,28 @@ impl OtlpSink {
         signal: Signal,
         deadline: Instant,
     ) -> Result<StatusCode, SinkError> {
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(SinkError::Deadline { sink: SINK });
-        }
-        let timeout = self.config.timeout.min(deadline - now);
-        let shown = redacted(uri);
-        let mut request = http::Request::new(Full::new(Bytes::from(body)));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = uri.clone();
-        *request.headers_mut() = self.headers.clone();
-        // One bound for connecting, sending and reading the whole answer.
-        let answer = tokio::time::timeout(timeout, async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| network_error(&shown, &e))?;
-            let (parts, body) = response.into_parts();
-            let body = https::read_bounded(body, MAX_RESPONSE_BYTES)
-                .await
-                .map_err(|e| network_error(&shown, &e))?;
-            Ok::<_, SinkError>((parts, body))
-        })
-        .await
-        .map_err(|_| SinkError::Unavailable {
-            sink: SINK,
-            detail: format!("{}: no answer within {} ms", shown, timeout.as_millis()),
-        })?;
-        let (parts, body) = answer?;
-        let retry_after = parts
-            .headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let json = parts
+        let answer = http_post::post(
+            SINK,
+            &self.client,
+            uri,
+            &self.headers,
+            body,
+            self.config.timeout,
+            deadline,
+        )
+        .await?;
+        let json = answer
             .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| ct.contains("json"))
             .unwrap_or(self.config.protocol == Protocol::Json);
-        classify_signal(signal, parts.status, retry_after, json, &body, sent).map(|()| parts.status)
+        let retry_after = answer.retry_after();
+        classify_signal(signal, answer.status, retry_after, json, &answer.body, sent)
+            .map(|()| answer.status)
     }
 }
 
-/// The error with its causes, naming the URL without its credentials.
-fn network_error(shown: &str, e: &(dyn std::error::Error + 'static)) -> SinkError {
-    SinkError::Unavailable {
-        sink: SINK,
-        detail: format!("{shown}: {}", https::error_chain(e)),
-    }
-}
 
 /// `scheme://host:port/path` of `uri`: what errors may show. The userinfo
 /// (`user:pass@`) and the query string (where some receivers take a token)
@@ -408,13 +372,7 @@ fn error_message(body: &[u8], json: bool) -> String {
     quote(&String::from_utf8_lossy(body))
 }
 
-fn quote(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(MAX_QUOTED_CHARS) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
-    }
-}
+use crate::sink::http_post::quote;
 
 /// `Retry-After`: delay-seconds or an HTTP date.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
