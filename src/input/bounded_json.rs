@@ -408,6 +408,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any bytes at all: no panic, and never more out than in plus one
+        /// length marker per cut string.
+        #[test]
+        fn any_bytes_pass_without_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            max in 0usize..20,
+            element in 0usize..64,
+        ) {
+            let mut r = BoundedJson::new(&bytes[..], max, element);
+            let mut out = Vec::new();
+            let mut buf = [0u8; 5];
+            while let Ok(n) = r.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            let quotes = bytes.iter().filter(|b| **b == b'"').count();
+            proptest::prop_assert!(out.len() <= bytes.len() + quotes * 24);
+        }
+
         /// Any strings, any limit, any read size: each string comes back
         /// whole when it fits, else as its longest prefix that fits on a
         /// character boundary, with its length.
