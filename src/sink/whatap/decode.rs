@@ -1,7 +1,7 @@
 //! Frames back into readable fields, for `rds-forwarder check --show-wire`:
 //! what the encoder wrote, shown without sending it. The layout is the one
-//! `frame`, `pack` and `value` write (golib's `TcpSend` frame, `LogSinkPack`
-//! 0x170a and `EventPack` 0x1400). The licence hash in each frame header is
+//! `frame`, `pack`, `tagcount` and `value` write (golib's `TcpSend` frame,
+//! `LogSinkPack` 0x170a, `EventPack` 0x1400 and `TagCountPack` 0x1601). The licence hash in each frame header is
 //! never shown: with the one-way protocol it is what authenticates a sender.
 //!
 //! The test suite keeps its own decoder (`tests/whatap_support`), written
@@ -74,6 +74,18 @@ fn decode_pack(pcode: i64, body: &[u8]) -> Result<DecodedFrame, String> {
             put("attributes", attrs);
             "EventPack"
         }
+        0x1601 => {
+            r.head(&mut put)?;
+            let version = r.u8()?;
+            if version != 0 {
+                return Err(format!("TagCountPack version {version}, expected 0"));
+            }
+            put("category", r.text()?);
+            put("tag_hash", r.decimal()?.to_string());
+            put("tags", r.map()?);
+            put("fields", r.map()?);
+            "TagCountPack"
+        }
         t => return Err(format!("unknown pack type {t:#x}")),
     };
     if r.at != body.len() {
@@ -138,8 +150,12 @@ impl<'a> Rd<'a> {
     }
     fn value(&mut self) -> Result<String, String> {
         Ok(match self.u8()? {
+            0 => "null".to_owned(),
             10 => (self.u8()? != 0).to_string(),
             20 => self.decimal()?.to_string(),
+            21 => format!("{}i32", self.i32()?),
+            22 => format!("{}i64", self.i64()?),
+            30 => format!("{:?}f32", f32::from_bits(self.i32()? as u32)),
             40 => f64::from_bits(self.i64()? as u64).to_string(),
             50 => format!("{:?}", self.text()?),
             t => return Err(format!("unexpected value type {t}")),

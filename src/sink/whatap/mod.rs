@@ -2,8 +2,8 @@
 //! EventPacks) over WhaTap's one-way TCP protocol (port 6600), byte-exact
 //! with WhaTap's Go library github.com/whatap/golib (Apache-2.0).
 //!
-//! The encoder (`value`, `pack`, `frame`, `mapping`, `hash`, `hexa32`,
-//! `license`) is pure; only `conn` does I/O.
+//! The encoder (`value`, `pack`, `tagcount`, `frame`, `mapping`, `metrics`,
+//! `hash`, `hexa32`, `license`) is pure; only `conn` does I/O.
 
 pub mod conn;
 pub mod decode;
@@ -12,8 +12,10 @@ pub mod hash;
 pub mod hexa32;
 pub mod license;
 pub mod mapping;
+pub mod metrics;
 pub mod pack;
 mod settings;
+pub mod tagcount;
 pub mod value;
 
 pub use settings::WhatapSettings;
@@ -251,6 +253,14 @@ impl WhatapSink {
     pub fn encode(&self, records: &[Record]) -> Vec<u8> {
         let mut buf = Vec::with_capacity(records.len() * 512);
         self.mapping.encode_batch(records, &mut buf);
+        buf
+    }
+
+    /// All TagCountPack frames of a batch of metric points, concatenated
+    /// (see [`metrics`] for the mapping).
+    pub fn encode_metrics(&self, points: &[crate::metric::MetricPoint]) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(points.len() * 256);
+        self.mapping.encode_metrics(points, &mut buf);
         buf
     }
 }
