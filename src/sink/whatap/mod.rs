@@ -402,6 +402,38 @@ mod tests {
     }
 
     #[test]
+    fn encode_metrics_frames_carry_the_licence_hash_and_pcode() {
+        use crate::metric::{Kind, MetricPoint, Number};
+        let c = config(&["--whatap-host=h", "--whatap-license", LICENSE_78]).unwrap();
+        let sink = WhatapSink::new(c.sink::<WhatapConfig>().unwrap());
+        let point = |name: &str, id: &str| {
+            let mut res = crate::record::Attributes::new();
+            res.insert(crate::record::keys::RDS_SOURCE_IDENTIFIER, id.to_owned());
+            MetricPoint {
+                name: name.to_owned(),
+                unit: "%",
+                description: "",
+                kind: Kind::Gauge(Number::Double(12.5)),
+                time_ns: 1_718_000_000_000_000_000,
+                start_time_ns: None,
+                attributes: crate::record::Attributes::new(),
+                resource: std::sync::Arc::new(res),
+            }
+        };
+        let points = [point("a", "db-1"), point("b", "db-1"), point("a", "db-2")];
+        let bytes = sink.encode_metrics(&points);
+        let mut want = Vec::new();
+        assert_eq!(sink.mapping.encode_metrics(&points, &mut want), 2);
+        assert_eq!(bytes, want);
+        assert_eq!(&bytes[2..10], 78i64.to_be_bytes());
+        assert_eq!(&bytes[10..18], hash::hash64_str(LICENSE_78).to_be_bytes());
+        let frames = decode::decode_frames(&bytes).unwrap();
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|f| f.pack == "TagCountPack"));
+        assert!(sink.encode_metrics(&[]).is_empty());
+    }
+
+    #[test]
     fn host_entries() {
         let ok = |e| split_host_port(e, 6600).unwrap();
         assert_eq!(ok("10.0.0.1"), ("10.0.0.1".into(), 6600));
