@@ -2,12 +2,14 @@
 //! Pure: no I/O.
 //!
 //! - **Category**: [`METRIC_CATEGORY`] (`rds_metrics`) for every pack.
-//!   WhaTap's own Telegraf output names a category `telegraf_<measurement>`:
-//!   one category per integration and measurement, snake case. Our points
-//!   already carry their full OTel name, which becomes the field key, so one
-//!   category for the forwarder keeps every RDS metric of an instance in one
-//!   table (one row per tag set and time) instead of splitting a pack per
-//!   name prefix.
+//!   WhaTap's integrations name categories in snake case after their
+//!   source: its Prometheus remote-write bridge sends every sample in one
+//!   category `prometheus` (tag `oname` first, then the labels; the metric
+//!   name is the field), its Telegraf output `telegraf_<measurement>`, its
+//!   Go agent `go_runtime`. Our points carry their full OTel name, which
+//!   becomes the field key as in the Prometheus bridge, so one category for
+//!   the forwarder keeps every RDS metric of an instance in one table (one
+//!   row per tag set and time) instead of splitting a pack per name prefix.
 //! - **Tags** (all text, as golib's `PutTag` makes them): `oname` first, the
 //!   same object name the LogSinkPacks use (the RDS source identifier
 //!   `aws.rds.source_identifier`, else the log group, else
