@@ -305,10 +305,16 @@ impl Mapping {
 
 /// The WhaTap object name: the RDS source identifier, else the log group.
 pub fn oname(r: &Record) -> &str {
-    if let Some(id) = r.resource.get_str(keys::RDS_SOURCE_IDENTIFIER) {
+    oname_of(&r.resource)
+}
+
+/// [`oname`] of a resource: metrics name the same object as the logs of
+/// the same instance, so both land on one WhaTap object (same oid).
+pub fn oname_of(resource: &record::Attributes) -> &str {
+    if let Some(id) = resource.get_str(keys::RDS_SOURCE_IDENTIFIER) {
         return id;
     }
-    match r.resource.get(keys::AWS_LOG_GROUP_NAMES) {
+    match resource.get(keys::AWS_LOG_GROUP_NAMES) {
         Some(record::Value::Array(groups)) => groups.first().and_then(record::Value::as_str),
         Some(v) => v.as_str(),
         None => None,
@@ -341,7 +347,8 @@ fn typed(v: &record::Value) -> Value {
     }
 }
 
-fn text_of(v: &record::Value) -> String {
+/// Any attribute value as text (arrays joined with [`ARRAY_SEPARATOR`]).
+pub(super) fn text_of(v: &record::Value) -> String {
     match v {
         record::Value::Str(s) => s.to_string(),
         record::Value::Int(i) => i.to_string(),

@@ -2,8 +2,8 @@
 //! EventPacks) over WhaTap's one-way TCP protocol (port 6600), byte-exact
 //! with WhaTap's Go library github.com/whatap/golib (Apache-2.0).
 //!
-//! The encoder (`value`, `pack`, `frame`, `mapping`, `hash`, `hexa32`,
-//! `license`) is pure; only `conn` does I/O.
+//! The encoder (`value`, `pack`, `tagcount`, `frame`, `mapping`, `metrics`,
+//! `hash`, `hexa32`, `license`) is pure; only `conn` does I/O.
 
 pub mod conn;
 pub mod decode;
@@ -12,8 +12,10 @@ pub mod hash;
 pub mod hexa32;
 pub mod license;
 pub mod mapping;
+pub mod metrics;
 pub mod pack;
 mod settings;
+pub mod tagcount;
 pub mod value;
 
 pub use settings::WhatapSettings;
@@ -253,6 +255,14 @@ impl WhatapSink {
         self.mapping.encode_batch(records, &mut buf);
         buf
     }
+
+    /// All TagCountPack frames of a batch of metric points, concatenated
+    /// (see [`metrics`] for the mapping).
+    pub fn encode_metrics(&self, points: &[crate::metric::MetricPoint]) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(points.len() * 256);
+        self.mapping.encode_metrics(points, &mut buf);
+        buf
+    }
 }
 
 impl Sink for WhatapSink {
@@ -389,6 +399,38 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn encode_metrics_frames_carry_the_licence_hash_and_pcode() {
+        use crate::metric::{Kind, MetricPoint, Number};
+        let c = config(&["--whatap-host=h", "--whatap-license", LICENSE_78]).unwrap();
+        let sink = WhatapSink::new(c.sink::<WhatapConfig>().unwrap());
+        let point = |name: &str, id: &str| {
+            let mut res = crate::record::Attributes::new();
+            res.insert(crate::record::keys::RDS_SOURCE_IDENTIFIER, id.to_owned());
+            MetricPoint {
+                name: name.to_owned(),
+                unit: "%",
+                description: "",
+                kind: Kind::Gauge(Number::Double(12.5)),
+                time_ns: 1_718_000_000_000_000_000,
+                start_time_ns: None,
+                attributes: crate::record::Attributes::new(),
+                resource: std::sync::Arc::new(res),
+            }
+        };
+        let points = [point("a", "db-1"), point("b", "db-1"), point("a", "db-2")];
+        let bytes = sink.encode_metrics(&points);
+        let mut want = Vec::new();
+        assert_eq!(sink.mapping.encode_metrics(&points, &mut want), 2);
+        assert_eq!(bytes, want);
+        assert_eq!(&bytes[2..10], 78i64.to_be_bytes());
+        assert_eq!(&bytes[10..18], hash::hash64_str(LICENSE_78).to_be_bytes());
+        let frames = decode::decode_frames(&bytes).unwrap();
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|f| f.pack == "TagCountPack"));
+        assert!(sink.encode_metrics(&[]).is_empty());
     }
 
     #[test]

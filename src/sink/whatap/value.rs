@@ -3,8 +3,12 @@
 //! `Vec<u8>`: encoding is pure and cannot fail.
 
 /// Value type bytes (golib `ValueEnum`).
+pub const TYPE_NULL: u8 = 0;
 pub const TYPE_BOOLEAN: u8 = 10;
 pub const TYPE_DECIMAL: u8 = 20;
+pub const TYPE_INT: u8 = 21;
+pub const TYPE_LONG: u8 = 22;
+pub const TYPE_FLOAT: u8 = 30;
 pub const TYPE_DOUBLE: u8 = 40;
 pub const TYPE_TEXT: u8 = 50;
 pub const TYPE_MAP: u8 = 80;
@@ -56,11 +60,19 @@ pub fn write_text(out: &mut Vec<u8>, text: &str) {
     write_blob(out, text.as_bytes());
 }
 
-/// A typed value.
+/// A typed value. `Decimal` is the variable-length integer golib's `Put`
+/// makes of every Go integer; `Int`, `Long`, `Float` and `Null` are the
+/// fixed-width types a TagCountPack can also carry (golib `IntValue`,
+/// `LongValue`, `FloatValue`, `NullValue`), needed to read and reproduce
+/// every pack golib writes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    Null,
     Text(String),
     Decimal(i64),
+    Int(i32),
+    Long(i64),
+    Float(f32),
     Double(f64),
     Boolean(bool),
 }
@@ -69,6 +81,20 @@ impl Value {
     /// Type byte followed by the payload.
     pub fn write(&self, out: &mut Vec<u8>) {
         match self {
+            Value::Null => out.push(TYPE_NULL),
+            Value::Int(v) => {
+                out.push(TYPE_INT);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            Value::Long(v) => {
+                out.push(TYPE_LONG);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            // The IEEE-754 bits as they are: NaN payloads and -0.0 survive.
+            Value::Float(v) => {
+                out.push(TYPE_FLOAT);
+                out.extend_from_slice(&v.to_bits().to_be_bytes());
+            }
             Value::Boolean(b) => {
                 out.push(TYPE_BOOLEAN);
                 out.push(u8::from(*b));
@@ -170,6 +196,20 @@ mod tests {
         out.clear();
         write_blob(&mut out, &[7; 65536]);
         assert_eq!(&out[..5], [0xfe, 0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn fixed_width_values() {
+        let bytes = |v: Value| {
+            let mut out = Vec::new();
+            v.write(&mut out);
+            out
+        };
+        assert_eq!(bytes(Value::Null), [0]);
+        assert_eq!(bytes(Value::Int(-7)), [21, 0xff, 0xff, 0xff, 0xf9]);
+        assert_eq!(bytes(Value::Long(1)), [22, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(bytes(Value::Float(-7.25)), [30, 0xc0, 0xe8, 0, 0]);
+        assert_eq!(bytes(Value::Float(-0.0)), [30, 0x80, 0, 0, 0]);
     }
 
     #[test]
