@@ -4,6 +4,7 @@
 //! and are skipped for a sink that takes none.
 
 mod delivery_support;
+mod whatap_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use rds_forwarder::record::Attributes;
 
 fn points(n: usize) -> Vec<MetricPoint> {
     let mut resource = Attributes::new();
-    resource.insert("aws.rds.source.identifier", "db1");
+    resource.insert(rds_forwarder::record::keys::RDS_SOURCE_IDENTIFIER, "db1");
     let resource = Arc::new(resource);
     (0..n)
         .map(|i| {
@@ -122,4 +123,49 @@ async fn a_sink_with_only_a_logs_url_takes_no_metrics_and_is_skipped() {
         delivery::deliver(&sinks, &points(1), deadline(), &pipeline.config().delivery).await;
     assert!(report.is_complete(), "{:?}", report.failures);
     assert_eq!(server.requests()[0].0, "/custom/metrics");
+}
+
+/// A WhaTap collector on 127.0.0.1 gets the points as TagCountPacks over
+/// the sink's kernel-confirmed connection.
+#[tokio::test]
+async fn points_reach_a_whatap_collector_as_tagcount_packs() {
+    use whatap_support::{Behaviour, Receiver};
+    const LICENSE_78: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
+    let rx = Receiver::start(Behaviour::default()).await;
+    let port = rx.port.to_string();
+    let (pipeline, sinks) = build(&[
+        "--sinks",
+        "whatap",
+        "--whatap-host",
+        "127.0.0.1",
+        "--whatap-port",
+        &port,
+        "--whatap-license",
+        LICENSE_78,
+    ]);
+    assert!(sinks[0].accepts_metrics());
+    let sent = points(3);
+    let report = delivery::deliver(&sinks, &sent, deadline(), &pipeline.config().delivery).await;
+    assert!(report.is_complete(), "{:?}", report.failures);
+    let frames = rx.wait_for(3).await;
+    let mut packs = Vec::new();
+    for f in &frames {
+        let mut wire = vec![10u8, 0];
+        wire.extend_from_slice(&f.pcode.to_be_bytes());
+        wire.extend_from_slice(&f.license_hash.to_be_bytes());
+        wire.extend_from_slice(&(f.body.len() as i32).to_be_bytes());
+        wire.extend_from_slice(&f.body);
+        packs.extend(rds_forwarder::sink::whatap::decode::decode_frames(&wire).unwrap());
+    }
+    // Three attribute sets (db0, db1, db2): three packs, one field each.
+    assert_eq!(packs.len(), 3, "{packs:#?}");
+    for (i, p) in packs.iter().enumerate() {
+        assert_eq!(p.pcode, 78);
+        let text = format!("{p:?}");
+        assert!(text.contains("db.client.operation.count"), "{text}");
+        assert!(text.contains(&format!("db{i}")), "{text}");
+        assert!(text.contains("rds_metrics"), "{text}");
+        // The instance's name, as its log records carry it.
+        assert!(text.contains(r#"\"oname\": \"db1\""#), "{text}");
+    }
 }

@@ -211,10 +211,10 @@ mod tests {
     #[test]
     fn points_group_by_resource_then_by_metric_and_round_trip() {
         let mut a = Attributes::new();
-        a.insert("aws.rds.source.identifier", "db1");
+        a.insert(crate::record::keys::RDS_SOURCE_IDENTIFIER, "db1");
         let a = Arc::new(a);
         let mut b = Attributes::new();
-        b.insert("aws.rds.source.identifier", "db2");
+        b.insert(crate::record::keys::RDS_SOURCE_IDENTIFIER, "db2");
         let b = Arc::new(b);
         let hist = Kind::Histogram {
             count: 3,

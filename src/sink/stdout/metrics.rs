@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn one_line_per_point_with_its_kind() {
         let mut resource = Attributes::new();
-        resource.insert("aws.rds.source.identifier", "db1");
+        resource.insert(crate::record::keys::RDS_SOURCE_IDENTIFIER, "db1");
         let resource = Arc::new(resource);
         let base = MetricPoint {
             name: "db.test".to_owned(),
@@ -151,7 +151,7 @@ mod tests {
         assert_eq!(lines[0]["metric"]["type"], "gauge");
         assert!(lines[0]["metric"]["value"].is_null(), "NaN is null");
         assert_eq!(lines[0]["timestamp"], "2023-11-14T22:13:20.000Z");
-        assert_eq!(lines[0]["resource"]["aws.rds.source.identifier"], "db1");
+        assert_eq!(lines[0]["resource"]["aws.rds.source_identifier"], "db1");
         assert_eq!(lines[1]["metric"]["value"], 3);
         assert_eq!(lines[1]["metric"]["temporality"], "delta");
         assert_eq!(lines[1]["start_timestamp"], "2023-11-14T22:13:19.000Z");

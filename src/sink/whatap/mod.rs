@@ -283,6 +283,26 @@ impl Sink for WhatapSink {
             self.transport.send(&frames, deadline).await
         })
     }
+
+    /// Metric points go as TagCountPacks over the same confirmed connection.
+    fn accepts_metrics(&self) -> bool {
+        true
+    }
+
+    fn send_metrics<'a>(
+        &'a self,
+        points: &'a [crate::metric::MetricPoint],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            let frames = self.encode_metrics(points);
+            if frames.is_empty() {
+                // Every value was NaN or infinite: nothing WhaTap can carry.
+                return Ok(());
+            }
+            self.transport.send(&frames, deadline).await
+        })
+    }
 }
 
 #[cfg(test)]
