@@ -6,8 +6,7 @@ use clap::Args;
 use crate::sink::registry::SinkSpec;
 use crate::sink::SinkSettings;
 
-/// Default bound on one payload's decompressed size.
-pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
+pub use crate::input::DEFAULT_MAX_DECOMPRESSED_BYTES;
 
 pub use crate::config_error::ConfigError;
 
@@ -24,10 +23,6 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub sinks: Vec<String>,
-
-    /// Upper bound on one payload's decompressed size, in bytes.
-    #[arg(help_heading = "General", long, env = "RDSF_MAX_DECOMPRESSED_BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
-    pub max_decompressed_bytes: usize,
 
     /// AWS region put on log records (`cloud.region`); EventBridge events carry their own.
     #[arg(help_heading = "General", long, env = "AWS_REGION")]
@@ -49,37 +44,14 @@ pub struct Settings {
     #[command(flatten)]
     pub sink: SinkSettings,
 
-    /// Kinesis input: report undelivered records as `batchItemFailures` instead of
-    /// failing the whole batch. Only with `FunctionResponseTypes: [ReportBatchItemFailures]`
-    /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
-    #[arg(help_heading = "Kinesis", long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set)]
-    pub kinesis_batch_item_failures: bool,
-    /// Extra secret-redaction regexes, on top of the built-in rules (one per line in the
-    /// environment variable; the flag may be repeated). Group 1 is masked when present,
-    /// else the whole match.
-    #[arg(
-        help_heading = "Redaction",
-        long = "redact-pattern",
-        env = "RDSF_REDACT_PATTERNS",
-        value_delimiter = '\n'
-    )]
-    pub redact_patterns: Vec<String>,
-    /// Auto-subscription (Lambda): only new log groups under this prefix get a subscription filter.
-    #[arg(
-        help_heading = "Auto-subscription",
-        long,
-        env = "RDSF_AUTO_SUBSCRIBE_PREFIX",
-        default_value = "/aws/rds/"
-    )]
-    pub auto_subscribe_prefix: String,
+    #[command(flatten)]
+    pub input: crate::input::InputSettings,
 
-    /// Auto-subscription (Lambda): where new groups' filters send events; default: this function.
-    #[arg(
-        help_heading = "Auto-subscription",
-        long,
-        env = "RDSF_SUBSCRIPTION_DESTINATION_ARN"
-    )]
-    pub subscription_destination_arn: Option<String>,
+    #[command(flatten)]
+    pub redaction: crate::sql::RedactionSettings,
+
+    #[command(flatten)]
+    pub auto_subscribe: crate::aws::subscribe::AutoSubscribeSettings,
 }
 
 /// The variables whose values are secrets: every setting declared with
@@ -168,36 +140,20 @@ impl Config {
     pub fn from_settings_all(s: &Settings) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         keep(&mut errors, s.log_level());
-        keep(
-            &mut errors,
-            if s.max_decompressed_bytes < 1024 {
-                Err(ConfigError::Invalid {
-                    setting: "RDSF_MAX_DECOMPRESSED_BYTES",
-                    detail: format!("{} is too small (minimum 1024)", s.max_decompressed_bytes),
-                })
-            } else {
-                Ok(())
-            },
-        );
+        keep(&mut errors, s.input.validate());
         let sinks = s.sink.select(&s.sinks).map_err(|e| errors.extend(e)).ok();
         let delivery = keep(
             &mut errors,
             crate::delivery::DeliveryConfig::from_settings(&s.delivery),
         );
-        let redactor = keep(
-            &mut errors,
-            crate::sql::Redactor::new(&s.redact_patterns).map_err(|e| ConfigError::Invalid {
-                setting: "RDSF_REDACT_PATTERNS",
-                detail: e.to_string(),
-            }),
-        );
+        let redactor = keep(&mut errors, s.redaction.redactor());
         match (sinks, delivery, redactor) {
             (Some(sinks), Some(delivery), Some(redactor)) if errors.is_empty() => Ok(Config {
                 sinks,
-                max_decompressed_bytes: s.max_decompressed_bytes,
+                max_decompressed_bytes: s.input.max_decompressed_bytes,
                 region: s.region.clone().filter(|r| !r.is_empty()),
                 delivery,
-                kinesis_batch_item_failures: s.kinesis_batch_item_failures,
+                kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
                 redactor,
             }),
             _ => Err(errors),

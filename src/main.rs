@@ -20,7 +20,6 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
 use rds_forwarder::aws::secrets;
-use rds_forwarder::aws::subscribe::AutoSubscribe;
 use rds_forwarder::cli::exit::{self, Exit, EXIT_CODES_HELP};
 use rds_forwarder::cli::{check, replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
@@ -446,14 +445,7 @@ fn run_lambda(settings: Settings) -> Exit {
     let handler = Arc::new(Handler {
         pipeline,
         sinks,
-        auto_subscribe: Some(AutoSubscribe {
-            subscriber: Box::new(AwsLogs::new()),
-            prefix: settings.auto_subscribe_prefix.clone(),
-            destination_arn: settings
-                .subscription_destination_arn
-                .clone()
-                .filter(|a| !a.is_empty()),
-        }),
+        auto_subscribe: Some(settings.auto_subscribe.with(Box::new(AwsLogs::new()))),
     });
     let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(
         move |event| handler.clone().handle_lambda(event),

@@ -6,6 +6,41 @@
 
 use super::{AwsError, LogGroupSubscriber, SUBSCRIPTION_FILTER_NAME};
 
+/// Auto-subscription settings, as given.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AutoSubscribeSettings {
+    /// Auto-subscription (Lambda): only new log groups under this prefix get a subscription filter.
+    #[arg(
+        help_heading = "Auto-subscription",
+        long,
+        env = "RDSF_AUTO_SUBSCRIBE_PREFIX",
+        default_value = "/aws/rds/"
+    )]
+    pub auto_subscribe_prefix: String,
+
+    /// Auto-subscription (Lambda): where new groups' filters send events; default: this function.
+    #[arg(
+        help_heading = "Auto-subscription",
+        long,
+        env = "RDSF_SUBSCRIPTION_DESTINATION_ARN"
+    )]
+    pub subscription_destination_arn: Option<String>,
+}
+
+impl AutoSubscribeSettings {
+    /// What the handler needs, with `subscriber` making the calls.
+    pub fn with(&self, subscriber: Box<dyn LogGroupSubscriber>) -> AutoSubscribe {
+        AutoSubscribe {
+            subscriber,
+            prefix: self.auto_subscribe_prefix.clone(),
+            destination_arn: self
+                .subscription_destination_arn
+                .clone()
+                .filter(|a| !a.is_empty()),
+        }
+    }
+}
+
 /// What the Lambda handler needs to subscribe new log groups.
 pub struct AutoSubscribe {
     pub subscriber: Box<dyn LogGroupSubscriber>,

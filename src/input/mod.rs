@@ -14,9 +14,11 @@ pub mod eventbridge;
 pub mod gzip;
 pub mod kinesis;
 mod open;
+mod settings;
 pub mod stream;
 
 pub use open::{open, Limits, Opened, Streamed};
+pub use settings::{InputSettings, DEFAULT_MAX_DECOMPRESSED_BYTES};
 
 pub use cloudtrail::LogGroupCreated;
 pub use cloudwatch::{LogDocument, LogEvent, MalformedEvent};

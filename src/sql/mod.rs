@@ -4,9 +4,11 @@
 
 pub mod fingerprint;
 pub mod redact;
+mod settings;
 
 pub use fingerprint::{fingerprint, fingerprint_id};
 pub use redact::{PatternError, Redactor};
+pub use settings::RedactionSettings;
 
 use crate::parse::Entry;
 use crate::record::{keys, Attributes, Value};
