@@ -145,6 +145,51 @@ pub fn records(bytes: &[u8]) -> Option<Vec<KinesisRecordRef<'_>>> {
     all_kinesis.then_some(event.records)
 }
 
+/// How a Kinesis batch is taken in: small records in groups whose inflated
+/// size (each gzip trailer's ISIZE, a hint only; plain JSON counts at its
+/// base64 size) stays within the stream threshold, so memory follows the
+/// threshold and not the batch; a record that alone inflates past it on its
+/// own, streamed. In batch order.
+pub enum Step<'r, 'a> {
+    Group(Vec<&'r KinesisRecordRef<'a>>),
+    /// Opened only when its turn comes ([`super::stream::open_gzip`]), so
+    /// the batch's big records are not all held decoded at once.
+    Big(&'r KinesisRecordRef<'a>),
+}
+
+/// The steps for `records` within `limits`.
+pub fn plan<'r, 'a>(
+    records: &'r [KinesisRecordRef<'a>],
+    limits: super::Limits,
+) -> Vec<Step<'r, 'a>> {
+    let mut steps = Vec::new();
+    let mut group: Vec<&KinesisRecordRef<'_>> = Vec::new();
+    let mut group_bytes = 0;
+    for record in records {
+        let hint = super::gzip::isize_hint_b64(record.data());
+        if hint.is_some_and(|n| n as usize > limits.stream_threshold) {
+            if !group.is_empty() {
+                steps.push(Step::Group(std::mem::take(&mut group)));
+            }
+            group_bytes = 0;
+            steps.push(Step::Big(record));
+            continue;
+        }
+        // Plain-JSON records (no gzip trailer) count at their base64 size.
+        let inflated = hint.map_or(record.data().len(), |n| n as usize);
+        if !group.is_empty() && group_bytes + inflated > limits.stream_threshold {
+            steps.push(Step::Group(std::mem::take(&mut group)));
+            group_bytes = 0;
+        }
+        group.push(record);
+        group_bytes += inflated;
+    }
+    if !group.is_empty() {
+        steps.push(Step::Group(group));
+    }
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

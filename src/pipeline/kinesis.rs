@@ -15,8 +15,8 @@
 
 use std::time::Instant;
 
-use crate::input::kinesis::KinesisRecordRef;
-use crate::input::{gzip, stream, Decoded, EventKind};
+use crate::input::kinesis::{self, KinesisRecordRef};
+use crate::input::{stream, Decoded, EventKind};
 use crate::sink::Sink;
 
 use super::{Outcome, Pipeline};
@@ -29,36 +29,29 @@ impl Pipeline {
         sinks: &[Box<dyn Sink>],
         deadline: Instant,
     ) -> Outcome {
-        let limit = self.config.max_decompressed_bytes;
-        let threshold = self.stream.threshold_bytes;
         let mut outcome = Outcome {
             kind: Some(EventKind::Kinesis),
             ..Outcome::default()
         };
-        let mut group: Vec<&KinesisRecordRef<'_>> = Vec::new();
-        let mut group_bytes = 0;
-        for record in &records {
-            if let Some(big) = stream::open_data(record.data(), limit, threshold) {
-                self.deliver_group(&mut group, sinks, deadline, &mut outcome)
-                    .await;
-                group_bytes = 0;
-                self.run_big_record(record, Some(big), sinks, deadline, &mut outcome)
-                    .await;
-                continue;
+        let limits = crate::input::Limits {
+            max_decompressed: self.config.max_decompressed_bytes,
+            stream_threshold: self.stream.threshold_bytes,
+        };
+        // Planned from the trailers alone (cheap); each step is decoded,
+        // processed and delivered before the next is decoded.
+        for step in kinesis::plan(&records, limits) {
+            match step {
+                kinesis::Step::Group(mut group) => {
+                    self.deliver_group(&mut group, sinks, deadline, &mut outcome)
+                        .await
+                }
+                kinesis::Step::Big(record) => {
+                    let big = stream::open_gzip(record.data(), limits.max_decompressed);
+                    self.run_big_record(record, big, sinks, deadline, &mut outcome)
+                        .await
+                }
             }
-            // Plain-JSON records (no gzip trailer) count at their base64 size.
-            let inflated =
-                gzip::isize_hint_b64(record.data()).map_or(record.data().len(), |n| n as usize);
-            if !group.is_empty() && group_bytes + inflated > threshold {
-                self.deliver_group(&mut group, sinks, deadline, &mut outcome)
-                    .await;
-                group_bytes = 0;
-            }
-            group.push(record);
-            group_bytes += inflated;
         }
-        self.deliver_group(&mut group, sinks, deadline, &mut outcome)
-            .await;
         outcome
     }
 
