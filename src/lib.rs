@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 pub mod aws;
+pub mod boxed;
 pub mod cli;
 pub mod config;
 pub mod config_error;

@@ -8,8 +8,8 @@ use tokio::sync::OnceCell;
 
 use super::client::{AwsClient, LOGS, SECRETS_MANAGER, SSM};
 use super::{AwsError, LogGroupSubscriber, SecretRef, SecretSource};
+use crate::boxed::BoxFuture;
 use crate::secret::Secret;
-use crate::sink::BoxFuture;
 
 /// Builds the client on first use, so invocations that never call AWS pay
 /// nothing at cold start; a failed build is tried again next time.

@@ -12,8 +12,8 @@ pub mod subscribe;
 
 use thiserror::Error;
 
+use crate::boxed::BoxFuture;
 use crate::secret::Secret;
-use crate::sink::BoxFuture;
 
 /// Name every subscription filter we create carries; putting a filter with
 /// the same name again replaces it, which makes subscribing idempotent.

@@ -72,7 +72,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::sink::BoxFuture;
+    use crate::boxed::BoxFuture;
 
     const VARS: [&str; 2] = ["WHATAP_LICENSE", "OTEL_EXPORTER_OTLP_HEADERS"];
 

@@ -160,7 +160,7 @@ pub(crate) mod fake {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::sink::BoxFuture;
+    use crate::boxed::BoxFuture;
 
     #[derive(Default)]
     pub struct FakeLogs {

@@ -17,8 +17,6 @@ registry::registry! {
     loki => LokiSettings,
 }
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -28,7 +26,7 @@ use crate::metric::MetricPoint;
 use crate::record::Record;
 
 /// A boxed future, so sinks stay object-safe without an extra crate.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::boxed::BoxFuture;
 
 #[derive(Debug, Error)]
 pub enum SinkError {
