@@ -348,14 +348,7 @@ impl Pipeline {
             delivery::deliver(sinks, &processed.records, deadline, &self.config.delivery).await
         };
         let undelivered = report.undelivered(processed.records.len());
-        for f in report.failures {
-            *processed
-                .stats
-                .failures
-                .entry(f.reason().to_owned())
-                .or_default() += f.records.len();
-            processed.failures.push(Failure::sink(f));
-        }
+        account(processed, report);
         processed.stats.delivered = undelivered.iter().filter(|u| !**u).count();
         if processed.metrics.is_empty() {
             return undelivered;
@@ -368,14 +361,7 @@ impl Pipeline {
         processed.stats.metric_points = points.len();
         processed.stats.metric_points_delivered = missed.iter().filter(|u| !**u).count();
         let metrics_failed = !report.is_complete();
-        for f in report.failures {
-            *processed
-                .stats
-                .failures
-                .entry(f.reason().to_owned())
-                .or_default() += f.records.len();
-            processed.failures.push(Failure::sink(f));
-        }
+        account(processed, report);
         if metrics_failed {
             return vec![true; processed.records.len()];
         }
@@ -578,6 +564,18 @@ fn mark_truncated(mut parsed: crate::parse::Parsed, from: Option<usize>) -> crat
         );
     }
     parsed
+}
+
+/// Counts and lists what a delivery report says was not delivered.
+fn account(processed: &mut Processed, report: DeliveryReport) {
+    for f in report.failures {
+        *processed
+            .stats
+            .failures
+            .entry(f.reason().to_owned())
+            .or_default() += f.records.len();
+        processed.failures.push(Failure::sink(f));
+    }
 }
 
 /// The record counts [`Pipeline::process`] reports.
