@@ -462,7 +462,7 @@ fn real_mariadb_logs_through_wrap_and_replay() {
     let error = wrap_and_replay(&work, &log("error.log"), "error");
     check_common("error", &error, &secrets);
     for word in ["Note", "Warning", "ERROR"] {
-        let grep = grep_count(&error.raw_log, &format!("[{word}]"));
+        let grep = grep_level_count(&error.raw_log, word);
         let ours = error
             .lines
             .iter()
@@ -500,4 +500,19 @@ fn real_mariadb_logs_through_wrap_and_replay() {
     }
 
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Regression (a CI run, 2026-12-05): MariaDB's server_audit plugin wrote a
+/// line without its newline and the next `[Note]` line was glued onto it;
+/// counting every line that contains `[Note]` then counted one entry the
+/// server never wrote as a Note line.
+#[test]
+fn a_note_glued_onto_an_audit_line_is_not_a_note_line() {
+    let log = "2026-12-05 17:39:25 0 [Note] Plugin 'FEEDBACK' is disabled.\n\
+               261205 17:39:25 server_audit: Query cache is enabled. Some table reads can be veiled.2026-12-05 17:39:25 0 [Note] InnoDB: Loading buffer pool(s)\n\
+               2026-11-25  7:59:31 0 [Warning] padded hour\n\
+               2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] MySQL 8\n";
+    assert_eq!(grep_level_count(log, "Note"), 1);
+    assert_eq!(grep_level_count(log, "Warning"), 2);
+    assert_eq!(grep_count(log, "[Note]"), 2, "what the old count saw");
 }

@@ -144,6 +144,22 @@ pub fn grep_count(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
 
+/// Lines whose own level is `[word]`: the level token among a line's first
+/// four (after its date, time and thread id). A message MariaDB glued onto
+/// another line (the server_audit plugin writes one without its newline) is
+/// part of that line, as RDS would publish it, so it is not counted twice.
+pub fn grep_level_count(text: &str, word: &str) -> usize {
+    let level = format!("[{word}]");
+    text.lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .take(4)
+                .find(|t| t.starts_with('['))
+                .is_some_and(|t| t == level)
+        })
+        .count()
+}
+
 /// `grep -c '^PREFIX'`.
 pub fn grep_prefix_count(text: &str, prefix: &str) -> usize {
     text.lines().filter(|l| l.starts_with(prefix)).count()
