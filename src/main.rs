@@ -537,3 +537,55 @@ fn run_wrap(
     }
     Exit::Ok
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    /// A resolved secret becomes its setting's flag right after the
+    /// subcommand (so a path or `--` after it stays what it was), unless the
+    /// user gave that flag on the command line.
+    #[test]
+    fn secrets_go_in_as_flags_after_the_subcommand_unless_given() {
+        let resolved = [("WHATAP_LICENSE", Secret::new("s3cret"))];
+        let got = secret_args(
+            &os(&["rds-forwarder", "replay", "--", "-"]),
+            Some("replay"),
+            &resolved,
+        );
+        assert_eq!(
+            got,
+            os(&[
+                "rds-forwarder",
+                "replay",
+                "--whatap-license=s3cret",
+                "--",
+                "-"
+            ])
+        );
+        for given in [
+            &[
+                "rds-forwarder",
+                "replay",
+                "--whatap-license",
+                "mine",
+                "x.json",
+            ][..],
+            &["rds-forwarder", "replay", "--whatap-license=mine", "x.json"],
+        ] {
+            assert_eq!(
+                secret_args(&os(given), Some("replay"), &resolved),
+                os(given)
+            );
+        }
+        // Lambda mode (no subcommand) finds the flag on the `lambda` command.
+        assert_eq!(
+            secret_flags(None, &resolved),
+            ["--whatap-license=s3cret".to_owned()]
+        );
+    }
+}

@@ -160,18 +160,7 @@ fn every_frame_matches_golib_byte_for_byte() {
             );
             let pack_type = i16::from_be_bytes(frame[22..24].try_into().unwrap());
             assert!([LOGSINK_PACK, EVENT_PACK].contains(&pack_type));
-            if got != want {
-                let at = got
-                    .bytes()
-                    .zip(want.bytes())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(got.len().min(want.len()));
-                failed.push(format!(
-                    "{name}: first difference at hex offset {at} (got {} / want {} hex chars)",
-                    got.len(),
-                    want.len()
-                ));
-            }
+            failed.extend(first_difference(name, &got, want));
         }
         assert!(
             failed.is_empty(),
@@ -422,18 +411,7 @@ fn every_tagcount_frame_matches_golib_byte_for_byte() {
             );
 
             let got = hex(&encode_tagcount_case(input));
-            if got != want {
-                let at = got
-                    .bytes()
-                    .zip(want.bytes())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(got.len().min(want.len()));
-                failed.push(format!(
-                    "{name}: first difference at hex offset {at} (got {} / want {} hex chars)",
-                    got.len(),
-                    want.len()
-                ));
-            }
+            failed.extend(first_difference(name, &got, want));
         }
         assert!(
             failed.is_empty(),
@@ -448,4 +426,20 @@ fn every_tagcount_frame_matches_golib_byte_for_byte() {
         sets_run += 1;
     }
     assert!(sets_run >= 1, "the in-repo set always runs");
+}
+
+/// Where two hex frames first differ, for a failure message; `None` when equal.
+fn first_difference(name: &str, got: &str, want: &str) -> Option<String> {
+    (got != want).then(|| {
+        let at = got
+            .bytes()
+            .zip(want.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        format!(
+            "{name}: first difference at hex offset {at} (got {} / want {} hex chars)",
+            got.len(),
+            want.len()
+        )
+    })
 }

@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{HeaderMap, RETRY_AFTER};
+use http::header::{
+    HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
 use http::{StatusCode, Uri};
 use http_body_util::Full;
 
@@ -21,6 +23,21 @@ use crate::https::{self, HttpsClient};
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Bound on the server text quoted in an error.
 pub const MAX_QUOTED_CHARS: usize = 300;
+
+/// The headers every request of an HTTP sink carries: its body's type,
+/// `Content-Encoding: gzip` when the body is gzip'd, and our user agent.
+pub fn base_headers(content_type: &'static str, gzip: bool) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if gzip {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION"))),
+    );
+    headers
+}
 
 /// What came back.
 pub struct Answer {

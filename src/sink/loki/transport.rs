@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
-    USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION,
 };
 use http::{StatusCode, Uri};
 
@@ -41,21 +40,14 @@ impl LokiSink {
             setting,
             detail: detail.to_owned(),
         };
-        let mut headers = HeaderMap::new();
         let content_type = match config.encoding {
             Encoding::Protobuf => "application/x-protobuf",
             Encoding::Json => "application/json",
         };
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         // Loki reads protobuf bodies as raw snappy whatever the header
         // says; only the JSON body declares its (gzip) encoding.
-        if config.encoding == Encoding::Json {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION"))),
-        );
+        let mut headers =
+            http_post::base_headers(content_type, config.encoding == Encoding::Json);
         if let Some(tenant) = &config.tenant_id {
             let value = HeaderValue::from_str(tenant)
                 .map_err(|_| invalid("LOKI_TENANT_ID", "is not a valid HTTP header value"))?;

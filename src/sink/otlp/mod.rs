@@ -441,6 +441,11 @@ mod tests {
             (vec![stdout], true)
         );
         assert!(config_from(&["--sinks", "otlp", "--otlp-protocol", "grpc"]).is_err());
+        // A metrics URL that is not http(s) names its own setting.
+        let e = config_from(&["--sinks", "otlp", "--otlp-metrics-endpoint", "ftp://h/m"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "), "{e}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
+    HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE,
 };
 use http::{StatusCode, Uri};
 use opentelemetry_proto::tonic::collector::logs::v1::{
@@ -59,14 +59,11 @@ impl OtlpSink {
             Protocol::Protobuf => "application/x-protobuf",
             Protocol::Json => "application/json",
         };
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        if config.compression == Compression::Gzip {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        // Ours win over a user header of the same name.
+        let gzip = config.compression == Compression::Gzip;
+        for (name, value) in &http_post::base_headers(content_type, gzip) {
+            headers.insert(name, value.clone());
         }
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("rds-forwarder/", env!("CARGO_PKG_VERSION"))),
-        );
         let uri: Uri = config.url.parse().map_err(|e| {
             invalid(
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
