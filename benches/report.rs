@@ -411,12 +411,10 @@ fn stages(w: &Workload) -> Stages {
 /// rather than wall time: on a shared machine the wall clock also counts
 /// the time other processes held the core, which says nothing about ours.
 /// (On an idle core the two agree; `RDSF_BENCH_CLOCK=wall` switches.)
+/// (The `cpu-time` crate reads `CLOCK_THREAD_CPUTIME_ID`, so this crate
+/// keeps `forbid(unsafe_code)`.)
 fn thread_cpu_ms() -> f64 {
-    // SAFETY: a zeroed timespec is valid; clock_gettime only writes it.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // SAFETY: valid clock id and out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+    cpu_time::ThreadTime::now().as_duration().as_secs_f64() * 1e3
 }
 
 fn wall_clock() -> bool {
@@ -483,7 +481,7 @@ fn end_to_end_whatap(w: &Workload) -> f64 {
         .build()
         .unwrap();
     let p = support::pipeline();
-    let sinks: Vec<Box<dyn rds_forwarder::sink::Sink>> = vec![Box::new(support::whatap_sink(port))];
+    let sinks: Vec<Box<dyn rdsf_sinks::Sink>> = vec![Box::new(support::whatap_sink(port))];
     median_ms(|| {
         for e in &w.payloads {
             let deadline = Instant::now() + Duration::from_secs(10);

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::record::Record;
-use rds_forwarder::secret::Secret;
-use rds_forwarder::sink::whatap::conn::Endpoints;
-use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+use rdsf_core::record::Record;
+use rdsf_core::secret::Secret;
+use rdsf_sinks::whatap::conn::Endpoints;
+use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
 
 fn records() -> (String, Vec<Record>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

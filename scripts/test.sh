@@ -21,7 +21,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 # --no-fail-fast: every failing test binary is reported, not only the first.
-cargo test --all-targets --no-fail-fast 2>&1 | tee "$log" || status=$?
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$log" || status=$?
 
 # Fuzz smoke run (issue 7): only when asked, RDSF_FUZZ_SMOKE_SECS seconds per
 # target; skips itself without nightly + cargo-fuzz.

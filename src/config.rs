@@ -3,12 +3,12 @@
 
 use clap::Args;
 
-use crate::sink::registry::SinkSpec;
-use crate::sink::SinkSettings;
+use rdsf_sinks::registry::SinkSpec;
+use rdsf_sinks::SinkSettings;
 
-pub use crate::input::DEFAULT_MAX_DECOMPRESSED_BYTES;
+pub use rdsf_core::input::DEFAULT_MAX_DECOMPRESSED_BYTES;
 
-pub use crate::config_error::ConfigError;
+pub use rdsf_core::config_error::ConfigError;
 
 /// The settings every mode shares (Lambda, `replay`). Flags override the
 /// environment variables named beside them.
@@ -38,20 +38,20 @@ pub struct Settings {
     pub log_level: String,
 
     #[command(flatten)]
-    pub delivery: crate::delivery::DeliverySettings,
+    pub delivery: rdsf_sinks::delivery::DeliverySettings,
 
-    /// Each sink's own settings (src/sink/registry.rs).
+    /// Each sink's own settings (crates/sinks/src/registry.rs).
     #[command(flatten)]
     pub sink: SinkSettings,
 
     #[command(flatten)]
-    pub input: crate::input::InputSettings,
+    pub input: rdsf_core::input::InputSettings,
 
     #[command(flatten)]
-    pub redaction: crate::sql::RedactionSettings,
+    pub redaction: rdsf_core::sql::RedactionSettings,
 
     #[command(flatten)]
-    pub auto_subscribe: crate::aws::subscribe::AutoSubscribeSettings,
+    pub auto_subscribe: rdsf_aws::subscribe::AutoSubscribeSettings,
 }
 
 /// The variables whose values are secrets: every setting declared with
@@ -123,10 +123,10 @@ pub struct Config {
     pub sinks: Vec<SinkSpec>,
     pub max_decompressed_bytes: usize,
     pub region: Option<String>,
-    pub delivery: crate::delivery::DeliveryConfig,
+    pub delivery: rdsf_sinks::delivery::DeliveryConfig,
     pub kinesis_batch_item_failures: bool,
     /// Built-in redaction rules plus the user's validated patterns.
-    pub redactor: crate::sql::Redactor,
+    pub redactor: rdsf_core::sql::Redactor,
 }
 
 impl Config {
@@ -144,7 +144,7 @@ impl Config {
         let sinks = s.sink.select(&s.sinks).map_err(|e| errors.extend(e)).ok();
         let delivery = keep(
             &mut errors,
-            crate::delivery::DeliveryConfig::from_settings(&s.delivery),
+            rdsf_sinks::delivery::DeliveryConfig::from_settings(&s.delivery),
         );
         let redactor = keep(&mut errors, s.redaction.redactor());
         match (sinks, delivery, redactor) {
@@ -187,9 +187,9 @@ impl Default for Config {
                 .expect("stdout needs no settings"),
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
-            delivery: crate::delivery::DeliveryConfig::default(),
+            delivery: rdsf_sinks::delivery::DeliveryConfig::default(),
             kinesis_batch_item_failures: false,
-            redactor: crate::sql::Redactor::builtin(),
+            redactor: rdsf_core::sql::Redactor::builtin(),
         }
     }
 }

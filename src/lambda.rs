@@ -9,11 +9,11 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::aws::subscribe::AutoSubscribe;
-use crate::aws::SUBSCRIPTION_FILTER_NAME;
-use crate::input::{EventKind, LogGroupCreated};
 use crate::pipeline::{Failure, Outcome, Pipeline, Stats};
-use crate::sink::Sink;
+use rdsf_aws::subscribe::AutoSubscribe;
+use rdsf_aws::SUBSCRIPTION_FILTER_NAME;
+use rdsf_core::input::{EventKind, LogGroupCreated};
+use rdsf_sinks::Sink;
 
 /// Time kept back from the Lambda deadline so a failing delivery still ends
 /// with a clean error reply instead of a timeout.
@@ -375,14 +375,14 @@ pub fn instant_for(deadline_ms: u64) -> Instant {
         // further out (u64::MAX from a broken emulator) is bounded by it.
         Duration::from_millis(deadline_ms.saturating_sub(now_ms)).min(MAX_LAMBDA_TIMEOUT)
     };
-    crate::time::instant_after(left.saturating_sub(DEADLINE_SAFETY_MARGIN))
+    rdsf_core::time::instant_after(left.saturating_sub(DEADLINE_SAFETY_MARGIN))
 }
 
 #[cfg(test)]
 mod auto_subscribe_tests {
     use super::*;
-    use crate::aws::subscribe::fake::FakeLogs;
     use crate::config::Config;
+    use rdsf_aws::subscribe::fake::FakeLogs;
 
     const EVENT: &[u8] = include_bytes!("../tests/data/deploy/cloudtrail-create-log-group.json");
 

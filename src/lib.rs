@@ -1,32 +1,13 @@
-//! rds-forwarder: Amazon RDS and Aurora logs and events, parsed into
-//! OpenTelemetry-shaped records and delivered to WhaTap, OTLP or stdout.
-//!
-//! The data flows one way — [`input`] → [`parse`] → [`enrich`] → [`sink`] —
-//! and [`pipeline::Pipeline`] strings the stages together. Everything but the
-//! sinks' transports is free of network code, so it runs offline in tests
-//! and benchmarks.
+//! rds-forwarder, the binary's library: the composition root. It reads the
+//! configuration ([`config`]), wires the core's processing
+//! (`rdsf_core::process`) to the sinks' delivery engine (`rdsf_sinks`) in
+//! [`pipeline::Pipeline`], and serves it as a Lambda handler ([`lambda`]) or
+//! a command line ([`cli`]). The stages themselves live in the workspace's
+//! crates (README, "Where things are").
 
-// No unsafe code, except the one isolated call with a SAFETY comment and
-// `#[allow(unsafe_code)]` (the WhaTap SIOCOUTQ ioctl in sink/whatap/conn.rs).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
-pub mod aws;
-pub mod boxed;
 pub mod cli;
 pub mod config;
-pub mod config_error;
-pub mod delivery;
-pub mod enrich;
-pub mod https;
-pub mod input;
 pub mod lambda;
-pub mod metric;
-pub mod parse;
 pub mod pipeline;
-pub mod record;
-pub mod secret;
-pub mod severity;
-pub mod sink;
-pub mod source;
-pub mod sql;
-pub mod time;

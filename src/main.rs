@@ -18,15 +18,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
-use rds_forwarder::aws::secrets;
 use rds_forwarder::cli::exit::{self, Exit, EXIT_CODES_HELP};
 use rds_forwarder::cli::{check, replay, subscribe, wrap};
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::lambda::Handler;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::secret::Secret;
-use rds_forwarder::sink;
+use rdsf_aws::api::{AwsLogs, AwsSecrets};
+use rdsf_aws::secrets;
+use rdsf_core::secret::Secret;
+use rdsf_sinks as sink;
 
 #[derive(Parser)]
 #[command(
@@ -223,11 +223,11 @@ fn run() -> Exit {
 /// `check`'s secrets: every reference read (when AWS credentials are at
 /// hand), each outcome a check line.
 fn resolve_secrets_for_check() -> check::SecretsOutcome {
-    let aws = rds_forwarder::aws::credentials::AwsContext::from_env()
+    let aws = rdsf_aws::credentials::AwsContext::from_env()
         .map(|_| AwsSecrets::new())
         .map_err(|e| e.to_string());
     let source = match &aws {
-        Ok(s) => Ok(s as &dyn rds_forwarder::aws::SecretSource),
+        Ok(s) => Ok(s as &dyn rdsf_aws::SecretSource),
         Err(e) => Err(e.clone()),
     };
     runtime().block_on(check::resolve_secrets(|k| std::env::var(k).ok(), source))
@@ -349,7 +349,7 @@ fn run_unsubscribe(args: subscribe::UnsubscribeArgs) -> Exit {
 }
 
 /// Prints what `subscribe` / `unsubscribe` did; the exit status it means.
-fn subscribe_exit(result: Result<(String, bool), rds_forwarder::aws::AwsError>) -> Exit {
+fn subscribe_exit(result: Result<(String, bool), rdsf_aws::AwsError>) -> Exit {
     match result {
         Ok((text, all_ok)) => {
             print!("{text}");
@@ -362,8 +362,8 @@ fn subscribe_exit(result: Result<(String, bool), rds_forwarder::aws::AwsError>) 
         Err(e) => {
             eprintln!("rds-forwarder: {e}");
             match e {
-                rds_forwarder::aws::AwsError::Invalid { .. } => Exit::Usage,
-                rds_forwarder::aws::AwsError::Call { .. } => Exit::Failed,
+                rdsf_aws::AwsError::Invalid { .. } => Exit::Usage,
+                rdsf_aws::AwsError::Call { .. } => Exit::Failed,
             }
         }
     }

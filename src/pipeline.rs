@@ -1,146 +1,31 @@
-//! input → decode → parse → enrich → sink, for one Lambda event.
+//! input → process → deliver, for one Lambda event: the core's
+//! [`Processor`] builds the records, the sinks' delivery engine delivers
+//! them.
 //!
 //! The Lambda handler and `rds-forwarder replay` both call [`Pipeline::run`],
 //! so what a user replays is exactly what Lambda would do.
 
-use std::collections::BTreeMap;
-use std::ops::Range;
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::config::Config;
-use crate::delivery::{self, DeliveryReport};
-use crate::enrich::engine::EngineMemory;
-use crate::enrich::rds_events::Catalog;
-use crate::enrich::{rds_event, resource};
-use crate::input::{self, Content, EventKind, LogDocument, LogGroupCreated, Origin};
-use crate::metric::MetricPoint;
-use crate::parse::{Entry, Registry};
-use crate::record::{keys, Attributes, Record, Value};
-use crate::severity::Severity;
-use crate::sink::Sink;
-use crate::source::SourceInfo;
-use crate::time;
+use rdsf_core::input::{self, EventKind, LogGroupCreated, Origin};
+use rdsf_core::process::{ProcessSettings, Processor};
+use rdsf_core::time;
+use rdsf_sinks::delivery::{self, DeliveryReport};
+use rdsf_sinks::Sink;
 
-mod failure;
 mod kinesis;
 mod streamed;
 
-pub use failure::{Failure, Origin as FailureOrigin, PROCESSING_DEADLINE};
-use streamed::DocCarry;
-pub use streamed::StreamOptions;
-
-/// Counts for one or more invocations; the handler's reply and `replay`'s
-/// summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    /// CloudWatch log events read (control messages excluded).
-    pub log_events: usize,
-    /// EventBridge RDS events read.
-    pub rds_events: usize,
-    /// Records produced.
-    pub records: usize,
-    /// Records delivered to every sink.
-    pub delivered: usize,
-    /// CloudWatch reachability checks, skipped on purpose.
-    pub control_messages_skipped: usize,
-    /// Log events whose JSON was unreadable, forwarded raw with a marker.
-    pub malformed_events: usize,
-    /// Records no parser rule matched, forwarded with `rds.parse.error`.
-    pub parse_errors: usize,
-    /// Metric points produced, and delivered to every sink that takes
-    /// metrics (left out of the summary while none are).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub metric_points: usize,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub metric_points_delivered: usize,
-    /// What could not be decoded or delivered, by reason.
-    pub failures: BTreeMap<String, usize>,
-}
-
-impl Stats {
-    pub fn failed(&self) -> bool {
-        !self.failures.is_empty()
-    }
-
-    pub fn add(&mut self, other: &Stats) {
-        self.log_events += other.log_events;
-        self.rds_events += other.rds_events;
-        self.records += other.records;
-        self.delivered += other.delivered;
-        self.control_messages_skipped += other.control_messages_skipped;
-        self.malformed_events += other.malformed_events;
-        self.parse_errors += other.parse_errors;
-        self.metric_points += other.metric_points;
-        self.metric_points_delivered += other.metric_points_delivered;
-        for (k, v) in &other.failures {
-            *self.failures.entry(k.clone()).or_default() += v;
-        }
-    }
-
-    fn fail(&mut self, reason: &str) {
-        *self.failures.entry(reason.to_owned()).or_default() += 1;
-    }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
+// What the pipeline's callers see of the core's processing.
+pub use rdsf_core::failure::{Failure, Origin as FailureOrigin, PROCESSING_DEADLINE};
+pub use rdsf_core::process::{Processed, Stats, StreamOptions, MAX_EVENT_MESSAGE_BYTES};
 
 /// Logs each failure once, as one error line (the callers add no second
 /// line of their own). A closed output is not logged: the run just ends.
 fn log_failures(failures: &[Failure]) {
     for f in failures.iter().filter(|f| !f.is_output_closed()) {
         tracing::error!(reason = f.reason, "{}", f.message);
-    }
-}
-
-/// The result of decoding and parsing one event, before delivery.
-#[derive(Debug, Default)]
-pub struct Processed {
-    pub kind: Option<EventKind>,
-    pub records: Vec<Record>,
-    /// Metric points produced beside the records (the metrics signal).
-    pub metrics: Vec<MetricPoint>,
-    pub stats: Stats,
-    pub failures: Vec<Failure>,
-    /// Log events forwarded raw because their JSON was bad: (id, reason).
-    pub malformed: Vec<(Option<String>, String)>,
-    /// Which records each input unit produced (`records[range]`), so a
-    /// delivery failure maps back to its Kinesis record.
-    pub units: Vec<(Origin, Range<usize>)>,
-    /// New log groups announced by CloudTrail; the Lambda handler subscribes them.
-    pub log_groups_created: Vec<LogGroupCreated>,
-    /// When processing must stop (the invocation's deadline); `None` for
-    /// [`Pipeline::process`], which tests and tools call without one.
-    deadline: Option<Instant>,
-    /// Processing stopped at the deadline: the records are incomplete.
-    out_of_time: bool,
-}
-
-impl Processed {
-    fn until(deadline: Instant) -> Processed {
-        Processed {
-            deadline: Some(deadline),
-            ..Processed::default()
-        }
-    }
-
-    /// Whether the deadline has passed (checked every few events: a clock
-    /// read is cheap, but not free per event). Once true, stays true.
-    fn time_is_up(&mut self) -> bool {
-        if !self.out_of_time && self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.out_of_time = true;
-        }
-        self.out_of_time
-    }
-
-    /// Records the stop as a retryable failure: Lambda retries the event
-    /// instead of killing an invocation that answers after its timeout.
-    fn fail_out_of_time(&mut self, what: &str) {
-        self.stats.fail(PROCESSING_DEADLINE);
-        self.failures.push(Failure::deadline(what));
     }
 }
 
@@ -160,114 +45,43 @@ pub struct Outcome {
 /// The stateless parts of the data path, built once per process.
 pub struct Pipeline {
     config: Config,
-    parsers: Registry,
-    catalog: &'static Catalog,
-    stream: StreamOptions,
-    /// The engine each log group's content named, for batches that cannot tell.
-    engines: EngineMemory,
+    processor: Processor,
 }
 
 impl Pipeline {
     pub fn new(config: Config) -> Self {
-        Pipeline {
-            config,
-            parsers: Registry::builtin(),
-            catalog: Catalog::builtin(),
-            stream: StreamOptions::default(),
-            engines: EngineMemory::default(),
-        }
+        let processor = Processor::new(ProcessSettings {
+            max_decompressed_bytes: config.max_decompressed_bytes,
+            region: config.region.clone(),
+            redactor: config.redactor.clone(),
+        });
+        Pipeline { config, processor }
     }
 
     /// Replaces when and how big CloudWatch payloads are streamed (tests
     /// force tiny chunks with it).
     pub fn with_stream_options(mut self, stream: StreamOptions) -> Self {
-        self.stream = stream;
+        self.processor = self.processor.with_stream_options(stream);
         self
-    }
-
-    /// How far the whole path inflates data whose gzip trailer promised to
-    /// fit the stream threshold: only that far, so a trailer that lies cannot
-    /// make it hold up to the configured limit (~9 bytes of memory per byte
-    /// of JSON); data that goes further is streamed instead.
-    fn whole_path_limit(&self) -> usize {
-        self.config
-            .max_decompressed_bytes
-            .min(self.stream.threshold_bytes)
     }
 
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    /// Decodes and parses one Lambda event into records. Never fails as a
-    /// whole: what cannot be read is counted and listed in `failures`.
+    pub fn processor(&self) -> &Processor {
+        &self.processor
+    }
+
+    /// [`Processor::process`]: decodes and parses one Lambda event into
+    /// records, without delivery.
     pub fn process(&self, event: &[u8], observed_ns: i64) -> Processed {
-        let decoded = input::decode(event, self.config.max_decompressed_bytes);
-        self.process_decoded(decoded, observed_ns)
+        self.processor.process(event, observed_ns)
     }
 
-    fn process_decoded(
-        &self,
-        decoded: Result<input::Decoded, input::InputError>,
-        observed_ns: i64,
-    ) -> Processed {
-        self.process_decoded_into(decoded, observed_ns, Processed::default())
-    }
-
-    fn process_decoded_into(
-        &self,
-        decoded: Result<input::Decoded, input::InputError>,
-        observed_ns: i64,
-        mut out: Processed,
-    ) -> Processed {
-        let decoded = match decoded {
-            Ok(d) => d,
-            Err(e) => {
-                out.stats.fail(e.reason());
-                out.failures.push(Failure::input(e, None));
-                return out;
-            }
-        };
-        out.kind = Some(decoded.kind);
-        for unit in decoded.units {
-            if out.time_is_up() {
-                // Not processed: still listed, so a Kinesis reply names it.
-                let at = out.records.len();
-                out.units.push((unit.origin, at..at));
-                continue;
-            }
-            let first_record = out.records.len();
-            let seq = match &unit.origin {
-                Origin::Whole => None,
-                Origin::KinesisRecord { sequence_number } => Some(sequence_number.clone()),
-            };
-            match unit.content {
-                Ok(Content::Logs(docs)) => {
-                    for doc in docs {
-                        self.process_document(doc, observed_ns, &mut out);
-                    }
-                }
-                Ok(Content::RdsEvent(event)) => {
-                    out.stats.rds_events += 1;
-                    out.records.push(rds_event::record(
-                        &event,
-                        self.catalog,
-                        self.config.region.as_deref(),
-                        &self.config.redactor,
-                        observed_ns,
-                    ));
-                }
-                Ok(Content::LogGroupCreated(created)) => out.log_groups_created.push(created),
-                Err(e) => {
-                    out.stats.fail(e.reason());
-                    out.failures.push(Failure::input(e, seq));
-                }
-            }
-            out.units
-                .push((unit.origin, first_record..out.records.len()));
-        }
-        count_records(&mut out);
-        out
+    /// [`Processor::process_streamed`]: the streamed path without delivery.
+    pub fn process_streamed(&self, event: &[u8], observed_ns: i64) -> Option<Processed> {
+        self.processor.process_streamed(event, observed_ns)
     }
 
     /// Processes one event and delivers its records to every sink through
@@ -280,7 +94,7 @@ impl Pipeline {
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
         let limits = input::Limits {
             max_decompressed: self.config.max_decompressed_bytes,
-            stream_threshold: self.stream.threshold_bytes,
+            stream_threshold: self.processor.stream_options().threshold_bytes,
         };
         match input::open(event, limits) {
             input::Opened::Whole(decoded) => self.run_whole(decoded, sinks, deadline).await,
@@ -298,9 +112,12 @@ impl Pipeline {
         sinks: &[Box<dyn Sink>],
         deadline: Instant,
     ) -> Outcome {
-        let mut processed =
-            self.process_decoded_into(decoded, time::now_ns(), Processed::until(deadline));
-        let undelivered = if processed.out_of_time {
+        let mut processed = self.processor.process_decoded_into(
+            decoded,
+            time::now_ns(),
+            Processed::until(deadline),
+        );
+        let undelivered = if processed.out_of_time() {
             // Incomplete records are not worth sending: the whole event is retried.
             processed.fail_out_of_time("the event");
             vec![true; processed.records.len()]
@@ -313,7 +130,7 @@ impl Pipeline {
                 let decode_failed = processed.failures.iter().any(|f| {
                     f.kinesis_sequence_number.as_deref() == Some(sequence_number.as_str())
                 });
-                if processed.out_of_time
+                if processed.out_of_time()
                     || decode_failed
                     || undelivered[range.clone()].iter().any(|u| *u)
                 {
@@ -367,203 +184,6 @@ impl Pipeline {
         }
         undelivered
     }
-
-    fn process_document(&self, doc: LogDocument, observed_ns: i64, out: &mut Processed) {
-        self.process_part(doc, &mut DocCarry::whole(), observed_ns, out);
-    }
-
-    /// One document, or one chunk of a streamed one: `carry` holds what
-    /// crosses chunk boundaries (entries a later join may still extend, the
-    /// parser and `db.system.name` chosen for the document, malformed events
-    /// that go last); for a whole document it holds nothing back.
-    fn process_part(
-        &self,
-        mut doc: LogDocument,
-        carry: &mut DocCarry,
-        observed_ns: i64,
-        out: &mut Processed,
-    ) {
-        if doc.is_control_message() {
-            out.stats.control_messages_skipped += 1;
-            return;
-        }
-        out.stats.log_events += doc.events.len() + doc.malformed.len();
-        let source = SourceInfo::from_log_group(&doc.log_group);
-        let parser = *carry.parser.get_or_insert_with(|| {
-            self.parsers
-                .for_batch(&source, doc.events.iter().map(|e| e.message.as_str()))
-        });
-
-        let mut entries: Vec<Entry> = Vec::with_capacity(doc.events.len());
-        // Extracted fields follow their event id through any joining.
-        let mut extracted_by_id: Vec<(String, Vec<(String, String)>)> = Vec::new();
-        carry.resume(&mut entries, &mut extracted_by_id);
-        for (n, mut ev) in std::mem::take(&mut doc.events).into_iter().enumerate() {
-            if n % 64 == 0 && out.time_is_up() {
-                return;
-            }
-            let truncated_from = cap_message(&mut ev.message).or(ev.cut_from);
-            if !ev.extracted_fields.is_empty() {
-                extracted_by_id.push((ev.id.clone(), ev.extracted_fields));
-            }
-            if let Some(parts) = parser.split(&ev.message).filter(|p| p.len() > 1) {
-                // Several entries in one event: one record each, all naming
-                // the event; `part` keeps their record ids apart.
-                for (k, part) in parts.iter().enumerate() {
-                    entries.push(Entry {
-                        event_ids: vec![ev.id.clone()],
-                        cloudwatch_timestamp_ms: ev.timestamp_ms,
-                        body: (*part).to_owned(),
-                        parsed: mark_truncated(parser.parse(part), truncated_from),
-                        part: Some(u32::try_from(k + 1).unwrap_or(u32::MAX)),
-                    });
-                }
-                continue;
-            }
-            let parsed = mark_truncated(parser.parse(&ev.message), truncated_from);
-            entries.push(Entry {
-                event_ids: vec![ev.id],
-                cloudwatch_timestamp_ms: ev.timestamp_ms,
-                body: ev.message,
-                parsed,
-                part: None,
-            });
-        }
-        let mut entries = parser.join(entries);
-        carry.hold_back(&mut entries, &mut extracted_by_id);
-        for (n, entry) in entries.iter_mut().enumerate() {
-            if n % 64 == 0 && out.time_is_up() {
-                return;
-            }
-            crate::sql::enrich_entry(entry, &self.config.redactor);
-        }
-
-        let db_system = self
-            .engines
-            .db_system(&doc.log_group, &source, carry.db_system);
-        let resource = resource::for_log(&doc, &source, db_system, self.config.region.as_deref());
-
-        out.records.reserve(entries.len() + doc.malformed.len());
-        for mut entry in entries {
-            let mut attrs = Attributes::with_capacity(entry.parsed.attributes.len() + 4);
-            attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
-            if entry.event_ids.len() > 1 {
-                attrs.insert(
-                    keys::CW_EVENT_IDS,
-                    Value::Array(
-                        entry
-                            .event_ids
-                            .iter()
-                            .map(|id| Value::from(id.as_str()))
-                            .collect(),
-                    ),
-                );
-            }
-            if let Some(part) = entry.part {
-                attrs.insert(keys::CW_EVENT_PART, i64::from(part));
-            }
-            attrs.insert(keys::PARSER, parser.name());
-            if let Some(policy) = &doc.policy_level {
-                attrs.insert(keys::CW_POLICY_LEVEL, policy.as_str());
-            }
-            for (id, fields) in &extracted_by_id {
-                if entry.event_ids.contains(id) {
-                    for (k, v) in fields {
-                        attrs.insert(
-                            format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
-                            self.config.redactor.redact(v).as_ref(),
-                        );
-                    }
-                }
-            }
-            attrs.append_disjoint(entry.parsed.attributes);
-            if let Some(reason) = entry.parsed.error {
-                attrs.insert(keys::PARSE_ERROR, reason);
-            }
-            out.records.push(Record {
-                timestamp_ns: entry
-                    .parsed
-                    .timestamp_ns
-                    .unwrap_or_else(|| time::ms_to_ns(entry.cloudwatch_timestamp_ms)),
-                observed_timestamp_ns: observed_ns,
-                severity: entry.parsed.severity.unwrap_or_default(),
-                body: entry.body,
-                attributes: attrs,
-                resource: resource.clone(),
-                // The last use of the ids: moved, not copied. The parts of
-                // one event are told apart by `<event id>.<part>`.
-                id: match entry.part {
-                    None => std::mem::take(&mut entry.event_ids[0]),
-                    Some(part) => format!("{}.{part}", entry.event_ids[0]),
-                },
-            });
-        }
-
-        carry.malformed_go_last(&mut doc.malformed);
-        for mut bad in std::mem::take(&mut doc.malformed) {
-            out.stats.malformed_events += 1;
-            let mut attrs = Attributes::with_capacity(4);
-            if let Some(id) = &bad.id {
-                attrs.insert(keys::CW_EVENT_ID, id.as_str());
-            }
-            // The raw event is bounded like a message (redacted after the cut).
-            if let Some(n) = cap_message(&mut bad.raw) {
-                attrs.insert(
-                    keys::MESSAGE_TRUNCATED_FROM,
-                    i64::try_from(n).unwrap_or(i64::MAX),
-                );
-            }
-            attrs.insert(keys::PARSER, "none");
-            // The decoder's words may quote the event's own text.
-            let detail = self.config.redactor.redact(&bad.detail).into_owned();
-            attrs.insert(
-                keys::PARSE_ERROR,
-                format!("malformed CloudWatch log event: {detail}"),
-            );
-            out.malformed.push((bad.id.clone(), detail));
-            out.records.push(Record {
-                // No database time is readable; the receive time is the best
-                // there is, and the parse-error marker says so.
-                timestamp_ns: observed_ns,
-                observed_timestamp_ns: observed_ns,
-                severity: Severity::info(),
-                body: self.config.redactor.redact(&bad.raw).into_owned(),
-                attributes: attrs,
-                resource: resource.clone(),
-                id: bad.id.unwrap_or_default(),
-            });
-        }
-    }
-}
-
-pub use crate::input::cloudwatch::MAX_EVENT_MESSAGE_BYTES;
-
-/// Cuts `message` to [`MAX_EVENT_MESSAGE_BYTES`] and frees the rest; the
-/// original length when it was longer.
-fn cap_message(message: &mut String) -> Option<usize> {
-    if message.len() <= MAX_EVENT_MESSAGE_BYTES {
-        return None;
-    }
-    let original = message.len();
-    let mut end = MAX_EVENT_MESSAGE_BYTES;
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    message.truncate(end);
-    message.shrink_to_fit();
-    Some(original)
-}
-
-/// Adds `rds.message.truncated_from` (the original length) to an entry cut by
-/// [`cap_message`]; it travels with the entry through joins.
-fn mark_truncated(mut parsed: crate::parse::Parsed, from: Option<usize>) -> crate::parse::Parsed {
-    if let Some(n) = from {
-        parsed.attributes.insert(
-            keys::MESSAGE_TRUNCATED_FROM,
-            i64::try_from(n).unwrap_or(i64::MAX),
-        );
-    }
-    parsed
 }
 
 /// Counts and lists what a delivery report says was not delivered.
@@ -574,18 +194,8 @@ fn account(processed: &mut Processed, report: DeliveryReport) {
             .failures
             .entry(f.reason().to_owned())
             .or_default() += f.records.len();
-        processed.failures.push(Failure::sink(f));
+        processed.failures.push(f.into_failure());
     }
-}
-
-/// The record counts [`Pipeline::process`] reports.
-fn count_records(out: &mut Processed) {
-    out.stats.records = out.records.len();
-    out.stats.parse_errors = out
-        .records
-        .iter()
-        .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
-        .count();
 }
 
 #[cfg(test)]
@@ -594,8 +204,9 @@ mod metric_delivery_tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::metric::{Kind, Number};
-    use crate::sink::{BoxFuture, SinkError};
+    use rdsf_core::metric::{Kind, MetricPoint, Number};
+    use rdsf_core::record::{Attributes, Record};
+    use rdsf_sinks::{BoxFuture, SinkError};
 
     /// Takes records, refuses metric points for good.
     struct RefusesMetrics;

@@ -4,14 +4,14 @@
 //! said plainly without stopping the other checks; `--show-wire` showing
 //! what would be sent without sending it. No secret is ever printed.
 
-mod delivery_support;
-mod whatap_support;
+use crate::delivery_support;
+use rdsf_testkit::whatap as whatap_support;
 
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use delivery_support::fault_server::{Act, FaultServer};
-use rds_forwarder::sink::whatap::hash::hash64_str;
+use rdsf_sinks::whatap::hash::hash64_str;
 use whatap_support::{refused_port, Behaviour, Receiver};
 
 /// golib's public test licence that carries pcode 78.
@@ -304,10 +304,10 @@ fn check_usage_errors_exit_2_and_its_help_has_examples_and_the_exit_table() {
 fn the_show_wire_decoder_agrees_with_the_independent_test_decoder() {
     use rds_forwarder::config::Config;
     use rds_forwarder::pipeline::Pipeline;
-    use rds_forwarder::secret::Secret;
-    use rds_forwarder::sink::whatap::conn::Endpoints;
-    use rds_forwarder::sink::whatap::decode::decode_frames;
-    use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+    use rdsf_core::secret::Secret;
+    use rdsf_sinks::whatap::conn::Endpoints;
+    use rdsf_sinks::whatap::decode::decode_frames;
+    use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
     use whatap_support::{corpus_payloads, decode_pack, fixture, Pack};
 
     let mut records = Vec::new();

@@ -1,6 +1,6 @@
 //! The binary as a user runs it: replay, wrap, help and bad configuration.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -1,7 +1,7 @@
 //! Every CloudWatch payload of the corpus gives one record per log event
 //! (joined records list every event they cover), with the fixed keys.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! The CloudFormation templates pass cfn-lint and checkov (installed by
 //! scripts/deps/deploy.sh into virtualenvs under target/ when missing).
 
-mod deploy_support;
+use crate::deploy_support;
 
 use deploy_support::{ensure_tools, root, venv_bin};
 use std::process::Command;

@@ -9,7 +9,7 @@
 //! One #[test] on purpose: it sets AWS_* variables in this process, which is
 //! only sound while no other test thread runs.
 
-mod deploy_support;
+use crate::deploy_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,12 +18,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use deploy_support::{ensure_tools, root, venv_bin};
-use rds_forwarder::aws::api::{AwsLogs, AwsSecrets};
-use rds_forwarder::aws::subscribe::AutoSubscribe;
-use rds_forwarder::aws::{secrets, SecretRef, SecretSource};
 use rds_forwarder::config::Config;
 use rds_forwarder::lambda::Handler;
 use rds_forwarder::pipeline::Pipeline;
+use rdsf_aws::api::{AwsLogs, AwsSecrets};
+use rdsf_aws::subscribe::AutoSubscribe;
+use rdsf_aws::{secrets, SecretRef, SecretSource};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");

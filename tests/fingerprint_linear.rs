@@ -9,10 +9,10 @@
 //! meets (~8×) and a quadratic one (64×) cannot. `FP_IMPL=old` runs the same checks on the frozen pre-issue-13 code
 //! (`tests/fingerprint_old`), where the quadratic shapes fail.
 //!
-//! `cargo test --release --test fingerprint_linear -- --ignored --nocapture`
+//! `cargo test --release --test integration fingerprint_linear:: -- --ignored --nocapture`
 //! prints the before/after figures at 256 KB and 1 MB.
 
-mod fingerprint_old;
+use crate::fingerprint_old;
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ type Shape = (&'static str, fn(usize) -> String);
 fn implementation() -> (&'static str, Fingerprint) {
     match std::env::var("FP_IMPL").as_deref() {
         Ok("old") => ("old", fingerprint_old::fingerprint),
-        _ => ("new", rds_forwarder::sql::fingerprint),
+        _ => ("new", rdsf_core::sql::fingerprint),
     }
 }
 
@@ -209,13 +209,13 @@ fn fingerprint_cost_grows_linearly_on_every_pathological_shape() {
 
 /// Before/after figures at 256 KB and 1 MB (release build); prints only.
 #[test]
-#[ignore = "figures for the report: cargo test --release --test fingerprint_linear -- --ignored --nocapture"]
+#[ignore = "figures for the report: cargo test --release --test integration fingerprint_linear:: -- --ignored --nocapture"]
 fn print_fingerprint_figures() {
     let old_too = std::env::var("FP_SKIP_OLD").is_err();
     for (name, make) in shapes() {
         for size in [256 << 10, 1 << 20] {
             let q = make(size);
-            let new = best(rds_forwarder::sql::fingerprint, &q, 3);
+            let new = best(rdsf_core::sql::fingerprint, &q, 3);
             let old = if old_too {
                 format!("{:.3?}", best(fingerprint_old::fingerprint, &q, 1))
             } else {

@@ -2,16 +2,16 @@
 //! replaced gave: random statements built from SQL-ish tokens — quotes,
 //! comments (closed and not), `UNION` chains of a few alike branches, `VALUES`
 //! tuples, `IN` lists, numbers, odd whitespace — fingerprinted by both the
-//! current `rds_forwarder::sql::fingerprint` and the frozen copy of the old
+//! current `rdsf_core::sql::fingerprint` and the frozen copy of the old
 //! one in `tests/fingerprint_old` (itself checked against pt-query-digest by
 //! `tests/fingerprint_vs_pt.rs` before it was frozen).
 //!
 //! Cases per property: `PROPTEST_CASES` (default 2048).
 
-mod fingerprint_old;
+use crate::fingerprint_old;
 
 use proptest::prelude::*;
-use rds_forwarder::sql::fingerprint;
+use rdsf_core::sql::fingerprint;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")

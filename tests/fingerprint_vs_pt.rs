@@ -5,13 +5,13 @@
 //! statement of the MariaDB general log and PostgreSQL log (corpus or in-repo
 //! excerpts), hand-picked edge cases, and seeded random token soup.
 
-mod mysql_support;
+use crate::mysql_support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use mysql_support::{corpus_dir, fixtures_dir};
-use rds_forwarder::sql::fingerprint;
+use rdsf_core::sql::fingerprint;
 
 const PT: &str = "/usr/bin/pt-query-digest";
 

@@ -5,10 +5,7 @@
 //! (`fuzz/corpus/<target>/`, the repo fixtures) are replayed too, as a
 //! sanity check that the targets accept real inputs.
 
-mod fuzz_support;
-#[path = "../benches/support/payload.rs"]
-mod payload;
-mod whatap_support;
+use rdsf_testkit::fuzz as fuzz_support;
 
 use std::path::{Path, PathBuf};
 

@@ -4,20 +4,20 @@
 //!
 //! The digests live in `tests/data/golden/*.txt`, one line per input file:
 //! `path records ndjson-md5 otlp-md5 whatap-md5`. A change that is meant to
-//! alter output regenerates them with `RDSF_BLESS=1 cargo test --test golden`
+//! alter output regenerates them with `RDSF_BLESS=1 cargo test --test integration golden::`
 //! and the diff shows which inputs it touched.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
 use md5::{Digest, Md5};
-use rds_forwarder::secret::Secret;
-use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
-use rds_forwarder::sink::whatap::conn::Endpoints;
-use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+use rdsf_core::secret::Secret;
+use rdsf_sinks::otlp::{encode, Compression, Protocol};
+use rdsf_sinks::whatap::conn::Endpoints;
+use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
 
 fn whatap() -> WhatapSink {
     WhatapSink::new(&WhatapConfig {
@@ -46,7 +46,7 @@ fn digest_line(name: &str, file: &Path, sink: &WhatapSink) -> String {
     let bytes = std::fs::read(file).unwrap();
     let records = process(&bytes).records;
     let mut ndjson = Vec::new();
-    rds_forwarder::sink::stdout::encode_ndjson_batch(&records, &mut ndjson);
+    rdsf_sinks::stdout::encode_ndjson_batch(&records, &mut ndjson);
     let otlp = encode::encode(
         &records,
         &Default::default(),
@@ -103,7 +103,7 @@ fn check(golden: &str, base: &Path, roots: &[PathBuf]) {
     }
     let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (create it with RDSF_BLESS=1 cargo test --test golden)",
+            "{}: {e} (create it with RDSF_BLESS=1 cargo test --test integration golden::)",
             path.display()
         )
     });
@@ -116,7 +116,7 @@ fn check(golden: &str, base: &Path, roots: &[PathBuf]) {
     assert!(
         changed.is_empty() && want.lines().count() == got.lines().count(),
         "{golden}: output changed for {} input(s) ({} lines before, {} now):\n{}\n\
-         If the change is intended: RDSF_BLESS=1 cargo test --test golden",
+         If the change is intended: RDSF_BLESS=1 cargo test --test integration golden::",
         changed.len(),
         want.lines().count(),
         got.lines().count(),

@@ -2,15 +2,15 @@
 //! examples test handlers: a sink that fails makes the invocation fail with
 //! a retryable error; malformed input gives a permanent one.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 use std::time::Instant;
 
 use common::*;
 use rds_forwarder::lambda::Handler;
-use rds_forwarder::record::Record;
-use rds_forwarder::sink::{BoxFuture, Sink, SinkError};
+use rdsf_core::record::Record;
+use rdsf_sinks::{BoxFuture, Sink, SinkError};
 
 /// Keeps what it is sent, or refuses everything.
 struct TestSink {
@@ -54,7 +54,7 @@ fn handler(refuse: bool) -> Handler {
 }
 
 fn far_deadline_ms() -> u64 {
-    (rds_forwarder::time::now_ns() / 1_000_000) as u64 + 60_000
+    (rdsf_core::time::now_ns() / 1_000_000) as u64 + 60_000
 }
 
 #[tokio::test]
@@ -104,7 +104,7 @@ async fn malformed_input_fails_as_permanent() {
 /// A deadline whose safety margin has already run out: processing must not
 /// even start.
 fn spent_deadline_ms() -> u64 {
-    (rds_forwarder::time::now_ns() / 1_000_000) as u64 + 100
+    (rdsf_core::time::now_ns() / 1_000_000) as u64 + 100
 }
 
 /// Issue 13: processing never looked at the clock, so with a 20 s deadline

@@ -3,7 +3,7 @@
 //! `batchItemFailures`, the others are not re-sent; without the setting any
 //! failure fails the whole invocation.
 
-mod delivery_support;
+use crate::delivery_support;
 
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};

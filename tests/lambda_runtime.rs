@@ -3,7 +3,7 @@
 //! --only-lambda-apis`) on 127.0.0.1: events go in through the invoke API,
 //! the function's replies and errors come back as Lambda would return them.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

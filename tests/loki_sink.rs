@@ -5,7 +5,7 @@
 //! library (`Pipeline::run` with the delivery engine's retries) and the
 //! `rds-forwarder replay` binary.
 
-mod delivery_support;
+use crate::delivery_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use prost::Message;
-use rds_forwarder::record::Record;
-use rds_forwarder::sink::loki::encode::proto;
+use rdsf_core::record::Record;
+use rdsf_sinks::loki::encode::proto;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -1,7 +1,7 @@
 //! Malformed inputs each give a clear, typed failure and never a panic; a
 //! bad event inside a good batch does not stop the others.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

@@ -8,7 +8,7 @@
 //! `scripts/deps/parse-mysql.sh` installs; the test runs that script itself
 //! when `mariadbd` is missing and fails clearly when it cannot.
 
-mod mysql_support;
+use crate::mysql_support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! local HTTP receiver, with the same retry and failure rules as records —
 //! and are skipped for a sink that takes none.
 
-mod delivery_support;
-mod whatap_support;
+use crate::delivery_support;
+use rdsf_testkit::whatap as whatap_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,13 +14,13 @@ use delivery_support::fault_server::{Act, FaultServer};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::metric;
 use prost::Message;
-use rds_forwarder::delivery;
-use rds_forwarder::metric::{Kind, MetricPoint, Number, Temporality};
-use rds_forwarder::record::Attributes;
+use rdsf_core::metric::{Kind, MetricPoint, Number, Temporality};
+use rdsf_core::record::Attributes;
+use rdsf_sinks::delivery;
 
 fn points(n: usize) -> Vec<MetricPoint> {
     let mut resource = Attributes::new();
-    resource.insert(rds_forwarder::record::keys::RDS_SOURCE_IDENTIFIER, "db1");
+    resource.insert(rdsf_core::record::keys::RDS_SOURCE_IDENTIFIER, "db1");
     let resource = Arc::new(resource);
     (0..n)
         .map(|i| {
@@ -155,7 +155,7 @@ async fn points_reach_a_whatap_collector_as_tagcount_packs() {
         wire.extend_from_slice(&f.license_hash.to_be_bytes());
         wire.extend_from_slice(&(f.body.len() as i32).to_be_bytes());
         wire.extend_from_slice(&f.body);
-        packs.extend(rds_forwarder::sink::whatap::decode::decode_frames(&wire).unwrap());
+        packs.extend(rdsf_sinks::whatap::decode::decode_frames(&wire).unwrap());
     }
     // Three attribute sets (db0, db1, db2): three packs, one field each.
     assert_eq!(packs.len(), 3, "{packs:#?}");

@@ -3,7 +3,7 @@
 //! `../shared/corpus`, its `payloads/maria-*` and `raw/`) when present, else
 //! the excerpts in `tests/data/parse/mysql/` wrapped here with `wrap`.
 
-mod mysql_support;
+use crate::mysql_support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,8 +12,8 @@ use mysql_support::*;
 use rds_forwarder::cli::wrap::{wrap, SplitKind, WrapOptions};
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::record::{keys, Record, Value};
-use rds_forwarder::sql::fingerprint_id;
+use rdsf_core::record::{keys, Record, Value};
+use rdsf_core::sql::fingerprint_id;
 use regex::Regex;
 
 /// One log group's input: payloads plus the raw file they were made from.
@@ -363,9 +363,9 @@ fn planted_secrets_never_leave() {
 /// is still forwarded (with `rds.parse.error`).
 #[test]
 fn parsers_survive_mutated_input() {
-    use rds_forwarder::parse::{Entry, Registry};
-    use rds_forwarder::source::SourceInfo;
-    use rds_forwarder::sql::{enrich_entry, Redactor};
+    use rdsf_core::parse::{Entry, Registry};
+    use rdsf_core::source::SourceInfo;
+    use rdsf_core::sql::{enrich_entry, Redactor};
 
     let registry = Registry::builtin();
     let redactor = Redactor::builtin();

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use rds_forwarder::record::{Attributes, Record, Value};
-use rds_forwarder::severity::Severity;
-use rds_forwarder::sink::stdout::{encode_ndjson, encode_ndjson_batch, write_json_str};
-use rds_forwarder::time::format_rfc3339_ms;
+use rdsf_core::record::{Attributes, Record, Value};
+use rdsf_core::severity::Severity;
+use rdsf_core::time::format_rfc3339_ms;
+use rdsf_sinks::stdout::{encode_ndjson, encode_ndjson_batch, write_json_str};
 
 /// Strings every JSON writer gets wrong somewhere.
 fn awkward() -> Vec<String> {

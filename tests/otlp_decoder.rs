@@ -4,13 +4,13 @@
 //! scope, times, severities, bodies and typed attribute values must match
 //! the records the pipeline produced, for protobuf+gzip and http/json.
 
-mod delivery_support;
+use crate::delivery_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rds_forwarder::record::{keys, Attributes, Record, Value};
+use rdsf_core::record::{keys, Attributes, Record, Value};
 use serde_json::{json, Value as Json};
 
 struct Receiver {
@@ -120,7 +120,7 @@ async fn check(protocol: &str, compression: &str) {
     // nested arrays, sent straight through the sink.
     let mut synthetic = expected[0].clone();
     synthetic.id = "synthetic-typed-values".to_owned();
-    synthetic.observed_timestamp_ns = rds_forwarder::time::now_ns();
+    synthetic.observed_timestamp_ns = rdsf_core::time::now_ns();
     synthetic.attributes.insert("test.int", i64::MAX);
     synthetic.attributes.insert("test.negative", -7i64);
     synthetic.attributes.insert("test.double", 0.25f64);

@@ -5,7 +5,7 @@
 //! Driven through the library (`Pipeline::run`, `Handler`) and the real
 //! binary (`rds-forwarder replay` with OTEL_* variables).
 
-mod delivery_support;
+use crate::delivery_support;
 
 use std::collections::BTreeSet;
 use std::process::Command;

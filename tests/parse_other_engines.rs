@@ -8,10 +8,10 @@ use std::path::Path;
 
 use rds_forwarder::cli::wrap::{wrap, SplitKind, WrapOptions};
 use rds_forwarder::config::Config;
-use rds_forwarder::parse::sqlserver::{looks_like_sqlserver, SQLSERVER};
-use rds_forwarder::parse::LogParser;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::record::{keys, Record};
+use rdsf_core::parse::sqlserver::{looks_like_sqlserver, SQLSERVER};
+use rdsf_core::parse::LogParser;
+use rdsf_core::record::{keys, Record};
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -134,7 +134,7 @@ fn sqlserver_agent_and_error_log() {
 /// lines: none may panic (the pipeline forwards whatever they say).
 #[test]
 fn hostile_input_never_panics() {
-    use rds_forwarder::parse::{iam_auth::IamAuth, oracle::ORACLE, postgres, proxy::Proxy};
+    use rdsf_core::parse::{iam_auth::IamAuth, oracle::ORACLE, postgres, proxy::Proxy};
     let parsers: [&dyn LogParser; 6] = [
         &postgres::POSTGRESQL,
         &postgres::UPGRADE,

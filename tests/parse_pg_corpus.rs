@@ -9,8 +9,7 @@
 //! excerpts in `tests/data/parse/` (see the READMEs there). Each test prints
 //! which set it ran.
 
-#[path = "common/pg_checks.rs"]
-mod pg_checks;
+use crate::common::pg_checks;
 
 use std::path::Path;
 use std::process::Command;
@@ -19,7 +18,7 @@ use pg_checks::*;
 use rds_forwarder::cli::wrap::{split_entries, wrap, SplitKind, WrapOptions};
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::sink::stdout::encode_ndjson;
+use rdsf_sinks::stdout::encode_ndjson;
 use serde_json::Value;
 
 /// Runs payloads through `Pipeline::process` and returns the records as the

@@ -8,8 +8,7 @@
 //! Needs root (to install packages and run the server as the `postgres` OS
 //! user); it fails with a clear message otherwise, as CI runs as root.
 
-#[path = "common/pg_checks.rs"]
-mod pg_checks;
+use crate::common::pg_checks;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

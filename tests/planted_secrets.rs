@@ -10,7 +10,7 @@
 //! Every planted secret ends in `-SecNN`; masking removes the whole secret,
 //! so any `-SecNN` in an output is a (whole or partial) leak.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -6,16 +6,15 @@
 //! Cases per property: `PROPTEST_CASES` (default 256, kept modest so the
 //! suite stays fast; raise it for a deeper run).
 
-#[path = "../benches/support/payload.rs"]
-mod payload;
+use rdsf_testkit::payload;
 
 use payload::CwEvent;
 use proptest::prelude::*;
 use rds_forwarder::config::Config;
-use rds_forwarder::parse::Registry;
 use rds_forwarder::pipeline::{Pipeline, Processed};
-use rds_forwarder::record::{keys, Record, Value};
-use rds_forwarder::source::SourceInfo;
+use rdsf_core::parse::Registry;
+use rdsf_core::record::{keys, Record, Value};
+use rdsf_core::source::SourceInfo;
 
 const OBSERVED_NS: i64 = 42;
 
@@ -34,7 +33,7 @@ fn process(event: &[u8]) -> Processed {
     .process(event, OBSERVED_NS)
 }
 
-const LOG_TYPES: [&str; 14] = rds_forwarder::source::RDS_LOG_TYPES;
+const LOG_TYPES: [&str; 14] = rdsf_core::source::RDS_LOG_TYPES;
 
 /// RDS groups of every log type (instance, cluster, proxy) and arbitrary text.
 fn log_group() -> impl Strategy<Value = String> {

@@ -1,12 +1,12 @@
 //! The 25 EventBridge RDS event samples (all 11 detail-types) come out as
 //! 25 records enriched from the event catalogue.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
 use common::*;
-use rds_forwarder::input::eventbridge::RDS_DETAIL_TYPES;
+use rdsf_core::input::eventbridge::RDS_DETAIL_TYPES;
 
 fn sample_dirs() -> Vec<PathBuf> {
     let mut dirs = vec![manifest_dir().join("tests/data/events")];

@@ -13,7 +13,7 @@
 //! values the function reads as settings are accepted by the binary.
 //! A new example that is neither fails `every_readme_example_is_run_or_checked`.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -519,7 +519,7 @@ fn deploy_parameters_exist_and_pass_the_templates_rules() {
         LICENSE_78,
     ]);
     let whatap = config
-        .sink::<rds_forwarder::sink::whatap::WhatapConfig>()
+        .sink::<rdsf_sinks::whatap::WhatapConfig>()
         .expect("the example's WhaTap settings select WhaTap");
     let expected: Vec<(String, u16)> = hosts
         .split([',', '/'])

@@ -1,11 +1,11 @@
 //! Every attribute key the code can emit is documented in docs/schema.md.
 
-mod common;
+use crate::common;
 
 #[test]
 fn every_key_constant_is_documented() {
     let root = common::manifest_dir();
-    let code = std::fs::read_to_string(root.join("src/record.rs")).unwrap();
+    let code = std::fs::read_to_string(root.join("crates/core/src/record.rs")).unwrap();
     let schema = std::fs::read_to_string(root.join("docs/schema.md")).unwrap();
     let keys_block = &code[code.find("pub mod keys").expect("record::keys")..];
     let mut checked = 0;

@@ -1,7 +1,7 @@
 //! `error` and `audit` log groups are named alike for MySQL, SQL Server and
 //! Oracle; the pipeline tells them apart by content, end to end.
 
-mod common;
+use crate::common;
 
 use common::*;
 
@@ -86,7 +86,7 @@ fn the_engine_a_log_group_named_once_labels_its_later_batches() {
     );
     assert!(other.records[0]
         .resource
-        .get_str(rds_forwarder::record::keys::DB_SYSTEM_NAME)
+        .get_str(rdsf_core::record::keys::DB_SYSTEM_NAME)
         .is_none());
 }
 

@@ -3,7 +3,7 @@
 //! are forced down to a few events so every join, malformed event and
 //! document boundary crosses chunk edges.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use common::*;
-use rds_forwarder::input::stream::ChunkLimits;
 use rds_forwarder::pipeline::{Pipeline, Processed, StreamOptions};
-use rds_forwarder::record::Record;
-use rds_forwarder::sink::{BoxFuture, Sink, SinkError};
+use rdsf_core::input::stream::ChunkLimits;
+use rdsf_core::record::Record;
+use rdsf_sinks::{BoxFuture, Sink, SinkError};
 
 /// Streams every CloudWatch payload, `events` per chunk.
 fn streaming(events: usize, join_lookback: usize, resource_lookahead: usize) -> Pipeline {
@@ -33,7 +33,7 @@ fn streaming(events: usize, join_lookback: usize, resource_lookahead: usize) -> 
 
 fn ndjson(records: &[Record]) -> String {
     let mut buf = Vec::new();
-    rds_forwarder::sink::stdout::encode_ndjson_batch(records, &mut buf);
+    rdsf_sinks::stdout::encode_ndjson_batch(records, &mut buf);
     String::from_utf8(buf).unwrap()
 }
 
@@ -612,7 +612,7 @@ fn a_message_past_the_event_limit_is_cut_while_streaming_as_the_whole_path_cuts_
         .records
         .iter()
         .map(|r| match r.attributes.get("rds.message.truncated_from") {
-            Some(rds_forwarder::record::Value::Int(n)) => Some(*n),
+            Some(rdsf_core::record::Value::Int(n)) => Some(*n),
             _ => None,
         })
         .collect();
@@ -625,7 +625,7 @@ fn a_message_past_the_event_limit_is_cut_while_streaming_as_the_whole_path_cuts_
 /// 4 MiB of JSON (after the string cut) it is refused as not CloudWatch's.
 #[test]
 fn an_event_of_many_long_fields_is_refused_not_held() {
-    use rds_forwarder::input::stream::MAX_EVENT_JSON_BYTES;
+    use rdsf_core::input::stream::MAX_EVENT_JSON_BYTES;
     let field = "x".repeat(200_000);
     let mut event = serde_json::json!({"id": "2", "timestamp": 2, "message": "m"});
     for i in 0..30 {

@@ -2,7 +2,7 @@
 //! once and quietly, colour and progress only on a terminal, each failure
 //! logged once, documented exit statuses, clear messages instead of panics.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

@@ -3,12 +3,12 @@
 //! pcode that contradicts the licence stops it at start-up without ever
 //! printing the licence.
 
-mod whatap_support;
+use rdsf_testkit::whatap as whatap_support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use rds_forwarder::sink::whatap::hash::hash64_str;
+use rdsf_sinks::whatap::hash::hash64_str;
 use whatap_support::{
     corpus_payloads, decode_pack, fixture, refused_port, Behaviour, Pack, Receiver,
 };

@@ -2,19 +2,19 @@
 //! replayed corpus payload and an RDS event, failover, reconnection after
 //! the collector drops the connection, and failures reported as errors.
 
-mod whatap_support;
+use rdsf_testkit::whatap as whatap_support;
 
 use std::time::{Duration, Instant};
 
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::record::{keys, Record, Value};
-use rds_forwarder::secret::Secret;
-use rds_forwarder::severity::Severity;
-use rds_forwarder::sink::whatap::conn::Endpoints;
-use rds_forwarder::sink::whatap::hash::{hash64_str, hash_str};
-use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
-use rds_forwarder::sink::{Sink, SinkError};
+use rdsf_core::record::{keys, Record, Value};
+use rdsf_core::secret::Secret;
+use rdsf_core::severity::Severity;
+use rdsf_sinks::whatap::conn::Endpoints;
+use rdsf_sinks::whatap::hash::{hash64_str, hash_str};
+use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
+use rdsf_sinks::{Sink, SinkError};
 use whatap_support::{
     corpus_payloads, decode_pack, fixture, refused_port, stalled_listener, Behaviour, Pack,
     Receiver, Val,

@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rds_forwarder::sink::whatap::decode::decode_frames;
-use rds_forwarder::sink::whatap::frame::write_frame;
-use rds_forwarder::sink::whatap::hash::{hash64, hash64_str, hash_str};
-use rds_forwarder::sink::whatap::hexa32::{to_long32, to_string32};
-use rds_forwarder::sink::whatap::pack::{EventPack, Header, LogSinkPack, EVENT_PACK, LOGSINK_PACK};
-use rds_forwarder::sink::whatap::tagcount::{TagCountPack, TAG_COUNT_PACK};
-use rds_forwarder::sink::whatap::value::{Value, ValueMap};
+use rdsf_sinks::whatap::decode::decode_frames;
+use rdsf_sinks::whatap::frame::write_frame;
+use rdsf_sinks::whatap::hash::{hash64, hash64_str, hash_str};
+use rdsf_sinks::whatap::hexa32::{to_long32, to_string32};
+use rdsf_sinks::whatap::pack::{EventPack, Header, LogSinkPack, EVENT_PACK, LOGSINK_PACK};
+use rdsf_sinks::whatap::tagcount::{TagCountPack, TAG_COUNT_PACK};
+use rdsf_sinks::whatap::value::{Value, ValueMap};
 use serde_json::Value as Json;
 
 fn hex(bytes: &[u8]) -> String {

@@ -3,7 +3,7 @@
 //! `scripts/bench.sh` prints): the payloads and the stages.
 #![allow(dead_code)]
 
-pub mod payload;
+pub use rdsf_testkit::payload;
 
 /// The allocator the binary ships with (`src/main.rs`), so the figures are
 /// the shipped ones.
@@ -20,10 +20,10 @@ use serde::Deserialize;
 
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::record::Record;
-use rds_forwarder::secret::Secret;
-use rds_forwarder::sink::whatap::conn::Endpoints;
-use rds_forwarder::sink::whatap::{WhatapConfig, WhatapSink};
+use rdsf_core::record::Record;
+use rdsf_core::secret::Secret;
+use rdsf_sinks::whatap::conn::Endpoints;
+use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
 
 /// A set of Lambda events benchmarked together (one iteration processes
 /// every one of them, as that many warm invocations would).
@@ -203,7 +203,7 @@ pub fn process(p: &Pipeline, event: &[u8]) -> Vec<Record> {
 /// pays for its buffer, not only the serialising).
 pub fn encode_ndjson(records: &[Record]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(records.len() * 512);
-    rds_forwarder::sink::stdout::encode_ndjson_batch(records, &mut buf);
+    rdsf_sinks::stdout::encode_ndjson_batch(records, &mut buf);
     buf
 }
 
@@ -237,7 +237,7 @@ pub const OTLP_AVAILABLE: bool = true;
 
 /// Records → OTLP protobuf bytes.
 pub fn encode_otlp(records: &[Record]) -> Option<usize> {
-    use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
+    use rdsf_sinks::otlp::{encode, Compression, Protocol};
     Some(
         encode::encode(
             records,
@@ -251,7 +251,7 @@ pub fn encode_otlp(records: &[Record]) -> Option<usize> {
 
 /// Records → the uncompressed OTLP protobuf body.
 pub fn otlp_body(records: &[Record]) -> Option<Vec<u8>> {
-    use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
+    use rdsf_sinks::otlp::{encode, Compression, Protocol};
     Some(encode::encode(
         records,
         &Default::default(),
@@ -273,7 +273,7 @@ pub fn gzip_level(raw: &[u8], level: u32) -> Vec<u8> {
 
 /// Records → gzip'd OTLP protobuf bytes.
 pub fn encode_otlp_gzip(records: &[Record]) -> Option<usize> {
-    use rds_forwarder::sink::otlp::{encode, Compression, Protocol};
+    use rdsf_sinks::otlp::{encode, Compression, Protocol};
     Some(
         encode::encode(
             records,

@@ -1,11 +1,4 @@
-//! Fuzz target `parse_message`: see `fuzz_support::parse_message` (tests/fuzz_support/mod.rs).
+//! Fuzz target `parse_message`: see `rdsf_testkit::fuzz::parse_message` (crates/testkit/src/fuzz.rs).
 #![no_main]
 
-#[path = "../../tests/fuzz_support/mod.rs"]
-mod fuzz_support;
-#[path = "../../benches/support/payload.rs"]
-mod payload;
-#[path = "../../tests/whatap_support/mod.rs"]
-mod whatap_support;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_support::parse_message(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdsf_testkit::fuzz::parse_message(data));

@@ -1,11 +1,4 @@
-//! Fuzz target `rds_event`: see `fuzz_support::rds_event` (tests/fuzz_support/mod.rs).
+//! Fuzz target `rds_event`: see `rdsf_testkit::fuzz::rds_event` (crates/testkit/src/fuzz.rs).
 #![no_main]
 
-#[path = "../../tests/fuzz_support/mod.rs"]
-mod fuzz_support;
-#[path = "../../benches/support/payload.rs"]
-mod payload;
-#[path = "../../tests/whatap_support/mod.rs"]
-mod whatap_support;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_support::rds_event(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdsf_testkit::fuzz::rds_event(data));

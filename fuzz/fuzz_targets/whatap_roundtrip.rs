@@ -1,11 +1,4 @@
-//! Fuzz target `whatap_roundtrip`: see `fuzz_support::whatap_roundtrip` (tests/fuzz_support/mod.rs).
+//! Fuzz target `whatap_roundtrip`: see `rdsf_testkit::fuzz::whatap_roundtrip` (crates/testkit/src/fuzz.rs).
 #![no_main]
 
-#[path = "../../tests/fuzz_support/mod.rs"]
-mod fuzz_support;
-#[path = "../../benches/support/payload.rs"]
-mod payload;
-#[path = "../../tests/whatap_support/mod.rs"]
-mod whatap_support;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_support::whatap_roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rdsf_testkit::fuzz::whatap_roundtrip(data));

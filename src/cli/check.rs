@@ -9,25 +9,16 @@
 //! shown without `user:pass@` and query, and the WhaTap licence hash in the
 //! frame headers is not decoded.
 
-use std::fmt;
-
-use crate::aws::{secrets, SecretRef, SecretSource};
 use crate::config::{Config, Settings};
-use crate::secret::Secret;
+use rdsf_aws::{secrets, SecretRef, SecretSource};
+use rdsf_core::secret::Secret;
 
 /// The sample event `--show-wire` encodes (a PostgreSQL log payload as a
 /// CloudWatch Logs subscription delivers it).
 const SAMPLE_EVENT: &str = include_str!("../../examples/cloudwatch-postgresql.json");
 
 /// The result of one check (the sinks make theirs).
-pub use crate::sink::registry::CheckLine as Line;
-
-impl fmt::Display for Line {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = if self.ok { "ok" } else { "FAIL" };
-        write!(f, "{status:<4} {}: {}", self.what, self.detail)
-    }
-}
+pub use rdsf_sinks::registry::CheckLine as Line;
 
 /// The secrets `check` read, and the variables it could not fill.
 #[derive(Debug, Default)]
@@ -147,7 +138,7 @@ pub async fn check_all(s: &Settings, unresolved: &[&str]) -> (Vec<Line>, Option<
 /// stdout line). Nothing is sent.
 pub fn show_wire(config: &Config) -> String {
     let pipeline = crate::pipeline::Pipeline::new(config.clone());
-    let processed = pipeline.process(SAMPLE_EVENT.as_bytes(), crate::time::now_ns());
+    let processed = pipeline.process(SAMPLE_EVENT.as_bytes(), rdsf_core::time::now_ns());
     let records = &processed.records[..processed.records.len().min(1)];
     let mut out = String::from(
         "\nWhat would be sent for the first record of examples/cloudwatch-postgresql.json (nothing is sent):\n",

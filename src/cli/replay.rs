@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::pipeline::{Pipeline, Stats};
-use crate::sink::Sink;
+use rdsf_sinks::Sink;
 
 /// What a replay did; `failed()` decides the exit code.
 #[derive(Debug, Default)]
@@ -238,7 +238,7 @@ pub async fn replay(
             summary.invocations += 1;
             // The pipeline logs each failure once; the span adds the file.
             let outcome = pipeline
-                .run(event, sinks, crate::time::instant_after(timeout))
+                .run(event, sinks, rdsf_core::time::instant_after(timeout))
                 .instrument(tracing::error_span!("replay", file = %path.display()))
                 .await;
             summary.stats.add(&outcome.stats);

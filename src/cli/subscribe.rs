@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use crate::aws::subscribe::{
+use rdsf_aws::subscribe::{
     subscribe_prefix, unsubscribe_prefix, SubscribeReport, UnsubscribeReport,
 };
-use crate::aws::{AwsError, LogGroupSubscriber, RDS_LOG_GROUP_PREFIX, SUBSCRIPTION_FILTER_NAME};
+use rdsf_aws::{AwsError, LogGroupSubscriber, RDS_LOG_GROUP_PREFIX, SUBSCRIPTION_FILTER_NAME};
 
 #[derive(Debug, Clone, Args)]
 pub struct SubscribeArgs {
@@ -145,7 +145,7 @@ fn render(report: &SubscribeReport, args: &SubscribeArgs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::subscribe::fake::FakeLogs;
+    use rdsf_aws::subscribe::fake::FakeLogs;
 
     #[test]
     fn prints_each_group_and_refuses_an_empty_prefix() {

@@ -10,12 +10,12 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::Serialize;
 
-use crate::parse::entry_start::{
+use rdsf_core::parse::entry_start::{
     digits, is_aurora_audit_start, is_hms, is_iso_date, starts_with_loose_hms,
 };
-use crate::parse::format;
-use crate::source::SourceInfo;
-use crate::time;
+use rdsf_core::parse::format;
+use rdsf_core::source::SourceInfo;
+use rdsf_core::time;
 
 /// How to cut a raw file into entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -388,7 +388,7 @@ mod tests {
 
     #[test]
     fn error_general_and_audit_starts() {
-        use crate::parse::entry_start::{is_audit_start, is_error_start, is_general_start};
+        use rdsf_core::parse::entry_start::{is_audit_start, is_error_start, is_general_start};
         assert!(is_error_start("2026-11-25  7:59:31 0 [Note] x"));
         assert!(is_error_start(
             "2020-08-06T14:25:02.936146Z 0 [Warning] [MY-010068] [Server] x"

@@ -15,9 +15,9 @@
 
 use std::time::Instant;
 
-use crate::input::kinesis::{self, KinesisRecordRef};
-use crate::input::{stream, Decoded, EventKind};
-use crate::sink::Sink;
+use rdsf_core::input::kinesis::{self, KinesisRecordRef};
+use rdsf_core::input::{stream, Decoded, EventKind};
+use rdsf_sinks::Sink;
 
 use super::{Outcome, Pipeline};
 
@@ -33,9 +33,9 @@ impl Pipeline {
             kind: Some(EventKind::Kinesis),
             ..Outcome::default()
         };
-        let limits = crate::input::Limits {
+        let limits = rdsf_core::input::Limits {
             max_decompressed: self.config.max_decompressed_bytes,
-            stream_threshold: self.stream.threshold_bytes,
+            stream_threshold: self.processor.stream_options().threshold_bytes,
         };
         // Planned from the trailers alone (cheap); each step is decoded,
         // processed and delivered before the next is decoded.
@@ -69,7 +69,7 @@ impl Pipeline {
         // A record whose trailer lied is streamed after the group (so a
         // batch of lying records stays within the bound too).
         let limit = self.config.max_decompressed_bytes;
-        let cap = self.whole_path_limit();
+        let cap = self.processor.whole_path_limit();
         let mut units = Vec::with_capacity(group.len());
         let mut understated = Vec::new();
         for record in group.drain(..) {

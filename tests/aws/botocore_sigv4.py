@@ -6,7 +6,7 @@ independent of the Rust `aws-sigv4` crate the forwarder uses.
         with "botocore": the headers botocore set
     python botocore_sigv4.py CASES.json --write   -> rewrites CASES.json so
 
-The unit test src/aws/client.rs compares the Rust signer with the recorded
+The unit test crates/aws/src/client.rs compares the Rust signer with the recorded
 "botocore" fields, and with this script's live output when botocore is
 installed (target/venv-moto, made by scripts/deps/deploy.sh).
 """

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests: where the corpora are, and an
 //! independent decoder for CloudWatch payloads (so tests do not trust the
 //! code under test to tell them what the input held).
-#![allow(dead_code)]
 
+pub mod pg_checks;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -135,8 +135,8 @@ pub fn process(bytes: &[u8]) -> Processed {
 }
 
 /// The record as the stdout sink writes it, parsed back.
-pub fn as_json(record: &rds_forwarder::record::Record) -> serde_json::Value {
+pub fn as_json(record: &rdsf_core::record::Record) -> serde_json::Value {
     let mut buf = Vec::new();
-    rds_forwarder::sink::stdout::encode_ndjson(record, &mut buf);
+    rdsf_sinks::stdout::encode_ndjson(record, &mut buf);
     serde_json::from_slice(&buf).unwrap()
 }

@@ -1,7 +1,6 @@
 //! Shared by the delivery tests (otlp_faults, otlp_decoder, kinesis_item_failures): configuration from flags, the corpus
 //! payload (shared material in place when present, else the in-repo copy),
 //! and a fault-injecting OTLP/HTTP server.
-#![allow(dead_code)]
 
 pub mod fault_server;
 
@@ -11,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use rds_forwarder::config::{Config, Settings};
 use rds_forwarder::pipeline::Pipeline;
-use rds_forwarder::sink::{self, Sink};
+use rdsf_sinks::{self as sink, Sink};
 
 #[derive(Parser)]
 struct Flags {

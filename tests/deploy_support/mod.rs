@@ -1,5 +1,4 @@
 //! Shared by the deployment tests: the tool virtualenvs and paths.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

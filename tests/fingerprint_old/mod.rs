@@ -1,9 +1,8 @@
-//! A frozen copy of `src/sql/fingerprint.rs` as it was before the
+//! A frozen copy of `src/sql/fingerprint.rs` (now `crates/core/src/sql/fingerprint.rs`) as it was before the
 //! fingerprint was made linear (issue 13): the reference the differential
 //! property test (`tests/properties.rs`) compares the current code with, and
 //! the "before" of `tests/fingerprint_linear.rs`. Do not edit: its point is to
 //! stay what the code was (commit 1071ada).
-#![allow(dead_code)]
 
 /// As `crate::parse::scan::finder`: a memmem finder built once.
 macro_rules! finder {

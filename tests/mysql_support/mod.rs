@@ -1,13 +1,12 @@
 //! Helpers shared by the MySQL-family corpus and real-server tests.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use rds_forwarder::record::{keys, Record, Value};
-use rds_forwarder::sink::stdout::encode_ndjson;
+use rdsf_core::record::{keys, Record, Value};
+use rdsf_sinks::stdout::encode_ndjson;
 
 /// The planted secrets of ../shared/corpus/raw/MANIFEST.md ("Planted secrets").
 pub const PG_SECRETS: [&str; 6] = [

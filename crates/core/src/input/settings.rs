@@ -1,0 +1,38 @@
+//! The input stage's settings: how much a payload may inflate to, and how a
+//! Kinesis batch reports what failed.
+
+use crate::config_error::ConfigError;
+
+/// Default bound on one payload's decompressed size: what the 6 MB Lambda
+/// payload carries of real logs (README, "Memory").
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Input settings, as given.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct InputSettings {
+    /// Upper bound on one payload's decompressed size, in bytes.
+    #[cfg_attr(feature = "clap", arg(help_heading = "General", long, env = "RDSF_MAX_DECOMPRESSED_BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES))]
+    pub max_decompressed_bytes: usize,
+
+    /// Kinesis input: report undelivered records as `batchItemFailures` instead of
+    /// failing the whole batch. Only with `FunctionResponseTypes: [ReportBatchItemFailures]`
+    /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
+    #[cfg_attr(feature = "clap", arg(help_heading = "Kinesis", long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set))]
+    pub kinesis_batch_item_failures: bool,
+}
+
+impl InputSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_decompressed_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                setting: "RDSF_MAX_DECOMPRESSED_BYTES",
+                detail: format!(
+                    "{} is too small (minimum 1024)",
+                    self.max_decompressed_bytes
+                ),
+            });
+        }
+        Ok(())
+    }
+}

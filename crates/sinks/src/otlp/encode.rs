@@ -1,0 +1,301 @@
+//! Records → OTLP `ExportLogsServiceRequest`, 1:1 onto the OpenTelemetry log
+//! data model, and then to bytes (protobuf or OTLP/JSON, gzip or not). Pure:
+//! no I/O, so it is tested offline.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use flate2::write::GzEncoder;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{
+    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue,
+};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::resource::v1::Resource as OtlpResource;
+use prost::Message;
+
+use super::{Compression, Protocol};
+use rdsf_core::record::{keys, Attributes, Record, Value};
+
+/// The instrumentation scope every record is reported under.
+pub const SCOPE_NAME: &str = "rds-forwarder";
+pub const SCOPE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Builds the request: one `ResourceLogs` per distinct resource (records of
+/// one log document share an `Arc`, so the pointer is checked before the
+/// contents), in first-seen order. `extra_resource` (from
+/// `OTEL_RESOURCE_ATTRIBUTES`) fills in keys the record's resource lacks.
+pub fn export_request(records: &[Record], extra_resource: &Attributes) -> ExportLogsServiceRequest {
+    let mut groups: Vec<(&Arc<Attributes>, Vec<LogRecord>)> = Vec::new();
+    for r in records {
+        let i = match groups
+            .iter()
+            .position(|(res, _)| Arc::ptr_eq(res, &r.resource) || ***res == *r.resource)
+        {
+            Some(i) => i,
+            None => {
+                groups.push((&r.resource, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        groups[i].1.push(log_record(r));
+    }
+    ExportLogsServiceRequest {
+        resource_logs: groups
+            .into_iter()
+            .map(|(res, log_records)| ResourceLogs {
+                resource: Some(resource(res, extra_resource)),
+                scope_logs: vec![ScopeLogs {
+                    scope: Some(InstrumentationScope {
+                        name: SCOPE_NAME.to_owned(),
+                        version: SCOPE_VERSION.to_owned(),
+                        ..Default::default()
+                    }),
+                    log_records,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            })
+            .collect(),
+    }
+}
+
+/// Serializes and compresses a request: the HTTP body.
+pub fn encode_body(
+    request: &ExportLogsServiceRequest,
+    protocol: Protocol,
+    compression: Compression,
+) -> Vec<u8> {
+    let raw = match protocol {
+        Protocol::Protobuf => request.encode_to_vec(),
+        // Serializing generated message types into a Vec cannot fail.
+        Protocol::Json => serde_json::to_vec(request).expect("OTLP request serializes"),
+    };
+    compress(raw, compression)
+}
+
+pub(super) fn compress(raw: Vec<u8>, compression: Compression) -> Vec<u8> {
+    match compression {
+        Compression::None => raw,
+        Compression::Gzip => {
+            let mut gz = GzEncoder::new(
+                Vec::with_capacity(raw.len() / 4 + 64),
+                flate2::Compression::fast(),
+            );
+            // Writing into a Vec cannot fail.
+            gz.write_all(&raw).expect("gzip into memory");
+            gz.finish().expect("gzip into memory")
+        }
+    }
+}
+
+/// Records → body in one call. Protobuf is written straight from the
+/// records ([`super::wire`], the same bytes without the message tree);
+/// OTLP/JSON goes through the generated types' serde mapping.
+pub fn encode(
+    records: &[Record],
+    extra_resource: &Attributes,
+    protocol: Protocol,
+    compression: Compression,
+) -> Vec<u8> {
+    match protocol {
+        Protocol::Json => encode_body(
+            &export_request(records, extra_resource),
+            protocol,
+            compression,
+        ),
+        Protocol::Protobuf => {
+            let mut raw = Vec::with_capacity(records.len() * 512);
+            super::wire::encode_request(records, extra_resource, &mut raw);
+            compress(raw, compression)
+        }
+    }
+}
+
+pub(super) fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {
+    let mut attributes = key_values(own);
+    for (k, v) in extra.iter() {
+        if own.get(k).is_none() {
+            attributes.push(key_value(k, v));
+        }
+    }
+    // OTLP receivers expect a service name; ours when nobody set one.
+    if !attributes.iter().any(|kv| kv.key == keys::SERVICE_NAME) {
+        attributes.push(key_value(keys::SERVICE_NAME, &Value::from(SCOPE_NAME)));
+    }
+    OtlpResource {
+        attributes,
+        ..Default::default()
+    }
+}
+
+fn log_record(r: &Record) -> LogRecord {
+    let mut attributes = key_values(&r.attributes);
+    if !r.id.is_empty() && r.attributes.get(keys::LOG_RECORD_UID).is_none() {
+        attributes.push(key_value(keys::LOG_RECORD_UID, &Value::from(r.id.as_str())));
+    }
+    LogRecord {
+        time_unix_nano: r.timestamp_ns.max(0) as u64,
+        observed_time_unix_nano: r.observed_timestamp_ns.max(0) as u64,
+        severity_number: i32::from(r.severity.number),
+        severity_text: r.severity.text.to_string(),
+        body: Some(any(&Value::from(r.body.as_str()))),
+        attributes,
+        ..Default::default()
+    }
+}
+
+pub(super) fn key_values(a: &Attributes) -> Vec<KeyValue> {
+    a.iter().map(|(k, v)| key_value(k, v)).collect()
+}
+
+fn key_value(k: &str, v: &Value) -> KeyValue {
+    KeyValue {
+        key: k.to_owned(),
+        value: Some(any(v)),
+        ..Default::default()
+    }
+}
+
+fn any(v: &Value) -> AnyValue {
+    let value = match v {
+        Value::Str(s) => any_value::Value::StringValue(s.to_string()),
+        Value::Int(i) => any_value::Value::IntValue(*i),
+        Value::Double(d) => any_value::Value::DoubleValue(*d),
+        Value::Bool(b) => any_value::Value::BoolValue(*b),
+        Value::Array(items) => any_value::Value::ArrayValue(ArrayValue {
+            values: items.iter().map(any).collect(),
+        }),
+    };
+    AnyValue { value: Some(value) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use rdsf_core::severity::Severity;
+
+    fn record(id: &str, resource: &Arc<Attributes>) -> Record {
+        let mut attributes = Attributes::new();
+        attributes.insert("n", 42i64);
+        attributes.insert("d", 1.5f64);
+        attributes.insert("b", true);
+        attributes.insert("a", Value::Array(vec!["x".into(), "y".into()]));
+        Record {
+            timestamp_ns: 1_700_000_000_123_000_000,
+            observed_timestamp_ns: 1_700_000_001_000_000_000,
+            severity: Severity::new_static("ERROR", 17),
+            body: format!("body {id}"),
+            attributes,
+            resource: resource.clone(),
+            id: id.to_owned(),
+        }
+    }
+
+    fn res(name: &str) -> Arc<Attributes> {
+        let mut a = Attributes::new();
+        a.insert(keys::RDS_SOURCE_IDENTIFIER, name);
+        Arc::new(a)
+    }
+
+    #[test]
+    fn one_resource_logs_per_resource_and_native_types() {
+        let (a, b) = (res("a"), res("b"));
+        let equal_to_a = res("a");
+        let records = vec![
+            record("1", &a),
+            record("2", &b),
+            record("3", &a),
+            record("4", &equal_to_a),
+        ];
+        let mut extra = Attributes::new();
+        extra.insert("deployment.environment", "prod");
+        extra.insert(
+            keys::RDS_SOURCE_IDENTIFIER,
+            "ignored: the record's resource wins",
+        );
+        let req = export_request(&records, &extra);
+        assert_eq!(req.resource_logs.len(), 2);
+        let first = &req.resource_logs[0];
+        let res_keys: Vec<(&str, String)> = first
+            .resource
+            .as_ref()
+            .unwrap()
+            .attributes
+            .iter()
+            .map(|kv| {
+                (
+                    kv.key.as_str(),
+                    format!("{:?}", kv.value.as_ref().unwrap().value),
+                )
+            })
+            .collect();
+        assert_eq!(res_keys.len(), 3, "{res_keys:?}");
+        assert_eq!(
+            res_keys[0],
+            (
+                keys::RDS_SOURCE_IDENTIFIER,
+                "Some(StringValue(\"a\"))".to_owned()
+            )
+        );
+        assert_eq!(res_keys[1].0, "deployment.environment");
+        assert_eq!(res_keys[2].0, keys::SERVICE_NAME);
+        let scope = &first.scope_logs[0];
+        assert_eq!(scope.scope.as_ref().unwrap().name, "rds-forwarder");
+        let ids: Vec<&str> = scope
+            .log_records
+            .iter()
+            .map(|l| l.body.as_ref().unwrap())
+            .map(|b| match &b.value {
+                Some(any_value::Value::StringValue(s)) => s.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(ids, ["body 1", "body 3", "body 4"]);
+        let l = &scope.log_records[0];
+        assert_eq!(l.time_unix_nano, 1_700_000_000_123_000_000);
+        assert_eq!(l.observed_time_unix_nano, 1_700_000_001_000_000_000);
+        assert_eq!((l.severity_number, l.severity_text.as_str()), (17, "ERROR"));
+        let attr = |k: &str| {
+            l.attributes
+                .iter()
+                .find(|kv| kv.key == k)
+                .unwrap()
+                .value
+                .clone()
+                .unwrap()
+                .value
+                .unwrap()
+        };
+        assert_eq!(attr("n"), any_value::Value::IntValue(42));
+        assert_eq!(attr("d"), any_value::Value::DoubleValue(1.5));
+        assert_eq!(attr("b"), any_value::Value::BoolValue(true));
+        assert!(
+            matches!(attr("a"), any_value::Value::ArrayValue(ArrayValue { values }) if values.len() == 2)
+        );
+        assert_eq!(
+            attr(keys::LOG_RECORD_UID),
+            any_value::Value::StringValue("1".into())
+        );
+    }
+
+    #[test]
+    fn bodies_round_trip_through_protobuf_gzip_and_json() {
+        let a = res("a");
+        let records = vec![record("1", &a)];
+        let req = export_request(&records, &Attributes::new());
+        let gz = encode_body(&req, Protocol::Protobuf, Compression::Gzip);
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        assert_eq!(ExportLogsServiceRequest::decode(&raw[..]).unwrap(), req);
+        let json = encode_body(&req, Protocol::Json, Compression::None);
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let log = &v["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0];
+        assert_eq!(log["severityNumber"], 17);
+        assert_eq!(log["body"]["stringValue"], "body 1");
+    }
+}

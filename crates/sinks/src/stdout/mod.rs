@@ -1,0 +1,379 @@
+//! NDJSON on stdout: one JSON object per record, keys fixed by the schema
+//! (`docs/schema.md`). The default sink, and the one Lambda's own log
+//! capture and shell pipelines understand.
+//!
+//! The encoder is hand-written rather than going through serde_json's
+//! `Serializer`: the output shape is fixed and flat, and profiling showed
+//! the serializer's per-fragment `io::Write` calls, its byte-at-a-time
+//! string escaper and one `String` per timestamp dominating this sink
+//! (issue 7). The bytes are identical to what serde_json writes (tested in
+//! `tests/ndjson_writer.rs`): the same escapes, `itoa` for integers and
+//! `zmij` (serde_json's own float formatter) for doubles.
+
+mod component;
+pub mod metrics;
+
+pub use component::{StdoutSettings, NAME};
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{BoxFuture, Sink, SinkError};
+use rdsf_core::record::{Attributes, Record, Resource, Value};
+
+pub struct StdoutSink;
+
+impl StdoutSink {
+    pub fn new() -> Self {
+        StdoutSink
+    }
+}
+
+impl Default for StdoutSink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sink for StdoutSink {
+    fn name(&self) -> &'static str {
+        "stdout"
+    }
+
+    fn send<'a>(
+        &'a self,
+        records: &'a [Record],
+        _deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            let mut buf = Vec::with_capacity(records.len() * 512);
+            encode_ndjson_batch(records, &mut buf);
+            write_stdout(&buf)
+        })
+    }
+
+    fn accepts_metrics(&self) -> bool {
+        true
+    }
+
+    fn send_metrics<'a>(
+        &'a self,
+        points: &'a [rdsf_core::metric::MetricPoint],
+        _deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            let mut buf = Vec::with_capacity(points.len() * 256);
+            metrics::encode_batch(points, &mut buf);
+            write_stdout(&buf)
+        })
+    }
+}
+
+/// Writes a whole batch; a closed pipe ends the run quietly.
+fn write_stdout(buf: &[u8]) -> Result<(), SinkError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(buf).and_then(|()| out.flush()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            SinkError::OutputClosed { sink: "stdout" }
+        } else {
+            SinkError::Unavailable {
+                sink: "stdout",
+                detail: e.to_string(),
+            }
+        }
+    })
+}
+
+/// Appends one record as a JSON line to `buf`.
+pub fn encode_ndjson(record: &Record, buf: &mut Vec<u8>) {
+    NdjsonEncoder::new().encode(record, buf);
+}
+
+/// Appends every record as a JSON line to `buf`, sharing the timestamp
+/// caches across the batch (records of one payload share their seconds).
+pub fn encode_ndjson_batch(records: &[Record], buf: &mut Vec<u8>) {
+    let mut enc = NdjsonEncoder::new();
+    for r in records {
+        enc.encode(r, buf);
+    }
+}
+
+/// Record → JSON line, with the `YYYY-MM-DDTHH:MM:SS.` prefix of the last
+/// second seen cached for each of the two timestamps.
+#[derive(Default)]
+pub struct NdjsonEncoder {
+    timestamp: SecondCache,
+    observed: SecondCache,
+    /// The last resource written and its JSON: records of a batch share one
+    /// `Arc`, so it is encoded once, not once per record (it was a third of
+    /// each line). The `Arc` is kept so its address cannot be reused.
+    resource: Option<(Resource, Vec<u8>)>,
+}
+
+impl NdjsonEncoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `record` as one JSON object and a newline.
+    pub fn encode(&mut self, r: &Record, buf: &mut Vec<u8>) {
+        // Rough size up front so the common record needs one reservation.
+        buf.reserve(256 + r.body.len());
+        buf.extend_from_slice(b"{\"timestamp\":\"");
+        self.timestamp.write(r.timestamp_ns, buf);
+        buf.extend_from_slice(b"\",\"observed_timestamp\":\"");
+        self.observed.write(r.observed_timestamp_ns, buf);
+        buf.extend_from_slice(b"\",\"severity_text\":");
+        write_json_str(buf, &r.severity.text);
+        buf.extend_from_slice(b",\"severity_number\":");
+        buf.extend_from_slice(itoa::Buffer::new().format(r.severity.number).as_bytes());
+        buf.extend_from_slice(b",\"body\":");
+        write_json_str(buf, &r.body);
+        buf.extend_from_slice(b",\"attributes\":");
+        write_attributes(buf, &r.attributes);
+        buf.extend_from_slice(b",\"resource\":");
+        match &self.resource {
+            Some((cached, json)) if Arc::ptr_eq(cached, &r.resource) => buf.extend_from_slice(json),
+            _ => {
+                let mut json = Vec::with_capacity(256);
+                write_attributes(&mut json, &r.resource);
+                buf.extend_from_slice(&json);
+                self.resource = Some((r.resource.clone(), json));
+            }
+        }
+        buf.extend_from_slice(b"}\n");
+    }
+}
+
+fn write_attributes(buf: &mut Vec<u8>, attrs: &Attributes) {
+    buf.push(b'{');
+    for (i, (k, v)) in attrs.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        write_json_str(buf, k);
+        buf.push(b':');
+        write_value(buf, v);
+    }
+    buf.push(b'}');
+}
+
+fn write_value(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Str(s) => write_json_str(buf, s),
+        Value::Int(n) => buf.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        // JSON has no NaN/inf; write them as null rather than fail.
+        Value::Double(d) if !d.is_finite() => buf.extend_from_slice(b"null"),
+        Value::Double(d) => buf.extend_from_slice(zmij::Buffer::new().format_finite(*d).as_bytes()),
+        Value::Bool(true) => buf.extend_from_slice(b"true"),
+        Value::Bool(false) => buf.extend_from_slice(b"false"),
+        Value::Array(items) => {
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_value(buf, item);
+            }
+            buf.push(b']');
+        }
+    }
+}
+
+/// How each byte is escaped: 0 = copied as is, `u` = `\u00XX`, else the
+/// letter after the backslash. The same table as serde_json's.
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0A] = b'n';
+    t[0x0C] = b'f';
+    t[0x0D] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes in `w` is a control byte, `"` or `\`
+/// (SWAR: the classic "has a byte less than n / equal to zero" bit tricks;
+/// they may flag a clean word, never miss a dirty one).
+#[inline]
+fn word_needs_escape(w: u64) -> bool {
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+    let q = w ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let s = w ^ (ONES * b'\\' as u64);
+    let backslash = s.wrapping_sub(ONES) & !s;
+    (below_space | quote | backslash) & HIGHS != 0
+}
+
+/// Appends `s` as a JSON string literal, escaped exactly like serde_json:
+/// clean runs (checked 8 bytes at a time, the tail too) are copied in one go.
+pub fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    buf.reserve(b.len() + 2);
+    buf.push(b'"');
+    let mut run_start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let end = (i + 8).min(b.len());
+        // A tail shorter than 8 bytes is checked as the string's last word,
+        // overlapping bytes already found clean.
+        let word = b
+            .get(end.max(8) - 8..end.max(8))
+            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        if word.is_some_and(|w| !word_needs_escape(w)) {
+            i = end;
+            continue;
+        }
+        // A flagged word: byte by byte.
+        while i < end {
+            let c = b[i];
+            let esc = ESCAPE[c as usize];
+            if esc != 0 {
+                buf.extend_from_slice(&b[run_start..i]);
+                write_escape(buf, c, esc);
+                run_start = i + 1;
+            }
+            i += 1;
+        }
+    }
+    buf.extend_from_slice(&b[run_start..]);
+    buf.push(b'"');
+}
+
+fn write_escape(buf: &mut Vec<u8>, c: u8, esc: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if esc == b'u' {
+        buf.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(c >> 4) as usize],
+            HEX[(c & 0xF) as usize],
+        ]);
+    } else {
+        buf.extend_from_slice(&[b'\\', esc]);
+    }
+}
+
+/// The RFC 3339 text of one second, reused while records stay in it.
+struct SecondCache {
+    second: i64,
+    /// `YYYY-MM-DDTHH:MM:SS.`
+    prefix: [u8; 20],
+}
+
+impl Default for SecondCache {
+    fn default() -> Self {
+        // i64::MIN is not a second any ns timestamp maps to (ns / 1e9).
+        SecondCache {
+            second: i64::MIN,
+            prefix: [0; 20],
+        }
+    }
+}
+
+impl SecondCache {
+    /// Appends `ns` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC, milliseconds
+    /// truncated: the same text as `time::format_rfc3339_ms`.
+    fn write(&mut self, ns: i64, buf: &mut Vec<u8>) {
+        let second = ns.div_euclid(1_000_000_000);
+        let ms = (ns.rem_euclid(1_000_000_000) / 1_000_000) as u32;
+        if second != self.second {
+            self.second = second;
+            self.prefix = second_prefix(second);
+        }
+        buf.extend_from_slice(&self.prefix);
+        buf.extend_from_slice(&[
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+            b'Z',
+        ]);
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` of a Unix second. Any i64 ns lies in 1677–2262,
+/// so the year always has four digits.
+fn second_prefix(second: i64) -> [u8; 20] {
+    let days = second.div_euclid(86_400);
+    let sod = second.rem_euclid(86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (sod / 3600, sod / 60 % 60, sod % 60);
+    let y = y as u32;
+    let two = |v: u32| [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+    let [y0, y1] = two(y / 100);
+    let [y2, y3] = two(y % 100);
+    let [m0, m1] = two(m);
+    let [d0, d1] = two(d);
+    let [h0, h1] = two(hh);
+    let [i0, i1] = two(mm);
+    let [s0, s1] = two(ss);
+    [
+        y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'.',
+    ]
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdsf_core::time::format_rfc3339_ms;
+
+    #[test]
+    fn timestamps_match_chrono_formatter() {
+        let mut cache = SecondCache::default();
+        let samples = [
+            0,
+            -1,
+            -999_999_999,
+            -1_000_000_000,
+            1_000_000_005,
+            951_782_400_000_000_000, // 2000-02-29
+            1_704_067_205_123_456_789,
+            4_102_444_799_999_999_999, // 2099-12-31T23:59:59.999
+            i64::MIN,
+            i64::MAX,
+        ];
+        let mut ns: i64 = -5_000_000_000_000_000_000;
+        let mut all = samples.to_vec();
+        while ns < 5_000_000_000_000_000_000 {
+            all.push(ns);
+            ns += 86_399_999_937_777; // ~1 day, odd remainder
+        }
+        for ns in all {
+            let mut buf = Vec::new();
+            cache.write(ns, &mut buf);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                format_rfc3339_ms(ns),
+                "{ns}"
+            );
+        }
+    }
+}

@@ -1,0 +1,570 @@
+//! Record → packs: what WhaTap sees of each record (documented in
+//! `docs/schema.md`, "WhaTap mapping"). Pure: no I/O.
+
+use super::frame::write_frame;
+use super::hash;
+use super::pack::{
+    EventPack, Header, LogSinkPack, LEVEL_FATAL, LEVEL_INFO, LEVEL_WARNING, LOGSINK_PACK,
+};
+use super::value::{write_decimal, write_text, Value, ValueMap, TYPE_MAP, TYPE_TEXT};
+use rdsf_core::record::{self, keys, Record};
+use rdsf_core::severity;
+
+/// Tag keys (text values) of every LogSinkPack, also the EventPack's
+/// attribute keys. WhaTap wire names, not record attributes.
+pub const TAG_ONAME: &str = "oname";
+pub const TAG_ENGINE: &str = "engine";
+pub const TAG_LOG_TYPE: &str = "log_type";
+pub const TAG_LOG_GROUP: &str = "log_group";
+pub const TAG_LOG_STREAM: &str = "log_stream";
+pub const TAG_REGION: &str = "region";
+pub const TAG_ACCOUNT: &str = "account";
+/// Field keys added beside the record's attributes.
+pub const FIELD_SEVERITY_TEXT: &str = "severity_text";
+pub const FIELD_SEVERITY_NUMBER: &str = "severity_number";
+/// EventPack-only attribute keys.
+pub const ATTR_EVENT_ID: &str = "event_id";
+pub const ATTR_SOURCE_TYPE: &str = "source_type";
+pub const ATTR_SOURCE_ARN: &str = "source_arn";
+pub const ATTR_CATEGORIES: &str = "categories";
+
+/// Category of RDS event records unless overridden.
+pub const EVENT_CATEGORY: &str = "rds-event";
+/// Category of logs from a group that names no RDS log type.
+pub const GENERIC_LOG_CATEGORY: &str = "rds-log";
+/// The object name when a record names no source at all.
+pub const FALLBACK_ONAME: &str = "rds-forwarder";
+/// Arrays travel as text (the value types the vectors document have no
+/// list), their elements joined with this.
+pub const ARRAY_SEPARATOR: &str = ",";
+
+/// Everything the mapping needs besides the record.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub pcode: i64,
+    /// Hash64 of the licence: the only form of it that goes on the wire.
+    pub license_hash: i64,
+    /// Replaces `rds-<log type>` for every log record.
+    pub log_category: Option<String>,
+    /// Replaces `rds-event`.
+    pub event_category: Option<String>,
+    /// Also send RDS events as EventPacks.
+    pub event_pack: bool,
+}
+
+impl Mapping {
+    /// Appends the frame(s) of one record: a LogSinkPack, then an EventPack
+    /// for an RDS event when enabled. Returns how many frames it wrote.
+    pub fn encode(&self, r: &Record, out: &mut Vec<u8>) -> usize {
+        self.encode_cached(r, &mut ResourceCache::default(), out)
+    }
+
+    /// Appends the frames of every record; returns how many it wrote.
+    pub fn encode_batch(&self, records: &[Record], out: &mut Vec<u8>) -> usize {
+        let mut cache = ResourceCache::default();
+        records
+            .iter()
+            .map(|r| self.encode_cached(r, &mut cache, out))
+            .sum()
+    }
+
+    fn encode_cached(&self, r: &Record, cache: &mut ResourceCache, out: &mut Vec<u8>) -> usize {
+        match cache.get(self, r) {
+            Some(res) => write_frame(out, self.pcode, self.license_hash, |b| {
+                self.write_log_body(r, res, b)
+            }),
+            None => {
+                let log = self.log_pack(r);
+                write_frame(out, self.pcode, self.license_hash, |b| log.write_body(b));
+            }
+        }
+        match self.event_pack.then(|| self.event_pack(r)).flatten() {
+            Some(ev) => {
+                write_frame(out, self.pcode, self.license_hash, |b| ev.write_body(b));
+                2
+            }
+            None => 1,
+        }
+    }
+
+    /// The LogSinkPack of a record: the reference form of what
+    /// [`Mapping::encode`] writes (its fast path must give the same bytes).
+    pub fn log_pack(&self, r: &Record) -> LogSinkPack {
+        let oname = oname(r);
+        let category = match (is_rds_event(r), &self.log_category, &self.event_category) {
+            (true, _, Some(c)) => c.clone(),
+            (true, _, None) => EVENT_CATEGORY.to_owned(),
+            (false, Some(c), _) => c.clone(),
+            (false, None, _) => resource_log_category(r),
+        };
+        LogSinkPack {
+            header: self.header(r, oname),
+            category,
+            tag_hash: 0,
+            tags: tags(r),
+            line: 0,
+            content: r.body.clone(),
+            fields: Some(fields(r)),
+        }
+    }
+
+    /// The LogSinkPack body of `r` written straight from the record, with
+    /// the resource's part (oid, tags and their hash) taken from `res`:
+    /// no per-record copies of the body or attributes, no per-record CRC.
+    /// Byte-for-byte what `log_pack(r).write_body` writes.
+    fn write_log_body(&self, r: &Record, res: &CachedResource, out: &mut Vec<u8>) {
+        out.reserve(64 + res.tags.len() + r.body.len() + 32 * r.attributes.len());
+        out.extend_from_slice(&LOGSINK_PACK.to_be_bytes());
+        Header {
+            pcode: self.pcode,
+            oid: res.oid,
+            okind: 0,
+            onode: 0,
+            time: r.timestamp_ns.div_euclid(1_000_000),
+        }
+        .write(out);
+        out.push(0);
+        let category = match (is_rds_event(r), &self.log_category, &self.event_category) {
+            (true, _, Some(c)) => c.as_str(),
+            (true, _, None) => EVENT_CATEGORY,
+            (false, Some(c), _) => c.as_str(),
+            (false, None, _) => res.log_category.as_str(),
+        };
+        write_text(out, category);
+        write_decimal(out, res.tag_hash);
+        out.extend_from_slice(&res.tags);
+        write_decimal(out, 0); // line
+        write_text(out, &r.body);
+        // Fields: never empty (the severity pair is always there).
+        out.push(1);
+        out.push(TYPE_MAP);
+        write_decimal(out, r.attributes.len() as i64 + 2);
+        write_text(out, FIELD_SEVERITY_TEXT);
+        out.push(TYPE_TEXT);
+        write_text(out, &r.severity.text);
+        write_text(out, FIELD_SEVERITY_NUMBER);
+        Value::Decimal(r.severity.number as i64).write(out);
+        for (k, v) in r.attributes.iter() {
+            write_text(out, k);
+            match v {
+                record::Value::Str(s) => {
+                    out.push(TYPE_TEXT);
+                    write_text(out, s);
+                }
+                other => typed(other).write(out),
+            }
+        }
+    }
+}
+
+/// The per-resource part of every LogSinkPack, computed once per batch
+/// resource instead of once per record (records of a payload share one).
+struct CachedResource {
+    /// Keeps the resource alive so its address cannot be reused while cached.
+    resource: rdsf_core::record::Resource,
+    oid: i32,
+    /// The encoded tag map and its Hash64.
+    tags: Vec<u8>,
+    tag_hash: i64,
+    /// `rds-<log type>` (or the generic category) of a log record.
+    log_category: String,
+}
+
+/// The last resource seen; `None` from `get` sends a record down the
+/// reference path (`log_pack`).
+#[derive(Default)]
+struct ResourceCache(Option<CachedResource>);
+
+impl ResourceCache {
+    fn get(&mut self, m: &Mapping, r: &Record) -> Option<&CachedResource> {
+        if !fields_are_distinct(r) {
+            return None;
+        }
+        let hit = matches!(&self.0, Some(c) if std::sync::Arc::ptr_eq(&c.resource, &r.resource));
+        if !hit {
+            let tags = tags(r);
+            let mut bytes = Vec::with_capacity(16 + 32 * tags.len());
+            tags.write(&mut bytes);
+            // Never empty (oname is always a tag), so the hash is computed.
+            let tag_hash = hash::hash64(&bytes);
+            self.0 = Some(CachedResource {
+                resource: r.resource.clone(),
+                oid: m.header(r, oname(r)).oid,
+                tags: bytes,
+                tag_hash,
+                log_category: resource_log_category(r),
+            });
+        }
+        self.0.as_ref()
+    }
+}
+
+/// Whether the fields map has exactly `2 + attributes` entries (no
+/// attribute key repeats or collides with the severity pair), which the
+/// direct writer assumes; `ValueMap::put` would merge them otherwise.
+fn fields_are_distinct(r: &Record) -> bool {
+    let keys = &r.attributes.0;
+    keys.iter().enumerate().all(|(i, (k, _))| {
+        k != FIELD_SEVERITY_TEXT
+            && k != FIELD_SEVERITY_NUMBER
+            && keys[..i].iter().all(|(earlier, _)| earlier != k)
+    })
+}
+
+/// The tag map of a record's LogSinkPack: its resource only.
+fn tags(r: &Record) -> ValueMap {
+    let oname = oname(r);
+    let mut tags = ValueMap::with_capacity(7);
+    tags.put(TAG_ONAME, Value::Text(oname.to_owned()));
+    for (tag, key) in [
+        (TAG_ENGINE, keys::DB_SYSTEM_NAME),
+        (TAG_LOG_TYPE, keys::RDS_LOG_TYPE),
+        (TAG_LOG_GROUP, keys::AWS_LOG_GROUP_NAMES),
+        (TAG_LOG_STREAM, keys::AWS_LOG_STREAM_NAMES),
+        (TAG_REGION, keys::CLOUD_REGION),
+        (TAG_ACCOUNT, keys::CLOUD_ACCOUNT_ID),
+    ] {
+        // An engine content never named still gets a tag that says so.
+        let v = r.resource.get(key).or_else(|| {
+            (tag == TAG_ENGINE)
+                .then(|| r.resource.get(keys::RDS_ENGINE_FAMILY))
+                .flatten()
+        });
+        if let Some(v) = v {
+            tags.put(tag, Value::Text(text_of(v)));
+        }
+    }
+    tags
+}
+
+/// The fields map: the severity pair, then the record's attributes, typed.
+fn fields(r: &Record) -> ValueMap {
+    let mut fields = ValueMap::with_capacity(r.attributes.len() + 2);
+    fields.put(
+        FIELD_SEVERITY_TEXT,
+        Value::Text(r.severity.text.to_string()),
+    );
+    fields.put(
+        FIELD_SEVERITY_NUMBER,
+        Value::Decimal(r.severity.number as i64),
+    );
+    for (k, v) in r.attributes.iter() {
+        fields.put(k, typed(v));
+    }
+    fields
+}
+
+/// `rds-<log type>` of the record's resource, else the generic category.
+fn resource_log_category(r: &Record) -> String {
+    match r.resource.get_str(keys::RDS_LOG_TYPE) {
+        Some(t) => format!("rds-{t}"),
+        None => GENERIC_LOG_CATEGORY.to_owned(),
+    }
+}
+
+impl Mapping {
+    /// The EventPack of an RDS event record; `None` for log records.
+    pub fn event_pack(&self, r: &Record) -> Option<EventPack> {
+        let event_id = r.attributes.get_str(keys::RDS_EVENT_ID)?;
+        let oname = oname(r);
+        let mut ev = EventPack {
+            header: self.header(r, oname),
+            level: level_for(r.severity.number),
+            title: format!("{event_id} on {oname}"),
+            message: r.body.clone(),
+            uuid: r.id.clone(),
+            ..EventPack::default()
+        };
+        ev.put_attr(TAG_ONAME, oname);
+        ev.put_attr(ATTR_EVENT_ID, event_id);
+        let attr_keys = [
+            (ATTR_SOURCE_TYPE, &r.attributes, keys::RDS_EVENT_SOURCE_TYPE),
+            (ATTR_CATEGORIES, &r.attributes, keys::RDS_EVENT_CATEGORIES),
+            (ATTR_SOURCE_ARN, &r.attributes, keys::RDS_EVENT_SOURCE_ARN),
+            (TAG_REGION, &*r.resource, keys::CLOUD_REGION),
+            (TAG_ACCOUNT, &*r.resource, keys::CLOUD_ACCOUNT_ID),
+        ];
+        for (attr, from, key) in attr_keys {
+            if let Some(v) = from.get(key) {
+                ev.put_attr(attr, text_of(v));
+            }
+        }
+        Some(ev)
+    }
+
+    fn header(&self, r: &Record, oname: &str) -> Header {
+        Header {
+            pcode: self.pcode,
+            oid: hash::hash_str(oname),
+            okind: 0,
+            onode: 0,
+            time: r.timestamp_ns.div_euclid(1_000_000),
+        }
+    }
+}
+
+/// The WhaTap object name: the RDS source identifier, else the log group.
+pub fn oname(r: &Record) -> &str {
+    oname_of(&r.resource)
+}
+
+/// [`oname`] of a resource: metrics name the same object as the logs of
+/// the same instance, so both land on one WhaTap object (same oid).
+pub fn oname_of(resource: &record::Attributes) -> &str {
+    if let Some(id) = resource.get_str(keys::RDS_SOURCE_IDENTIFIER) {
+        return id;
+    }
+    match resource.get(keys::AWS_LOG_GROUP_NAMES) {
+        Some(record::Value::Array(groups)) => groups.first().and_then(record::Value::as_str),
+        Some(v) => v.as_str(),
+        None => None,
+    }
+    .filter(|s| !s.is_empty())
+    .unwrap_or(FALLBACK_ONAME)
+}
+
+fn is_rds_event(r: &Record) -> bool {
+    r.attributes.get(keys::RDS_EVENT_ID).is_some()
+}
+
+/// 30 / 20 / 10 for error-or-worse / warning / anything else.
+pub fn level_for(severity_number: u8) -> u8 {
+    match severity_number {
+        n if n >= severity::ERROR => LEVEL_FATAL,
+        n if n >= severity::WARN => LEVEL_WARNING,
+        _ => LEVEL_INFO,
+    }
+}
+
+/// Numbers stay numbers; arrays become joined text.
+fn typed(v: &record::Value) -> Value {
+    match v {
+        record::Value::Str(s) => Value::Text(s.to_string()),
+        record::Value::Int(i) => Value::Decimal(*i),
+        record::Value::Double(d) => Value::Double(*d),
+        record::Value::Bool(b) => Value::Boolean(*b),
+        record::Value::Array(_) => Value::Text(text_of(v)),
+    }
+}
+
+/// Any attribute value as text (arrays joined with [`ARRAY_SEPARATOR`]).
+pub(super) fn text_of(v: &record::Value) -> String {
+    match v {
+        record::Value::Str(s) => s.to_string(),
+        record::Value::Int(i) => i.to_string(),
+        record::Value::Double(d) => d.to_string(),
+        record::Value::Bool(b) => b.to_string(),
+        record::Value::Array(items) => items
+            .iter()
+            .map(text_of)
+            .collect::<Vec<_>>()
+            .join(ARRAY_SEPARATOR),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use rdsf_core::record::Attributes;
+    use rdsf_core::severity::Severity;
+
+    fn mapping() -> Mapping {
+        Mapping {
+            pcode: 5,
+            license_hash: 9,
+            log_category: None,
+            event_category: None,
+            event_pack: true,
+        }
+    }
+
+    fn record(resource: Attributes, attributes: Attributes, severity: Severity) -> Record {
+        Record {
+            timestamp_ns: 1_718_000_000_123_456_789,
+            observed_timestamp_ns: 0,
+            severity,
+            body: "msg".to_owned(),
+            attributes,
+            resource: Arc::new(resource),
+            id: "id-1".to_owned(),
+        }
+    }
+
+    #[test]
+    fn log_record_category_tags_and_typed_fields() {
+        let mut res = Attributes::new();
+        res.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        res.insert(keys::RDS_LOG_TYPE, "slowquery");
+        res.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            record::Value::Array(vec!["/aws/rds/instance/db-1/slowquery".into()]),
+        );
+        let mut attrs = Attributes::new();
+        attrs.insert("n", 42i64);
+        attrs.insert("d", 1.5f64);
+        attrs.insert("b", true);
+        attrs.insert("a", record::Value::Array(vec!["x".into(), 2i64.into()]));
+        let r = record(res, attrs, Severity::info());
+        let p = mapping().log_pack(&r);
+        assert_eq!(p.category, "rds-slowquery");
+        assert_eq!(p.header.oid, hash::hash_str("db-1"));
+        assert_eq!(p.header.time, 1_718_000_000_123);
+        assert_eq!(
+            p.tags.get(TAG_LOG_GROUP),
+            Some(&Value::Text("/aws/rds/instance/db-1/slowquery".into()))
+        );
+        assert_eq!(p.tags.get(TAG_REGION), None);
+        let f = p.fields.unwrap();
+        assert_eq!(f.get("n"), Some(&Value::Decimal(42)));
+        assert_eq!(f.get("d"), Some(&Value::Double(1.5)));
+        assert_eq!(f.get("b"), Some(&Value::Boolean(true)));
+        assert_eq!(f.get("a"), Some(&Value::Text("x,2".into())));
+        assert_eq!(
+            mapping().event_pack(&r),
+            None,
+            "log records have no EventPack"
+        );
+        let mut out = Vec::new();
+        assert_eq!(mapping().encode(&r, &mut out), 1);
+
+        let over = Mapping {
+            log_category: Some("mine".into()),
+            ..mapping()
+        };
+        assert_eq!(over.log_pack(&r).category, "mine");
+    }
+
+    #[test]
+    fn oname_falls_back_to_the_log_group_then_a_constant() {
+        let mut res = Attributes::new();
+        res.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            record::Value::Array(vec!["/custom/group".into()]),
+        );
+        let r = record(res, Attributes::new(), Severity::info());
+        assert_eq!(oname(&r), "/custom/group");
+        assert_eq!(mapping().log_pack(&r).category, GENERIC_LOG_CATEGORY);
+        let r = record(Attributes::new(), Attributes::new(), Severity::info());
+        assert_eq!(oname(&r), FALLBACK_ONAME);
+    }
+
+    #[test]
+    fn rds_event_levels_and_categories() {
+        let mut res = Attributes::new();
+        res.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        let mut attrs = Attributes::new();
+        attrs.insert(keys::RDS_EVENT_ID, "RDS-EVENT-0004");
+        let r = record(res, attrs, Severity::new_static("ERROR", severity::ERROR));
+        let ev = mapping().event_pack(&r).unwrap();
+        assert_eq!(
+            (ev.level, ev.title.as_str(), ev.uuid.as_str()),
+            (LEVEL_FATAL, "RDS-EVENT-0004 on db-1", "id-1")
+        );
+        assert_eq!(mapping().log_pack(&r).category, EVENT_CATEGORY);
+        let over = Mapping {
+            log_category: Some("logs".into()),
+            event_category: Some("events".into()),
+            ..mapping()
+        };
+        assert_eq!(over.log_pack(&r).category, "events");
+        let mut out = Vec::new();
+        assert_eq!(mapping().encode(&r, &mut out), 2);
+        assert_eq!(
+            Mapping {
+                event_pack: false,
+                ..mapping()
+            }
+            .encode(&r, &mut out),
+            1
+        );
+        assert_eq!(level_for(severity::FATAL), LEVEL_FATAL);
+        assert_eq!(level_for(severity::WARN), LEVEL_WARNING);
+        assert_eq!(level_for(severity::INFO), LEVEL_INFO);
+        assert_eq!(level_for(severity::DEBUG), LEVEL_INFO);
+    }
+
+    /// The reference encoding: every pack built as a struct, then written.
+    fn reference_frames(m: &Mapping, records: &[Record]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for r in records {
+            let log = m.log_pack(r);
+            write_frame(&mut out, m.pcode, m.license_hash, |b| log.write_body(b));
+            if let Some(ev) = m.event_pack.then(|| m.event_pack(r)).flatten() {
+                write_frame(&mut out, m.pcode, m.license_hash, |b| ev.write_body(b));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn cached_fast_path_writes_the_reference_bytes() {
+        let mut res_a = Attributes::new();
+        res_a.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        res_a.insert(keys::RDS_LOG_TYPE, "postgresql");
+        res_a.insert(keys::DB_SYSTEM_NAME, "postgresql");
+        res_a.insert(keys::CLOUD_REGION, "us-east-1");
+        res_a.insert(keys::CLOUD_ACCOUNT_ID, "123456789012");
+        res_a.insert(
+            keys::AWS_LOG_GROUP_NAMES,
+            record::Value::Array(vec!["/aws/rds/instance/db-1/postgresql".into()]),
+        );
+        res_a.insert(
+            keys::AWS_LOG_STREAM_NAMES,
+            record::Value::Array(vec!["db-1.0".into(), "db-1.1".into()]),
+        );
+        let res_a = Arc::new(res_a);
+        let res_b = Arc::new(Attributes::new());
+        let mut records = Vec::new();
+        for i in 0..40i64 {
+            let mut attrs = Attributes::new();
+            attrs.insert("s", "x".repeat(i as usize * 20)); // crosses 253/65535 lengths
+            attrs.insert("n", i * 1_000_003 - 7);
+            attrs.insert("d", i as f64 / 3.0);
+            attrs.insert("b", i % 2 == 0);
+            attrs.insert("a", record::Value::Array(vec![i.into(), "y".into()]));
+            if i % 5 == 0 {
+                attrs.insert(keys::RDS_EVENT_ID, "RDS-EVENT-0004");
+            }
+            if i % 7 == 0 {
+                // Collides with a field name: must take the reference path.
+                attrs.insert(FIELD_SEVERITY_TEXT, "shadow");
+            }
+            if i % 11 == 0 {
+                // A repeated key (only possible through the pub field).
+                attrs.0.push(("n".into(), record::Value::Int(1)));
+            }
+            let mut r = record(
+                Attributes::new(),
+                attrs,
+                Severity::new_static("WARNING", severity::WARN),
+            );
+            r.resource = if i % 3 == 0 {
+                res_b.clone()
+            } else {
+                res_a.clone()
+            };
+            r.timestamp_ns = 1_718_000_000_000_000_000 + i * 999_999_937 - 5_000_000_000;
+            r.body = "é\"\n".repeat(i as usize * 9);
+            records.push(r);
+        }
+        let overrides = [
+            mapping(),
+            Mapping {
+                log_category: Some("logs".into()),
+                event_category: Some("events".into()),
+                event_pack: false,
+                ..mapping()
+            },
+        ];
+        for m in overrides {
+            let mut got = Vec::new();
+            let frames = m.encode_batch(&records, &mut got);
+            assert_eq!(got, reference_frames(&m, &records));
+            let mut one_by_one = Vec::new();
+            let n: usize = records.iter().map(|r| m.encode(r, &mut one_by_one)).sum();
+            assert_eq!((one_by_one, n), (got, frames));
+        }
+    }
+}
