@@ -127,3 +127,252 @@ fn the_licence_cargo_names_is_in_the_repository() {
     assert!(text.contains("Apache License") && text.contains("Version 2.0, January 2004"));
     assert!(text.contains("END OF TERMS AND CONDITIONS"), "full text");
 }
+
+/// deploy/`name` as JSON, CloudFormation's short tags in their long form
+/// (`!Ref X` is `{"Ref": "X"}`, `!If [...]` is `{"Fn::If": [...]}`), read by
+/// PyYAML in the moto virtualenv with moto_stacks.py's loader.
+fn template_json(name: &str) -> serde_json::Value {
+    ensure_tools();
+    let out = Command::new(venv_bin("moto", "python"))
+        .arg(root().join("tests/deploy/template_json.py"))
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "template_json.py {name}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every environment variable the binary reads: each setting (`Settings`,
+/// the CLI definition Lambda mode parses too) and, for each secret setting,
+/// its two references (`aws::secrets`).
+fn variables_the_binary_reads() -> Vec<String> {
+    use clap::Args;
+    let cmd = <rds_forwarder::config::Settings as Args>::augment_args(clap::Command::new("x"));
+    let mut known: Vec<String> = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_env())
+        .map(|e| e.to_string_lossy().into_owned())
+        .collect();
+    for var in rds_forwarder::config::secret_vars() {
+        known.push(format!("{var}_SECRET_ARN"));
+        known.push(format!("{var}_SSM_PARAMETER"));
+    }
+    known
+}
+
+/// The secret settings the install template fills from a Secrets Manager
+/// secret or an SSM SecureString parameter: one parameter of each kind.
+const OFFERED_BY_REFERENCE: [&str; 4] = [
+    "WHATAP_LICENSE",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "LOKI_BASIC_AUTH",
+    "LOKI_BEARER_TOKEN",
+];
+
+/// The other secret settings (`config::secret_vars`), and why the template
+/// has no reference for them. A new secret setting fails the test below
+/// until it is in one list or the other.
+const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 2] = [
+    (
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS covers the logs signal too",
+    ),
+    (
+        "LOKI_URL",
+        "secret only when it carries user:password@, which LokiUrl refuses (credentials go in LOKI_BASIC_AUTH)",
+    ),
+];
+
+/// The install stack's function environment holds only variables the
+/// binary reads (a misspelt one would be silently ignored), offers every
+/// sink the binary has, and offers each credential only by reference.
+#[test]
+fn the_function_environment_holds_only_settings_the_binary_reads() {
+    let t = template_json("install.yaml");
+    let env = t["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .unwrap();
+    let known = variables_the_binary_reads();
+    let unknown: Vec<&String> = env.keys().filter(|k| !known.contains(k)).collect();
+    assert!(unknown.is_empty(), "not read by rds-forwarder: {unknown:?}");
+
+    // Every sink the binary has can be chosen, and is named.
+    let sinks = &t["Parameters"]["Sinks"];
+    let pattern = regex::Regex::new(sinks["AllowedPattern"].as_str().unwrap()).unwrap();
+    let description = sinks["Description"].as_str().unwrap();
+    let names = rds_forwarder::sink::SinkSettings::default().names();
+    for name in &names {
+        assert!(pattern.is_match(name), "Sinks refuses {name}");
+        assert!(description.contains(name), "Sinks does not name {name}");
+    }
+    assert!(pattern.is_match(&names.join(",")));
+    assert!(!pattern.is_match("stdout,lokki") && !pattern.is_match(""));
+
+    // Every secret setting is either offered by reference or deliberately not.
+    let mut decided: Vec<&str> = OFFERED_BY_REFERENCE.to_vec();
+    decided.extend(NOT_OFFERED_BY_REFERENCE.iter().map(|(v, _)| *v));
+    decided.sort_unstable();
+    let mut secret = rds_forwarder::config::secret_vars().to_vec();
+    secret.sort_unstable();
+    assert_eq!(
+        decided, secret,
+        "decide how the template offers each secret"
+    );
+    for var in OFFERED_BY_REFERENCE {
+        assert!(!env.contains_key(var), "{var} set as a plain value");
+        for suffix in ["_SECRET_ARN", "_SSM_PARAMETER"] {
+            let reference = format!("{var}{suffix}");
+            assert!(
+                env.get(&reference).is_some_and(|v| v["Ref"].is_string()),
+                "{reference} is not set from a parameter"
+            );
+        }
+    }
+    // The one secret setting set plainly: its parameter refuses credentials.
+    assert_eq!(env["LOKI_URL"]["Ref"], "LokiUrl");
+    let url = regex::Regex::new(
+        t["Parameters"]["LokiUrl"]["AllowedPattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    for ok in [
+        "",
+        "http://loki:3100",
+        "https://logs-prod-006.grafana.net/loki/api/v1/push",
+    ] {
+        assert!(url.is_match(ok), "LokiUrl refuses {ok}");
+    }
+    for bad in ["https://123456:glc_token@logs.grafana.net", "loki:3100"] {
+        assert!(!url.is_match(bad), "LokiUrl accepts {bad}");
+    }
+    // A default the template repeats is the binary's own.
+    assert_eq!(
+        t["Parameters"]["LokiTimeoutMs"]["Default"],
+        rds_forwarder::sink::loki::DEFAULT_TIMEOUT_MS
+    );
+
+    // Every parameter is shown in exactly one group of the console form.
+    let mut grouped: Vec<&str> = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["Parameters"].as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    grouped.sort_unstable();
+    let mut parameters: Vec<&str> = t["Parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    parameters.sort_unstable();
+    assert_eq!(grouped, parameters);
+}
+
+/// Each secret reference parameter grants the function exactly what it
+/// names and only when set: `secretsmanager:GetSecretValue` on that secret
+/// ARN, `ssm:GetParameter` on that parameter (a name with or without its
+/// leading `/`), never a wildcard; and no other statement reads secrets.
+#[test]
+fn each_secret_reference_grants_only_what_it_names() {
+    use serde_json::{json, Value};
+    let t = template_json("install.yaml");
+    let env = &t["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    let conditions = &t["Conditions"];
+    let statements = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .unwrap();
+    let reads_secrets = |s: &Value| {
+        let text = s.to_string();
+        text.contains("secretsmanager:") || text.contains("ssm:")
+    };
+    let mut matched = 0;
+    // `{"Fn::If": [condition, statement, NoValue]}` with the condition
+    // "`parameter` is not empty", and that statement.
+    let conditional = |parameter: &str| -> Value {
+        let found: Vec<&Value> = statements
+            .iter()
+            .filter(|s| {
+                let text = s.to_string();
+                text.contains(&json!({ "Ref": parameter }).to_string())
+                    || text.contains(&format!("${{{parameter}}}"))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{parameter}: {found:?}");
+        let branches = found[0]["Fn::If"]
+            .as_array()
+            .expect("a conditional statement");
+        assert_eq!(branches[2], json!({ "Ref": "AWS::NoValue" }), "{parameter}");
+        let condition = branches[0].as_str().unwrap();
+        assert_eq!(
+            conditions[condition],
+            json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": parameter }, ""] }] }),
+            "{parameter}: condition {condition}"
+        );
+        branches[1].clone()
+    };
+    for var in OFFERED_BY_REFERENCE {
+        let arn_param = env[format!("{var}_SECRET_ARN")]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{var}_SECRET_ARN is not set from a parameter"));
+        let statement = conditional(arn_param);
+        let mut keys: Vec<&String> = statement.as_object().unwrap().keys().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["Action", "Effect", "Resource", "Sid"], "{arn_param}");
+        assert_eq!(statement["Effect"], "Allow");
+        assert_eq!(statement["Action"], "secretsmanager:GetSecretValue");
+        assert_eq!(statement["Resource"], json!({ "Ref": arn_param }));
+        assert!(
+            t["Parameters"][arn_param]["AllowedPattern"]
+                .as_str()
+                .unwrap()
+                .contains(":secretsmanager:"),
+            "{arn_param} takes more than a secret ARN"
+        );
+        matched += 1;
+
+        let ssm_param = env[format!("{var}_SSM_PARAMETER")]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{var}_SSM_PARAMETER is not set from a parameter"));
+        let statement = conditional(ssm_param);
+        let mut keys: Vec<&String> = statement.as_object().unwrap().keys().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["Action", "Effect", "Resource", "Sid"], "{ssm_param}");
+        assert_eq!(statement["Effect"], "Allow");
+        assert_eq!(statement["Action"], "ssm:GetParameter");
+        let arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter";
+        let resource = statement["Resource"]["Fn::If"].as_array().unwrap();
+        assert_eq!(
+            resource[1..],
+            [
+                json!({ "Fn::Sub": format!("{arn}${{{ssm_param}}}") }),
+                json!({ "Fn::Sub": format!("{arn}/${{{ssm_param}}}") }),
+            ],
+            "{ssm_param}"
+        );
+        // The first form only when the name starts with `/`.
+        assert_eq!(
+            conditions[resource[0].as_str().unwrap()],
+            json!({ "Fn::Equals": [
+                { "Fn::Select": [0, { "Fn::Split": ["/", { "Fn::Join": ["", [{ "Ref": ssm_param }, "/"]] }] }] },
+                ""
+            ] }),
+            "{ssm_param}"
+        );
+        matched += 1;
+    }
+    // Nothing else reads secrets (kms:Decrypt via those services aside).
+    let readers = statements
+        .iter()
+        .filter(|s| reads_secrets(s) && !s.to_string().contains("kms:Decrypt"))
+        .count();
+    assert_eq!(readers, matched);
+    println!("{matched} secret reference parameters, each granting only what it names");
+}

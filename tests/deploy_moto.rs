@@ -255,6 +255,7 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         .to_owned();
     let license = deployed["license"].as_str().unwrap().to_owned();
     let headers = deployed["headers"].as_str().unwrap().to_owned();
+    let loki_token = deployed["loki_token"].as_str().unwrap().to_owned();
 
     // The AWS client reads its endpoint, region and credentials from the environment,
     // in this process (the in-process checks) and in the binaries below.
@@ -369,11 +370,38 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     assert!(reply.contains("\"records\":0"), "{reply}");
     assert!(stderr.contains("log group subscribed"), "{stderr}");
     assert!(
-        !stderr.contains(&license) && !stderr.contains(&headers),
+        !stderr.contains(&license) && !stderr.contains(&headers) && !stderr.contains(&loki_token),
         "a secret reached the log"
     );
     assert_eq!(filters_of(&moto, fresh_group), subscribed(&function_arn));
     println!("auto-subscription: CloudTrail event through the Lambda runtime loop subscribed {fresh_group}");
+
+    // The Loki settings exactly as the stack set them, its bearer token read
+    // from SSM (a name without a leading `/`): `check` finds them valid.
+    // Loki itself is not deployed, so the push goes to a closed port.
+    let loki_ssm = deployed["loki_token_ssm_parameter"].as_str().unwrap();
+    let mut loki_env = env.clone();
+    loki_env.extend([("RDSF_SINKS", "loki"), ("LOKI_URL", "http://127.0.0.1:1")]);
+    let checked = forwarder(&["check"], &loki_env);
+    let out = text(&checked.stdout);
+    assert_eq!(
+        checked.status.code(),
+        Some(1),
+        "{out}{}",
+        text(&checked.stderr)
+    );
+    assert!(
+        out.contains(&format!(
+            "ok   secret LOKI_BEARER_TOKEN_SSM_PARAMETER: read SSM parameter {loki_ssm}\n"
+        )) && out.contains("ok   settings: valid; sinks: loki\n")
+            && out.contains("FAIL loki http://127.0.0.1:1/loki/api/v1/push"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&loki_token) && !out.contains(&license) && !out.contains(&headers),
+        "{out}"
+    );
+    println!("loki: the stack's settings and SSM bearer token pass `check`");
 
     // A wrong secret reference stops the cold start, naming it but no value
     // (`replay` reads settings as the function does; `subscribe` takes none,

@@ -456,7 +456,8 @@ fn overrides(block: &str) -> Vec<(PathBuf, Vec<(String, String)>)> {
 #[test]
 fn deploy_parameters_exist_and_pass_the_templates_rules() {
     let mut checked = 0;
-    let mut settings: Vec<(String, String)> = Vec::new();
+    // Each command's parameters that passed, the user's `$…` ones aside.
+    let mut commands: Vec<Vec<(String, String)>> = Vec::new();
     for b in blocks() {
         if coverage(&b)
             != Some(Coverage::Checked(
@@ -466,6 +467,7 @@ fn deploy_parameters_exist_and_pass_the_templates_rules() {
             continue;
         }
         for (template, pairs) in overrides(&b.text) {
+            let mut settings = Vec::new();
             let params = template_parameters(&template);
             assert!(
                 params.len() > 3,
@@ -496,17 +498,25 @@ fn deploy_parameters_exist_and_pass_the_templates_rules() {
                 }
                 settings.push((k, v));
             }
+            commands.push(settings);
         }
     }
     assert!(checked >= 10, "only {checked} parameters checked");
-    // What the function reads as settings must start it: the example's
-    // WhaTap values, with a licence the secret would hold.
-    let get = |k: &str| {
-        settings
+    // What the function reads as settings must start it: each install
+    // example's values, with what the secret it names would hold.
+    let example = |key: &str| {
+        let settings = commands
             .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
+            .find(|c| c.iter().any(|(n, _)| n == key))
+            .unwrap_or_else(|| panic!("no install example sets {key}: update this test"));
+        move |k: &str| {
+            settings
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        }
     };
+    let get = example("WhatapHost");
     let (Some(sinks), Some(hosts)) = (get("Sinks"), get("WhatapHost")) else {
         panic!("the install example no longer sets Sinks and WhatapHost: update this test");
     };
@@ -526,6 +536,24 @@ fn deploy_parameters_exist_and_pass_the_templates_rules() {
         .map(|h| (h.to_owned(), 6600))
         .collect();
     assert_eq!(whatap.endpoints.hosts, expected, "WhatapHost={hosts}");
+
+    // The Loki example: its URL, with the basic auth its secret would hold.
+    let get = example("LokiUrl");
+    let (Some(sinks), Some(url)) = (get("Sinks"), get("LokiUrl")) else {
+        panic!("the Loki install example no longer sets Sinks and LokiUrl: update this test");
+    };
+    let config = config_from_args(&[
+        "--sinks",
+        &sinks,
+        "--loki-url",
+        &url,
+        "--loki-basic-auth",
+        "123456:glc_token",
+    ]);
+    let loki = config
+        .sink::<rds_forwarder::sink::loki::LokiConfig>()
+        .expect("the example's Loki settings select Loki");
+    assert_eq!(loki.url, format!("{url}/loki/api/v1/push"));
 }
 
 fn config_from_args(args: &[&str]) -> rds_forwarder::config::Config {

@@ -47,6 +47,9 @@ OTHER_GROUP = "/aws/lambda/unrelated"
 # and start-up rejects a licence that carries none.
 LICENSE = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth"
 HEADERS = "authorization=Bearer otlp-token-7f1e"
+LOKI_TOKEN = "loki-token-3b9c"
+# Without a leading `/`: the other form of SSM parameter ARN (the OTLP one has it).
+LOKI_TOKEN_PARAMETER = "rds-forwarder-loki-token"
 
 MOTO_LACKS = [
     "Transform AWS::LanguageExtensions (Fn::ForEach): expanded by render_setup()",
@@ -214,6 +217,7 @@ def deploy(endpoint):
     s3.put_object(Bucket="rdsf-artifacts", Key="rds-forwarder/rds-forwarder-arm64.zip", Body=buf.getvalue())
     secret_arn = sm.create_secret(Name="rds-forwarder/whatap-license", SecretString=LICENSE)["ARN"]
     ssm.put_parameter(Name="/rds-forwarder/otlp-headers", Value=HEADERS, Type="SecureString")
+    ssm.put_parameter(Name=LOKI_TOKEN_PARAMETER, Value=LOKI_TOKEN, Type="SecureString")
     for group in LOG_GROUPS + [EXISTING_UNLISTED, OTHER_GROUP]:
         logs.create_log_group(logGroupName=group)
 
@@ -224,13 +228,16 @@ def deploy(endpoint):
         "MemorySize": "256",
         "Timeout": "120",
         "ReservedConcurrency": "5",
-        "Sinks": "stdout,whatap,otlp",
+        "Sinks": "stdout,whatap,otlp,loki",
         "WhatapHost": "COLLECTOR-HOST-1,COLLECTOR-HOST-2",
         "WhatapPort": "6600",
         "WhatapPcode": "78",
         "WhatapLicenseSecretArn": secret_arn,
         "OtlpEndpoint": "https://otlp.example.com:4318",
         "OtlpHeadersSsmParameter": "/rds-forwarder/otlp-headers",
+        "LokiUrl": "https://logs.example.com",
+        "LokiTenantId": "orders",
+        "LokiBearerTokenSsmParameter": LOKI_TOKEN_PARAMETER,
         "MaximumRetryAttempts": "1",
         "MaximumEventAgeSeconds": "3600",
     }
@@ -255,9 +262,16 @@ def deploy(endpoint):
     variables = conf["Environment"]["Variables"]
     assert variables["WHATAP_LICENSE_SECRET_ARN"] == secret_arn
     assert variables["OTEL_EXPORTER_OTLP_HEADERS_SSM_PARAMETER"] == "/rds-forwarder/otlp-headers"
-    assert variables["WHATAP_PCODE"] == "78" and variables["WHATAP_HOST"] == "COLLECTOR-HOST-1,COLLECTOR-HOST-2" and variables["RDSF_SINKS"] == "stdout,whatap,otlp"
+    assert variables["WHATAP_PCODE"] == "78" and variables["WHATAP_HOST"] == "COLLECTOR-HOST-1,COLLECTOR-HOST-2" and variables["RDSF_SINKS"] == "stdout,whatap,otlp,loki"
+    assert variables["LOKI_URL"] == "https://logs.example.com" and variables["LOKI_TENANT_ID"] == "orders"
+    assert variables["LOKI_BEARER_TOKEN_SSM_PARAMETER"] == LOKI_TOKEN_PARAMETER
+    assert variables["LOKI_BEARER_TOKEN_SECRET_ARN"] == "" and variables["LOKI_BASIC_AUTH_SECRET_ARN"] == ""
+    assert variables["LOKI_ENCODING"] == "protobuf" and str(variables["LOKI_TIMEOUT"]) == "10000", variables
+    # Left unset when empty (an empty value would mean no labels at all).
+    assert variables.get("LOKI_LABELS") is None, variables
+    variables.pop("LOKI_LABELS", None)
     flat = json.dumps(variables)
-    assert LICENSE not in flat and HEADERS not in flat, "a secret value reached the environment"
+    assert LICENSE not in flat and HEADERS not in flat and LOKI_TOKEN not in flat, "a secret value reached the environment"
     concurrency = lam.get_function_concurrency(FunctionName=fn_arn).get("ReservedConcurrentExecutions")
     assert concurrency == 5, concurrency
 
@@ -265,11 +279,15 @@ def deploy(endpoint):
     role_name = out["FunctionRoleName"]
     policy = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName="rds-forwarder")["PolicyDocument"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(by_sid) == {"OwnLogGroupOnly", "FailureDestination", "WhatapLicenseSecret", "OtlpHeadersParameter"}, by_sid
+    assert set(by_sid) == {"OwnLogGroupOnly", "FailureDestination", "WhatapLicenseSecret", "OtlpHeadersParameter", "LokiBearerTokenParameter"}, by_sid
     assert by_sid["WhatapLicenseSecret"]["Resource"] == secret_arn
     assert by_sid["OtlpHeadersParameter"]["Resource"] == (
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/rds-forwarder/otlp-headers"
     ), by_sid["OtlpHeadersParameter"]
+    assert by_sid["LokiBearerTokenParameter"]["Action"] == "ssm:GetParameter"
+    assert by_sid["LokiBearerTokenParameter"]["Resource"] == (
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{LOKI_TOKEN_PARAMETER}"
+    ), by_sid["LokiBearerTokenParameter"]
     assert by_sid["OwnLogGroupOnly"]["Resource"].startswith(
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{INSTALL_STACK}"
     ), by_sid["OwnLogGroupOnly"]
@@ -351,6 +369,8 @@ def deploy(endpoint):
         "failure_queue_url": out["FailureQueueUrl"],
         "whatap_license_secret_arn": secret_arn,
         "otlp_headers_ssm_parameter": "/rds-forwarder/otlp-headers",
+        "loki_token_ssm_parameter": LOKI_TOKEN_PARAMETER,
+        "loki_token": LOKI_TOKEN,
         "license": LICENSE,
         "headers": HEADERS,
         "listed_groups": LOG_GROUPS,
