@@ -204,7 +204,7 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
     let sinks = &t["Parameters"]["Sinks"];
     let pattern = regex::Regex::new(sinks["AllowedPattern"].as_str().unwrap()).unwrap();
     let description = sinks["Description"].as_str().unwrap();
-    let names = rds_forwarder::sink::SinkSettings::default().names();
+    let names = rdsf_sinks::SinkSettings::default().names();
     for name in &names {
         assert!(pattern.is_match(name), "Sinks refuses {name}");
         assert!(description.contains(name), "Sinks does not name {name}");
@@ -253,7 +253,7 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
     // A default the template repeats is the binary's own.
     assert_eq!(
         t["Parameters"]["LokiTimeoutMs"]["Default"],
-        rds_forwarder::sink::loki::DEFAULT_TIMEOUT_MS
+        rdsf_sinks::loki::DEFAULT_TIMEOUT_MS
     );
 
     // Every parameter is shown in exactly one group of the console form.

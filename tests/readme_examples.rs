@@ -551,7 +551,7 @@ fn deploy_parameters_exist_and_pass_the_templates_rules() {
         "123456:glc_token",
     ]);
     let loki = config
-        .sink::<rds_forwarder::sink::loki::LokiConfig>()
+        .sink::<rdsf_sinks::loki::LokiConfig>()
         .expect("the example's Loki settings select Loki");
     assert_eq!(loki.url, format!("{url}/loki/api/v1/push"));
 }
