@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rdsf_core::record::Record;
+use rdsf_core::record::RecordSet;
 use rdsf_core::secret::Secret;
 use rdsf_sinks::whatap::conn::Endpoints;
 use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
 
-fn records() -> (String, Vec<Record>) {
+fn records() -> (String, RecordSet) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/corpus/payloads/pg/postgresql-0000.json");
     let path = if shared.is_file() {
@@ -53,7 +53,7 @@ fn main() {
     let start = Instant::now();
     let mut bytes = 0usize;
     for _ in 0..rounds {
-        bytes += std::hint::black_box(sink.encode(&records)).len();
+        bytes += std::hint::black_box(sink.encode(&records.all_groups())).len();
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let n = records.len() * rounds;

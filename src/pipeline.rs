@@ -173,7 +173,7 @@ impl Pipeline {
         // Metric points go to the sinks that take them; a point may sum
         // several records, so one that is not delivered fails them all.
         let points = &processed.metrics;
-        let report = delivery::deliver(sinks, points, deadline, &self.config.delivery).await;
+        let report = delivery::deliver(sinks, &points[..], deadline, &self.config.delivery).await;
         let missed = report.undelivered(points.len());
         processed.stats.metric_points = points.len();
         processed.stats.metric_points_delivered = missed.iter().filter(|u| !**u).count();
@@ -205,7 +205,7 @@ mod metric_delivery_tests {
 
     use super::*;
     use rdsf_core::metric::{Kind, MetricPoint, Number};
-    use rdsf_core::record::{Attributes, Record};
+    use rdsf_core::record::{Attributes, ResourceRecords};
     use rdsf_sinks::{BoxFuture, SinkError};
 
     /// Takes records, refuses metric points for good.
@@ -217,7 +217,7 @@ mod metric_delivery_tests {
         }
         fn send<'a>(
             &'a self,
-            _records: &'a [Record],
+            _batch: &'a [ResourceRecords<'a>],
             _deadline: Instant,
         ) -> BoxFuture<'a, Result<(), SinkError>> {
             Box::pin(async { Ok(()) })

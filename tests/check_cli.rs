@@ -310,13 +310,13 @@ fn the_show_wire_decoder_agrees_with_the_independent_test_decoder() {
     use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
     use whatap_support::{corpus_payloads, decode_pack, fixture, Pack};
 
-    let mut records = Vec::new();
+    let mut records = rdsf_core::record::RecordSet::new();
     for path in corpus_payloads()
         .into_iter()
         .chain([fixture("rds-event-failover.json")])
     {
         let bytes = std::fs::read(&path).unwrap();
-        records.extend(Pipeline::new(Config::default()).process(&bytes, 1).records);
+        records.append(Pipeline::new(Config::default()).process(&bytes, 1).records);
     }
     let sink = WhatapSink::new(&WhatapConfig {
         endpoints: Endpoints {
@@ -330,7 +330,7 @@ fn the_show_wire_decoder_agrees_with_the_independent_test_decoder() {
         log_category: None,
         event_category: None,
     });
-    let bytes = sink.encode(&records);
+    let bytes = sink.encode(&records.all_groups());
     let ours = decode_frames(&bytes).unwrap();
     // Split the same bytes into frame bodies by the header's length field.
     let mut theirs = Vec::new();

@@ -45,7 +45,7 @@ fn every_log_event_is_in_exactly_one_record() {
                 );
                 assert_eq!(out.stats.log_events, raw.len(), "{}", file.display());
                 records += out.records.len();
-                for r in &out.records {
+                for r in out.records.with_resources() {
                     let keys: Vec<&str> = r.attributes.iter().map(|(k, _)| k).collect();
                     for (i, k) in keys.iter().enumerate() {
                         assert!(

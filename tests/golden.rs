@@ -45,15 +45,16 @@ fn hex(bytes: &[u8]) -> String {
 fn digest_line(name: &str, file: &Path, sink: &WhatapSink) -> String {
     let bytes = std::fs::read(file).unwrap();
     let records = process(&bytes).records;
+    let batch = records.all_groups();
     let mut ndjson = Vec::new();
-    rdsf_sinks::stdout::encode_ndjson_batch(&records, &mut ndjson);
+    rdsf_sinks::stdout::encode_ndjson_batch(&batch, &mut ndjson);
     let otlp = encode::encode(
-        &records,
+        &batch,
         &Default::default(),
         Protocol::Protobuf,
         Compression::None,
     );
-    let frames = sink.encode(&records);
+    let frames = sink.encode(&batch);
     format!(
         "{name} {} {} {} {}",
         records.len(),

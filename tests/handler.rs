@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use common::*;
 use rds_forwarder::lambda::Handler;
-use rdsf_core::record::Record;
+use rdsf_core::record::{self, ResourceRecords};
 use rdsf_sinks::{BoxFuture, Sink, SinkError};
 
 /// Keeps what it is sent, or refuses everything.
@@ -24,7 +24,7 @@ impl Sink for TestSink {
     }
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         _deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
@@ -37,7 +37,7 @@ impl Sink for TestSink {
             self.got
                 .lock()
                 .unwrap()
-                .extend(records.iter().map(|r| r.id.clone()));
+                .extend(record::flatten(batch).map(|r| r.id.clone()));
             Ok(())
         })
     }
@@ -145,7 +145,7 @@ async fn a_batch_the_backend_rejects_for_good_fails_as_permanent() {
         }
         fn send<'a>(
             &'a self,
-            _records: &'a [Record],
+            _batch: &'a [ResourceRecords<'a>],
             _deadline: Instant,
         ) -> BoxFuture<'a, Result<(), SinkError>> {
             Box::pin(async {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use prost::Message;
-use rdsf_core::record::Record;
+use rdsf_core::record::{Record, RecordRef, RecordSet};
 use rdsf_sinks::loki::encode::proto;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -349,7 +349,7 @@ fn flags<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 struct Run {
     failed: bool,
     summary: String,
-    records: Vec<Record>,
+    records: RecordSet,
 }
 
 /// The first corpus payload through the library, as Lambda would run it.
@@ -379,8 +379,11 @@ fn ids(records: &[Record]) -> BTreeSet<String> {
 
 /// Every record arrived exactly as it left: its id, its own timestamp in
 /// ns, its body as the line, labels from the resource, metadata from the rest.
-fn assert_entries_match(requests: &[Request], records: &[Record]) {
-    let by_id: BTreeMap<&str, &Record> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+fn assert_entries_match(requests: &[Request], records: &RecordSet) {
+    let by_id: BTreeMap<&str, RecordRef<'_>> = records
+        .with_resources()
+        .map(|r| (r.record.id.as_str(), r))
+        .collect();
     let mut seen = 0;
     for req in requests {
         assert_eq!(req.path, "/loki/api/v1/push");

@@ -150,7 +150,7 @@ fn one_bad_event_does_not_stop_the_batch() {
         Some("2"),
         "reported with its event id"
     );
-    let bad = as_json(&out.records[2]);
+    let bad = as_json(out.records.at(2));
     assert_eq!(bad["attributes"]["aws.cloudwatch.event_id"], "2");
     assert!(bad["attributes"]["rds.parse.error"]
         .as_str()
@@ -308,7 +308,7 @@ fn a_message_past_the_cloudwatch_event_limit_is_cut_and_marked() {
     let out = process(&awslogs(&b64(&gzip(doc.to_string().as_bytes()))));
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     assert_eq!(out.records.len(), 2);
-    let cut = &out.records[0];
+    let cut = out.records.at(0);
     assert!(
         cut.body.len() <= MAX_EVENT_MESSAGE_BYTES && cut.body.len() > MAX_EVENT_MESSAGE_BYTES - 4
     );
@@ -316,7 +316,7 @@ fn a_message_past_the_cloudwatch_event_limit_is_cut_and_marked() {
     let j = as_json(cut);
     assert_eq!(j["attributes"]["rds.message.truncated_from"], long.len());
     assert!(j["attributes"]["db.query.text"].as_str().unwrap().len() < MAX_EVENT_MESSAGE_BYTES);
-    assert!(as_json(&out.records[1])["attributes"]["rds.message.truncated_from"].is_null());
+    assert!(as_json(out.records.at(1))["attributes"]["rds.message.truncated_from"].is_null());
 
     // A malformed event (no readable timestamp) goes out raw: bounded the same way.
     let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "1",
@@ -325,7 +325,7 @@ fn a_message_past_the_cloudwatch_event_limit_is_cut_and_marked() {
         "logEvents": [{"id": "3", "timestamp": "soon", "message": long}]});
     let out = process(&awslogs(&b64(&gzip(doc.to_string().as_bytes()))));
     assert_eq!(out.stats.malformed_events, 1);
-    let raw = &out.records[0];
+    let raw = out.records.at(0);
     assert!(raw.body.len() <= MAX_EVENT_MESSAGE_BYTES);
     assert!(
         as_json(raw)["attributes"]["rds.message.truncated_from"]

@@ -12,7 +12,7 @@ use mysql_support::*;
 use rds_forwarder::cli::wrap::{wrap, SplitKind, WrapOptions};
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rdsf_core::record::{keys, Record, Value};
+use rdsf_core::record::{keys, Record, RecordSet, Value};
 use rdsf_core::sql::fingerprint_id;
 use regex::Regex;
 
@@ -92,20 +92,20 @@ fn load(kind: &str) -> Source {
 }
 
 /// Runs every payload through the Lambda pipeline: (records, input event ids).
-fn run(source: &Source) -> (Vec<Record>, Vec<String>) {
+fn run(source: &Source) -> (RecordSet, Vec<String>) {
     let pipeline = Pipeline::new(Config::default());
-    let mut records = Vec::new();
+    let mut records = RecordSet::new();
     let mut ids = Vec::new();
     for payload in &source.payloads {
         ids.extend(payload_events(payload).into_iter().map(|(id, _)| id));
         let processed = pipeline.process(payload, 0);
         assert!(processed.failures.is_empty(), "{:?}", processed.failures);
-        records.extend(processed.records);
+        records.append(processed.records);
     }
     (records, ids)
 }
 
-fn checked(kind: &str) -> (Source, Vec<Record>) {
+fn checked(kind: &str) -> (Source, RecordSet) {
     let source = load(kind);
     let (records, ids) = run(&source);
     assert_no_parse_errors(kind, &records);
@@ -161,8 +161,10 @@ fn slow_query_log_one_record_per_query_time() {
             a.get_str(keys::DB_QUERY_FINGERPRINT_ID).map(str::len),
             Some(16)
         );
-        assert_eq!(r.resource.get_str(keys::DB_SYSTEM_NAME), Some("mariadb"));
     }
+    assert!(records
+        .with_resources()
+        .all(|r| r.resource.get_str(keys::DB_SYSTEM_NAME) == Some("mariadb")));
 }
 
 #[test]
@@ -176,7 +178,7 @@ fn error_log_severities_match_grep() {
         assert_eq!(ours, grep, "{word}");
     }
     assert_eq!(
-        records[0].resource.get_str(keys::DB_SYSTEM_NAME),
+        records.resource_of(0).get_str(keys::DB_SYSTEM_NAME),
         Some("mariadb")
     );
     let deadlock = records
@@ -202,7 +204,7 @@ fn general_log_commands_match_grep() {
         assert_eq!(ours, grep, "{command}");
     }
     assert!(records
-        .iter()
+        .with_resources()
         .all(|r| r.resource.get_str(keys::DB_SYSTEM_NAME) == Some("mariadb")));
     let queries = count_where(&records, keys::MYSQL_COMMAND, "Query");
     let fingerprinted = records
@@ -217,7 +219,7 @@ fn audit_log_operations_match_grep() {
     let (source, records) = checked("audit");
     assert_eq!(records.len(), source.raw.lines().count());
     assert!(records
-        .iter()
+        .with_resources()
         .all(|r| r.resource.get_str(keys::DB_SYSTEM_NAME) == Some("mariadb")));
     for op in [
         "CONNECT",
@@ -326,7 +328,7 @@ fn slow_query_fingerprints_agree_with_pt_query_digest() {
 
 #[test]
 fn planted_secrets_never_leave() {
-    let mut all = Vec::new();
+    let mut all = RecordSet::new();
     let mut inputs = String::new();
     for kind in ["slowquery", "general", "error", "audit", "pg"] {
         let source = load(kind);
@@ -337,7 +339,7 @@ fn planted_secrets_never_leave() {
             }
         }
         let (records, _) = run(&source);
-        all.extend(records);
+        all.append(records);
     }
     let secrets: Vec<&str> = MARIA_SECRETS
         .iter()

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rdsf_core::record::{Attributes, Record, Value};
+use rdsf_core::record::{Attributes, Record, RecordRef, RecordSet, Value};
 use rdsf_core::severity::Severity;
 use rdsf_core::time::format_rfc3339_ms;
 use rdsf_sinks::stdout::{encode_ndjson, encode_ndjson_batch, write_json_str};
@@ -77,7 +77,7 @@ fn strings_escape_exactly_like_serde_json() {
 
 /// What the encoder wrote before issue 7's hand-written writer: the record
 /// through serde_json, field by field.
-fn reference_line(r: &Record) -> Vec<u8> {
+fn reference_line(r: &RecordRef<'_>) -> Vec<u8> {
     fn value(v: &Value) -> serde_json::Value {
         match v {
             Value::Str(s) => s.as_str().into(),
@@ -115,12 +115,12 @@ fn reference_line(r: &Record) -> Vec<u8> {
     out.extend(b",\"attributes\":");
     out.extend(attrs(&r.attributes));
     out.extend(b",\"resource\":");
-    out.extend(attrs(&r.resource));
+    out.extend(attrs(r.resource));
     out.extend(b"}\n");
     out
 }
 
-fn records() -> Vec<Record> {
+fn records() -> RecordSet {
     let strings = awkward();
     let mut resource = Attributes::new();
     resource.insert("cloud.region", "eu-west-1");
@@ -180,7 +180,12 @@ fn records() -> Vec<Record> {
                     Value::Array(vec![Value::Bool(false)]),
                 ]),
             );
-            Record {
+            let of = if i % 3 == 1 {
+                other.clone()
+            } else {
+                resource.clone()
+            };
+            let record = Record {
                 timestamp_ns: times[i % times.len()].saturating_add((i as i64 % 7) * 1_000_003),
                 observed_timestamp_ns: times[(i + 1) % times.len()],
                 severity: Severity {
@@ -189,13 +194,9 @@ fn records() -> Vec<Record> {
                 },
                 body: s.repeat(1 + i % 3),
                 attributes,
-                resource: if i % 3 == 1 {
-                    other.clone()
-                } else {
-                    resource.clone()
-                },
                 id: format!("id-{i}"),
-            }
+            };
+            (of, record)
         })
         .collect()
 }
@@ -204,12 +205,12 @@ fn records() -> Vec<Record> {
 fn records_encode_exactly_like_serde_json() {
     let records = records();
     let mut batch = Vec::new();
-    encode_ndjson_batch(&records, &mut batch);
+    encode_ndjson_batch(&records.all_groups(), &mut batch);
     let mut expected = Vec::new();
-    for r in &records {
-        let want = reference_line(r);
+    for r in records.with_resources() {
+        let want = reference_line(&r);
         let mut one = Vec::new();
-        encode_ndjson(r, &mut one);
+        encode_ndjson(r.resource, &r, &mut one);
         assert_eq!(
             String::from_utf8_lossy(&one),
             String::from_utf8_lossy(&want),

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdsf_core::record::{keys, Attributes, Record, Value};
+use rdsf_core::record::{keys, Attributes, RecordSet, Value};
 use serde_json::{json, Value as Json};
 
 struct Receiver {
@@ -105,7 +105,7 @@ async fn check(protocol: &str, compression: &str) {
         .collect();
     payloads.extend(delivery_support::rds_event_samples());
 
-    let mut expected: Vec<Record> = Vec::new();
+    let mut expected = RecordSet::new();
     for payload in &payloads {
         let processed = pipeline.process(payload, 0);
         assert!(processed.failures.is_empty(), "{:?}", processed.failures);
@@ -113,11 +113,12 @@ async fn check(protocol: &str, compression: &str) {
             .run(payload, &sinks, Instant::now() + Duration::from_secs(30))
             .await;
         assert!(!outcome.stats.failed(), "{:?}", outcome.failures);
-        expected.extend(processed.records);
+        expected.append(processed.records);
     }
     assert!(expected.len() > 25, "several batches are exercised");
     // Native types the corpus may not carry: ints (beyond 2^53), doubles,
     // nested arrays, sent straight through the sink.
+    let synthetic_resource = expected.resource_of(0).clone();
     let mut synthetic = expected[0].clone();
     synthetic.id = "synthetic-typed-values".to_owned();
     synthetic.observed_timestamp_ns = rdsf_core::time::now_ns();
@@ -133,14 +134,12 @@ async fn check(protocol: &str, compression: &str) {
             Value::Array(vec![]),
         ]),
     );
+    let one = RecordSet::of(synthetic_resource.clone(), vec![synthetic.clone()]);
     sinks[0]
-        .send(
-            std::slice::from_ref(&synthetic),
-            Instant::now() + Duration::from_secs(30),
-        )
+        .send(&one.all_groups(), Instant::now() + Duration::from_secs(30))
         .await
         .expect("synthetic record delivered");
-    expected.push(synthetic);
+    expected.push(&synthetic_resource, synthetic);
 
     let requests = receiver.requests();
     let content_type = if protocol == "http/json" {
@@ -171,7 +170,7 @@ async fn check(protocol: &str, compression: &str) {
                     .map(|kv| kv[1]["s"].as_str().unwrap().to_owned())
                     .expect("every record carries log.record.uid");
                 let want = expected
-                    .iter()
+                    .with_resources()
                     .find(|r| r.id == uid)
                     .expect("a record we sent");
                 // Observed time is stamped at run(), so only its presence is checked.
@@ -183,7 +182,7 @@ async fn check(protocol: &str, compression: &str) {
                 let mut want_attrs = typed_attributes(&want.attributes);
                 want_attrs.push(json!([keys::LOG_RECORD_UID, { "s": want.id }]));
                 assert_eq!(attrs, &want_attrs, "attributes of {uid}");
-                let mut want_resource = typed_attributes(&want.resource);
+                let mut want_resource = typed_attributes(want.resource);
                 want_resource.push(json!(["deployment.environment", { "s": "ci run" }]));
                 want_resource.push(json!([keys::SERVICE_NAME, { "s": "rds-forwarder" }]));
                 assert_eq!(rl["resource"], json!(want_resource), "resource of {uid}");

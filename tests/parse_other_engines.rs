@@ -11,7 +11,7 @@ use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
 use rdsf_core::parse::sqlserver::{looks_like_sqlserver, SQLSERVER};
 use rdsf_core::parse::LogParser;
-use rdsf_core::record::{keys, Record};
+use rdsf_core::record::{keys, Record, RecordSet};
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,7 +20,7 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn replay(group: &str, text: &str) -> Vec<Record> {
+fn replay(group: &str, text: &str) -> RecordSet {
     let opts = WrapOptions {
         log_group: group.into(),
         log_stream: "documented".into(),
@@ -29,9 +29,9 @@ fn replay(group: &str, text: &str) -> Vec<Record> {
         batch: 1000,
     };
     let pipeline = Pipeline::new(Config::default());
-    let mut records = Vec::new();
+    let mut records = RecordSet::new();
     for p in wrap(text, &opts) {
-        records.extend(pipeline.process(p.as_bytes(), 0).records);
+        records.append(pipeline.process(p.as_bytes(), 0).records);
     }
     assert_eq!(
         records.len(),
@@ -79,7 +79,7 @@ fn oracle_listener_and_alert() {
     let recs = replay("/aws/rds/instance/ora1/listener", &fixture("listener.log"));
     assert!(recs.iter().all(|r| parser_of(r) == "oracle"));
     assert_eq!(
-        recs[0].resource.get_str(keys::DB_SYSTEM_NAME),
+        recs.resource_of(0).get_str(keys::DB_SYSTEM_NAME),
         Some("oracle.db")
     );
     assert_eq!(

@@ -29,9 +29,9 @@ fn process(payloads: &[String]) -> Vec<Value> {
     for p in payloads {
         let processed = pipeline.process(p.as_bytes(), 0);
         assert!(processed.failures.is_empty(), "{:?}", processed.failures);
-        for r in &processed.records {
+        for r in processed.records.with_resources() {
             let mut buf = Vec::new();
-            encode_ndjson(r, &mut buf);
+            encode_ndjson(r.resource, &r, &mut buf);
             out.push(serde_json::from_slice(&buf).expect("record JSON"));
         }
     }

@@ -25,7 +25,7 @@ fn record_of(file: &str) -> serde_json::Value {
     let out = process(&bytes);
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     assert_eq!(out.records.len(), 1);
-    as_json(&out.records[0])
+    as_json(out.records.at(0))
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn all_samples_give_enriched_records() {
             );
             assert_eq!(out.records.len(), 1, "{}", f.display());
             assert_eq!(out.stats.rds_events, 1);
-            let r = as_json(&out.records[0]);
+            let r = as_json(out.records.at(0));
             let a = &r["attributes"];
             let d = &src["detail"];
             assert_eq!(a["rds.event.id"], d["EventID"], "{}", f.display());

@@ -12,7 +12,7 @@ fn payload(group: &str, messages: &[&str]) -> Vec<u8> {
 fn records(group: &str, messages: &[&str]) -> Vec<serde_json::Value> {
     let out = process(&payload(group, messages));
     assert!(out.failures.is_empty(), "{:?}", out.failures);
-    out.records.iter().map(as_json).collect()
+    out.records.with_resources().map(as_json).collect()
 }
 
 #[test]
@@ -69,7 +69,10 @@ fn the_engine_a_log_group_named_once_labels_its_later_batches() {
     let run = |messages: &[&str]| {
         let out = pipeline.process(&payload(group, messages), OBSERVED_NS);
         assert!(out.failures.is_empty(), "{:?}", out.failures);
-        out.records.iter().map(as_json).collect::<Vec<_>>()
+        out.records
+            .with_resources()
+            .map(as_json)
+            .collect::<Vec<_>>()
     };
     // The first batch names the engine (MariaDB's short time column) ...
     let first = run(&["261125  7:52:29\t     3 Connect\troot@localhost on  using Socket"]);
@@ -84,8 +87,9 @@ fn the_engine_a_log_group_named_once_labels_its_later_batches() {
         &payload("/aws/rds/instance/other/general", &GENERAL_NO_TIME),
         OBSERVED_NS,
     );
-    assert!(other.records[0]
-        .resource
+    assert!(other
+        .records
+        .resource_of(0)
         .get_str(rdsf_core::record::keys::DB_SYSTEM_NAME)
         .is_none());
 }
@@ -133,7 +137,7 @@ fn slow_query_event_with_two_entries_makes_two_records() {
     let p = payload("/aws/rds/instance/my-1/slowquery", &[two, one]);
     let out = process(&p);
     assert!(out.failures.is_empty(), "{:?}", out.failures);
-    let recs: Vec<serde_json::Value> = out.records.iter().map(as_json).collect();
+    let recs: Vec<serde_json::Value> = out.records.with_resources().map(as_json).collect();
     assert_eq!(recs.len(), 3, "{recs:#?}");
     let event = format!("{:056}", 1);
     for (r, (ms, sql, part)) in recs.iter().zip([

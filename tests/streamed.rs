@@ -14,7 +14,7 @@ use base64::Engine as _;
 use common::*;
 use rds_forwarder::pipeline::{Pipeline, Processed, StreamOptions};
 use rdsf_core::input::stream::ChunkLimits;
-use rdsf_core::record::Record;
+use rdsf_core::record::{RecordSet, ResourceRecords};
 use rdsf_sinks::{BoxFuture, Sink, SinkError};
 
 /// Streams every CloudWatch payload, `events` per chunk.
@@ -31,9 +31,13 @@ fn streaming(events: usize, join_lookback: usize, resource_lookahead: usize) -> 
     })
 }
 
-fn ndjson(records: &[Record]) -> String {
+fn ndjson(records: &RecordSet) -> String {
+    ndjson_batch(&records.all_groups())
+}
+
+fn ndjson_batch(batch: &[ResourceRecords<'_>]) -> String {
     let mut buf = Vec::new();
-    rdsf_sinks::stdout::encode_ndjson_batch(records, &mut buf);
+    rdsf_sinks::stdout::encode_ndjson_batch(batch, &mut buf);
     String::from_utf8(buf).unwrap()
 }
 
@@ -83,16 +87,21 @@ fn the_corpus_streams_to_the_same_records_in_chunks_of_three() {
                     .unwrap_or_else(|| panic!("{}: not streamed", file.display()));
                 assert_same(&whole, &streamed, &file.display().to_string());
                 let mut eager = eager().process_streamed(&bytes, OBSERVED_NS).unwrap();
-                for (w, e) in whole.records.iter().zip(&mut eager.records) {
-                    let mut resource = (*e.resource).clone();
-                    for key in ["db.system.name", "aws.rds.engine_family"] {
-                        match w.resource.get(key) {
-                            Some(v) => resource.insert(key, v.clone()),
-                            None => drop(resource.remove(key)),
+                eager.records = whole
+                    .records
+                    .with_resources()
+                    .zip(eager.records.with_resources())
+                    .map(|(w, e)| {
+                        let mut resource = (**e.resource).clone();
+                        for key in ["db.system.name", "aws.rds.engine_family"] {
+                            match w.resource.get(key) {
+                                Some(v) => resource.insert(key, v.clone()),
+                                None => drop(resource.remove(key)),
+                            }
                         }
-                    }
-                    e.resource = Arc::new(resource);
-                }
+                        (Arc::new(resource), e.record.clone())
+                    })
+                    .collect();
                 assert_same(
                     &whole,
                     &eager,
@@ -227,7 +236,7 @@ impl Sink for Recording {
 
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         _deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
@@ -237,7 +246,7 @@ impl Sink for Recording {
                     detail: "test".to_owned(),
                 });
             }
-            self.got.lock().unwrap().push(ndjson(records));
+            self.got.lock().unwrap().push(ndjson_batch(batch));
             Ok(())
         })
     }
@@ -260,10 +269,10 @@ fn run_until(
         }
         fn send<'a>(
             &'a self,
-            records: &'a [Record],
+            batch: &'a [ResourceRecords<'a>],
             deadline: Instant,
         ) -> BoxFuture<'a, Result<(), SinkError>> {
-            self.0.send(records, deadline)
+            self.0.send(batch, deadline)
         }
     }
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(Shared(sink))];

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rdsf_core::record::{keys, Record, Value};
+use rdsf_core::record::{keys, RecordRef, RecordSet, Value};
 use rdsf_core::secret::Secret;
 use rdsf_core::severity::Severity;
 use rdsf_sinks::whatap::conn::Endpoints;
@@ -38,7 +38,7 @@ fn sink_config(hosts: &[u16]) -> WhatapConfig {
     }
 }
 
-fn records_of(path: &std::path::Path) -> Vec<Record> {
+fn records_of(path: &std::path::Path) -> RecordSet {
     let config = Config {
         region: Some("us-east-1".to_owned()),
         ..Config::default()
@@ -79,7 +79,7 @@ fn expected_val(v: &Value) -> Val {
 }
 
 /// Checks one LogSinkPack against the record it came from.
-fn check_log(pack: &Pack, r: &Record, category: &str) {
+fn check_log(pack: &Pack, r: &RecordRef<'_>, category: &str) {
     let Pack::Log(p) = pack else {
         panic!("expected a LogSinkPack, got {pack:?}")
     };
@@ -123,19 +123,19 @@ fn check_log(pack: &Pack, r: &Record, category: &str) {
 async fn replayed_corpus_payload_arrives_whole_and_right() {
     let rx = Receiver::start(Behaviour::default()).await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
-    let mut all = Vec::new();
+    let mut all = RecordSet::new();
     for path in corpus_payloads() {
         let records = records_of(&path);
-        sink.send(&records, deadline()).await.unwrap();
-        all.extend(records);
+        sink.send(&records.all_groups(), deadline()).await.unwrap();
+        all.append(records);
     }
     assert!(!all.is_empty());
     let frames = rx.wait_for(all.len()).await;
     assert_eq!(frames.len(), all.len(), "one LogSinkPack per log record");
-    for (frame, r) in frames.iter().zip(&all) {
+    for (frame, r) in frames.iter().zip(all.with_resources()) {
         assert_eq!(frame.pcode, PCODE);
         assert_eq!(frame.license_hash, hash64_str(LICENSE));
-        check_log(&decode_pack(&frame.body), r, "rds-error");
+        check_log(&decode_pack(&frame.body), &r, "rds-error");
     }
     // Typed fields: the parsers' numbers and the CloudWatch id are there.
     assert!(frames.iter().all(
@@ -154,8 +154,8 @@ async fn rds_event_goes_as_logsink_and_eventpack() {
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
     let records = records_of(&fixture("rds-event-failover.json"));
     assert_eq!(records.len(), 1);
-    let r = &records[0];
-    sink.send(&records, deadline()).await.unwrap();
+    let r = &records.at(0);
+    sink.send(&records.all_groups(), deadline()).await.unwrap();
     let frames = rx.wait_for(2).await;
     let log = decode_pack(&frames[0].body);
     check_log(&log, r, "rds-event");
@@ -182,28 +182,33 @@ async fn first_host_refuses_second_receives_everything() {
     let rx = Receiver::start(Behaviour::default()).await;
     let sink = WhatapSink::new(&sink_config(&[refused_port(), rx.port]));
     let records = records_of(&corpus_payloads()[0]);
-    sink.send(&records, deadline()).await.unwrap();
+    sink.send(&records.all_groups(), deadline()).await.unwrap();
     // The second send stays on the host that worked.
-    sink.send(&records, deadline()).await.unwrap();
+    sink.send(&records.all_groups(), deadline()).await.unwrap();
     let frames = rx.wait_for(2 * records.len()).await;
     assert_eq!(frames.len(), 2 * records.len());
-    for (frame, r) in frames.iter().zip(records.iter().chain(&records)) {
-        check_log(&decode_pack(&frame.body), r, "rds-error");
+    for (frame, r) in frames
+        .iter()
+        .zip(records.with_resources().chain(records.with_resources()))
+    {
+        check_log(&decode_pack(&frame.body), &r, "rds-error");
     }
     assert_eq!(rx.connections(), 1);
 }
 
 /// Numbered records with 2 KiB bodies: enough bytes (8 MiB) that the batch
 /// cannot sit in kernel buffers when the receiver hangs up.
-fn numbered_records(n: usize) -> Vec<Record> {
-    let template = records_of(&corpus_payloads()[0]).remove(0);
-    (0..n)
+fn numbered_records(n: usize) -> RecordSet {
+    let corpus = records_of(&corpus_payloads()[0]);
+    let template = corpus[0].clone();
+    let records = (0..n)
         .map(|i| {
             let mut r = template.clone();
             r.body = format!("record {i:06} {}", "x".repeat(2048));
             r
         })
-        .collect()
+        .collect();
+    RecordSet::of(corpus.resource_of(0).clone(), records)
 }
 
 fn numbers_seen(frames: &[whatap_support::Frame]) -> std::collections::BTreeSet<usize> {
@@ -226,7 +231,7 @@ async fn receiver_closing_mid_stream_gets_everything_after_reconnect() {
     .await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
     let records = numbered_records(4000);
-    sink.send(&records, deadline()).await.unwrap();
+    sink.send(&records.all_groups(), deadline()).await.unwrap();
     rx.wait_closed().await;
     // 5 frames on the dropped connection, then the whole batch again.
     let frames = rx.wait_for(5 + records.len()).await;
@@ -255,9 +260,11 @@ async fn peer_closed_while_idle_is_noticed_before_the_next_batch_even_after_stra
     .await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
     let records = numbered_records(6);
-    sink.send(&records[..3], deadline()).await.unwrap();
+    sink.send(&records.groups(0..3), deadline()).await.unwrap();
     rx.wait_closed().await;
-    sink.send(&records[3..], deadline()).await.unwrap();
+    sink.send(&records.groups(3..records.len()), deadline())
+        .await
+        .unwrap();
     let frames = rx.wait_for(6).await;
     assert_eq!(numbers_seen(&frames).len(), 6);
     assert_eq!(rx.connections(), 2);
@@ -268,7 +275,10 @@ async fn no_reachable_host_is_a_retryable_error_naming_the_hosts() {
     let (a, b) = (refused_port(), refused_port());
     let sink = WhatapSink::new(&sink_config(&[a, b]));
     let records = numbered_records(2);
-    let err = sink.send(&records, deadline()).await.unwrap_err();
+    let err = sink
+        .send(&records.all_groups(), deadline())
+        .await
+        .unwrap_err();
     assert!(matches!(err, SinkError::Unavailable { .. }), "{err}");
     assert!(err.is_retryable());
     let msg = err.to_string();
@@ -284,7 +294,7 @@ async fn a_passed_deadline_fails_without_sending() {
     let rx = Receiver::start(Behaviour::default()).await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
     let err = sink
-        .send(&numbered_records(2), Instant::now())
+        .send(&numbered_records(2).all_groups(), Instant::now())
         .await
         .unwrap_err();
     assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
@@ -298,11 +308,11 @@ async fn a_stalled_host_trips_the_write_timeout_and_the_next_host_gets_the_batch
     config.endpoints.write_timeout = Duration::from_secs(1);
     let sink = WhatapSink::new(&config);
     let records = numbered_records(4000);
-    sink.send(&records, deadline()).await.unwrap();
+    sink.send(&records.all_groups(), deadline()).await.unwrap();
     let frames = rx.wait_for(records.len()).await;
     assert_eq!(numbers_seen(&frames).len(), records.len());
     // The batch after stays on the host that worked.
-    sink.send(&records[..1], deadline()).await.unwrap();
+    sink.send(&records.groups(0..1), deadline()).await.unwrap();
     rx.wait_for(records.len() + 1).await;
     assert_eq!(rx.connections(), 1);
 }
@@ -313,7 +323,7 @@ async fn a_stalled_host_cannot_hold_the_send_past_its_deadline() {
     let sink = WhatapSink::new(&sink_config(&[port]));
     let deadline = Instant::now() + Duration::from_millis(500);
     let err = sink
-        .send(&numbered_records(4000), deadline)
+        .send(&numbered_records(4000).all_groups(), deadline)
         .await
         .unwrap_err();
     assert!(matches!(err, SinkError::Deadline { .. }), "{err}");
@@ -329,6 +339,7 @@ async fn a_send_cancelled_mid_write_never_leaves_half_a_frame_on_the_kept_connec
     .await;
     let sink = WhatapSink::new(&sink_config(&[rx.port]));
     let big = numbered_records(4000);
+    let big = big.all_groups();
     {
         let send = sink.send(&big, deadline());
         tokio::pin!(send);
@@ -340,7 +351,7 @@ async fn a_send_cancelled_mid_write_never_leaves_half_a_frame_on_the_kept_connec
         // Dropping `send` here cancels it in the middle of the batch.
     }
     let small = numbered_records(3);
-    sink.send(&small, deadline()).await.unwrap();
+    sink.send(&small.all_groups(), deadline()).await.unwrap();
     // The receiver decodes every frame strictly (a half frame followed by
     // a new one would fail to parse): the small batch arrives intact on a
     // new connection.
@@ -433,8 +444,9 @@ async fn fault_scenario(fault: Fault, with_healthy: bool, batch: usize) {
         let records = numbered_records(2000);
         let limit = Instant::now() + Duration::from_secs(20);
         let mut failed = None;
-        for part in records.chunks(batch) {
-            if let Err(e) = sink.send(part, limit).await {
+        for start in (0..records.len()).step_by(batch) {
+            let part = records.groups(start..(start + batch).min(records.len()));
+            if let Err(e) = sink.send(&part, limit).await {
                 failed = Some(e);
                 break;
             }

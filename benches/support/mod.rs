@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
-use rdsf_core::record::Record;
+use rdsf_core::record::RecordSet;
 use rdsf_core::secret::Secret;
 use rdsf_sinks::whatap::conn::Endpoints;
 use rdsf_sinks::whatap::{WhatapConfig, WhatapSink};
@@ -194,16 +194,16 @@ pub fn pipeline() -> Pipeline {
 pub const OBSERVED_NS: i64 = 1_800_000_000_000_000_000;
 
 /// Decode + parse + records.
-pub fn process(p: &Pipeline, event: &[u8]) -> Vec<Record> {
+pub fn process(p: &Pipeline, event: &[u8]) -> RecordSet {
     p.process(event, OBSERVED_NS).records
 }
 
 /// Records → stdout NDJSON bytes, into a buffer sized the way
 /// `StdoutSink::send` sizes its own (so the figure includes what the sink
 /// pays for its buffer, not only the serialising).
-pub fn encode_ndjson(records: &[Record]) -> Vec<u8> {
+pub fn encode_ndjson(records: &RecordSet) -> Vec<u8> {
     let mut buf = Vec::with_capacity(records.len() * 512);
-    rdsf_sinks::stdout::encode_ndjson_batch(records, &mut buf);
+    rdsf_sinks::stdout::encode_ndjson_batch(&records.all_groups(), &mut buf);
     buf
 }
 
@@ -225,8 +225,8 @@ pub fn whatap_sink(port: u16) -> WhatapSink {
 }
 
 /// Records → WhaTap frames.
-pub fn encode_whatap(sink: &WhatapSink, records: &[Record]) -> usize {
-    sink.encode(records).len()
+pub fn encode_whatap(sink: &WhatapSink, records: &RecordSet) -> usize {
+    sink.encode(&records.all_groups()).len()
 }
 
 // ---- OTLP ----
@@ -236,11 +236,11 @@ pub fn encode_whatap(sink: &WhatapSink, records: &[Record]) -> usize {
 pub const OTLP_AVAILABLE: bool = true;
 
 /// Records → OTLP protobuf bytes.
-pub fn encode_otlp(records: &[Record]) -> Option<usize> {
+pub fn encode_otlp(records: &RecordSet) -> Option<usize> {
     use rdsf_sinks::otlp::{encode, Compression, Protocol};
     Some(
         encode::encode(
-            records,
+            &records.all_groups(),
             &Default::default(),
             Protocol::Protobuf,
             Compression::None,
@@ -250,10 +250,10 @@ pub fn encode_otlp(records: &[Record]) -> Option<usize> {
 }
 
 /// Records → the uncompressed OTLP protobuf body.
-pub fn otlp_body(records: &[Record]) -> Option<Vec<u8>> {
+pub fn otlp_body(records: &RecordSet) -> Option<Vec<u8>> {
     use rdsf_sinks::otlp::{encode, Compression, Protocol};
     Some(encode::encode(
-        records,
+        &records.all_groups(),
         &Default::default(),
         Protocol::Protobuf,
         Compression::None,
@@ -272,11 +272,11 @@ pub fn gzip_level(raw: &[u8], level: u32) -> Vec<u8> {
 }
 
 /// Records → gzip'd OTLP protobuf bytes.
-pub fn encode_otlp_gzip(records: &[Record]) -> Option<usize> {
+pub fn encode_otlp_gzip(records: &RecordSet) -> Option<usize> {
     use rdsf_sinks::otlp::{encode, Compression, Protocol};
     Some(
         encode::encode(
-            records,
+            &records.all_groups(),
             &Default::default(),
             Protocol::Protobuf,
             Compression::Gzip,

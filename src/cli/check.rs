@@ -139,12 +139,12 @@ pub async fn check_all(s: &Settings, unresolved: &[&str]) -> (Vec<Line>, Option<
 pub fn show_wire(config: &Config) -> String {
     let pipeline = crate::pipeline::Pipeline::new(config.clone());
     let processed = pipeline.process(SAMPLE_EVENT.as_bytes(), rdsf_core::time::now_ns());
-    let records = &processed.records[..processed.records.len().min(1)];
+    let first = processed.records.groups(0..processed.records.len().min(1));
     let mut out = String::from(
         "\nWhat would be sent for the first record of examples/cloudwatch-postgresql.json (nothing is sent):\n",
     );
     for sink in &config.sinks {
-        out.push_str(&sink.show_wire(records));
+        out.push_str(&sink.show_wire(&first));
     }
     out
 }

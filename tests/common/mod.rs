@@ -135,8 +135,8 @@ pub fn process(bytes: &[u8]) -> Processed {
 }
 
 /// The record as the stdout sink writes it, parsed back.
-pub fn as_json(record: &rdsf_core::record::Record) -> serde_json::Value {
+pub fn as_json(record: rdsf_core::record::RecordRef<'_>) -> serde_json::Value {
     let mut buf = Vec::new();
-    rdsf_sinks::stdout::encode_ndjson(record, &mut buf);
+    rdsf_sinks::stdout::encode_ndjson(record.resource, &record, &mut buf);
     serde_json::from_slice(&buf).unwrap()
 }

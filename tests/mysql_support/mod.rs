@@ -5,8 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use rdsf_core::record::{keys, Record, Value};
-use rdsf_sinks::stdout::encode_ndjson;
+use rdsf_core::record::{keys, Record, RecordSet, Value};
+use rdsf_sinks::stdout::encode_ndjson_batch;
 
 /// The planted secrets of ../shared/corpus/raw/MANIFEST.md ("Planted secrets").
 pub const PG_SECRETS: [&str; 6] = [
@@ -124,11 +124,9 @@ pub fn assert_no_parse_errors(label: &str, records: &[Record]) {
 }
 
 /// Asserts no secret appears in any record's NDJSON.
-pub fn assert_no_secrets(label: &str, records: &[Record], secrets: &[&str]) {
+pub fn assert_no_secrets(label: &str, records: &RecordSet, secrets: &[&str]) {
     let mut buf = Vec::new();
-    for r in records {
-        encode_ndjson(r, &mut buf);
-    }
+    encode_ndjson_batch(&records.all_groups(), &mut buf);
     let text = String::from_utf8(buf).expect("NDJSON is UTF-8");
     for s in secrets {
         assert!(

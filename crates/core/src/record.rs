@@ -124,9 +124,192 @@ impl Attributes {
 }
 
 /// The entity that produced the records (one database, one log group).
-/// Shared by all records of a batch through an `Arc`, so building a record
-/// does not copy it, and sinks can group records by pointer.
+/// Shared through an `Arc` by the [`RecordSet`] runs and metric points that
+/// name it, so it is built once per document, not per record.
 pub type Resource = Arc<Attributes>;
+
+/// Records of one resource, in order: the shape of an OTLP `ResourceLogs`,
+/// and what a sink receives (a batch is a few of these).
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceRecords<'a> {
+    pub resource: &'a Resource,
+    pub records: &'a [Record],
+}
+
+impl<'a> ResourceRecords<'a> {
+    /// Each record with the group's resource.
+    pub fn iter(&self) -> impl Iterator<Item = RecordRef<'a>> + 'a {
+        let resource = self.resource;
+        self.records
+            .iter()
+            .map(move |record| RecordRef { resource, record })
+    }
+}
+
+/// Every record of `batch` with its resource, in order.
+pub fn flatten<'a>(batch: &'a [ResourceRecords<'a>]) -> impl Iterator<Item = RecordRef<'a>> + 'a {
+    batch.iter().flat_map(|g| g.iter())
+}
+
+/// A record with its resource, for code that reads both (a sink's mapping
+/// of one record); reads as the record itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    pub resource: &'a Resource,
+    pub record: &'a Record,
+}
+
+impl std::ops::Deref for RecordRef<'_> {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        self.record
+    }
+}
+
+/// Records in the order they were produced, with their resources as runs
+/// (consecutive records of one resource share one run). Reads as a slice of
+/// records; [`RecordSet::groups`] gives any range of it grouped by resource,
+/// which is how delivery hands batches to sinks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordSet {
+    records: Vec<Record>,
+    /// `(resource, end)`: records `previous end..end` belong to `resource`.
+    runs: Vec<(Resource, usize)>,
+}
+
+impl RecordSet {
+    pub fn new() -> Self {
+        RecordSet::default()
+    }
+
+    /// Adds `record` of `resource` at the end (a new run unless the last
+    /// run's resource is the same `Arc`).
+    pub fn push(&mut self, resource: &Resource, record: Record) {
+        self.records.push(record);
+        let end = self.records.len();
+        match self.runs.last_mut() {
+            Some((last, last_end)) if Arc::ptr_eq(last, resource) => *last_end = end,
+            _ => self.runs.push((resource.clone(), end)),
+        }
+    }
+
+    /// `records`, all of `resource` (tests and tools build sets this way).
+    pub fn of(resource: Resource, records: Vec<Record>) -> Self {
+        let end = records.len();
+        RecordSet {
+            records,
+            runs: if end == 0 {
+                Vec::new()
+            } else {
+                vec![(resource, end)]
+            },
+        }
+    }
+
+    /// Moves every record of `other` to the end, with its resource.
+    pub fn append(&mut self, other: RecordSet) {
+        let base = self.records.len();
+        self.records.extend(other.records);
+        for (resource, end) in other.runs {
+            match self.runs.last_mut() {
+                Some((last, last_end)) if Arc::ptr_eq(last, &resource) => *last_end = base + end,
+                _ => self.runs.push((resource, base + end)),
+            }
+        }
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.records.reserve(additional);
+    }
+
+    /// The records of `range`, grouped by resource in order.
+    pub fn groups(&self, range: std::ops::Range<usize>) -> Vec<ResourceRecords<'_>> {
+        let mut out = Vec::new();
+        // The first run that ends after `range.start`.
+        let first = self.runs.partition_point(|(_, end)| *end <= range.start);
+        let mut start = range.start;
+        for (resource, end) in &self.runs[first..] {
+            if start >= range.end {
+                break;
+            }
+            let stop = (*end).min(range.end);
+            out.push(ResourceRecords {
+                resource,
+                records: &self.records[start..stop],
+            });
+            start = stop;
+        }
+        out
+    }
+
+    /// Every record grouped by resource.
+    pub fn all_groups(&self) -> Vec<ResourceRecords<'_>> {
+        self.groups(0..self.records.len())
+    }
+
+    /// The resource of record `i`.
+    pub fn resource_of(&self, i: usize) -> &Resource {
+        let run = self.runs.partition_point(|(_, end)| *end <= i);
+        &self.runs[run].0
+    }
+
+    /// Record `i` with its resource.
+    pub fn at(&self, i: usize) -> RecordRef<'_> {
+        RecordRef {
+            resource: self.resource_of(i),
+            record: &self.records[i],
+        }
+    }
+
+    /// Each record with its resource, in order.
+    pub fn with_resources(&self) -> impl Iterator<Item = RecordRef<'_>> {
+        self.all_groups().into_iter().flat_map(|g| g.iter())
+    }
+}
+
+impl std::ops::Deref for RecordSet {
+    type Target = [Record];
+    fn deref(&self) -> &[Record] {
+        &self.records
+    }
+}
+
+/// Records with their resources, in order (consecutive records of one
+/// `Arc` share a run).
+impl FromIterator<(Resource, Record)> for RecordSet {
+    fn from_iter<I: IntoIterator<Item = (Resource, Record)>>(iter: I) -> Self {
+        let mut set = RecordSet::new();
+        for (resource, record) in iter {
+            set.push(&resource, record);
+        }
+        set
+    }
+}
+
+impl<'a> IntoIterator for &'a RecordSet {
+    type Item = &'a Record;
+    type IntoIter = std::slice::Iter<'a, Record>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.records.iter()
+    }
+}
+
+/// The records alone, their resources dropped.
+impl IntoIterator for RecordSet {
+    type Item = Record;
+    type IntoIter = std::vec::IntoIter<Record>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.records.into_iter()
+    }
+}
+
+impl std::ops::DerefMut for RecordSet {
+    /// Records may be changed in place (not added or removed: the runs hold
+    /// positions).
+    fn deref_mut(&mut self) -> &mut [Record] {
+        &mut self.records
+    }
+}
 
 /// One log record in the OpenTelemetry log data model.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +323,6 @@ pub struct Record {
     /// The original message (after secret redaction).
     pub body: String,
     pub attributes: Attributes,
-    pub resource: Resource,
     /// A stable id (CloudWatch event id or EventBridge id) that lets a
     /// backend drop the duplicates an at-least-once retry may produce.
     pub id: String,
@@ -295,5 +477,128 @@ pub mod keys {
             || key.starts_with("aws.kinesis.")
             || key == PARSER
             || key == PARSE_ERROR
+    }
+}
+
+#[cfg(test)]
+mod record_set_tests {
+    use super::*;
+
+    fn record(id: &str) -> Record {
+        Record {
+            timestamp_ns: 0,
+            observed_timestamp_ns: 0,
+            severity: Severity::info(),
+            body: String::new(),
+            attributes: Attributes::new(),
+            id: id.to_owned(),
+        }
+    }
+
+    fn resource(name: &str) -> Resource {
+        let mut a = Attributes::new();
+        a.insert(keys::RDS_SOURCE_IDENTIFIER, name);
+        Arc::new(a)
+    }
+
+    /// `(resource name, ids)` of each group.
+    fn shape(groups: &[ResourceRecords<'_>]) -> Vec<(String, Vec<String>)> {
+        groups
+            .iter()
+            .map(|g| {
+                (
+                    g.resource
+                        .get_str(keys::RDS_SOURCE_IDENTIFIER)
+                        .unwrap()
+                        .to_owned(),
+                    g.records.iter().map(|r| r.id.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn sample() -> RecordSet {
+        let (a, b) = (resource("a"), resource("b"));
+        let mut set = RecordSet::new();
+        for (res, id) in [(&a, "1"), (&a, "2"), (&b, "3"), (&a, "4"), (&a, "5")] {
+            set.push(res, record(id));
+        }
+        set
+    }
+
+    #[test]
+    fn consecutive_records_of_one_resource_share_a_run() {
+        let set = sample();
+        assert_eq!(set.len(), 5);
+        assert_eq!(set.runs.len(), 3, "a a | b | a a");
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shape(&set.all_groups()),
+            [
+                ("a".to_owned(), v(&["1", "2"])),
+                ("b".to_owned(), v(&["3"])),
+                ("a".to_owned(), v(&["4", "5"]))
+            ]
+        );
+    }
+
+    #[test]
+    fn any_range_is_cut_inside_the_groups() {
+        let set = sample();
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shape(&set.groups(1..4)),
+            [
+                ("a".to_owned(), v(&["2"])),
+                ("b".to_owned(), v(&["3"])),
+                ("a".to_owned(), v(&["4"]))
+            ]
+        );
+        assert_eq!(shape(&set.groups(2..3)), [("b".to_owned(), v(&["3"]))]);
+        assert!(set.groups(3..3).is_empty());
+        // Every range's groups hold exactly its records, in order.
+        for start in 0..=5 {
+            for end in start..=5 {
+                let ids: Vec<String> = flatten(&set.groups(start..end))
+                    .map(|r| r.id.clone())
+                    .collect();
+                let want: Vec<String> = set[start..end].iter().map(|r| r.id.clone()).collect();
+                assert_eq!(ids, want, "{start}..{end}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_record_knows_its_resource() {
+        let set = sample();
+        let names: Vec<&str> = (0..5)
+            .map(|i| {
+                set.resource_of(i)
+                    .get_str(keys::RDS_SOURCE_IDENTIFIER)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(names, ["a", "a", "b", "a", "a"]);
+        let via_iter: Vec<&str> = set
+            .with_resources()
+            .map(|r| r.resource.get_str(keys::RDS_SOURCE_IDENTIFIER).unwrap())
+            .collect();
+        assert_eq!(via_iter, names);
+    }
+
+    #[test]
+    fn append_keeps_resources_and_joins_a_shared_run() {
+        let a = resource("a");
+        let mut first = RecordSet::of(a.clone(), vec![record("1")]);
+        let second: RecordSet = [(a.clone(), record("2")), (resource("b"), record("3"))]
+            .into_iter()
+            .collect();
+        first.append(second);
+        assert_eq!(first.runs.len(), 2);
+        assert_eq!(
+            first.resource_of(2).get_str(keys::RDS_SOURCE_IDENTIFIER),
+            Some("b")
+        );
+        assert!(RecordSet::of(a, Vec::new()).all_groups().is_empty());
     }
 }

@@ -19,7 +19,7 @@ use crate::{BoxFuture, Sink, SinkError};
 use rdsf_core::config_error::ConfigError;
 use rdsf_core::failure::Failure;
 use rdsf_core::metric::MetricPoint;
-use rdsf_core::record::{Attributes, Record, Value};
+use rdsf_core::record::{Attributes, Record, RecordSet, Value};
 
 /// Default maximum records per batch.
 pub const DEFAULT_BATCH_MAX_RECORDS: usize = 1000;
@@ -200,64 +200,103 @@ impl DeliveryReport {
     }
 }
 
-/// What the delivery engine carries: log records or metric points. Each
-/// says how big it is (for batching), which sinks take it and how to send
-/// a batch, so batching, concurrency, retries and the deadline are shared.
-pub trait Item: Sync + Sized {
+/// What the delivery engine carries: log records (grouped by resource) or
+/// metric points. Each says how many items it has, how big each is (for
+/// batching), which sinks take them and how to send a range of them, so
+/// batching, concurrency, retries and the deadline are shared.
+pub trait Items: Sync {
     /// Named in failure messages (`3 record(s) not delivered …`).
     const NOUN: &'static str;
-    fn estimated_size(&self) -> usize;
+    fn count(&self) -> usize;
+    fn estimated_size(&self, i: usize) -> usize;
     fn taken_by(sink: &dyn Sink) -> bool;
     fn send<'a>(
+        &'a self,
         sink: &'a dyn Sink,
-        batch: &'a [Self],
+        range: Range<usize>,
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>>;
 }
 
-impl Item for Record {
+impl Items for RecordSet {
     const NOUN: &'static str = "record(s)";
-    fn estimated_size(&self) -> usize {
-        estimated_size(self)
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn estimated_size(&self, i: usize) -> usize {
+        estimated_size(&self[i])
     }
     fn taken_by(_sink: &dyn Sink) -> bool {
         true
     }
+    /// The batch goes out grouped by resource (a batch that spans two
+    /// documents holds two groups).
     fn send<'a>(
+        &'a self,
         sink: &'a dyn Sink,
-        batch: &'a [Self],
+        range: Range<usize>,
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
-        sink.send(batch, deadline)
+        let groups = self.groups(range);
+        Box::pin(async move { sink.send(&groups, deadline).await })
     }
 }
 
-impl Item for MetricPoint {
+impl Items for [MetricPoint] {
     const NOUN: &'static str = "metric point(s)";
-    fn estimated_size(&self) -> usize {
-        MetricPoint::estimated_size(self)
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn estimated_size(&self, i: usize) -> usize {
+        self[i].estimated_size()
     }
     fn taken_by(sink: &dyn Sink) -> bool {
         sink.accepts_metrics()
     }
     fn send<'a>(
+        &'a self,
         sink: &'a dyn Sink,
-        batch: &'a [Self],
+        range: Range<usize>,
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
-        sink.send_metrics(batch, deadline)
+        sink.send_metrics(&self[range], deadline)
+    }
+}
+
+impl Items for Vec<MetricPoint> {
+    const NOUN: &'static str = "metric point(s)";
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn estimated_size(&self, i: usize) -> usize {
+        self[i].estimated_size()
+    }
+    fn taken_by(sink: &dyn Sink) -> bool {
+        sink.accepts_metrics()
+    }
+    fn send<'a>(
+        &'a self,
+        sink: &'a dyn Sink,
+        range: Range<usize>,
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        self[..].send(sink, range, deadline)
     }
 }
 
 /// Splits `items` into consecutive batches of at most `max_items` items
 /// and about `max_bytes` estimated bytes (a single larger item is a batch
 /// of its own).
-pub fn batches<T: Item>(items: &[T], max_items: usize, max_bytes: usize) -> Vec<Range<usize>> {
+pub fn batches<T: Items + ?Sized>(
+    items: &T,
+    max_items: usize,
+    max_bytes: usize,
+) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (i, r) in items.iter().enumerate() {
-        let size = r.estimated_size();
+    for i in 0..items.count() {
+        let size = items.estimated_size(i);
         let count = i - start;
         if count > 0 && (count >= max_items || bytes + size > max_bytes) {
             out.push(start..i);
@@ -266,8 +305,8 @@ pub fn batches<T: Item>(items: &[T], max_items: usize, max_bytes: usize) -> Vec<
         }
         bytes += size;
     }
-    if start < items.len() {
-        out.push(start..items.len());
+    if start < items.count() {
+        out.push(start..items.count());
     }
     out
 }
@@ -294,9 +333,9 @@ fn value_size(v: &Value) -> usize {
 /// Delivers `items` (records or metric points) to every sink that takes
 /// them, in batches, retrying what may succeed later, and gives up at
 /// `deadline`. Returns what was not delivered.
-pub async fn deliver<T: Item>(
+pub async fn deliver<T: Items + ?Sized>(
     sinks: &[Box<dyn Sink>],
-    items: &[T],
+    items: &T,
     deadline: Instant,
     config: &DeliveryConfig,
 ) -> DeliveryReport {
@@ -320,14 +359,13 @@ pub async fn deliver<T: Item>(
     report
 }
 
-async fn send_with_retries<T: Item>(
+async fn send_with_retries<T: Items + ?Sized>(
     sink: &dyn Sink,
-    items: &[T],
+    items: &T,
     range: Range<usize>,
     deadline: Instant,
     config: &DeliveryConfig,
 ) -> Result<(), BatchFailure> {
-    let batch = &items[range.clone()];
     let fail = |attempts, error, deadline_reached| BatchFailure {
         sink: sink.name(),
         records: range.clone(),
@@ -352,7 +390,7 @@ async fn send_with_retries<T: Item>(
         // guarantee for one that does not (no attempt outlives its bound).
         let result = tokio::time::timeout_at(
             tokio::time::Instant::from_std(attempt_deadline),
-            T::send(sink, batch, attempt_deadline),
+            items.send(sink, range.clone(), attempt_deadline),
         )
         .await
         .unwrap_or_else(|_| {
@@ -410,6 +448,7 @@ mod tests {
 
     use super::*;
     use crate::BoxFuture;
+    use rdsf_core::record::ResourceRecords;
     use rdsf_core::severity::Severity;
 
     fn record(id: usize, body_len: usize) -> Record {
@@ -419,9 +458,13 @@ mod tests {
             severity: Severity::info(),
             body: "x".repeat(body_len),
             attributes: Attributes::new(),
-            resource: Arc::new(Attributes::new()),
             id: id.to_string(),
         }
+    }
+
+    /// `records` of one resource.
+    fn set(records: Vec<Record>) -> RecordSet {
+        RecordSet::of(Arc::new(Attributes::new()), records)
     }
 
     /// Fails the first `failures` sends with `error`, then accepts.
@@ -430,6 +473,8 @@ mod tests {
         error: fn() -> SinkError,
         calls: AtomicU32,
         accepted: Mutex<Vec<String>>,
+        /// Groups per accepted batch.
+        groups: Mutex<Vec<usize>>,
     }
 
     impl Flaky {
@@ -439,6 +484,7 @@ mod tests {
                 error,
                 calls: AtomicU32::new(0),
                 accepted: Mutex::new(Vec::new()),
+                groups: Mutex::new(Vec::new()),
             }
         }
     }
@@ -449,17 +495,20 @@ mod tests {
         }
         fn send<'a>(
             &'a self,
-            records: &'a [Record],
+            batch: &'a [ResourceRecords<'a>],
             _deadline: Instant,
         ) -> BoxFuture<'a, Result<(), SinkError>> {
             Box::pin(async move {
                 if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
                     return Err((self.error)());
                 }
-                self.accepted
-                    .lock()
-                    .unwrap()
-                    .extend(records.iter().map(|r| r.id.clone()));
+                self.groups.lock().unwrap().push(batch.len());
+                let mut accepted = self.accepted.lock().unwrap();
+                for group in batch {
+                    // Which resource each record came with, by its `id` key.
+                    let of = group.resource.get_str("id").unwrap_or("-");
+                    accepted.extend(group.records.iter().map(|r| format!("{of}:{}", r.id)));
+                }
                 Ok(())
             })
         }
@@ -486,15 +535,53 @@ mod tests {
         }
     }
 
+    /// Batches are cut inside the resource grouping: a batch that spans two
+    /// resources reaches the sink as two groups, in order, each with its
+    /// own resource.
+    #[tokio::test]
+    async fn a_batch_reaches_the_sink_grouped_by_resource() {
+        let flaky = Arc::new(Flaky::new(0, unavailable));
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
+        let resource = |id: &str| {
+            let mut a = Attributes::new();
+            a.insert("id", id);
+            Arc::new(a)
+        };
+        let (a, b) = (resource("a"), resource("b"));
+        let mut rs = RecordSet::new();
+        for i in 0..5 {
+            rs.push(if i < 2 { &a } else { &b }, record(i, 10));
+        }
+        let config = DeliveryConfig {
+            batch_max_records: 3,
+            concurrency: 1,
+            ..fast()
+        };
+        let report = deliver(
+            &sinks,
+            &rs,
+            Instant::now() + Duration::from_secs(5),
+            &config,
+        )
+        .await;
+        assert!(report.is_complete());
+        let mut accepted = flaky.accepted.lock().unwrap().clone();
+        accepted.sort();
+        assert_eq!(accepted, ["a:0", "a:1", "b:2", "b:3", "b:4"]);
+        let mut groups = flaky.groups.lock().unwrap().clone();
+        groups.sort();
+        assert_eq!(groups, [1, 2], "0..3 spans a and b; 3..5 is b alone");
+    }
+
     #[test]
     fn batches_by_count_and_bytes() {
-        let rs: Vec<Record> = (0..10).map(|i| record(i, 100)).collect();
+        let rs = set((0..10).map(|i| record(i, 100)).collect());
         assert_eq!(batches(&rs, 4, usize::MAX), vec![0..4, 4..8, 8..10]);
         let size = estimated_size(&rs[0]);
         assert_eq!(batches(&rs, 100, size * 3), vec![0..3, 3..6, 6..9, 9..10]);
         // A record above the byte limit still goes, alone.
-        assert_eq!(batches(&rs[..2], 100, 1), vec![0..1, 1..2]);
-        assert!(batches::<Record>(&[], 1, 1).is_empty());
+        assert_eq!(batches(&set(rs[..2].to_vec()), 100, 1), vec![0..1, 1..2]);
+        assert!(batches(&RecordSet::new(), 1, 1).is_empty());
     }
 
     #[test]
@@ -510,7 +597,7 @@ mod tests {
     async fn retries_retryable_errors_until_delivered() {
         let flaky = Arc::new(Flaky::new(2, unavailable));
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
-        let rs: Vec<Record> = (0..5).map(|i| record(i, 10)).collect();
+        let rs = set((0..5).map(|i| record(i, 10)).collect());
         let report = deliver(
             &sinks,
             &rs,
@@ -537,7 +624,7 @@ mod tests {
         assert!(throttled_forever().retry_after().is_some());
         let flaky = Arc::new(Flaky::new(u32::MAX, throttled_forever));
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
-        let rs: Vec<Record> = (0..2).map(|i| record(i, 10)).collect();
+        let rs = set((0..2).map(|i| record(i, 10)).collect());
         let report = deliver(
             &sinks,
             &rs,
@@ -554,7 +641,7 @@ mod tests {
     async fn permanent_errors_are_not_retried() {
         let flaky = Arc::new(Flaky::new(1, rejected));
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
-        let rs: Vec<Record> = (0..3).map(|i| record(i, 10)).collect();
+        let rs = set((0..3).map(|i| record(i, 10)).collect());
         let report = deliver(
             &sinks,
             &rs,
@@ -572,7 +659,7 @@ mod tests {
     async fn gives_up_after_max_attempts_and_reports_the_batch() {
         let flaky = Arc::new(Flaky::new(u32::MAX, unavailable));
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
-        let rs: Vec<Record> = (0..3).map(|i| record(i, 10)).collect();
+        let rs = set((0..3).map(|i| record(i, 10)).collect());
         let config = DeliveryConfig {
             batch_max_records: 2,
             max_attempts: 3,
@@ -596,7 +683,7 @@ mod tests {
     async fn a_past_deadline_fails_without_sending() {
         let flaky = Arc::new(Flaky::new(0, unavailable));
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(flaky.clone())];
-        let rs = vec![record(1, 1)];
+        let rs = set(vec![record(1, 1)]);
         let report = deliver(&sinks, &rs, Instant::now(), &fast()).await;
         assert_eq!(flaky.calls.load(Ordering::SeqCst), 0);
         assert_eq!(report.failures[0].reason(), "sink_deadline");
@@ -607,7 +694,7 @@ mod tests {
         let good = Arc::new(Flaky::new(0, unavailable));
         let bad = Arc::new(Flaky::new(u32::MAX, rejected));
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(good.clone()), Box::new(bad)];
-        let rs: Vec<Record> = (0..4).map(|i| record(i, 10)).collect();
+        let rs = set((0..4).map(|i| record(i, 10)).collect());
         let report = deliver(
             &sinks,
             &rs,

@@ -27,7 +27,7 @@ use thiserror::Error;
 
 use rdsf_core::config_error::ConfigError;
 use rdsf_core::metric::MetricPoint;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 
 /// A boxed future, so sinks stay object-safe without an extra crate.
 pub use rdsf_core::boxed::BoxFuture;
@@ -94,10 +94,11 @@ pub use rdsf_core::failure::OUTPUT_CLOSED;
 pub trait Sink: Send + Sync {
     fn name(&self) -> &'static str;
 
-    /// Delivers all `records` before `deadline`, or says why not.
+    /// Delivers every record of `batch` (records grouped by resource, in
+    /// order) before `deadline`, or says why not.
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>>;
 

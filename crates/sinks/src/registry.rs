@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::{BoxFuture, Sink, SinkSettings};
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 
 /// One line of `check`'s report: what was checked, whether it passed, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +76,8 @@ pub trait SinkComponent: Send + Sync {
 pub trait BuildSink: fmt::Debug + Send + Sync + Any {
     fn name(&self) -> &'static str;
     fn build(&self) -> Result<Box<dyn Sink>, ConfigError>;
-    /// What the sink would send for `records`, readable (`check --show-wire`).
-    fn show_wire(&self, records: &[Record]) -> String;
+    /// What the sink would send for `batch`, readable (`check --show-wire`).
+    fn show_wire(&self, batch: &[ResourceRecords<'_>]) -> String;
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -99,8 +99,8 @@ impl SinkSpec {
         self.0.build()
     }
 
-    pub fn show_wire(&self, records: &[Record]) -> String {
-        self.0.show_wire(records)
+    pub fn show_wire(&self, batch: &[ResourceRecords<'_>]) -> String {
+        self.0.show_wire(batch)
     }
 
     /// The sink's own configuration type, when it is `T`.

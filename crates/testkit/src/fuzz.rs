@@ -12,7 +12,7 @@ use rdsf_core::input;
 use rdsf_core::input::stream::ChunkLimits;
 use rdsf_core::parse::{Entry, Registry};
 use rdsf_core::process::{ProcessSettings, Processor, StreamOptions};
-use rdsf_core::record::{keys, Attributes, Record, Value};
+use rdsf_core::record::{keys, Attributes, Record, RecordRef, Resource, Value};
 use rdsf_core::severity::Severity;
 use rdsf_core::source::SourceInfo;
 use rdsf_core::sql::Redactor;
@@ -217,8 +217,9 @@ pub fn rds_event(data: &[u8]) {
 /// Reads a record out of fuzz bytes: 8 bytes of timestamp, 1 of severity,
 /// then 0xFF-separated chunks: body, id, source identifier, log type, then
 /// (key, value) pairs whose value's first byte picks its type. Keys get a
-/// `fuzz.` prefix, as every real attribute key is namespaced.
-pub fn record_from_bytes(data: &[u8]) -> Record {
+/// `fuzz.` prefix, as every real attribute key is namespaced. Returns the
+/// record's resource beside it.
+pub fn record_from_bytes(data: &[u8]) -> (Resource, Record) {
     let mut ts = [0u8; 8];
     let n = data.len().min(8);
     ts[..n].copy_from_slice(&data[..n]);
@@ -260,7 +261,7 @@ pub fn record_from_bytes(data: &[u8]) -> Record {
         };
         attributes.insert(format!("fuzz.{k}"), value);
     }
-    Record {
+    let record = Record {
         timestamp_ns,
         observed_timestamp_ns: 0,
         severity: Severity {
@@ -269,15 +270,19 @@ pub fn record_from_bytes(data: &[u8]) -> Record {
         },
         body,
         attributes,
-        resource: Arc::new(resource),
         id,
-    }
+    };
+    (Arc::new(resource), record)
 }
 
 /// Record → WhaTap frames → the independent test decoder
-/// (`tests/whatap_support`): every field must come back.
+/// (`rdsf_testkit::whatap`): every field must come back.
 pub fn whatap_roundtrip(data: &[u8]) {
-    let r = record_from_bytes(data);
+    let (resource, record) = record_from_bytes(data);
+    let r = RecordRef {
+        resource: &resource,
+        record: &record,
+    };
     let m = Mapping {
         pcode: 42,
         license_hash: hash::hash64_str("fuzz-licence"),

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use super::rds_events::Catalog;
 use crate::input::RdsEvent;
-use crate::record::{keys, Attributes, Record, Value};
+use crate::record::{keys, Attributes, Record, Resource, Value};
 use crate::source::SourceKind;
 use crate::sql::Redactor;
 use crate::time;
 
-/// The record for `ev`; `region` is the function's, used when the event
+/// The record for `ev` and its resource; `region` is the function's, used when the event
 /// names none.
 pub fn record(
     ev: &RdsEvent,
@@ -19,7 +19,7 @@ pub fn record(
     region: Option<&str>,
     redactor: &Redactor,
     observed_ns: i64,
-) -> Record {
+) -> (Resource, Record) {
     let d = &ev.detail;
     let entry = catalog.lookup(&d.event_id, &d.source_type, &d.message);
     let severity = super::rds_events::severity_for(&d.event_categories, entry);
@@ -91,15 +91,15 @@ pub fn record(
     // The event's own text (and tags) is as untrusted as a log line:
     // a parameter group change can quote a value, a tag can hold anything.
     crate::sql::redact_attributes(&mut attrs, redactor);
-    Record {
+    let record = Record {
         timestamp_ns,
         observed_timestamp_ns: observed_ns,
         severity,
         body: redactor.redact(&d.message).into_owned(),
         attributes: attrs,
-        resource: Arc::new(resource),
         id: ev.id.clone(),
-    }
+    };
+    (Arc::new(resource), record)
 }
 
 /// The RDS resource name: `SourceIdentifier` without the `rds:` prefix AWS's

@@ -20,7 +20,7 @@ use crate::input::stream::DocChunk;
 use crate::input::{self, Content, EventKind, InputError, LogDocument, LogGroupCreated, Origin};
 use crate::metric::MetricPoint;
 use crate::parse::{Entry, Registry};
-use crate::record::{keys, Attributes, Record, Value};
+use crate::record::{keys, Attributes, Record, RecordSet, Value};
 use crate::severity::Severity;
 use crate::source::SourceInfo;
 use crate::sql::Redactor;
@@ -115,7 +115,8 @@ fn is_zero(n: &usize) -> bool {
 #[derive(Debug, Default)]
 pub struct Processed {
     pub kind: Option<EventKind>,
-    pub records: Vec<Record>,
+    /// The records, with their resources as runs.
+    pub records: RecordSet,
     /// Metric points produced beside the records (the metrics signal).
     pub metrics: Vec<MetricPoint>,
     pub stats: Stats,
@@ -263,13 +264,14 @@ impl Processor {
                 }
                 Ok(Content::RdsEvent(event)) => {
                     out.stats.rds_events += 1;
-                    out.records.push(rds_event::record(
+                    let (resource, record) = rds_event::record(
                         &event,
                         self.catalog,
                         self.settings.region.as_deref(),
                         &self.settings.redactor,
                         observed_ns,
-                    ));
+                    );
+                    out.records.push(&resource, record);
                 }
                 Ok(Content::LogGroupCreated(created)) => out.log_groups_created.push(created),
                 Err(e) => {
@@ -440,23 +442,25 @@ impl Processor {
             if let Some(reason) = entry.parsed.error {
                 attrs.insert(keys::PARSE_ERROR, reason);
             }
-            out.records.push(Record {
-                timestamp_ns: entry
-                    .parsed
-                    .timestamp_ns
-                    .unwrap_or_else(|| time::ms_to_ns(entry.cloudwatch_timestamp_ms)),
-                observed_timestamp_ns: observed_ns,
-                severity: entry.parsed.severity.unwrap_or_default(),
-                body: entry.body,
-                attributes: attrs,
-                resource: resource.clone(),
-                // The last use of the ids: moved, not copied. The parts of
-                // one event are told apart by `<event id>.<part>`.
-                id: match entry.part {
-                    None => std::mem::take(&mut entry.event_ids[0]),
-                    Some(part) => format!("{}.{part}", entry.event_ids[0]),
+            out.records.push(
+                &resource,
+                Record {
+                    timestamp_ns: entry
+                        .parsed
+                        .timestamp_ns
+                        .unwrap_or_else(|| time::ms_to_ns(entry.cloudwatch_timestamp_ms)),
+                    observed_timestamp_ns: observed_ns,
+                    severity: entry.parsed.severity.unwrap_or_default(),
+                    body: entry.body,
+                    attributes: attrs,
+                    // The last use of the ids: moved, not copied. The parts of
+                    // one event are told apart by `<event id>.<part>`.
+                    id: match entry.part {
+                        None => std::mem::take(&mut entry.event_ids[0]),
+                        Some(part) => format!("{}.{part}", entry.event_ids[0]),
+                    },
                 },
-            });
+            );
         }
 
         carry.malformed_go_last(&mut doc.malformed);
@@ -481,17 +485,19 @@ impl Processor {
                 format!("malformed CloudWatch log event: {detail}"),
             );
             out.malformed.push((bad.id.clone(), detail));
-            out.records.push(Record {
-                // No database time is readable; the receive time is the best
-                // there is, and the parse-error marker says so.
-                timestamp_ns: observed_ns,
-                observed_timestamp_ns: observed_ns,
-                severity: Severity::info(),
-                body: self.settings.redactor.redact(&bad.raw).into_owned(),
-                attributes: attrs,
-                resource: resource.clone(),
-                id: bad.id.unwrap_or_default(),
-            });
+            out.records.push(
+                &resource,
+                Record {
+                    // No database time is readable; the receive time is the best
+                    // there is, and the parse-error marker says so.
+                    timestamp_ns: observed_ns,
+                    observed_timestamp_ns: observed_ns,
+                    severity: Severity::info(),
+                    body: self.settings.redactor.redact(&bad.raw).into_owned(),
+                    attributes: attrs,
+                    id: bad.id.unwrap_or_default(),
+                },
+            );
         }
     }
 }

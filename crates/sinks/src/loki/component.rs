@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{encode, Encoding, LokiConfig, LokiSettings, LokiSink};
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use crate::registry::{BuildSink, CheckLine, SinkComponent, SinkSpec};
 use crate::{http_post, BoxFuture, Sink};
 
@@ -71,8 +71,8 @@ impl BuildSink for LokiConfig {
     }
 
     /// The push as Loki's JSON, whatever encoding it goes out in.
-    fn show_wire(&self, records: &[Record]) -> String {
-        let streams = encode::streams(records, &self.labels);
+    fn show_wire(&self, batch: &[ResourceRecords<'_>]) -> String {
+        let streams = encode::streams(batch, &self.labels);
         let json = encode::json_body(&streams);
         let pretty = serde_json::from_slice::<serde_json::Value>(&json)
             .and_then(|v| serde_json::to_string_pretty(&v))

@@ -16,7 +16,7 @@ use flate2::write::GzEncoder;
 use prost::Message;
 
 use super::Encoding;
-use rdsf_core::record::{keys, Record, Value};
+use rdsf_core::record::{self, keys, ResourceRecords, Value};
 use rdsf_core::severity::Severity;
 
 /// The `service_name` label of records whose resource has no `service.name`
@@ -133,13 +133,13 @@ fn level(severity: &Severity) -> Option<&'static str> {
     })
 }
 
-/// Groups `records` into streams by label set (`label_keys` are record
+/// Groups the records of `batch` into streams by label set (`label_keys` are record
 /// keys, looked up in the resource, then the attributes). Streams come
 /// sorted by their labels and entries in record order, so the same records
 /// always give the same body.
-pub fn streams(records: &[Record], label_keys: &[String]) -> Vec<Stream> {
+pub fn streams(batch: &[ResourceRecords<'_>], label_keys: &[String]) -> Vec<Stream> {
     let mut by_labels: BTreeMap<Vec<(String, String)>, Vec<Entry>> = BTreeMap::new();
-    for r in records {
+    for r in record::flatten(batch) {
         let mut labels: Vec<(String, String)> = Vec::with_capacity(label_keys.len() + 1);
         let mut add_label = |name: String, value: String| {
             // An empty value is no label at all in Loki; the first of two
@@ -294,8 +294,8 @@ pub fn json_body(streams: &[Stream]) -> Vec<u8> {
 
 /// Records → the HTTP body for `encoding`: snappy (block format) protobuf,
 /// or gzip JSON.
-pub fn encode(records: &[Record], label_keys: &[String], encoding: Encoding) -> Vec<u8> {
-    let streams = streams(records, label_keys);
+pub fn encode(batch: &[ResourceRecords<'_>], label_keys: &[String], encoding: Encoding) -> Vec<u8> {
+    let streams = streams(batch, label_keys);
     match encoding {
         Encoding::Protobuf => {
             let raw = push_request(&streams).encode_to_vec();
@@ -322,21 +322,26 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use rdsf_core::record::Attributes;
+    use rdsf_core::record::{Attributes, Record, RecordSet};
 
-    fn record(resource: &Arc<Attributes>, ts: i64, body: &str, sev: Severity) -> Record {
+    fn record(
+        resource: &Arc<Attributes>,
+        ts: i64,
+        body: &str,
+        sev: Severity,
+    ) -> (Arc<Attributes>, Record) {
         let mut attributes = Attributes::new();
         attributes.insert(keys::PROCESS_PID, 42i64);
         attributes.insert(keys::DB_QUERY_TEXT, "SELECT 1");
-        Record {
+        let record = Record {
             timestamp_ns: ts,
             observed_timestamp_ns: ts + 5,
             severity: sev,
             body: body.to_owned(),
             attributes,
-            resource: resource.clone(),
             id: format!("id-{ts}"),
-        }
+        };
+        (resource.clone(), record)
     }
 
     fn resource(id: &str, log_type: &str) -> Arc<Attributes> {
@@ -376,14 +381,16 @@ mod tests {
     fn records_group_into_streams_by_label_set() {
         let a = resource("db-a", "postgresql");
         let b = resource("db-b", "postgresql");
-        let records = vec![
+        let records: RecordSet = vec![
             record(&b, 3, "b1", Severity::info()),
             record(&a, 1, "a1", Severity::new_static("ERROR", 17)),
             record(&b, 2, "b2", Severity::info()),
             // Same contents, another Arc: the same stream.
             record(&resource("db-a", "postgresql"), 4, "a2", Severity::info()),
-        ];
-        let s = streams(&records, &default_keys());
+        ]
+        .into_iter()
+        .collect();
+        let s = streams(&records.all_groups(), &default_keys());
         assert_eq!(s.len(), 2);
         assert_eq!(
             s[0].labels,
@@ -429,10 +436,10 @@ mod tests {
         res.insert(keys::SERVICE_NAME, "orders-db");
         res.insert(keys::CLOUD_REGION, "");
         let res = Arc::new(res);
-        let mut r = record(&res, 1, "x", Severity::info());
+        let (res, mut r) = record(&res, 1, "x", Severity::info());
         r.attributes.insert("db.postgresql.event", "checkpoint");
         let keys = vec!["cloud.region".to_owned(), "db.postgresql.event".to_owned()];
-        let s = streams(&[r], &keys);
+        let s = streams(&RecordSet::of(res, vec![r]).all_groups(), &keys);
         assert_eq!(
             s[0].labels,
             [
@@ -465,13 +472,15 @@ mod tests {
     fn bodies_are_deterministic_and_decode() {
         let a = resource("db-a", "postgresql");
         let ts = 1_764_547_200_123_456_789;
-        let records = vec![
+        let records: RecordSet = vec![
             record(&a, ts, "line one", Severity::info()),
             record(&a, ts + 1, "line two", Severity::info()),
-        ];
+        ]
+        .into_iter()
+        .collect();
         let keys = default_keys();
-        let one = encode(&records, &keys, Encoding::Protobuf);
-        assert_eq!(one, encode(&records, &keys, Encoding::Protobuf));
+        let one = encode(&records.all_groups(), &keys, Encoding::Protobuf);
+        assert_eq!(one, encode(&records.all_groups(), &keys, Encoding::Protobuf));
         let raw = snap::raw::Decoder::new().decompress_vec(&one).unwrap();
         let req = proto::PushRequest::decode(&raw[..]).unwrap();
         assert_eq!(req.streams.len(), 1);
@@ -488,7 +497,7 @@ mod tests {
             .labels
             .contains(r#"aws_rds_source_identifier="db-a""#));
 
-        let json = json_body(&streams(&records, &keys));
+        let json = json_body(&streams(&records.all_groups(), &keys));
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         let values = &v["streams"][0]["values"];
         assert_eq!(values[0][0], "1764547200123456789");

@@ -15,7 +15,7 @@ use clap::Args;
 
 use super::{BoxFuture, Sink, SinkError};
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use rdsf_core::secret::Secret;
 
 pub use transport::LokiSink;
@@ -279,10 +279,10 @@ impl Sink for LokiSink {
 
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
-        Box::pin(self.push(records, deadline))
+        Box::pin(self.push(batch, deadline))
     }
 }
 

@@ -16,7 +16,7 @@ use http::{StatusCode, Uri};
 use super::{encode, Auth, Encoding, LokiConfig};
 use rdsf_core::config_error::ConfigError;
 use rdsf_http::HttpsClient;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use crate::http_post::{self, quote};
 use crate::otlp::transport::redacted;
 use crate::SinkError;
@@ -101,9 +101,13 @@ impl LokiSink {
         &self.shown_uri
     }
 
-    /// Pushes `records` in one request, bounded by `LOKI_TIMEOUT` and `deadline`.
-    pub async fn push(&self, records: &[Record], deadline: Instant) -> Result<(), SinkError> {
-        let body = encode::encode(records, &self.config.labels, self.config.encoding);
+    /// Pushes `batch` in one request, bounded by `LOKI_TIMEOUT` and `deadline`.
+    pub async fn push(
+        &self,
+        batch: &[ResourceRecords<'_>],
+        deadline: Instant,
+    ) -> Result<(), SinkError> {
+        let body = encode::encode(batch, &self.config.labels, self.config.encoding);
         self.post(body, deadline).await.map(|_| ())
     }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{encode, Compression, OtlpConfig, OtlpSettings, OtlpSink, Protocol};
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use crate::registry::{BuildSink, CheckLine, SinkComponent, SinkSpec};
 use crate::{http_post, BoxFuture, Sink};
 
@@ -72,9 +72,9 @@ impl BuildSink for OtlpConfig {
     }
 
     /// The request as OTLP/JSON, whatever protocol it goes out in.
-    fn show_wire(&self, records: &[Record]) -> String {
+    fn show_wire(&self, batch: &[ResourceRecords<'_>]) -> String {
         let json = encode::encode(
-            records,
+            batch,
             &self.resource_attributes,
             Protocol::Json,
             Compression::None,

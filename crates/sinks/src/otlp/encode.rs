@@ -15,30 +15,34 @@ use opentelemetry_proto::tonic::resource::v1::Resource as OtlpResource;
 use prost::Message;
 
 use super::{Compression, Protocol};
-use rdsf_core::record::{keys, Attributes, Record, Value};
+use rdsf_core::record::{keys, Attributes, Record, ResourceRecords, Value};
 
 /// The instrumentation scope every record is reported under.
 pub const SCOPE_NAME: &str = "rds-forwarder";
 pub const SCOPE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Builds the request: one `ResourceLogs` per distinct resource (records of
-/// one log document share an `Arc`, so the pointer is checked before the
-/// contents), in first-seen order. `extra_resource` (from
+/// Builds the request: one `ResourceLogs` per distinct resource, in
+/// first-seen order. The batch comes grouped by resource; groups whose
+/// resources are equal (two documents of one log group in a Kinesis batch)
+/// share one `ResourceLogs`. `extra_resource` (from
 /// `OTEL_RESOURCE_ATTRIBUTES`) fills in keys the record's resource lacks.
-pub fn export_request(records: &[Record], extra_resource: &Attributes) -> ExportLogsServiceRequest {
+pub fn export_request(
+    batch: &[ResourceRecords<'_>],
+    extra_resource: &Attributes,
+) -> ExportLogsServiceRequest {
     let mut groups: Vec<(&Arc<Attributes>, Vec<LogRecord>)> = Vec::new();
-    for r in records {
+    for group in batch {
         let i = match groups
             .iter()
-            .position(|(res, _)| Arc::ptr_eq(res, &r.resource) || ***res == *r.resource)
+            .position(|(res, _)| Arc::ptr_eq(res, group.resource) || ***res == **group.resource)
         {
             Some(i) => i,
             None => {
-                groups.push((&r.resource, Vec::new()));
+                groups.push((group.resource, Vec::with_capacity(group.records.len())));
                 groups.len() - 1
             }
         };
-        groups[i].1.push(log_record(r));
+        groups[i].1.extend(group.records.iter().map(log_record));
     }
     ExportLogsServiceRequest {
         resource_logs: groups
@@ -93,20 +97,21 @@ pub(super) fn compress(raw: Vec<u8>, compression: Compression) -> Vec<u8> {
 /// records ([`super::wire`], the same bytes without the message tree);
 /// OTLP/JSON goes through the generated types' serde mapping.
 pub fn encode(
-    records: &[Record],
+    batch: &[ResourceRecords<'_>],
     extra_resource: &Attributes,
     protocol: Protocol,
     compression: Compression,
 ) -> Vec<u8> {
     match protocol {
         Protocol::Json => encode_body(
-            &export_request(records, extra_resource),
+            &export_request(batch, extra_resource),
             protocol,
             compression,
         ),
         Protocol::Protobuf => {
-            let mut raw = Vec::with_capacity(records.len() * 512);
-            super::wire::encode_request(records, extra_resource, &mut raw);
+            let records: usize = batch.iter().map(|g| g.records.len()).sum();
+            let mut raw = Vec::with_capacity(records * 512);
+            super::wire::encode_request(batch, extra_resource, &mut raw);
             compress(raw, compression)
         }
     }
@@ -175,23 +180,24 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+    use rdsf_core::record::RecordSet;
     use rdsf_core::severity::Severity;
 
-    fn record(id: &str, resource: &Arc<Attributes>) -> Record {
+    fn record(id: &str, resource: &Arc<Attributes>) -> (Arc<Attributes>, Record) {
         let mut attributes = Attributes::new();
         attributes.insert("n", 42i64);
         attributes.insert("d", 1.5f64);
         attributes.insert("b", true);
         attributes.insert("a", Value::Array(vec!["x".into(), "y".into()]));
-        Record {
+        let record = Record {
             timestamp_ns: 1_700_000_000_123_000_000,
             observed_timestamp_ns: 1_700_000_001_000_000_000,
             severity: Severity::new_static("ERROR", 17),
             body: format!("body {id}"),
             attributes,
-            resource: resource.clone(),
             id: id.to_owned(),
-        }
+        };
+        (resource.clone(), record)
     }
 
     fn res(name: &str) -> Arc<Attributes> {
@@ -204,19 +210,21 @@ mod tests {
     fn one_resource_logs_per_resource_and_native_types() {
         let (a, b) = (res("a"), res("b"));
         let equal_to_a = res("a");
-        let records = vec![
+        let records: RecordSet = vec![
             record("1", &a),
             record("2", &b),
             record("3", &a),
             record("4", &equal_to_a),
-        ];
+        ]
+        .into_iter()
+        .collect();
         let mut extra = Attributes::new();
         extra.insert("deployment.environment", "prod");
         extra.insert(
             keys::RDS_SOURCE_IDENTIFIER,
             "ignored: the record's resource wins",
         );
-        let req = export_request(&records, &extra);
+        let req = export_request(&records.all_groups(), &extra);
         assert_eq!(req.resource_logs.len(), 2);
         let first = &req.resource_logs[0];
         let res_keys: Vec<(&str, String)> = first
@@ -284,8 +292,8 @@ mod tests {
     #[test]
     fn bodies_round_trip_through_protobuf_gzip_and_json() {
         let a = res("a");
-        let records = vec![record("1", &a)];
-        let req = export_request(&records, &Attributes::new());
+        let records: RecordSet = vec![record("1", &a)].into_iter().collect();
+        let req = export_request(&records.all_groups(), &Attributes::new());
         let gz = encode_body(&req, Protocol::Protobuf, Compression::Gzip);
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(&gz[..])

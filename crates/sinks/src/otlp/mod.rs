@@ -17,7 +17,7 @@ use clap::Args;
 use super::{BoxFuture, Sink, SinkError};
 use rdsf_core::config_error::ConfigError;
 use rdsf_core::metric::MetricPoint;
-use rdsf_core::record::{Attributes, Record};
+use rdsf_core::record::{Attributes, ResourceRecords};
 use rdsf_core::secret::Secret;
 
 pub use transport::OtlpSink;
@@ -291,10 +291,10 @@ impl Sink for OtlpSink {
 
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
-        Box::pin(self.export(records, deadline))
+        Box::pin(self.export(batch, deadline))
     }
 
     /// Metrics go to `/v1/metrics` when a metrics URL is known.

@@ -19,7 +19,7 @@ use super::{encode, Compression, OtlpConfig, Protocol};
 use rdsf_core::config_error::ConfigError;
 use rdsf_http::HttpsClient;
 use rdsf_core::metric::MetricPoint;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use crate::{http_post, SinkError};
 
 const SINK: &str = "otlp";
@@ -102,9 +102,13 @@ impl OtlpSink {
         &self.config
     }
 
-    /// Sends `records` in one request, bounded by the OTLP timeout and `deadline`.
-    pub async fn export(&self, records: &[Record], deadline: Instant) -> Result<(), SinkError> {
-        self.post(records, deadline).await.map(|_| ())
+    /// Sends `batch` in one request, bounded by the OTLP timeout and `deadline`.
+    pub async fn export(
+        &self,
+        batch: &[ResourceRecords<'_>],
+        deadline: Instant,
+    ) -> Result<(), SinkError> {
+        self.post(batch, deadline).await.map(|_| ())
     }
 
     /// Sends an empty `ExportLogsServiceRequest` (no records), as `export`
@@ -147,14 +151,19 @@ impl OtlpSink {
             .map(|_| ())
     }
 
-    async fn post(&self, records: &[Record], deadline: Instant) -> Result<StatusCode, SinkError> {
+    async fn post(
+        &self,
+        batch: &[ResourceRecords<'_>],
+        deadline: Instant,
+    ) -> Result<StatusCode, SinkError> {
         let body = encode::encode(
-            records,
+            batch,
             &self.config.resource_attributes,
             self.config.protocol,
             self.config.compression,
         );
-        self.post_body(&self.uri, body, records.len(), Signal::Logs, deadline)
+        let records = batch.iter().map(|g| g.records.len()).sum();
+        self.post_body(&self.uri, body, records, Signal::Logs, deadline)
             .await
     }
 

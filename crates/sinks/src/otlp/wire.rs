@@ -16,20 +16,24 @@ use std::sync::Arc;
 use prost::encoding::{encode_varint, encoded_len_varint, key_len, WireType};
 
 use super::encode::{SCOPE_NAME, SCOPE_VERSION};
-use rdsf_core::record::{keys, Attributes, Record, Value};
+use rdsf_core::record::{keys, Attributes, Record, ResourceRecords, Value};
 
-/// Appends the `ExportLogsServiceRequest` for `records` to `out`: one
+/// Appends the `ExportLogsServiceRequest` for `batch` to `out`: one
 /// `ResourceLogs` per distinct resource in first-seen order, as
 /// `export_request` groups them.
-pub fn encode_request(records: &[Record], extra_resource: &Attributes, out: &mut Vec<u8>) {
+pub fn encode_request(
+    batch: &[ResourceRecords<'_>],
+    extra_resource: &Attributes,
+    out: &mut Vec<u8>,
+) {
     let mut groups: Vec<(&Arc<Attributes>, Vec<&Record>)> = Vec::new();
-    for r in records {
+    for group in batch {
         match groups
             .iter_mut()
-            .find(|(res, _)| Arc::ptr_eq(res, &r.resource) || ***res == *r.resource)
+            .find(|(res, _)| Arc::ptr_eq(res, group.resource) || ***res == **group.resource)
         {
-            Some((_, members)) => members.push(r),
-            None => groups.push((&r.resource, vec![r])),
+            Some((_, members)) => members.extend(group.records),
+            None => groups.push((group.resource, group.records.iter().collect())),
         }
     }
     let mut record_lens = Vec::new();
@@ -268,6 +272,7 @@ mod tests {
     use prost::Message;
 
     use super::*;
+    use rdsf_core::record::RecordSet;
     use rdsf_core::severity::Severity;
 
     fn awkward_value(i: usize) -> Value {
@@ -287,7 +292,7 @@ mod tests {
         }
     }
 
-    fn records() -> Vec<Record> {
+    fn records() -> RecordSet {
         let mut res_a = Attributes::new();
         res_a.insert(keys::RDS_SOURCE_IDENTIFIER, "a");
         let res_a = Arc::new(res_a);
@@ -305,7 +310,8 @@ mod tests {
                 if i % 11 == 0 {
                     attributes.insert(keys::LOG_RECORD_UID, "given");
                 }
-                Record {
+                let resource = [&res_a, &res_b, &equal_to_a][i % 3].clone();
+                let record = Record {
                     timestamp_ns: [0, -5, 1_700_000_000_123_000_000, i64::MAX][i % 4],
                     observed_timestamp_ns: [1, 0, i64::MIN][i % 3],
                     severity: match i % 3 {
@@ -315,13 +321,13 @@ mod tests {
                     },
                     body: ["", "body", "ü\u{2028}"][i % 3].repeat(1 + i % 5),
                     attributes,
-                    resource: [&res_a, &res_b, &equal_to_a][i % 3].clone(),
                     id: if i % 5 == 0 {
                         String::new()
                     } else {
                         format!("id-{i}")
                     },
-                }
+                };
+                (resource, record)
             })
             .collect()
     }
@@ -337,10 +343,10 @@ mod tests {
         );
         for extra in [Attributes::new(), extra] {
             for n in [0, 1, 2, 7, records.len()] {
-                let want =
-                    super::super::encode::export_request(&records[..n], &extra).encode_to_vec();
+                let batch = records.groups(0..n);
+                let want = super::super::encode::export_request(&batch, &extra).encode_to_vec();
                 let mut got = Vec::new();
-                encode_request(&records[..n], &extra, &mut got);
+                encode_request(&batch, &extra, &mut got);
                 assert_eq!(got, want, "{n} records");
             }
         }

@@ -5,7 +5,7 @@ use std::any::Any;
 
 use super::StdoutSink;
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use crate::registry::{BuildSink, CheckLine, SinkComponent, SinkSpec};
 use crate::{BoxFuture, Sink};
 
@@ -54,9 +54,9 @@ impl BuildSink for Spec {
         Ok(Box::new(StdoutSink::new()))
     }
 
-    fn show_wire(&self, records: &[Record]) -> String {
+    fn show_wire(&self, batch: &[ResourceRecords<'_>]) -> String {
         let mut buf = Vec::new();
-        super::encode_ndjson_batch(records, &mut buf);
+        super::encode_ndjson_batch(batch, &mut buf);
         format!(
             "\nstdout (one NDJSON line per record):\n{}",
             String::from_utf8_lossy(&buf)

@@ -16,11 +16,10 @@ pub mod metrics;
 pub use component::{StdoutSettings, NAME};
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::{BoxFuture, Sink, SinkError};
-use rdsf_core::record::{Attributes, Record, Resource, Value};
+use rdsf_core::record::{Attributes, Record, ResourceRecords, Value};
 
 pub struct StdoutSink;
 
@@ -43,12 +42,13 @@ impl Sink for StdoutSink {
 
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         _deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
-            let mut buf = Vec::with_capacity(records.len() * 512);
-            encode_ndjson_batch(records, &mut buf);
+            let records: usize = batch.iter().map(|g| g.records.len()).sum();
+            let mut buf = Vec::with_capacity(records * 512);
+            encode_ndjson_batch(batch, &mut buf);
             write_stdout(&buf)
         })
     }
@@ -85,17 +85,20 @@ fn write_stdout(buf: &[u8]) -> Result<(), SinkError> {
     })
 }
 
-/// Appends one record as a JSON line to `buf`.
-pub fn encode_ndjson(record: &Record, buf: &mut Vec<u8>) {
-    NdjsonEncoder::new().encode(record, buf);
+/// Appends one record of `resource` as a JSON line to `buf`.
+pub fn encode_ndjson(resource: &Attributes, record: &Record, buf: &mut Vec<u8>) {
+    let mut json = Vec::with_capacity(256);
+    write_attributes(&mut json, resource);
+    NdjsonEncoder::new().encode(record, &json, buf);
 }
 
-/// Appends every record as a JSON line to `buf`, sharing the timestamp
-/// caches across the batch (records of one payload share their seconds).
-pub fn encode_ndjson_batch(records: &[Record], buf: &mut Vec<u8>) {
+/// Appends every record of `batch` as a JSON line to `buf`, sharing the
+/// timestamp caches across the batch (records of one payload share their
+/// seconds).
+pub fn encode_ndjson_batch(batch: &[ResourceRecords<'_>], buf: &mut Vec<u8>) {
     let mut enc = NdjsonEncoder::new();
-    for r in records {
-        enc.encode(r, buf);
+    for group in batch {
+        enc.encode_group(group, buf);
     }
 }
 
@@ -105,10 +108,9 @@ pub fn encode_ndjson_batch(records: &[Record], buf: &mut Vec<u8>) {
 pub struct NdjsonEncoder {
     timestamp: SecondCache,
     observed: SecondCache,
-    /// The last resource written and its JSON: records of a batch share one
-    /// `Arc`, so it is encoded once, not once per record (it was a third of
-    /// each line). The `Arc` is kept so its address cannot be reused.
-    resource: Option<(Resource, Vec<u8>)>,
+    /// The resource JSON of the group being written: encoded once per
+    /// group, not once per record (it was a third of each line).
+    resource_json: Vec<u8>,
 }
 
 impl NdjsonEncoder {
@@ -116,8 +118,20 @@ impl NdjsonEncoder {
         Self::default()
     }
 
-    /// Appends `record` as one JSON object and a newline.
-    pub fn encode(&mut self, r: &Record, buf: &mut Vec<u8>) {
+    /// Appends each record of `group` as one JSON line.
+    pub fn encode_group(&mut self, group: &ResourceRecords<'_>, buf: &mut Vec<u8>) {
+        let mut json = std::mem::take(&mut self.resource_json);
+        json.clear();
+        write_attributes(&mut json, group.resource);
+        for r in group.records {
+            self.encode(r, &json, buf);
+        }
+        self.resource_json = json;
+    }
+
+    /// Appends `record` as one JSON object and a newline; `resource_json`
+    /// is its resource's attributes as a JSON object.
+    pub fn encode(&mut self, r: &Record, resource_json: &[u8], buf: &mut Vec<u8>) {
         // Rough size up front so the common record needs one reservation.
         buf.reserve(256 + r.body.len());
         buf.extend_from_slice(b"{\"timestamp\":\"");
@@ -133,15 +147,7 @@ impl NdjsonEncoder {
         buf.extend_from_slice(b",\"attributes\":");
         write_attributes(buf, &r.attributes);
         buf.extend_from_slice(b",\"resource\":");
-        match &self.resource {
-            Some((cached, json)) if Arc::ptr_eq(cached, &r.resource) => buf.extend_from_slice(json),
-            _ => {
-                let mut json = Vec::with_capacity(256);
-                write_attributes(&mut json, &r.resource);
-                buf.extend_from_slice(&json);
-                self.resource = Some((r.resource.clone(), json));
-            }
-        }
+        buf.extend_from_slice(resource_json);
         buf.extend_from_slice(b"}\n");
     }
 }

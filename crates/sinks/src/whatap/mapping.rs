@@ -7,7 +7,7 @@ use super::pack::{
     EventPack, Header, LogSinkPack, LEVEL_FATAL, LEVEL_INFO, LEVEL_WARNING, LOGSINK_PACK,
 };
 use super::value::{write_decimal, write_text, Value, ValueMap, TYPE_MAP, TYPE_TEXT};
-use rdsf_core::record::{self, keys, Record};
+use rdsf_core::record::{self, keys, RecordRef, ResourceRecords};
 use rdsf_core::severity;
 
 /// Tag keys (text values) of every LogSinkPack, also the EventPack's
@@ -55,20 +55,19 @@ pub struct Mapping {
 impl Mapping {
     /// Appends the frame(s) of one record: a LogSinkPack, then an EventPack
     /// for an RDS event when enabled. Returns how many frames it wrote.
-    pub fn encode(&self, r: &Record, out: &mut Vec<u8>) -> usize {
+    pub fn encode(&self, r: &RecordRef<'_>, out: &mut Vec<u8>) -> usize {
         self.encode_cached(r, &mut ResourceCache::default(), out)
     }
 
     /// Appends the frames of every record; returns how many it wrote.
-    pub fn encode_batch(&self, records: &[Record], out: &mut Vec<u8>) -> usize {
+    pub fn encode_batch(&self, batch: &[ResourceRecords<'_>], out: &mut Vec<u8>) -> usize {
         let mut cache = ResourceCache::default();
-        records
-            .iter()
-            .map(|r| self.encode_cached(r, &mut cache, out))
+        record::flatten(batch)
+            .map(|r| self.encode_cached(&r, &mut cache, out))
             .sum()
     }
 
-    fn encode_cached(&self, r: &Record, cache: &mut ResourceCache, out: &mut Vec<u8>) -> usize {
+    fn encode_cached(&self, r: &RecordRef<'_>, cache: &mut ResourceCache, out: &mut Vec<u8>) -> usize {
         match cache.get(self, r) {
             Some(res) => write_frame(out, self.pcode, self.license_hash, |b| {
                 self.write_log_body(r, res, b)
@@ -89,7 +88,7 @@ impl Mapping {
 
     /// The LogSinkPack of a record: the reference form of what
     /// [`Mapping::encode`] writes (its fast path must give the same bytes).
-    pub fn log_pack(&self, r: &Record) -> LogSinkPack {
+    pub fn log_pack(&self, r: &RecordRef<'_>) -> LogSinkPack {
         let oname = oname(r);
         let category = match (is_rds_event(r), &self.log_category, &self.event_category) {
             (true, _, Some(c)) => c.clone(),
@@ -112,7 +111,7 @@ impl Mapping {
     /// the resource's part (oid, tags and their hash) taken from `res`:
     /// no per-record copies of the body or attributes, no per-record CRC.
     /// Byte-for-byte what `log_pack(r).write_body` writes.
-    fn write_log_body(&self, r: &Record, res: &CachedResource, out: &mut Vec<u8>) {
+    fn write_log_body(&self, r: &RecordRef<'_>, res: &CachedResource, out: &mut Vec<u8>) {
         out.reserve(64 + res.tags.len() + r.body.len() + 32 * r.attributes.len());
         out.extend_from_slice(&LOGSINK_PACK.to_be_bytes());
         Header {
@@ -176,11 +175,11 @@ struct CachedResource {
 struct ResourceCache(Option<CachedResource>);
 
 impl ResourceCache {
-    fn get(&mut self, m: &Mapping, r: &Record) -> Option<&CachedResource> {
+    fn get(&mut self, m: &Mapping, r: &RecordRef<'_>) -> Option<&CachedResource> {
         if !fields_are_distinct(r) {
             return None;
         }
-        let hit = matches!(&self.0, Some(c) if std::sync::Arc::ptr_eq(&c.resource, &r.resource));
+        let hit = matches!(&self.0, Some(c) if std::sync::Arc::ptr_eq(&c.resource, r.resource));
         if !hit {
             let tags = tags(r);
             let mut bytes = Vec::with_capacity(16 + 32 * tags.len());
@@ -202,7 +201,7 @@ impl ResourceCache {
 /// Whether the fields map has exactly `2 + attributes` entries (no
 /// attribute key repeats or collides with the severity pair), which the
 /// direct writer assumes; `ValueMap::put` would merge them otherwise.
-fn fields_are_distinct(r: &Record) -> bool {
+fn fields_are_distinct(r: &RecordRef<'_>) -> bool {
     let keys = &r.attributes.0;
     keys.iter().enumerate().all(|(i, (k, _))| {
         k != FIELD_SEVERITY_TEXT
@@ -212,7 +211,7 @@ fn fields_are_distinct(r: &Record) -> bool {
 }
 
 /// The tag map of a record's LogSinkPack: its resource only.
-fn tags(r: &Record) -> ValueMap {
+fn tags(r: &RecordRef<'_>) -> ValueMap {
     let oname = oname(r);
     let mut tags = ValueMap::with_capacity(7);
     tags.put(TAG_ONAME, Value::Text(oname.to_owned()));
@@ -238,7 +237,7 @@ fn tags(r: &Record) -> ValueMap {
 }
 
 /// The fields map: the severity pair, then the record's attributes, typed.
-fn fields(r: &Record) -> ValueMap {
+fn fields(r: &RecordRef<'_>) -> ValueMap {
     let mut fields = ValueMap::with_capacity(r.attributes.len() + 2);
     fields.put(
         FIELD_SEVERITY_TEXT,
@@ -255,7 +254,7 @@ fn fields(r: &Record) -> ValueMap {
 }
 
 /// `rds-<log type>` of the record's resource, else the generic category.
-fn resource_log_category(r: &Record) -> String {
+fn resource_log_category(r: &RecordRef<'_>) -> String {
     match r.resource.get_str(keys::RDS_LOG_TYPE) {
         Some(t) => format!("rds-{t}"),
         None => GENERIC_LOG_CATEGORY.to_owned(),
@@ -264,7 +263,7 @@ fn resource_log_category(r: &Record) -> String {
 
 impl Mapping {
     /// The EventPack of an RDS event record; `None` for log records.
-    pub fn event_pack(&self, r: &Record) -> Option<EventPack> {
+    pub fn event_pack(&self, r: &RecordRef<'_>) -> Option<EventPack> {
         let event_id = r.attributes.get_str(keys::RDS_EVENT_ID)?;
         let oname = oname(r);
         let mut ev = EventPack {
@@ -281,8 +280,8 @@ impl Mapping {
             (ATTR_SOURCE_TYPE, &r.attributes, keys::RDS_EVENT_SOURCE_TYPE),
             (ATTR_CATEGORIES, &r.attributes, keys::RDS_EVENT_CATEGORIES),
             (ATTR_SOURCE_ARN, &r.attributes, keys::RDS_EVENT_SOURCE_ARN),
-            (TAG_REGION, &*r.resource, keys::CLOUD_REGION),
-            (TAG_ACCOUNT, &*r.resource, keys::CLOUD_ACCOUNT_ID),
+            (TAG_REGION, &**r.resource, keys::CLOUD_REGION),
+            (TAG_ACCOUNT, &**r.resource, keys::CLOUD_ACCOUNT_ID),
         ];
         for (attr, from, key) in attr_keys {
             if let Some(v) = from.get(key) {
@@ -292,7 +291,7 @@ impl Mapping {
         Some(ev)
     }
 
-    fn header(&self, r: &Record, oname: &str) -> Header {
+    fn header(&self, r: &RecordRef<'_>, oname: &str) -> Header {
         Header {
             pcode: self.pcode,
             oid: hash::hash_str(oname),
@@ -304,8 +303,8 @@ impl Mapping {
 }
 
 /// The WhaTap object name: the RDS source identifier, else the log group.
-pub fn oname(r: &Record) -> &str {
-    oname_of(&r.resource)
+pub fn oname<'a>(r: &RecordRef<'a>) -> &'a str {
+    oname_of(r.resource)
 }
 
 /// [`oname`] of a resource: metrics name the same object as the logs of
@@ -323,7 +322,7 @@ pub fn oname_of(resource: &record::Attributes) -> &str {
     .unwrap_or(FALLBACK_ONAME)
 }
 
-fn is_rds_event(r: &Record) -> bool {
+fn is_rds_event(r: &RecordRef<'_>) -> bool {
     r.attributes.get(keys::RDS_EVENT_ID).is_some()
 }
 
@@ -367,7 +366,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use rdsf_core::record::Attributes;
+    use rdsf_core::record::{Attributes, Record, RecordSet};
     use rdsf_core::severity::Severity;
 
     fn mapping() -> Mapping {
@@ -380,15 +379,32 @@ mod tests {
         }
     }
 
-    fn record(resource: Attributes, attributes: Attributes, severity: Severity) -> Record {
-        Record {
-            timestamp_ns: 1_718_000_000_123_456_789,
-            observed_timestamp_ns: 0,
-            severity,
-            body: "msg".to_owned(),
-            attributes,
+    /// A record and its resource, owned.
+    struct Owned {
+        resource: Arc<Attributes>,
+        record: Record,
+    }
+
+    impl Owned {
+        fn as_ref(&self) -> RecordRef<'_> {
+            RecordRef {
+                resource: &self.resource,
+                record: &self.record,
+            }
+        }
+    }
+
+    fn record(resource: Attributes, attributes: Attributes, severity: Severity) -> Owned {
+        Owned {
             resource: Arc::new(resource),
-            id: "id-1".to_owned(),
+            record: Record {
+                timestamp_ns: 1_718_000_000_123_456_789,
+                observed_timestamp_ns: 0,
+                severity,
+                body: "msg".to_owned(),
+                attributes,
+                id: "id-1".to_owned(),
+            },
         }
     }
 
@@ -407,7 +423,7 @@ mod tests {
         attrs.insert("b", true);
         attrs.insert("a", record::Value::Array(vec!["x".into(), 2i64.into()]));
         let r = record(res, attrs, Severity::info());
-        let p = mapping().log_pack(&r);
+        let p = mapping().log_pack(&r.as_ref());
         assert_eq!(p.category, "rds-slowquery");
         assert_eq!(p.header.oid, hash::hash_str("db-1"));
         assert_eq!(p.header.time, 1_718_000_000_123);
@@ -422,18 +438,18 @@ mod tests {
         assert_eq!(f.get("b"), Some(&Value::Boolean(true)));
         assert_eq!(f.get("a"), Some(&Value::Text("x,2".into())));
         assert_eq!(
-            mapping().event_pack(&r),
+            mapping().event_pack(&r.as_ref()),
             None,
             "log records have no EventPack"
         );
         let mut out = Vec::new();
-        assert_eq!(mapping().encode(&r, &mut out), 1);
+        assert_eq!(mapping().encode(&r.as_ref(), &mut out), 1);
 
         let over = Mapping {
             log_category: Some("mine".into()),
             ..mapping()
         };
-        assert_eq!(over.log_pack(&r).category, "mine");
+        assert_eq!(over.log_pack(&r.as_ref()).category, "mine");
     }
 
     #[test]
@@ -444,10 +460,10 @@ mod tests {
             record::Value::Array(vec!["/custom/group".into()]),
         );
         let r = record(res, Attributes::new(), Severity::info());
-        assert_eq!(oname(&r), "/custom/group");
-        assert_eq!(mapping().log_pack(&r).category, GENERIC_LOG_CATEGORY);
+        assert_eq!(oname(&r.as_ref()), "/custom/group");
+        assert_eq!(mapping().log_pack(&r.as_ref()).category, GENERIC_LOG_CATEGORY);
         let r = record(Attributes::new(), Attributes::new(), Severity::info());
-        assert_eq!(oname(&r), FALLBACK_ONAME);
+        assert_eq!(oname(&r.as_ref()), FALLBACK_ONAME);
     }
 
     #[test]
@@ -457,26 +473,26 @@ mod tests {
         let mut attrs = Attributes::new();
         attrs.insert(keys::RDS_EVENT_ID, "RDS-EVENT-0004");
         let r = record(res, attrs, Severity::new_static("ERROR", severity::ERROR));
-        let ev = mapping().event_pack(&r).unwrap();
+        let ev = mapping().event_pack(&r.as_ref()).unwrap();
         assert_eq!(
             (ev.level, ev.title.as_str(), ev.uuid.as_str()),
             (LEVEL_FATAL, "RDS-EVENT-0004 on db-1", "id-1")
         );
-        assert_eq!(mapping().log_pack(&r).category, EVENT_CATEGORY);
+        assert_eq!(mapping().log_pack(&r.as_ref()).category, EVENT_CATEGORY);
         let over = Mapping {
             log_category: Some("logs".into()),
             event_category: Some("events".into()),
             ..mapping()
         };
-        assert_eq!(over.log_pack(&r).category, "events");
+        assert_eq!(over.log_pack(&r.as_ref()).category, "events");
         let mut out = Vec::new();
-        assert_eq!(mapping().encode(&r, &mut out), 2);
+        assert_eq!(mapping().encode(&r.as_ref(), &mut out), 2);
         assert_eq!(
             Mapping {
                 event_pack: false,
                 ..mapping()
             }
-            .encode(&r, &mut out),
+            .encode(&r.as_ref(), &mut out),
             1
         );
         assert_eq!(level_for(severity::FATAL), LEVEL_FATAL);
@@ -486,9 +502,10 @@ mod tests {
     }
 
     /// The reference encoding: every pack built as a struct, then written.
-    fn reference_frames(m: &Mapping, records: &[Record]) -> Vec<u8> {
+    fn reference_frames(m: &Mapping, records: &RecordSet) -> Vec<u8> {
         let mut out = Vec::new();
-        for r in records {
+        for r in records.with_resources() {
+            let r = &r;
             let log = m.log_pack(r);
             write_frame(&mut out, m.pcode, m.license_hash, |b| log.write_body(b));
             if let Some(ev) = m.event_pack.then(|| m.event_pack(r)).flatten() {
@@ -516,7 +533,7 @@ mod tests {
         );
         let res_a = Arc::new(res_a);
         let res_b = Arc::new(Attributes::new());
-        let mut records = Vec::new();
+        let mut records = RecordSet::new();
         for i in 0..40i64 {
             let mut attrs = Attributes::new();
             attrs.insert("s", "x".repeat(i as usize * 20)); // crosses 253/65535 lengths
@@ -539,15 +556,12 @@ mod tests {
                 Attributes::new(),
                 attrs,
                 Severity::new_static("WARNING", severity::WARN),
-            );
-            r.resource = if i % 3 == 0 {
-                res_b.clone()
-            } else {
-                res_a.clone()
-            };
+            )
+            .record;
+            let resource = if i % 3 == 0 { &res_b } else { &res_a };
             r.timestamp_ns = 1_718_000_000_000_000_000 + i * 999_999_937 - 5_000_000_000;
             r.body = "é\"\n".repeat(i as usize * 9);
-            records.push(r);
+            records.push(resource, r);
         }
         let overrides = [
             mapping(),
@@ -560,10 +574,13 @@ mod tests {
         ];
         for m in overrides {
             let mut got = Vec::new();
-            let frames = m.encode_batch(&records, &mut got);
+            let frames = m.encode_batch(&records.all_groups(), &mut got);
             assert_eq!(got, reference_frames(&m, &records));
             let mut one_by_one = Vec::new();
-            let n: usize = records.iter().map(|r| m.encode(r, &mut one_by_one)).sum();
+            let n: usize = records
+                .with_resources()
+                .map(|r| m.encode(&r, &mut one_by_one))
+                .sum();
             assert_eq!((one_by_one, n), (got, frames));
         }
     }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::{BoxFuture, Sink, SinkError};
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use rdsf_core::secret::Secret;
 use conn::{Endpoints, Transport};
 use mapping::Mapping;
@@ -250,9 +250,10 @@ impl WhatapSink {
     }
 
     /// All frames of a batch, concatenated (what one `send` writes).
-    pub fn encode(&self, records: &[Record]) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(records.len() * 512);
-        self.mapping.encode_batch(records, &mut buf);
+    pub fn encode(&self, batch: &[ResourceRecords<'_>]) -> Vec<u8> {
+        let records: usize = batch.iter().map(|g| g.records.len()).sum();
+        let mut buf = Vec::with_capacity(records * 512);
+        self.mapping.encode_batch(batch, &mut buf);
         buf
     }
 
@@ -272,14 +273,14 @@ impl Sink for WhatapSink {
 
     fn send<'a>(
         &'a self,
-        records: &'a [Record],
+        batch: &'a [ResourceRecords<'a>],
         deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
-            if records.is_empty() {
+            if batch.iter().all(|g| g.records.is_empty()) {
                 return Ok(());
             }
-            let frames = self.encode(records);
+            let frames = self.encode(batch);
             self.transport.send(&frames, deadline).await
         })
     }

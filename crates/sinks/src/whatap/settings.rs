@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::{decode, WhatapConfig, WhatapSink};
 use rdsf_core::config_error::ConfigError;
-use rdsf_core::record::Record;
+use rdsf_core::record::ResourceRecords;
 use rdsf_core::secret::Secret;
 use crate::registry::{BuildSink, CheckLine, SinkComponent, SinkSpec};
 use crate::{BoxFuture, Sink};
@@ -171,8 +171,8 @@ impl BuildSink for WhatapConfig {
     }
 
     /// The frames decoded into fields (the licence hash is not shown).
-    fn show_wire(&self, records: &[Record]) -> String {
-        let bytes = WhatapSink::new(self).encode(records);
+    fn show_wire(&self, batch: &[ResourceRecords<'_>]) -> String {
+        let bytes = WhatapSink::new(self).encode(batch);
         let mut out = format!(
             "\nwhatap ({} bytes; the licence hash in each frame header is not shown):\n",
             bytes.len()
