@@ -1,14 +1,16 @@
 //! The input stage: recognises what AWS delivered and decodes it, bounded.
 //!
-//! Three shapes reach the same handler: CloudWatch Logs subscription events,
-//! EventBridge `aws.rds` events, and Kinesis events carrying subscription
-//! documents. Anything else is an [`InputError::UnknownShape`] that says what
-//! arrived.
+//! The shapes that reach the handler — CloudWatch Logs subscription events,
+//! Kinesis events carrying subscription documents, EventBridge `aws.rds`
+//! events and CloudTrail `CreateLogGroup` calls — are listed once, in
+//! [`envelope::ENVELOPES`]. Anything else is an [`InputError::UnknownShape`]
+//! that says what arrived.
 
 mod bounded_json;
 pub mod cloudtrail;
 pub mod cloudwatch;
 mod duplicate_keys;
+pub mod envelope;
 mod error;
 pub mod eventbridge;
 pub mod gzip;
@@ -115,49 +117,18 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Decoded, InputError> {
         )));
     };
 
-    if let Some(awslogs) = map.get("awslogs") {
-        let data = awslogs.get("data").and_then(Value::as_str).ok_or_else(|| {
-            InputError::UnknownShape("awslogs without a string `data` field".to_owned())
-        })?;
-        return Ok(decode_awslogs(data, limit));
-    }
-
-    if let Some(records) = map.get("Records") {
-        return decode_records(records, limit);
-    }
-
-    if let (Some(source), Some(detail_type)) = (map.get("source"), map.get("detail-type")) {
-        if cloudtrail::is_cloudtrail_logs_call(source.as_str(), detail_type.as_str()) {
-            let content = cloudtrail::decode(value).map(Content::LogGroupCreated);
-            return Ok(Decoded {
-                kind: EventKind::CloudTrail,
-                units: vec![Unit {
-                    origin: Origin::Whole,
-                    content,
-                }],
-            });
+    match envelope::ENVELOPES.iter().find(|e| (e.claims)(map)) {
+        Some(envelope) => (envelope.decode)(value, limit),
+        None => {
+            let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
+            keys.sort_unstable();
+            Err(InputError::UnknownShape(format!(
+                "a JSON object with keys [{}]; expected {}",
+                keys.join(", "),
+                envelope::expected()
+            )))
         }
-        if source.as_str() != Some("aws.rds") {
-            return Err(InputError::UnknownShape(format!(
-                "EventBridge event from source {source} (detail-type {detail_type}); only aws.rds is handled"
-            )));
-        }
-        let content = eventbridge::decode(value).map(|e| Content::RdsEvent(Box::new(e)));
-        return Ok(Decoded {
-            kind: EventKind::EventBridge,
-            units: vec![Unit {
-                origin: Origin::Whole,
-                content,
-            }],
-        });
     }
-
-    let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
-    keys.sort_unstable();
-    Err(InputError::UnknownShape(format!(
-        "a JSON object with keys [{}]; expected awslogs, Records (Kinesis) or an aws.rds EventBridge event",
-        keys.join(", ")
-    )))
 }
 
 /// Just enough of an envelope to find `awslogs.data`, borrowed from the
@@ -205,7 +176,7 @@ pub fn decode_awslogs(data: &str, limit: usize) -> Decoded {
     }
 }
 
-fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> {
+pub(crate) fn decode_records(records: &Value, limit: usize) -> Result<Decoded, InputError> {
     let Some(list) = records.as_array() else {
         return Err(InputError::UnknownShape(
             "`Records` is not an array".to_owned(),
