@@ -441,6 +441,7 @@ impl Processor {
             attrs.append_disjoint(entry.parsed.attributes);
             if let Some(reason) = entry.parsed.error {
                 attrs.insert(keys::PARSE_ERROR, reason);
+                out.stats.parse_errors += 1;
             }
             out.records.push(
                 &resource,
@@ -484,6 +485,7 @@ impl Processor {
                 keys::PARSE_ERROR,
                 format!("malformed CloudWatch log event: {detail}"),
             );
+            out.stats.parse_errors += 1;
             out.malformed.push((bad.id.clone(), detail));
             out.records.push(
                 &resource,
@@ -530,14 +532,20 @@ fn mark_truncated(mut parsed: crate::parse::Parsed, from: Option<usize>) -> crat
     parsed
 }
 
-/// The record counts [`Processor::process`] reports.
+/// The record count [`Processor::process`] reports. Parse errors are
+/// counted where the marker is written (`process_part`), not by scanning
+/// every record's attributes again; debug builds (the tests) check that the
+/// two agree.
 pub fn count_records(out: &mut Processed) {
     out.stats.records = out.records.len();
-    out.stats.parse_errors = out
-        .records
-        .iter()
-        .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
-        .count();
+    debug_assert_eq!(
+        out.stats.parse_errors,
+        out.records
+            .iter()
+            .filter(|r| r.attributes.get(keys::PARSE_ERROR).is_some())
+            .count(),
+        "parse errors counted where they are marked"
+    );
 }
 
 fn record_input_failure(stats: &mut Stats, failures: &mut Vec<Failure>, e: InputError) {
