@@ -62,7 +62,8 @@ async fn points_reach_the_otlp_metrics_endpoint_after_a_retry() {
         "1",
     ]);
     let sent = points(3);
-    let report = delivery::deliver(&sinks, &sent, deadline(), &pipeline.config().delivery).await;
+    let report =
+        delivery::deliver(&sinks, &sent[..], deadline(), &pipeline.config().delivery).await;
     assert!(report.is_complete(), "{:?}", report.failures);
     let requests = server.requests();
     assert_eq!(requests.len(), 2, "one refused (503), one accepted");
@@ -85,8 +86,13 @@ async fn points_reach_the_otlp_metrics_endpoint_after_a_retry() {
 async fn a_receiver_that_rejects_points_fails_them_for_good() {
     let server = FaultServer::start(vec![], Act::Partial(2));
     let (pipeline, sinks) = build(&["--sinks", "otlp", "--otlp-endpoint", &server.endpoint()]);
-    let report =
-        delivery::deliver(&sinks, &points(2), deadline(), &pipeline.config().delivery).await;
+    let report = delivery::deliver(
+        &sinks,
+        &points(2)[..],
+        deadline(),
+        &pipeline.config().delivery,
+    )
+    .await;
     assert_eq!(report.failures.len(), 1);
     let f = &report.failures[0];
     assert!(!f.error.is_retryable(), "{}", f.message());
@@ -104,8 +110,13 @@ async fn a_sink_with_only_a_logs_url_takes_no_metrics_and_is_skipped() {
     let logs_url = format!("{}/v1/logs", server.endpoint());
     let (pipeline, sinks) = build(&["--sinks", "otlp", "--otlp-logs-endpoint", &logs_url]);
     assert!(!sinks[0].accepts_metrics());
-    let report =
-        delivery::deliver(&sinks, &points(2), deadline(), &pipeline.config().delivery).await;
+    let report = delivery::deliver(
+        &sinks,
+        &points(2)[..],
+        deadline(),
+        &pipeline.config().delivery,
+    )
+    .await;
     assert!(report.is_complete());
     assert!(server.requests().is_empty(), "nothing was sent");
     // A separate metrics URL makes it take them again.
@@ -119,8 +130,13 @@ async fn a_sink_with_only_a_logs_url_takes_no_metrics_and_is_skipped() {
         &metrics_url,
     ]);
     assert!(sinks[0].accepts_metrics());
-    let report =
-        delivery::deliver(&sinks, &points(1), deadline(), &pipeline.config().delivery).await;
+    let report = delivery::deliver(
+        &sinks,
+        &points(1)[..],
+        deadline(),
+        &pipeline.config().delivery,
+    )
+    .await;
     assert!(report.is_complete(), "{:?}", report.failures);
     assert_eq!(server.requests()[0].0, "/custom/metrics");
 }
@@ -145,7 +161,8 @@ async fn points_reach_a_whatap_collector_as_tagcount_packs() {
     ]);
     assert!(sinks[0].accepts_metrics());
     let sent = points(3);
-    let report = delivery::deliver(&sinks, &sent, deadline(), &pipeline.config().delivery).await;
+    let report =
+        delivery::deliver(&sinks, &sent[..], deadline(), &pipeline.config().delivery).await;
     assert!(report.is_complete(), "{:?}", report.failures);
     let frames = rx.wait_for(3).await;
     let mut packs = Vec::new();

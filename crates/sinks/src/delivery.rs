@@ -263,27 +263,6 @@ impl Items for [MetricPoint] {
     }
 }
 
-impl Items for Vec<MetricPoint> {
-    const NOUN: &'static str = "metric point(s)";
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn estimated_size(&self, i: usize) -> usize {
-        self[i].estimated_size()
-    }
-    fn taken_by(sink: &dyn Sink) -> bool {
-        sink.accepts_metrics()
-    }
-    fn send<'a>(
-        &'a self,
-        sink: &'a dyn Sink,
-        range: Range<usize>,
-        deadline: Instant,
-    ) -> BoxFuture<'a, Result<(), SinkError>> {
-        self[..].send(sink, range, deadline)
-    }
-}
-
 /// Splits `items` into consecutive batches of at most `max_items` items
 /// and about `max_bytes` estimated bytes (a single larger item is a batch
 /// of its own).
