@@ -8,8 +8,19 @@
 rdsf_venv() { # rdsf_venv NAME EXECUTABLE PIP-SPEC...
   local name=$1 exe=$2
   shift 2
-  local dir="target/venv-$name"
-  [ -x "$dir/bin/$exe" ] && return 0
+  mkdir -p target
+  # The real path: scripts/test-without-shared.sh runs from a temp copy whose
+  # target/ links here, and a venv's scripts name their interpreter by the
+  # path it was created under (a temp path would vanish with the copy).
+  local dir
+  dir="$(cd target && pwd -P)/venv-$name"
+  if [ -x "$dir/bin/$exe" ]; then
+    local interpreter
+    interpreter=$(head -n 1 "$dir/bin/$exe" | sed -n 's/^#!\([^ ]*\).*/\1/p')
+    [ -z "$interpreter" ] || [ -x "$interpreter" ] && return 0
+    echo "deps: $dir was made under a path that is gone; making it again"
+    rm -rf "$dir"
+  fi
   python3 -m venv "$dir"
   "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
 }
