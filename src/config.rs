@@ -125,6 +125,8 @@ pub struct Config {
     pub region: Option<String>,
     pub delivery: rdsf_sinks::delivery::DeliveryConfig,
     pub kinesis_batch_item_failures: bool,
+    /// The key Firehose deliveries must present (none: they are refused).
+    pub firehose_access_key: Option<rdsf_core::secret::Secret>,
     /// Built-in redaction rules plus the user's validated patterns.
     pub redactor: rdsf_core::sql::Redactor,
 }
@@ -154,6 +156,7 @@ impl Config {
                 region: s.region.clone().filter(|r| !r.is_empty()),
                 delivery,
                 kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
+                firehose_access_key: s.input.firehose_access_key.clone(),
                 redactor,
             }),
             _ => Err(errors),
@@ -189,6 +192,7 @@ impl Default for Config {
             region: None,
             delivery: rdsf_sinks::delivery::DeliveryConfig::default(),
             kinesis_batch_item_failures: false,
+            firehose_access_key: None,
             redactor: rdsf_core::sql::Redactor::builtin(),
         }
     }

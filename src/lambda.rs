@@ -27,6 +27,9 @@ pub struct Handler {
     /// Subscribes log groups announced by CloudTrail `CreateLogGroup`
     /// events; `None` where no AWS access is wanted (tests, replay).
     pub auto_subscribe: Option<AutoSubscribe>,
+    /// Firehose request ids delivered lately (replays are answered 200
+    /// without sending again).
+    pub firehose_delivered: std::sync::Mutex<crate::firehose::Recent>,
 }
 
 /// Why an invocation failed. Lambda retries it (asynchronous invocations,
@@ -105,6 +108,8 @@ pub enum Reply {
     Stats(Stats),
     /// For a Kinesis event source mapping with `ReportBatchItemFailures`.
     Kinesis(StreamsEventResponse),
+    /// For a function URL request (a Firehose HTTP endpoint delivery).
+    Http(crate::firehose::HttpResponse),
 }
 
 /// Lambda's `StreamsEventResponse`: the records to retry (Lambda retries
@@ -128,6 +133,7 @@ impl Handler {
             pipeline,
             sinks,
             auto_subscribe: None,
+            firehose_delivered: Default::default(),
         }
     }
 
@@ -235,6 +241,9 @@ impl Handler {
         deadline_ms: u64,
         invoked_function_arn: Option<&str>,
     ) -> Result<Reply, InvocationError> {
+        if let Some(request) = rdsf_core::input::function_url::request(event) {
+            return Ok(Reply::Http(self.http(request, deadline_ms).await));
+        }
         let outcome = self.run(event, deadline_ms, invoked_function_arn).await?;
         let item_failures = self.pipeline.config().kinesis_batch_item_failures
             && outcome.kind == Some(EventKind::Kinesis);
@@ -253,6 +262,30 @@ impl Handler {
         Ok(Reply::Kinesis(batch_item_failures(
             &outcome.failed_kinesis_records,
         )))
+    }
+
+    /// A function URL request: a Firehose delivery, answered as its contract
+    /// says (the invocation itself succeeds; Firehose retries on a non-200).
+    async fn http(
+        &self,
+        request: Result<rdsf_core::input::firehose::HttpRequest, rdsf_core::input::InputError>,
+        deadline_ms: u64,
+    ) -> crate::firehose::HttpResponse {
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("function URL event not read: {e}");
+                return crate::firehose::bad_event(&e);
+            }
+        };
+        crate::firehose::answer(
+            &self.pipeline,
+            &self.sinks,
+            &self.firehose_delivered,
+            request,
+            instant_for(deadline_ms),
+        )
+        .await
     }
 
     /// Adapter for `lambda_runtime::service_fn`.

@@ -9,5 +9,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod firehose;
 pub mod lambda;
 pub mod pipeline;

@@ -443,9 +443,8 @@ fn run_lambda(settings: Settings) -> Exit {
         }
     };
     let handler = Arc::new(Handler {
-        pipeline,
-        sinks,
         auto_subscribe: Some(settings.auto_subscribe.with(Box::new(AwsLogs::new()))),
+        ..Handler::new(pipeline, sinks)
     });
     let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(
         move |event| handler.clone().handle_lambda(event),

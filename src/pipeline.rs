@@ -106,6 +106,17 @@ impl Pipeline {
         }
     }
 
+    /// [`Pipeline::run`] for an event the caller decoded (a Firehose
+    /// delivery read from its HTTP request).
+    pub async fn run_decoded(
+        &self,
+        decoded: Result<input::Decoded, input::InputError>,
+        sinks: &[Box<dyn Sink>],
+        deadline: Instant,
+    ) -> Outcome {
+        self.run_whole(decoded, sinks, deadline).await
+    }
+
     async fn run_whole(
         &self,
         decoded: Result<input::Decoded, input::InputError>,

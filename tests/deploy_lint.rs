@@ -176,7 +176,7 @@ const OFFERED_BY_REFERENCE: [&str; 4] = [
 /// The other secret settings (`config::secret_vars`), and why the template
 /// has no reference for them. A new secret setting fails the test below
 /// until it is in one list or the other.
-const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 2] = [
+const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 3] = [
     (
         "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
         "OTEL_EXPORTER_OTLP_HEADERS covers the logs signal too",
@@ -184,6 +184,10 @@ const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 2] = [
     (
         "LOKI_URL",
         "secret only when it carries user:password@, which LokiUrl refuses (credentials go in LOKI_BASIC_AUTH)",
+    ),
+    (
+        "RDSF_FIREHOSE_ACCESS_KEY",
+        "the Firehose input's function URL and delivery stream come with their own template (issue 15); the install stack takes no Firehose deliveries",
     ),
 ];
 

@@ -54,9 +54,10 @@ const CORE_LAYERS: [(&str, u8); 15] = [
 ];
 
 /// The binary crate's modules by layer (the composition root).
-const ROOT_LAYERS: [(&str, u8); 6] = [
+const ROOT_LAYERS: [(&str, u8); 7] = [
     ("config", 0),
     ("pipeline", 1),
+    ("firehose", 2),
     ("lambda", 2),
     ("cli", 2),
     ("lib", 3),

@@ -22,6 +22,7 @@ mod deploy_moto;
 mod fingerprint_linear;
 mod fingerprint_same_as_before;
 mod fingerprint_vs_pt;
+mod firehose;
 mod fuzz_regressions;
 mod golden;
 mod handler;

@@ -13,6 +13,8 @@ mod duplicate_keys;
 pub mod envelope;
 mod error;
 pub mod eventbridge;
+pub mod firehose;
+pub mod function_url;
 pub mod gzip;
 pub mod kinesis;
 mod open;
@@ -40,6 +42,8 @@ pub enum EventKind {
     Kinesis,
     /// A CloudTrail API call (a new log group to subscribe).
     CloudTrail,
+    /// A Firehose HTTP endpoint delivery (through a function URL).
+    Firehose,
 }
 
 impl EventKind {
@@ -49,6 +53,7 @@ impl EventKind {
             EventKind::EventBridge => "eventbridge",
             EventKind::Kinesis => "kinesis",
             EventKind::CloudTrail => "cloudtrail",
+            EventKind::Firehose => "firehose",
         }
     }
 }

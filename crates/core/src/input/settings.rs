@@ -2,6 +2,7 @@
 //! Kinesis batch reports what failed.
 
 use crate::config_error::ConfigError;
+use crate::secret::Secret;
 
 /// Default bound on one payload's decompressed size: what the 6 MB Lambda
 /// payload carries of real logs (README, "Memory").
@@ -20,6 +21,20 @@ pub struct InputSettings {
     /// on the event source mapping (otherwise Lambda ignores the reply and loses them).
     #[cfg_attr(feature = "clap", arg(help_heading = "Kinesis", long, env = "RDSF_KINESIS_BATCH_ITEM_FAILURES", default_value_t = false, action = clap::ArgAction::Set))]
     pub kinesis_batch_item_failures: bool,
+
+    /// Firehose HTTP endpoint input (a function URL): the access key Firehose must present
+    /// (`X-Amz-Firehose-Access-Key`, compared in constant time). Unset: Firehose deliveries
+    /// are refused. Secret.
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            help_heading = "Firehose",
+            long,
+            env = "RDSF_FIREHOSE_ACCESS_KEY",
+            hide_env_values = true
+        )
+    )]
+    pub firehose_access_key: Option<Secret>,
 }
 
 impl InputSettings {
@@ -32,6 +47,19 @@ impl InputSettings {
                     self.max_decompressed_bytes
                 ),
             });
+        }
+        if let Some(key) = &self.firehose_access_key {
+            // Firehose sends at most 4096 bytes; an empty key would let an
+            // empty header through.
+            if key.is_empty() || key.expose().len() > 4096 {
+                return Err(ConfigError::Invalid {
+                    setting: "RDSF_FIREHOSE_ACCESS_KEY",
+                    detail: format!(
+                        "must be 1 to 4096 bytes (Firehose's limit), got {}",
+                        key.expose().len()
+                    ),
+                });
+            }
         }
         Ok(())
     }
