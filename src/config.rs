@@ -223,7 +223,8 @@ mod tests {
                 // A URL may carry `user:password@` (Grafana Cloud shows it so).
                 "LOKI_URL",
                 "LOKI_BASIC_AUTH",
-                "LOKI_BEARER_TOKEN"
+                "LOKI_BEARER_TOKEN",
+                "RDSF_FIREHOSE_ACCESS_KEY",
             ]
         );
     }

@@ -203,6 +203,37 @@ fn failure_of(outcome: &Outcome) -> Option<(u16, String)> {
 mod tests {
     use super::*;
 
+    /// What the function URL runtime reads: `statusCode`, `headers`, `body`
+    /// (a string holding Firehose's JSON answer).
+    #[test]
+    fn the_answer_serializes_as_a_function_url_response() {
+        let r = HttpResponse::json(
+            503,
+            &Response {
+                request_id: "r1".into(),
+                timestamp: 7,
+                error_message: Some("down".into()),
+            },
+        );
+        let v = serde_json::to_value(crate::lambda::Reply::Http(r)).unwrap();
+        assert_eq!(v["statusCode"], 503);
+        assert_eq!(v["headers"]["content-type"], "application/json");
+        let body: serde_json::Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"requestId": "r1", "timestamp": 7, "errorMessage": "down"})
+        );
+        let ok = HttpResponse::json(
+            200,
+            &Response {
+                request_id: "r1".into(),
+                timestamp: 7,
+                error_message: None,
+            },
+        );
+        assert_eq!(ok.body, r#"{"requestId":"r1","timestamp":7}"#);
+    }
+
     #[test]
     fn recent_ids_are_bounded_in_count() {
         let mut r = Recent::default();
