@@ -156,7 +156,11 @@ impl Config {
                 region: s.region.clone().filter(|r| !r.is_empty()),
                 delivery,
                 kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
-                firehose_access_key: s.input.firehose_access_key.clone(),
+                firehose_access_key: s
+                    .input
+                    .firehose_access_key
+                    .clone()
+                    .filter(|k| !k.is_empty()),
                 redactor,
             }),
             _ => Err(errors),

@@ -23,8 +23,8 @@ pub struct InputSettings {
     pub kinesis_batch_item_failures: bool,
 
     /// Firehose HTTP endpoint input (a function URL): the access key Firehose must present
-    /// (`X-Amz-Firehose-Access-Key`, compared in constant time). Unset: Firehose deliveries
-    /// are refused. Secret.
+    /// (`X-Amz-Firehose-Access-Key`, compared in constant time). Unset or empty: Firehose
+    /// deliveries are refused. Secret.
     #[cfg_attr(
         feature = "clap",
         arg(
@@ -49,18 +49,40 @@ impl InputSettings {
             });
         }
         if let Some(key) = &self.firehose_access_key {
-            // Firehose sends at most 4096 bytes; an empty key would let an
-            // empty header through.
-            if key.is_empty() || key.expose().len() > 4096 {
+            // Firehose sends at most 4096 bytes. (Empty counts as unset, as
+            // a template's blank parameter sets it: deliveries are refused.)
+            if key.expose().len() > 4096 {
                 return Err(ConfigError::Invalid {
                     setting: "RDSF_FIREHOSE_ACCESS_KEY",
                     detail: format!(
-                        "must be 1 to 4096 bytes (Firehose's limit), got {}",
+                        "must be at most 4096 bytes (Firehose's limit), got {}",
                         key.expose().len()
                     ),
                 });
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_key(key: Option<&str>) -> InputSettings {
+        InputSettings {
+            max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+            kinesis_batch_item_failures: false,
+            firehose_access_key: key.map(Secret::new),
+        }
+    }
+
+    #[test]
+    fn a_firehose_key_past_firehoses_limit_names_the_setting_not_the_key() {
+        assert!(with_key(None).validate().is_ok());
+        assert!(with_key(Some("")).validate().is_ok(), "blank is unset");
+        assert!(with_key(Some(&"k".repeat(4096))).validate().is_ok());
+        let e = with_key(Some(&"k".repeat(4097))).validate().unwrap_err().to_string();
+        assert!(e.contains("RDSF_FIREHOSE_ACCESS_KEY") && !e.contains("kkk"), "{e}");
     }
 }
