@@ -12,3 +12,4 @@ pub mod config;
 pub mod firehose;
 pub mod lambda;
 pub mod pipeline;
+pub mod serve;

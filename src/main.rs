@@ -93,6 +93,14 @@ enum Command {
         #[arg(long, help_heading = "General")]
         show_wire: bool,
     },
+    /// Serve Firehose HTTP endpoint deliveries as a long-running server (a container fleet
+    /// behind a TLS-terminating load balancer), with /healthz, /readyz and /metrics.
+    Serve {
+        #[command(flatten)]
+        settings: Settings,
+        #[command(flatten)]
+        args: rds_forwarder::serve::ServeArgs,
+    },
     /// Subscribe existing log groups under a prefix to the forwarder (needs AWS credentials).
     Subscribe {
         #[command(flatten)]
@@ -211,6 +219,7 @@ fn run() -> Exit {
             owner,
             rawfile,
         } => run_wrap(log_group, log_stream, kind, batch, owner, rawfile),
+        Command::Serve { settings, args } => run_serve(settings, args),
         Command::Subscribe { args } => run_subscribe(args),
         Command::Unsubscribe { args } => run_unsubscribe(args),
         Command::Check {
@@ -456,6 +465,61 @@ fn run_lambda(settings: Settings) -> Exit {
             Exit::Failed
         }
     }
+}
+
+fn run_serve(settings: Settings, args: rds_forwarder::serve::ServeArgs) -> Exit {
+    use rds_forwarder::serve;
+    let level = match settings.log_level() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("rds-forwarder: configuration error: {e}");
+            return Exit::Usage;
+        }
+    };
+    init_tracing(level, true);
+    let (pipeline, sinks) = match build(&settings) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("{e}");
+            return Exit::Usage;
+        }
+    };
+    if pipeline.config().firehose_access_key.is_none() {
+        tracing::error!("RDSF_FIREHOSE_ACCESS_KEY is not set: every delivery would be refused");
+        return Exit::Usage;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("no runtime: {e}");
+            return Exit::Failed;
+        }
+    };
+    let server = serve::Server::new(pipeline, sinks, &args);
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(address = %args.listen, "cannot listen: {e}");
+                return Exit::Failed;
+            }
+        };
+        let address = listener.local_addr().map_or(args.listen, |a| a);
+        tracing::info!(%address, "listening for Firehose deliveries");
+        match serve::run(listener, server, serve::termination()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                Exit::Ok
+            }
+            Err(e) => {
+                tracing::error!("server stopped: {e}");
+                Exit::Failed
+            }
+        }
+    })
 }
 
 fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> Exit {

@@ -18,7 +18,7 @@ use rdsf_core::record::{self, ResourceRecords};
 use rdsf_core::secret::Secret;
 use rdsf_sinks::{BoxFuture, Sink, SinkError};
 
-const KEY: &str = "a-firehose-access-key-for-tests";
+pub const KEY: &str = "a-firehose-access-key-for-tests";
 
 /// Keeps the ids of what it is sent; refuses while `down`.
 #[derive(Clone, Default)]
@@ -75,7 +75,7 @@ fn b64(bytes: &[u8]) -> String {
 
 /// Two records: a CloudWatch Logs document of two PostgreSQL lines (gzip, as
 /// a subscription writes it to Firehose) and an EventBridge RDS event.
-fn body(request_id: &str) -> String {
+pub fn body(request_id: &str) -> String {
     let doc = subscription_doc(
         "/aws/rds/instance/db1/postgresql",
         &[

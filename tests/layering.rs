@@ -54,14 +54,15 @@ const CORE_LAYERS: [(&str, u8); 15] = [
 ];
 
 /// The binary crate's modules by layer (the composition root).
-const ROOT_LAYERS: [(&str, u8); 7] = [
+const ROOT_LAYERS: [(&str, u8); 8] = [
     ("config", 0),
     ("pipeline", 1),
     ("firehose", 2),
+    ("serve", 3),
     ("lambda", 2),
     ("cli", 2),
-    ("lib", 3),
-    ("main", 3),
+    ("lib", 4),
+    ("main", 4),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

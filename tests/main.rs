@@ -45,6 +45,7 @@ mod properties;
 mod rds_events;
 mod readme_examples;
 mod schema;
+mod serve;
 mod shared_log_types;
 mod streamed;
 mod unix_cli;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::{BoxFuture, Sink, SinkError};
 use rdsf_core::config_error::ConfigError;
@@ -319,20 +319,32 @@ pub async fn deliver<T: Items + ?Sized>(
     config: &DeliveryConfig,
 ) -> DeliveryReport {
     let ranges = batches(items, config.batch_max_records, config.batch_max_bytes);
-    let jobs = sinks
-        .iter()
-        .filter(|sink| T::taken_by(sink.as_ref()))
-        .flat_map(|sink| {
-            ranges
-                .iter()
-                .map(move |range| (sink.as_ref(), range.clone()))
-        });
-    let failures: Vec<BatchFailure> = stream::iter(jobs)
-        .map(|(sink, range)| send_with_retries(sink, items, range, deadline, config))
-        .buffer_unordered(config.concurrency.max(1))
-        .filter_map(|r| async move { r.err() })
-        .collect()
-        .await;
+    // A plain loop over a queue, no stream adapters: closures over
+    // `&dyn Sink` kept in the future make it impossible for a caller that
+    // spawns it (serve's connection tasks) to prove it `Send` for every
+    // lifetime.
+    let mut queue = Vec::new();
+    for sink in sinks.iter().filter(|s| T::taken_by(s.as_ref())) {
+        for range in &ranges {
+            queue.push((sink.as_ref(), range.clone()));
+        }
+    }
+    let mut queue = queue.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut failures: Vec<BatchFailure> = Vec::new();
+    loop {
+        while running.len() < config.concurrency.max(1) {
+            let Some((sink, range)) = queue.next() else {
+                break;
+            };
+            running.push(send_with_retries(sink, items, range, deadline, config));
+        }
+        match running.next().await {
+            Some(Err(failure)) => failures.push(failure),
+            Some(Ok(())) => {}
+            None => break,
+        }
+    }
     let mut report = DeliveryReport { failures };
     report.failures.sort_by_key(|f| (f.records.start, f.sink));
     report

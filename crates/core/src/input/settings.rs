@@ -82,7 +82,13 @@ mod tests {
         assert!(with_key(None).validate().is_ok());
         assert!(with_key(Some("")).validate().is_ok(), "blank is unset");
         assert!(with_key(Some(&"k".repeat(4096))).validate().is_ok());
-        let e = with_key(Some(&"k".repeat(4097))).validate().unwrap_err().to_string();
-        assert!(e.contains("RDSF_FIREHOSE_ACCESS_KEY") && !e.contains("kkk"), "{e}");
+        let e = with_key(Some(&"k".repeat(4097)))
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("RDSF_FIREHOSE_ACCESS_KEY") && !e.contains("kkk"),
+            "{e}"
+        );
     }
 }

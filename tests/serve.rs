@@ -1,0 +1,174 @@
+//! `rds-forwarder serve` as a fleet runs it: the real binary on 127.0.0.1,
+//! health and readiness, a Firehose delivery answered 200 after its records
+//! are written (stdout sink), a wrong key, a body past the bound, the
+//! counters, and a graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::firehose::{body, KEY};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
+
+/// One HTTP/1.1 exchange (`Connection: close`): status and body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("content-type", "application/json"),
+        ("x-amz-firehose-protocol-version", "1.0"),
+        ("x-amz-firehose-request-id", request_id),
+        ("x-amz-firehose-access-key", key),
+    ]
+}
+
+#[test]
+fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RDSF_FIREHOSE_ACCESS_KEY", KEY)
+        .env("RDSF_MAX_DECOMPRESSED_BYTES", "8192")
+        .env("RDSF_LOG_LEVEL", "info")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The address it listens on, from its first log lines (JSON).
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    let mut line = String::new();
+    while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+            addr = v["fields"]["address"].as_str().map(str::to_owned);
+        }
+        line.clear();
+    }
+    let addr = addr.expect("a `listening` log line with the address");
+    let log = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+
+    assert_eq!(
+        http(&addr, "GET", "/healthz", &[], b""),
+        (200, "ok\n".to_owned())
+    );
+    assert_eq!(http(&addr, "GET", "/readyz", &[], b"").0, 200);
+
+    let good = body("srv-1");
+    assert!(good.len() < 8192, "the delivery fits the bound");
+    let (status, answer) = http(
+        &addr,
+        "POST",
+        "/",
+        &firehose_headers("srv-1", KEY),
+        good.as_bytes(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["requestId"], "srv-1");
+
+    let (status, answer) = http(
+        &addr,
+        "POST",
+        "/",
+        &firehose_headers("srv-2", "wrong"),
+        body("srv-2").as_bytes(),
+    );
+    assert_eq!(status, 401, "{answer}");
+    assert!(!answer.contains(KEY));
+
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/",
+        &firehose_headers("srv-3", KEY),
+        &[b'x'; 9000],
+    );
+    assert_eq!(status, 413, "a body past RDSF_MAX_DECOMPRESSED_BYTES");
+
+    let (status, metrics) = http(&addr, "GET", "/metrics", &[], b"");
+    assert_eq!(status, 200);
+    for want in [
+        "rdsf_serve_requests_total{status=\"200\"}",
+        "rdsf_serve_requests_total{status=\"401\"} 1",
+        "rdsf_serve_requests_total{status=\"413\"} 1",
+        "rdsf_serve_delivered_request_ids 1",
+    ] {
+        assert!(metrics.contains(want), "{want} in\n{metrics}");
+    }
+
+    // SIGTERM: it stops accepting, finishes, exits 0.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let log = log.join().unwrap();
+    assert!(status.success(), "exit {status:?}; log:\n{log}");
+    assert!(log.contains("stopping"), "{log}");
+    assert!(TcpStream::connect(&addr).is_err(), "no longer listening");
+    // The one delivered request's records, once each: two log lines and the RDS event.
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("{\"timestamp\""))
+            .count(),
+        3,
+        "{out}"
+    );
+    assert!(!log.contains(KEY) && !out.contains(KEY));
+}
