@@ -47,28 +47,20 @@ fn http(
     (status, body)
 }
 
-fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("content-type", "application/json"),
-        ("x-amz-firehose-protocol-version", "1.0"),
-        ("x-amz-firehose-request-id", request_id),
-        ("x-amz-firehose-access-key", key),
-    ]
-}
-
-#[test]
-fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+/// Starts the binary's `serve` on 127.0.0.1 with `env`; its address, and a
+/// thread collecting the rest of its log.
+fn start(env: &[(&str, &str)]) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("RDSF_FIREHOSE_ACCESS_KEY", KEY)
-        .env("RDSF_MAX_DECOMPRESSED_BYTES", "8192")
         .env("RDSF_LOG_LEVEL", "info")
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The address it listens on, from its first log lines (JSON).
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut addr = None;
     let mut line = String::new();
@@ -84,6 +76,44 @@ fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
         let _ = stderr.read_to_string(&mut rest);
         rest
     });
+    (child, addr, log)
+}
+
+fn sigterm(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// Waits for the exit, at most 20 s.
+fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("content-type", "application/json"),
+        ("x-amz-firehose-protocol-version", "1.0"),
+        ("x-amz-firehose-request-id", request_id),
+        ("x-amz-firehose-access-key", key),
+    ]
+}
+
+#[test]
+fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
+    let (mut child, addr, log) = start(&[("RDSF_MAX_DECOMPRESSED_BYTES", "8192")]);
 
     assert_eq!(
         http(&addr, "GET", "/healthz", &[], b""),
@@ -171,4 +201,79 @@ fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
         "{out}"
     );
     assert!(!log.contains(KEY) && !out.contains(KEY));
+}
+
+/// An OTLP receiver that answers 200 only after `delay`: a delivery that is
+/// still in flight when SIGTERM comes.
+fn slow_otlp_receiver(delay: Duration) -> (String, std::thread::JoinHandle<usize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Read the request: headers, then content-length bytes.
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 8192];
+        let body_len = loop {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "request cut short");
+            raw.extend_from_slice(&buf[..n]);
+            if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                while raw.len() < end + 4 + len {
+                    let n = s.read(&mut buf).unwrap();
+                    assert!(n > 0, "body cut short");
+                    raw.extend_from_slice(&buf[..n]);
+                }
+                break len;
+            }
+        };
+        std::thread::sleep(delay);
+        s.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n",
+        )
+        .unwrap();
+        body_len
+    });
+    (addr, handle)
+}
+
+#[test]
+fn sigterm_mid_request_finishes_the_delivery_before_exiting() {
+    let (otlp, received) = slow_otlp_receiver(Duration::from_millis(1500));
+    let endpoint = format!("http://{otlp}");
+    let (mut child, addr, log) = start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("RDSF_SINKS", "otlp"),
+    ]);
+    let delivery = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let body = body("srv-mid");
+            http(
+                &addr,
+                "POST",
+                "/",
+                &firehose_headers("srv-mid", KEY),
+                body.as_bytes(),
+            )
+        })
+    };
+    // The request is in flight (the receiver holds its answer): stop now.
+    std::thread::sleep(Duration::from_millis(500));
+    sigterm(&child);
+    let (status, answer) = delivery.join().unwrap();
+    assert_eq!(
+        status, 200,
+        "the request in flight is finished, not cut: {answer}"
+    );
+    assert!(received.join().unwrap() > 0, "the sink got the records");
+    let exit = exit_of(&mut child);
+    let log = log.join().unwrap();
+    assert!(exit.success(), "exit {exit:?}; log:\n{log}");
+    assert!(log.contains("stopping"), "{log}");
 }
