@@ -51,6 +51,9 @@ pub struct Settings {
     pub redaction: rdsf_core::sql::RedactionSettings,
 
     #[command(flatten)]
+    pub metrics: rdsf_core::enhanced_monitoring::MetricsSettings,
+
+    #[command(flatten)]
     pub auto_subscribe: rdsf_aws::subscribe::AutoSubscribeSettings,
 }
 
@@ -129,6 +132,8 @@ pub struct Config {
     pub firehose_access_key: Option<rdsf_core::secret::Secret>,
     /// Built-in redaction rules plus the user's validated patterns.
     pub redactor: rdsf_core::sql::Redactor,
+    /// Enhanced Monitoring documents as metric points (`RDSF_METRICS`).
+    pub enhanced_monitoring: rdsf_core::enhanced_monitoring::Options,
 }
 
 impl Config {
@@ -149,20 +154,26 @@ impl Config {
             rdsf_sinks::delivery::DeliveryConfig::from_settings(&s.delivery),
         );
         let redactor = keep(&mut errors, s.redaction.redactor());
-        match (sinks, delivery, redactor) {
-            (Some(sinks), Some(delivery), Some(redactor)) if errors.is_empty() => Ok(Config {
-                sinks,
-                max_decompressed_bytes: s.input.max_decompressed_bytes,
-                region: s.region.clone().filter(|r| !r.is_empty()),
-                delivery,
-                kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
-                firehose_access_key: s
-                    .input
-                    .firehose_access_key
-                    .clone()
-                    .filter(|k| !k.is_empty()),
-                redactor,
-            }),
+        let enhanced_monitoring = keep(&mut errors, s.metrics.options());
+        match (sinks, delivery, redactor, enhanced_monitoring) {
+            (Some(sinks), Some(delivery), Some(redactor), Some(enhanced_monitoring))
+                if errors.is_empty() =>
+            {
+                Ok(Config {
+                    sinks,
+                    max_decompressed_bytes: s.input.max_decompressed_bytes,
+                    region: s.region.clone().filter(|r| !r.is_empty()),
+                    delivery,
+                    kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
+                    firehose_access_key: s
+                        .input
+                        .firehose_access_key
+                        .clone()
+                        .filter(|k| !k.is_empty()),
+                    redactor,
+                    enhanced_monitoring,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -198,6 +209,7 @@ impl Default for Config {
             kinesis_batch_item_failures: false,
             firehose_access_key: None,
             redactor: rdsf_core::sql::Redactor::builtin(),
+            enhanced_monitoring: rdsf_core::enhanced_monitoring::Options::default(),
         }
     }
 }

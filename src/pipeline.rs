@@ -54,6 +54,7 @@ impl Pipeline {
             max_decompressed_bytes: config.max_decompressed_bytes,
             region: config.region.clone(),
             redactor: config.redactor.clone(),
+            enhanced_monitoring: config.enhanced_monitoring,
         });
         Pipeline { config, processor }
     }
@@ -135,6 +136,11 @@ impl Pipeline {
         } else {
             self.deliver(&mut processed, sinks, deadline).await
         };
+        // Points are not mapped to their unit: when some were not delivered,
+        // every unit is retried (also one that produced points only, such as
+        // a record of Enhanced Monitoring documents, whose range is empty).
+        let metrics_failed =
+            processed.stats.metric_points_delivered < processed.stats.metric_points;
         let mut failed_kinesis_records = Vec::new();
         for (origin, range) in &processed.units {
             if let Origin::KinesisRecord { sequence_number } = origin {
@@ -143,6 +149,7 @@ impl Pipeline {
                 });
                 if processed.out_of_time()
                     || decode_failed
+                    || metrics_failed
                     || undelivered[range.clone()].iter().any(|u| *u)
                 {
                     failed_kinesis_records.push(sequence_number.clone());

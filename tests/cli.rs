@@ -40,12 +40,18 @@ fn replay_examples_writes_ndjson_and_a_summary() {
     let out = bin().args(["replay", "examples/"]).output().unwrap();
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
+    let (points, lines): (Vec<serde_json::Value>, Vec<serde_json::Value>) = text(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .partition(|l| l.get("metric").is_some());
     // 200 PostgreSQL events (companion lines joined into their entries),
-    // 2 Kinesis-borne events, 1 RDS event.
+    // 2 Kinesis-borne events, 1 RDS event; the Enhanced Monitoring document
+    // (one event) is metric points, not a record.
+    assert_eq!(
+        points.len(),
+        66,
+        "the Enhanced Monitoring document's points"
+    );
     let ids: usize = lines
         .iter()
         .map(
@@ -63,9 +69,11 @@ fn replay_examples_writes_ndjson_and_a_summary() {
         .find_map(|l| l.strip_prefix("summary: "))
         .unwrap();
     let summary: serde_json::Value = serde_json::from_str(summary).unwrap();
-    assert_eq!(summary["stats"]["log_events"], 202);
+    assert_eq!(summary["stats"]["log_events"], 203);
     assert_eq!(summary["stats"]["records"], lines.len());
     assert_eq!(summary["stats"]["delivered"], lines.len());
+    assert_eq!(summary["stats"]["metric_points"], points.len());
+    assert_eq!(summary["stats"]["metric_points_delivered"], points.len());
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod cli;
 mod corpus_records;
 mod deploy_lint;
 mod deploy_moto;
+mod enhanced_monitoring;
 mod fingerprint_linear;
 mod fingerprint_same_as_before;
 mod fingerprint_vs_pt;

@@ -76,44 +76,48 @@ enum Coverage {
 
 fn coverage(b: &Block) -> Option<Coverage> {
     let t = b.text.as_str();
-    Some(if t.starts_with("cargo run -q -- replay examples/") {
-        Coverage::Run("try_it_replays_the_bundled_events")
-    } else if t.starts_with("cargo run -q -- wrap ") {
-        Coverage::Run("wrap_into_replay_parses_a_raw_postgresql_log")
-    } else if t.starts_with("RDSF_REDACT_PATTERNS=") {
-        Coverage::Run("custom_redaction_pattern_masks_its_group")
-    } else if t.starts_with("WHATAP_HOST=") {
-        Coverage::Run("whatap_example_delivers_to_the_first_collector")
-    } else if t.trim() == "scripts/package.sh" {
-        Coverage::NotHere(
-            "a release build with cargo-lambda and zig for two targets takes minutes; \
+    Some(
+        if t.starts_with("cargo run -q -- replay examples/cloudwatch-rdsosmetrics.json") {
+            Coverage::Run("enhanced_monitoring_example_prints_cpu_points")
+        } else if t.starts_with("cargo run -q -- replay examples/") {
+            Coverage::Run("try_it_replays_the_bundled_events")
+        } else if t.starts_with("cargo run -q -- wrap ") {
+            Coverage::Run("wrap_into_replay_parses_a_raw_postgresql_log")
+        } else if t.starts_with("RDSF_REDACT_PATTERNS=") {
+            Coverage::Run("custom_redaction_pattern_masks_its_group")
+        } else if t.starts_with("WHATAP_HOST=") {
+            Coverage::Run("whatap_example_delivers_to_the_first_collector")
+        } else if t.trim() == "scripts/package.sh" {
+            Coverage::NotHere(
+                "a release build with cargo-lambda and zig for two targets takes minutes; \
              its portability is checked by deploy_lint::user_scripts_use_no_gnu_only_flags",
-        )
-    } else if t.contains("--parameter-overrides") {
-        Coverage::Checked("deploy_parameters_exist_and_pass_the_templates_rules")
-    } else if t.contains("rds-forwarder subscribe") || t.contains("rds-forwarder unsubscribe") {
-        // Run for real against moto by deploy_moto; here: every flag exists.
-        Coverage::Checked("subscription_examples_parse")
-    } else if t.trim_end().ends_with("rds-forwarder check") {
-        Coverage::Run("check_example_reports_each_host_and_the_unread_secret")
-    } else if t.lines().all(|l| {
-        let l = l.trim();
-        l.is_empty()
-            || l.starts_with('#')
-            || l.starts_with("aws ")
-            || l.starts_with("--")
-            || l.starts_with("REGION=")
-            || l.starts_with("BUCKET=")
-            || l.starts_with("ARCH=")
-            || l.starts_with("VERSION=")
-            || l.starts_with("KEY=")
-            || !l.contains(' ') && l.ends_with('\\')
-    }) && t.contains("aws ")
-    {
-        Coverage::NotHere("AWS CLI calls against a real account (the templates are deployed to moto by deploy_moto)")
-    } else {
-        return None;
-    })
+            )
+        } else if t.contains("--parameter-overrides") {
+            Coverage::Checked("deploy_parameters_exist_and_pass_the_templates_rules")
+        } else if t.contains("rds-forwarder subscribe") || t.contains("rds-forwarder unsubscribe") {
+            // Run for real against moto by deploy_moto; here: every flag exists.
+            Coverage::Checked("subscription_examples_parse")
+        } else if t.trim_end().ends_with("rds-forwarder check") {
+            Coverage::Run("check_example_reports_each_host_and_the_unread_secret")
+        } else if t.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty()
+                || l.starts_with('#')
+                || l.starts_with("aws ")
+                || l.starts_with("--")
+                || l.starts_with("REGION=")
+                || l.starts_with("BUCKET=")
+                || l.starts_with("ARCH=")
+                || l.starts_with("VERSION=")
+                || l.starts_with("KEY=")
+                || !l.contains(' ') && l.ends_with('\\')
+        }) && t.contains("aws ")
+        {
+            Coverage::NotHere("AWS CLI calls against a real account (the templates are deployed to moto by deploy_moto)")
+        } else {
+            return None;
+        },
+    )
 }
 
 #[test]
@@ -261,6 +265,24 @@ fn try_it_replays_the_bundled_events() {
         .any(|r| r["attributes"]["rds.event.id"] == "RDS-EVENT-0049"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("records"), "summary on stderr: {stderr}");
+}
+
+#[test]
+fn enhanced_monitoring_example_prints_cpu_points() {
+    let b = block_for("enhanced_monitoring_example_prints_cpu_points");
+    let s = Scratch::new("em");
+    let out = s.run(&b.text, &[]);
+    assert_ok(&out, &b.text);
+    let points = ndjson(&out.stdout);
+    let modes: Vec<&str> = points
+        .iter()
+        .map(|p| p["attributes"]["cpu.mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["idle", "user", "kernel"]);
+    for p in &points {
+        assert_eq!(p["metric"]["unit"], "1", "{p}");
+        assert_eq!(p["resource"]["aws.rds.source_identifier"], "trevor", "{p}");
+    }
 }
 
 #[test]

@@ -305,7 +305,8 @@ fn off_a_terminal_stderr_holds_only_the_summary() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.lines().count(), 5, "{stderr:?}");
-    assert!(stderr.starts_with("replayed 5 file(s)"), "{stderr:?}");
+    // stdin and the 5 files of examples/.
+    assert!(stderr.starts_with("replayed 6 file(s)"), "{stderr:?}");
 }
 
 // ---- 3. colour -------------------------------------------------------------

@@ -12,6 +12,7 @@
 
 pub mod boxed;
 pub mod config_error;
+pub mod enhanced_monitoring;
 pub mod enrich;
 pub mod failure;
 pub mod input;

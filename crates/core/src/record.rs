@@ -466,6 +466,23 @@ pub mod keys {
     pub const MYSQL_AUDIT_RETCODE: &str = "mysql.audit.retcode";
     pub const MYSQL_AUDIT_CONNECTION_TYPE: &str = "mysql.audit.connection_type";
 
+    // ---- metric points: RDS Enhanced Monitoring (resource and attributes) ----
+    pub const RDS_RESOURCE_ID: &str = "aws.rds.resource_id";
+    pub const RDS_ENGINE: &str = "aws.rds.engine";
+    pub const CPU_MODE: &str = "cpu.mode";
+    pub const SYSTEM_MEMORY_STATE: &str = "system.memory.state";
+    pub const SYSTEM_PAGING_STATE: &str = "system.paging.state";
+    pub const PROCESS_STATE: &str = "process.state";
+    pub const NETWORK_IO_DIRECTION: &str = "network.io.direction";
+    pub const NETWORK_INTERFACE_NAME: &str = "network.interface.name";
+    pub const DISK_IO_DIRECTION: &str = "disk.io.direction";
+    pub const SYSTEM_DEVICE: &str = "system.device";
+    pub const FILESYSTEM_MOUNTPOINT: &str = "system.filesystem.mountpoint";
+    pub const FILESYSTEM_STATE: &str = "system.filesystem.state";
+    pub const PROCESS_EXECUTABLE_NAME: &str = "process.executable.name";
+    pub const THREAD_ID: &str = "thread.id";
+    pub const RDS_OS_DISK_GROUP: &str = "aws.rds.os.disk.group";
+
     // ---- query fingerprints (all engines) ----
     pub const DB_QUERY_FINGERPRINT: &str = "db.query.fingerprint";
     pub const DB_QUERY_FINGERPRINT_ID: &str = "db.query.fingerprint_id";

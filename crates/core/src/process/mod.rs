@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::enhanced_monitoring;
 use crate::enrich::engine::EngineMemory;
 use crate::enrich::rds_events::Catalog;
 use crate::enrich::{rds_event, resource};
@@ -41,6 +42,8 @@ pub struct ProcessSettings {
     pub region: Option<String>,
     /// Built-in redaction rules plus the user's validated patterns.
     pub redactor: Redactor,
+    /// RDS Enhanced Monitoring documents as metric points (`RDSF_METRICS`).
+    pub enhanced_monitoring: enhanced_monitoring::Options,
 }
 
 impl Default for ProcessSettings {
@@ -49,6 +52,7 @@ impl Default for ProcessSettings {
             max_decompressed_bytes: input::DEFAULT_MAX_DECOMPRESSED_BYTES,
             region: None,
             redactor: Redactor::builtin(),
+            enhanced_monitoring: enhanced_monitoring::Options::default(),
         }
     }
 }
@@ -351,6 +355,16 @@ impl Processor {
         }
         out.stats.log_events += doc.events.len() + doc.malformed.len();
         let source = SourceInfo::from_log_group(&doc.log_group);
+        if self.settings.enhanced_monitoring.os && enhanced_monitoring::is_log_group(&doc.log_group)
+        {
+            // Metric points, not records; what is not a document becomes a
+            // record below with the malformed events, if any.
+            if !self.process_os_metrics(&mut doc, &source, observed_ns, out)
+                || doc.malformed.is_empty()
+            {
+                return;
+            }
+        }
         let parser = *carry.parser.get_or_insert_with(|| {
             self.parsers
                 .for_batch(&source, doc.events.iter().map(|e| e.message.as_str()))
@@ -501,6 +515,74 @@ impl Processor {
                 },
             );
         }
+    }
+}
+
+impl Processor {
+    /// The events of an `RDSOSMetrics` document (RDS Enhanced Monitoring):
+    /// each a JSON document whose numbers become metric points; an event
+    /// that is not one becomes a record with the `rds.parse.error` marker.
+    /// Takes the events out of `doc`; `false` when time ran out.
+    fn process_os_metrics(
+        &self,
+        doc: &mut LogDocument,
+        source: &SourceInfo,
+        observed_ns: i64,
+        out: &mut Processed,
+    ) -> bool {
+        let options = self.settings.enhanced_monitoring;
+        let region = self.settings.region.as_deref();
+        let mut record_resource = None;
+        for (n, mut ev) in std::mem::take(&mut doc.events).into_iter().enumerate() {
+            if n % 64 == 0 && out.time_is_up() {
+                return false;
+            }
+            let truncated_from = cap_message(&mut ev.message).or(ev.cut_from);
+            let reason = match enhanced_monitoring::parse(&ev.message) {
+                Ok(em) if truncated_from.is_none() => {
+                    let resource =
+                        enhanced_monitoring::resource(&doc.owner, &doc.log_stream, &em, region);
+                    out.metrics.extend(enhanced_monitoring::points(
+                        &em,
+                        &resource,
+                        options.top_processes,
+                    ));
+                    continue;
+                }
+                Ok(_) => "the event was cut to the CloudWatch Logs limit".to_owned(),
+                Err(reason) => reason,
+            };
+            let resource = record_resource
+                .get_or_insert_with(|| resource::for_log(doc, source, None, region))
+                .clone();
+            let mut attrs = Attributes::with_capacity(4);
+            attrs.insert(keys::CW_EVENT_ID, ev.id.as_str());
+            if let Some(n) = truncated_from {
+                attrs.insert(
+                    keys::MESSAGE_TRUNCATED_FROM,
+                    i64::try_from(n).unwrap_or(i64::MAX),
+                );
+            }
+            attrs.insert(keys::PARSER, enhanced_monitoring::PARSER_NAME);
+            let detail = self.settings.redactor.redact(&reason).into_owned();
+            attrs.insert(
+                keys::PARSE_ERROR,
+                format!("not an Enhanced Monitoring document: {detail}"),
+            );
+            out.stats.parse_errors += 1;
+            out.records.push(
+                &resource,
+                Record {
+                    timestamp_ns: time::ms_to_ns(ev.timestamp_ms),
+                    observed_timestamp_ns: observed_ns,
+                    severity: Severity::info(),
+                    body: self.settings.redactor.redact(&ev.message).into_owned(),
+                    attributes: attrs,
+                    id: ev.id,
+                },
+            );
+        }
+        true
     }
 }
 
