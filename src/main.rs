@@ -469,20 +469,9 @@ fn run_lambda(settings: Settings) -> Exit {
 
 fn run_serve(settings: Settings, args: rds_forwarder::serve::ServeArgs) -> Exit {
     use rds_forwarder::serve;
-    let level = match settings.log_level() {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("rds-forwarder: configuration error: {e}");
-            return Exit::Usage;
-        }
-    };
-    init_tracing(level, true);
-    let (pipeline, sinks) = match build(&settings) {
+    let (pipeline, sinks) = match start(&settings, true) {
         Ok(x) => x,
-        Err(e) => {
-            tracing::error!("{e}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     if pipeline.config().firehose_access_key.is_none() {
         tracing::error!("RDSF_FIREHOSE_ACCESS_KEY is not set: every delivery would be refused");
@@ -522,21 +511,31 @@ fn run_serve(settings: Settings, args: rds_forwarder::serve::ServeArgs) -> Exit 
     })
 }
 
-fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> Exit {
-    let level = match settings.log_level() {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("rds-forwarder: configuration error: {e}");
-            return Exit::Usage;
-        }
-    };
-    init_tracing(level, false);
-    let (pipeline, sinks) = match build(&settings) {
-        Ok(x) => x,
-        Err(e) => {
+/// Logging set up (JSON lines for a service) and the pipeline and sinks
+/// built, or the exit for a configuration error, said once.
+fn start(
+    settings: &Settings,
+    json_logs: bool,
+) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), Exit> {
+    let level = settings.log_level().map_err(|e| {
+        eprintln!("rds-forwarder: configuration error: {e}");
+        Exit::Usage
+    })?;
+    init_tracing(level, json_logs);
+    build(settings).map_err(|e| {
+        if json_logs {
+            tracing::error!("{e}");
+        } else {
             eprintln!("rds-forwarder: {e}");
-            return Exit::Usage;
         }
+        Exit::Usage
+    })
+}
+
+fn run_replay(settings: Settings, timeout: Duration, paths: Vec<PathBuf>) -> Exit {
+    let (pipeline, sinks) = match start(&settings, false) {
+        Ok(x) => x,
+        Err(exit) => return exit,
     };
     match runtime().block_on(replay::replay(&pipeline, &sinks, &paths, timeout)) {
         // Like grep or jq under `| head`: stop at once, quietly.

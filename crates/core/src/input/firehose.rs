@@ -209,18 +209,7 @@ fn body_of(req: &HttpRequest, limit: usize) -> Result<Vec<u8>, Refusal> {
 /// EventBridge RDS event.
 fn decode_record(index: usize, data: &str, limit: usize) -> Result<Content, InputError> {
     let what = format!("Firehose record {index}");
-    let bytes = gzip::base64_decode(&what, data)?;
-    let raw = if gzip::is_gzip(&bytes) {
-        gzip::gunzip_bounded(&what, &bytes, limit)?
-    } else if bytes.len() > limit {
-        return Err(InputError::TooLarge { what, limit });
-    } else {
-        bytes
-    };
-    let json = String::from_utf8(raw).map_err(|e| InputError::NotUtf8 {
-        what: what.clone(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
+    let json = gzip::record_text(&what, data, limit)?;
     match cloudwatch::parse_documents(&what, &json) {
         Ok(docs) => Ok(Content::Logs(docs)),
         Err(not_logs) => match serde_json::from_str::<serde_json::Value>(&json) {

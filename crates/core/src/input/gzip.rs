@@ -8,6 +8,27 @@ use flate2::read::MultiGzDecoder;
 
 use super::InputError;
 
+/// A record's base64 `data` as text: gunzipped within `limit` when it is
+/// gzip (as CloudWatch Logs writes it), else taken as it is (a stream that
+/// decompresses, or a plain event), bounded the same way.
+pub fn record_text(what: &str, data: &str, limit: usize) -> Result<String, InputError> {
+    let bytes = base64_decode(what, data)?;
+    let raw = if is_gzip(&bytes) {
+        gunzip_bounded(what, &bytes, limit)?
+    } else if bytes.len() > limit {
+        return Err(InputError::TooLarge {
+            what: what.to_owned(),
+            limit,
+        });
+    } else {
+        bytes
+    };
+    String::from_utf8(raw).map_err(|e| InputError::NotUtf8 {
+        what: what.to_owned(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
 /// Decodes standard base64 (as AWS sends it).
 pub fn base64_decode(what: &str, text: &str) -> Result<Vec<u8>, InputError> {
     base64::engine::general_purpose::STANDARD

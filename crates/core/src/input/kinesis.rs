@@ -16,18 +16,7 @@ pub fn decode_record_data(
     limit: usize,
 ) -> Result<Vec<LogDocument>, InputError> {
     let what = format!("Kinesis record {sequence_number}");
-    let bytes = gzip::base64_decode(&what, data)?;
-    let raw = if gzip::is_gzip(&bytes) {
-        gzip::gunzip_bounded(&what, &bytes, limit)?
-    } else if bytes.len() > limit {
-        return Err(InputError::TooLarge { what, limit });
-    } else {
-        bytes
-    };
-    let json = String::from_utf8(raw).map_err(|e| InputError::NotUtf8 {
-        what: what.clone(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
+    let json = gzip::record_text(&what, data, limit)?;
     cloudwatch::parse_documents(&what, &json)
 }
 
