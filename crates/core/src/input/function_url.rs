@@ -116,5 +116,8 @@ mod tests {
         assert!(request(br#"{"version":"2.0","routeKey":"$default"}"#).is_none());
         let bad = br#"{"routeKey":"$default","requestContext":{}}"#;
         assert!(request(bad).unwrap().is_err(), "no requestContext.http");
+        let bad_body = br#"{"routeKey":"$default","requestContext":{"http":{"method":"POST"}},"body":"%%","isBase64Encoded":true}"#;
+        let e = request(bad_body).unwrap().unwrap_err();
+        assert_eq!(e.reason(), "invalid_base64");
     }
 }
