@@ -217,8 +217,15 @@ async fn the_stdout_sink_writes_one_line_per_point() {
         .collect();
     assert_eq!(lines.len(), 66, "the SQL Server document's points");
     assert!(
-        lines.iter().all(|l| l["metric"]["type"] == "gauge"),
-        "points, no records"
+        lines
+            .iter()
+            .all(|l| l["metric"]["type"] == "gauge" && l["kind"] == "metric"),
+        "points (kind metric), no records"
+    );
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("records: 0  delivered: 0  metric points: 66  delivered: 66"),
+        "the human summary counts the points: {summary}"
     );
     assert!(lines
         .iter()

@@ -44,9 +44,18 @@ impl ReplaySummary {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // Metric points only when there were some (Enhanced Monitoring).
+        let points = if s.metric_points > 0 {
+            format!(
+                "  metric points: {}  delivered: {}",
+                s.metric_points, s.metric_points_delivered
+            )
+        } else {
+            String::new()
+        };
         format!(
             "replayed {} file(s), {} invocation(s), {} failed\n\
-             log events: {}  rds events: {}  records: {}  delivered: {}\n\
+             log events: {}  rds events: {}  records: {}  delivered: {}{}\n\
              control messages skipped: {}  malformed events: {}  parse errors: {}\n\
              failures: {}\n\
              {}summary: {}\n",
@@ -57,6 +66,7 @@ impl ReplaySummary {
             s.rds_events,
             s.records,
             s.delivered,
+            points,
             s.control_messages_skipped,
             s.malformed_events,
             s.parse_errors,

@@ -1,6 +1,6 @@
 //! Metric points as NDJSON, one object per point, beside the records on
-//! stdout. The shape is documented in `docs/schema.md` ("Metrics"): a
-//! `metric` object (name, unit, type and the value(s)), times in RFC 3339,
+//! stdout. The shape is documented in `docs/schema.md` ("Metrics"):
+//! `"kind":"metric"` (log records have no `kind`), a `metric` object (name, unit, type and the value(s)), times in RFC 3339,
 //! the point's attributes and its resource, keys as in the OTel model.
 //! Written with serde_json: points are few next to records.
 
@@ -61,6 +61,8 @@ fn point(p: &MetricPoint) -> Json {
         }
     }
     let mut out = Map::new();
+    // What tells a point's line from a record's (records carry no `kind`).
+    out.insert("kind".into(), "metric".into());
     out.insert(
         "timestamp".into(),
         time::format_rfc3339_ms(p.time_ns).into(),
