@@ -3,12 +3,10 @@
 //! an oversized body, a replayed request id, a sink that is down, and a
 //! request that is not Firehose's.
 
-use std::io::Write;
+use rdsf_testkit::payload::{base64 as b64, gzip};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-use base64::Engine as _;
 
 use crate::common::*;
 use rds_forwarder::config::Config;
@@ -61,16 +59,6 @@ fn handler(max_decompressed_bytes: usize) -> (Handler, Recorder) {
     pipeline_config.delivery.max_attempts = 1;
     let handler = Handler::new(Pipeline::new(pipeline_config), vec![Box::new(sink.clone())]);
     (handler, sink)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Two records: a CloudWatch Logs document of two PostgreSQL lines (gzip, as

@@ -2,25 +2,11 @@
 //! bad event inside a good batch does not stop the others.
 
 use crate::common;
+use rdsf_testkit::payload::{base64 as b64, gzip};
 
-use std::io::Write;
-
-use base64::Engine as _;
 use common::*;
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::{Pipeline, Processed};
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
-}
 
 fn awslogs(data: &str) -> Vec<u8> {
     serde_json::json!({ "awslogs": { "data": data } })

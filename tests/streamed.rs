@@ -4,8 +4,8 @@
 //! document boundary crosses chunk edges.
 
 use crate::common;
+use rdsf_testkit::payload::gzip;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -118,12 +118,6 @@ fn the_corpus_streams_to_the_same_records_in_chunks_of_three() {
         );
         assert!(files > 0 && records > 0, "{}", corpus.display());
     }
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
 }
 
 fn awslogs(json: &str) -> Vec<u8> {

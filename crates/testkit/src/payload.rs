@@ -52,13 +52,22 @@ pub fn document_json(owner: &str, group: &str, stream: &str, events: &[CwEvent])
     out
 }
 
+/// `bytes` gzip'd at level 6, as CloudWatch Logs compresses.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(bytes).expect("gzip into a Vec");
+    gz.finish().expect("gzip into a Vec")
+}
+
+/// Standard base64, as AWS sends data.
+pub fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// Wraps decompressed document bytes as a Lambda event (gzip level 6, as
 /// CloudWatch Logs compresses).
 pub fn wrap_document(json: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    gz.write_all(json).expect("gzip into a Vec");
-    let gz = gz.finish().expect("gzip into a Vec");
-    let data = base64::engine::general_purpose::STANDARD.encode(gz);
+    let data = base64(&gzip(json));
     format!("{{\"awslogs\":{{\"data\":\"{data}\"}}}}").into_bytes()
 }
 
