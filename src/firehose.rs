@@ -51,16 +51,27 @@ impl HttpResponse {
 }
 
 /// Request ids delivered lately, oldest first; bounded in count and age.
-#[derive(Default)]
 pub struct Recent {
     order: VecDeque<(Instant, String)>,
     ids: HashSet<String>,
+    /// [`REMEMBER_FOR`] (shorter in tests).
+    remember_for: Duration,
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        Recent {
+            order: VecDeque::new(),
+            ids: HashSet::new(),
+            remember_for: REMEMBER_FOR,
+        }
+    }
 }
 
 impl Recent {
     fn forget_old(&mut self, now: Instant) {
         while let Some((at, _)) = self.order.front() {
-            if now.duration_since(*at) < REMEMBER_FOR && self.order.len() <= REMEMBER_AT_MOST {
+            if now.duration_since(*at) < self.remember_for && self.order.len() <= REMEMBER_AT_MOST {
                 break;
             }
             if let Some((_, id)) = self.order.pop_front() {
@@ -232,6 +243,24 @@ mod tests {
             },
         );
         assert_eq!(ok.body, r#"{"requestId":"r1","timestamp":7}"#);
+    }
+
+    #[test]
+    fn recent_ids_are_forgotten_after_the_window() {
+        let mut r = Recent {
+            remember_for: Duration::from_millis(50),
+            ..Recent::default()
+        };
+        r.insert("old");
+        assert!(r.contains("old"));
+        std::thread::sleep(Duration::from_millis(80));
+        r.insert("new");
+        assert!(
+            !r.contains("old"),
+            "past the window: a retry would be delivered again"
+        );
+        assert!(r.contains("new"));
+        assert_eq!(r.len(), 1);
     }
 
     #[test]
