@@ -203,48 +203,97 @@ fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
     assert!(!log.contains(KEY) && !out.contains(KEY));
 }
 
-/// An OTLP receiver that answers 200 only after `delay`: a delivery that is
-/// still in flight when SIGTERM comes.
-fn slow_otlp_receiver(delay: Duration) -> (String, std::thread::JoinHandle<usize>) {
+/// An OTLP receiver that answers each of `requests` requests 200 only after
+/// `delay` (one at a time, one connection each): deliveries that stay in
+/// flight. Joins with the body bytes it received.
+fn slow_otlp_receiver(
+    delay: Duration,
+    requests: usize,
+) -> (String, std::thread::JoinHandle<usize>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let handle = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        // Read the request: headers, then content-length bytes.
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 8192];
-        let body_len = loop {
-            let n = s.read(&mut buf).unwrap();
-            assert!(n > 0, "request cut short");
-            raw.extend_from_slice(&buf[..n]);
-            if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse().unwrap());
-                while raw.len() < end + 4 + len {
-                    let n = s.read(&mut buf).unwrap();
-                    assert!(n > 0, "body cut short");
-                    raw.extend_from_slice(&buf[..n]);
+        let mut received = 0;
+        for _ in 0..requests {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            // Read the request: headers, then content-length bytes.
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 8192];
+            received += loop {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "request cut short");
+                raw.extend_from_slice(&buf[..n]);
+                if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    while raw.len() < end + 4 + len {
+                        let n = s.read(&mut buf).unwrap();
+                        assert!(n > 0, "body cut short");
+                        raw.extend_from_slice(&buf[..n]);
+                    }
+                    break len;
                 }
-                break len;
-            }
-        };
-        std::thread::sleep(delay);
-        s.write_all(
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n",
-        )
-        .unwrap();
-        body_len
+            };
+            std::thread::sleep(delay);
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .unwrap();
+        }
+        received
     });
     (addr, handle)
 }
 
+/// With one turn, a second delivery waits (its body unread) while the first
+/// is in flight: the bound the README gives for memory.
+#[test]
+fn requests_beyond_max_in_flight_wait_for_a_turn() {
+    let (otlp, received) = slow_otlp_receiver(Duration::from_millis(1200), 2);
+    let endpoint = format!("http://{otlp}");
+    let (mut child, addr, log) = start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("RDSF_SINKS", "otlp"),
+        ("RDSF_SERVE_MAX_IN_FLIGHT", "1"),
+    ]);
+    let send = |id: &'static str| {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let body = body(id);
+            http(
+                &addr,
+                "POST",
+                "/",
+                &firehose_headers(id, KEY),
+                body.as_bytes(),
+            )
+        })
+    };
+    let (first, second) = (send("srv-t1"), send("srv-t2"));
+    std::thread::sleep(Duration::from_millis(600));
+    let (_, metrics) = http(&addr, "GET", "/metrics", &[], b"");
+    assert!(
+        metrics.contains("rdsf_serve_in_flight 1\n"),
+        "one in flight while both are sent:\n{metrics}"
+    );
+    assert_eq!(first.join().unwrap().0, 200);
+    assert_eq!(
+        second.join().unwrap().0,
+        200,
+        "the waiting one is served after"
+    );
+    assert!(received.join().unwrap() > 0);
+    sigterm(&child);
+    assert!(exit_of(&mut child).success(), "{}", log.join().unwrap());
+}
+
 #[test]
 fn sigterm_mid_request_finishes_the_delivery_before_exiting() {
-    let (otlp, received) = slow_otlp_receiver(Duration::from_millis(1500));
+    let (otlp, received) = slow_otlp_receiver(Duration::from_millis(1500), 1);
     let endpoint = format!("http://{otlp}");
     let (mut child, addr, log) = start(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
