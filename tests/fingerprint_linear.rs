@@ -6,7 +6,9 @@
 //! Not a timed assertion on an absolute figure: each shape is fingerprinted at
 //! n and 8n bytes and the larger must cost at most 32× the smaller (best of
 //! several runs, measured twice before a failure counts), which a linear step
-//! meets (~8×) and a quadratic one (64×) cannot. `FP_IMPL=old` runs the same checks on the frozen pre-issue-13 code
+//! meets (~8×) and a quadratic one (64×) cannot. Cost is the thread's own CPU
+//! time (`CLOCK_THREAD_CPUTIME_ID`), not wall time, so other processes on a
+//! loaded machine do not stretch one measurement. `FP_IMPL=old` runs the same checks on the frozen pre-issue-13 code
 //! (`tests/fingerprint_old`), where the quadratic shapes fail.
 //!
 //! `cargo test --release --test integration fingerprint_linear:: -- --ignored --nocapture`
@@ -14,7 +16,8 @@
 
 use crate::fingerprint_old;
 
-use std::time::{Duration, Instant};
+use cpu_time::ThreadTime;
+use std::time::Duration;
 
 type Fingerprint = fn(&str) -> String;
 
@@ -153,11 +156,11 @@ fn shapes() -> Vec<Shape> {
     ]
 }
 
-/// The best of `runs` timings of one fingerprint.
+/// The best of `runs` timings (this thread's CPU time) of one fingerprint.
 fn best(f: Fingerprint, q: &str, runs: usize) -> Duration {
     (0..runs)
         .map(|_| {
-            let t = Instant::now();
+            let t = ThreadTime::now();
             std::hint::black_box(f(std::hint::black_box(q)));
             t.elapsed()
         })
