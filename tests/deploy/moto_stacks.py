@@ -335,7 +335,8 @@ def deploy(endpoint):
     auto_rule = events.describe_rule(Name=setup_res["AutoSubscribeRule"]["PhysicalResourceId"])
     auto_pattern = json.loads(auto_rule["EventPattern"])
     assert auto_pattern["detail"]["eventName"] == ["CreateLogGroup"], auto_pattern
-    assert auto_pattern["detail"]["requestParameters"]["logGroupName"] == [{"prefix": "/aws/rds/"}], auto_pattern
+    # SubscribeEnhancedMonitoring (default true): Enhanced Monitoring's group too.
+    assert auto_pattern["detail"]["requestParameters"]["logGroupName"] == [{"prefix": "/aws/rds/"}, "RDSOSMetrics"], auto_pattern
     for rule in (rds_rule, auto_rule):
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         assert [t["Arn"] for t in targets] == [fn_arn], targets
@@ -345,10 +346,13 @@ def deploy(endpoint):
     for s in statements:
         by_principal.setdefault(s["Principal"]["Service"], []).append(s)
     logs_perm = by_principal["logs.amazonaws.com"]
-    assert len(logs_perm) == 1, logs_perm
-    cond = logs_perm[0]["Condition"]
-    assert cond["StringEquals"]["AWS:SourceAccount"] == ACCOUNT, cond
-    assert cond["ArnLike"]["AWS:SourceArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*", cond
+    # The prefix, and Enhanced Monitoring's one group outside it.
+    assert sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in logs_perm) == [
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics:*",
+    ], logs_perm
+    for s in logs_perm:
+        assert s["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT, s
     event_sources = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in by_principal["events.amazonaws.com"])
     assert event_sources == sorted([rds_rule["Arn"], auto_rule["Arn"]]), event_sources
     for s in by_principal["events.amazonaws.com"]:
@@ -359,8 +363,12 @@ def deploy(endpoint):
     extra = [p for p in role_policies if p != "rds-forwarder"]
     assert len(extra) == 1, role_policies
     doc = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=extra[0])["PolicyDocument"])
-    assert [s["Action"] for s in doc["Statement"]] == ["logs:PutSubscriptionFilter"], doc
+    assert [s["Action"] for s in doc["Statement"]] == ["logs:PutSubscriptionFilter"] * 2, doc
     assert doc["Statement"][0]["Resource"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*", doc
+    assert doc["Statement"][1]["Resource"] == [
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics:*",
+    ], doc
 
     print(json.dumps({
         "function_arn": fn_arn,
