@@ -511,6 +511,21 @@ fn the_firehose_stream_shares_its_key_with_the_forwarder_and_stays_within_its_bo
     );
     assert_eq!(http["CloudWatchLoggingOptions"]["Enabled"], true);
 
+    // Encrypted at rest; CloudWatch Logs may assume its role only for this account's groups.
+    assert_eq!(
+        r["DeliveryStream"]["Properties"]["DeliveryStreamEncryptionConfigurationInput"],
+        json!({"KeyType": "AWS_OWNED_CMK"})
+    );
+    assert_eq!(
+        r["LogsToFirehoseRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+            ["Condition"],
+        json!({"StringLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"}}})
+    );
+    assert_eq!(
+        r["DeliveryRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"],
+        json!({"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}})
+    );
+
     // Least privilege: every statement names its resources, no wildcard action.
     for role in ["DeliveryRole", "LogsToFirehoseRole"] {
         let policies = r[role]["Properties"]["Policies"].as_array().unwrap();
