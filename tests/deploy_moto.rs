@@ -630,7 +630,18 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
     );
     assert_eq!(python(&moto, &["filters"]), after);
 
-    // 8. firehose.yaml, and a delivery as its stream makes it.
+    // 8. Enhanced Monitoring's group, outside /aws/rds/: RDS creates it when
+    // Enhanced Monitoring is first turned on, and auto-subscription takes it
+    // (setup.yaml's rule and policy cover it; the deploy phase checked them).
+    python(&moto, &["create-group", "RDSOSMetrics"]);
+    let event = std::fs::read_to_string(root().join(CREATE_LOG_GROUP))
+        .unwrap()
+        .replace(new_group, "RDSOSMetrics");
+    block_on(handler.handle_invocation(event.as_bytes(), u64::MAX, Some(&function_arn))).unwrap();
+    assert_eq!(filters_of(&moto, "RDSOSMetrics"), subscribed(&function_arn));
+    println!("auto-subscription: RDSOSMetrics subscribed");
+
+    // 9. firehose.yaml, and a delivery as its stream makes it.
     firehose_stack_delivers_to_the_forwarder(&moto, &function_arn, &aws_env);
 }
 

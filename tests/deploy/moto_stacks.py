@@ -465,7 +465,8 @@ def deploy_firehose(endpoint, install_function_arn):
     policy on) and checks what it made; prints what the Rust side needs."""
     sm, lam, cfn, iam = (client(endpoint, n) for n in ("secretsmanager", "lambda", "cloudformation", "iam"))
     s3, logs, firehose = (client(endpoint, n) for n in ("s3", "logs", "firehose"))
-    logs.create_log_group(logGroupName="RDSOSMetrics")
+    if not logs.describe_log_groups(logGroupNamePrefix="RDSOSMetrics")["logGroups"]:
+        logs.create_log_group(logGroupName="RDSOSMetrics")
     params = {
         "InstallStackName": INSTALL_STACK,
         "BufferSizeMiB": "2",
