@@ -62,7 +62,7 @@ pub async fn resolve(
 ) -> Result<Vec<(&'static str, Secret)>, AwsError> {
     let mut out = Vec::with_capacity(refs.len());
     for (var, reference) in refs {
-        let secret = json_member(var, reference, source.get(reference).await?)?;
+        let secret = setting_value(var, reference, source.get(reference).await?)?;
         if secret.is_empty() {
             return Err(AwsError::Invalid {
                 target: reference.to_string(),
@@ -74,9 +74,11 @@ pub async fn resolve(
     Ok(out)
 }
 
-/// For a variable of [`JSON_KEY_OF`] whose secret is a JSON object: the
-/// string at its key. Errors name the reference and the key, never a value.
-fn json_member(var: &str, reference: &SecretRef, secret: Secret) -> Result<Secret, AwsError> {
+/// What setting `var` takes from the secret read at `reference`: the secret
+/// itself, or for a variable of [`JSON_KEY_OF`] whose secret is a JSON
+/// object, the string at its key. Errors name the reference and the key,
+/// never a value. (`resolve` and `rds-forwarder check` both use it.)
+pub fn setting_value(var: &str, reference: &SecretRef, secret: Secret) -> Result<Secret, AwsError> {
     let Some((_, key)) = JSON_KEY_OF.iter().find(|(v, _)| *v == var) else {
         return Ok(secret);
     };
