@@ -648,10 +648,10 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
 /// Creates firehose.yaml beside the install stack (moto_stacks.py checks
 /// what it made), then: the forwarder's secret loader reads the generated
 /// secret as Firehose does (`api_key`); an install stack given its ARN sets
-/// the function's reference; and `serve`, started with that environment
-/// (secrets read from moto), answers 200 to the request the stream's
-/// configuration describes (gzip, the key from the secret, read by boto3)
-/// and 401 to any other key.
+/// the function's reference; and the function's handler and `serve`
+/// (started with that environment, secrets read from moto) answer 200 to the
+/// request the stream's configuration describes (gzip, the key from the
+/// secret, read by boto3) and 401 to any other key.
 fn firehose_stack_delivers_to_the_forwarder(
     moto: &Moto,
     function_arn: &str,
@@ -678,6 +678,29 @@ fn firehose_stack_delivers_to_the_forwarder(
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0].0, "RDSF_FIREHOSE_ACCESS_KEY");
     assert_eq!(resolved[0].1.expose(), api_key);
+
+    // The function's handler, given the key so read, answers a function URL
+    // event carrying the stream's request (gzip) 200, and another key 401.
+    let config = Config {
+        firehose_access_key: Some(resolved[0].1.clone()),
+        ..Config::default()
+    };
+    let handler = Handler::new(Pipeline::new(config), Vec::new());
+    let deadline_ms = (rdsf_core::time::now_ns() / 1_000_000) as u64 + 60_000;
+    for (key, status) in [(api_key.as_str(), 200), (crate::firehose::KEY, 401)] {
+        let event = crate::firehose::function_url_event(
+            "7d9e8d2c-firehose-url-0001",
+            Some(key),
+            crate::firehose::body("7d9e8d2c-firehose-url-0001").as_bytes(),
+            true,
+        );
+        match block_on(handler.respond(&event, deadline_ms, None)).unwrap() {
+            rds_forwarder::lambda::Reply::Http(r) => {
+                assert_eq!(r.status_code, status, "{}", r.body)
+            }
+            other => panic!("a function URL event answered with {other:?}"),
+        }
+    }
 
     // The install stack given the AccessKeySecretArn output: its function's
     // environment, with the stdout sink only (the others are not deployed).
