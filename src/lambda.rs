@@ -199,8 +199,8 @@ impl Handler {
                 None,
             ));
         };
-        if !name.starts_with(&auto.prefix) {
-            tracing::info!(log_group = name, prefix = %auto.prefix, "new log group outside the prefix; not subscribed");
+        if !auto.wants(name) {
+            tracing::info!(log_group = name, prefix = %auto.prefix, "new log group outside the prefix (and not RDSOSMetrics); not subscribed");
             return Ok(());
         }
         let destination = auto
@@ -471,6 +471,25 @@ mod auto_subscribe_tests {
         let other = String::from_utf8_lossy(EVENT).replace("/aws/rds/instance", "/aws/lambda");
         run(&h, other.as_bytes(), None).unwrap();
         assert!(puts.lock().unwrap().is_empty());
+    }
+
+    /// Enhanced Monitoring's group lies outside `/aws/rds/` and is subscribed
+    /// all the same (setup.yaml's `SubscribeEnhancedMonitoring` sends it here).
+    #[test]
+    fn the_enhanced_monitoring_group_is_subscribed_too() {
+        let (h, puts) = handler(None);
+        let em = String::from_utf8_lossy(EVENT)
+            .replace("/aws/rds/instance/orders-db/postgresql", "RDSOSMetrics");
+        assert!(em.contains("\"RDSOSMetrics\""));
+        run(&h, em.as_bytes(), Some("arn:invoked")).unwrap();
+        assert_eq!(
+            *puts.lock().unwrap(),
+            vec![(
+                "RDSOSMetrics".to_owned(),
+                "rds-forwarder".to_owned(),
+                "arn:invoked".to_owned()
+            )]
+        );
     }
 
     #[test]

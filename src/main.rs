@@ -158,8 +158,13 @@ fn run() -> Exit {
     let subcommand = matches.subcommand_name().map(str::to_owned);
     let lambda_default =
         subcommand.is_none() && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    let takes_settings =
-        lambda_default || matches!(subcommand.as_deref(), Some("lambda" | "replay" | "check"));
+    // `serve` too: behind a load balancer it reads the Firehose access key
+    // from RDSF_FIREHOSE_ACCESS_KEY_SECRET_ARN (deploy/firehose.yaml's secret).
+    let takes_settings = lambda_default
+        || matches!(
+            subcommand.as_deref(),
+            Some("lambda" | "replay" | "check" | "serve")
+        );
     // `check` reads the secret references itself and reports each one
     // (a missing one is a finding there, not a reason to stop).
     let mut checked_secrets = None;

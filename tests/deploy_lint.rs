@@ -21,7 +21,7 @@ fn templates() -> Vec<String> {
 fn cfn_lint_reports_nothing() {
     ensure_tools();
     let templates = templates();
-    assert_eq!(templates.len(), 2, "{templates:?}");
+    assert_eq!(templates.len(), 3, "{templates:?}");
     let out = Command::new(venv_bin("cfn-lint", "cfn-lint"))
         .args(&templates)
         .output()
@@ -166,17 +166,19 @@ fn variables_the_binary_reads() -> Vec<String> {
 
 /// The secret settings the install template fills from a Secrets Manager
 /// secret or an SSM SecureString parameter: one parameter of each kind.
-const OFFERED_BY_REFERENCE: [&str; 4] = [
+const OFFERED_BY_REFERENCE: [&str; 5] = [
     "WHATAP_LICENSE",
     "OTEL_EXPORTER_OTLP_HEADERS",
     "LOKI_BASIC_AUTH",
     "LOKI_BEARER_TOKEN",
+    // The secret firehose.yaml generates (its AccessKeySecretArn output).
+    "RDSF_FIREHOSE_ACCESS_KEY",
 ];
 
 /// The other secret settings (`config::secret_vars`), and why the template
 /// has no reference for them. A new secret setting fails the test below
 /// until it is in one list or the other.
-const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 3] = [
+const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 2] = [
     (
         "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
         "OTEL_EXPORTER_OTLP_HEADERS covers the logs signal too",
@@ -184,10 +186,6 @@ const NOT_OFFERED_BY_REFERENCE: [(&str, &str); 3] = [
     (
         "LOKI_URL",
         "secret only when it carries user:password@, which LokiUrl refuses (credentials go in LOKI_BASIC_AUTH)",
-    ),
-    (
-        "RDSF_FIREHOSE_ACCESS_KEY",
-        "the Firehose input's function URL and delivery stream come with their own template (issue 15); the install stack takes no Firehose deliveries",
     ),
 ];
 
@@ -259,6 +257,33 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
         t["Parameters"]["LokiTimeoutMs"]["Default"],
         rdsf_sinks::loki::DEFAULT_TIMEOUT_MS
     );
+    // Metrics: the binary's defaults and bounds, and every value offered valid.
+    {
+        use rdsf_core::enhanced_monitoring::{settings, MetricsSettings};
+        let p = &t["Parameters"];
+        assert_eq!(env["RDSF_METRICS"]["Ref"], "Metrics");
+        assert_eq!(env["RDSF_OS_TOP_PROCESSES"]["Ref"], "OsTopProcesses");
+        assert_eq!(
+            p["Metrics"]["Default"].as_str().unwrap(),
+            MetricsSettings::default().metrics.join(",")
+        );
+        for value in p["Metrics"]["AllowedValues"].as_array().unwrap() {
+            let s = MetricsSettings {
+                metrics: vec![value.as_str().unwrap().to_owned()],
+                ..MetricsSettings::default()
+            };
+            assert!(s.options().is_ok(), "Metrics offers {value}");
+        }
+        let top = &p["OsTopProcesses"];
+        assert_eq!(top["Default"], settings::DEFAULT_TOP_PROCESSES);
+        assert_eq!(top["MinValue"], 0);
+        assert_eq!(top["MaxValue"], settings::MAX_TOP_PROCESSES);
+        let over = MetricsSettings {
+            os_top_processes: settings::MAX_TOP_PROCESSES + 1,
+            ..MetricsSettings::default()
+        };
+        assert!(over.options().is_err(), "the binary's bound moved");
+    }
 
     // Every parameter is shown in exactly one group of the console form.
     let mut grouped: Vec<&str> = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
@@ -379,4 +404,179 @@ fn each_secret_reference_grants_only_what_it_names() {
         .count();
     assert_eq!(readers, matched);
     println!("{matched} secret reference parameters, each granting only what it names");
+}
+
+/// firehose.yaml: the stream reads the access key from the secret it
+/// generates, in the JSON shape the forwarder reads too (the key name is the
+/// secret loader's); requests are gzip and sized within what the forwarder
+/// takes; what is not delivered goes to an encrypted, private bucket that
+/// expires it; every grant names its one resource; and the account-level
+/// policy never subscribes the forwarder's or the stream's own log groups.
+#[test]
+fn the_firehose_stream_shares_its_key_with_the_forwarder_and_stays_within_its_bounds() {
+    use serde_json::{json, Value};
+    let t = template_json("firehose.yaml");
+    let r = &t["Resources"];
+    let p = &t["Parameters"];
+
+    // The generated secret is `{"<key>": "..."}` with the key the forwarder takes.
+    let (var, key) = rdsf_aws::secrets::JSON_KEY_OF[0];
+    assert_eq!(var, "RDSF_FIREHOSE_ACCESS_KEY");
+    let generate = &r["AccessKeySecret"]["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["GenerateStringKey"], key);
+    assert_eq!(generate["SecretStringTemplate"], "{}");
+    // Within the forwarder's bound on the key (RDSF_FIREHOSE_ACCESS_KEY <= 4096).
+    assert!(generate["PasswordLength"].as_u64().unwrap() <= 4096);
+    let http = &r["DeliveryStream"]["Properties"]["HttpEndpointDestinationConfiguration"];
+    assert_eq!(
+        http["SecretsManagerConfiguration"],
+        json!({"Enabled": true, "SecretARN": {"Ref": "AccessKeySecret"},
+               "RoleARN": {"Fn::GetAtt": ["DeliveryRole", "Arn"]}})
+    );
+    assert!(http["EndpointConfiguration"].get("AccessKey").is_none());
+    assert_eq!(
+        t["Outputs"]["AccessKeySecretArn"]["Value"],
+        json!({"Ref": "AccessKeySecret"})
+    );
+    // The install stack takes that output as a secret ARN.
+    let install = template_json("install.yaml");
+    let arn_pattern = regex::Regex::new(
+        install["Parameters"]["FirehoseAccessKeySecretArn"]["AllowedPattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(arn_pattern.is_match(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:AccessKeySecret-x1Yz2AbC3dEf-AbC123"
+    ));
+
+    // The request: gzip, the buffer within what the forwarder reads. Firehose
+    // base64s each record into the JSON body (4/3), which the forwarder bounds
+    // by RDSF_MAX_DECOMPRESSED_BYTES once inflated.
+    assert_eq!(http["RequestConfiguration"]["ContentEncoding"], "GZIP");
+    assert_eq!(
+        http["BufferingHints"]["SizeInMBs"],
+        json!({"Ref": "BufferSizeMiB"})
+    );
+    let max_mib = p["BufferSizeMiB"]["MaxValue"].as_u64().unwrap() as usize;
+    assert!(p["BufferSizeMiB"]["MinValue"].as_u64().unwrap() >= 1);
+    assert!(
+        max_mib * (1 << 20) * 4 / 3 + (1 << 20)
+            < rds_forwarder::config::DEFAULT_MAX_DECOMPRESSED_BYTES,
+        "{max_mib} MiB buffers inflate past the forwarder's default bound"
+    );
+    // With the function URL, Lambda's 6 MB request: the rule allows 1-3 MiB only.
+    let rule = &t["Rules"]["FunctionUrlTakesSixMegabytes"];
+    assert_eq!(
+        rule["RuleCondition"],
+        json!({"Fn::Equals": [{"Ref": "EndpointUrl"}, ""]})
+    );
+    assert_eq!(
+        rule["Assertions"][0]["Assert"],
+        json!({"Fn::Contains": [["1", "2", "3"], {"Ref": "BufferSizeMiB"}]})
+    );
+    let largest_for_url = rule["Assertions"][0]["Assert"]["Fn::Contains"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().parse::<usize>().unwrap())
+        .max()
+        .unwrap();
+    assert!(largest_for_url * (1 << 20) * 4 / 3 < 6_000_000);
+    // Retries within the window the forwarder remembers delivered request ids.
+    assert!(
+        p["RetryDurationSeconds"]["MaxValue"].as_u64().unwrap()
+            <= rds_forwarder::firehose::REMEMBER_FOR.as_secs()
+    );
+
+    // The endpoint: a function URL (AuthType NONE: Firehose cannot sign) on
+    // the installed function, or the given https URL.
+    assert_eq!(
+        http["EndpointConfiguration"]["Url"],
+        json!({"Fn::If": ["UseFunctionUrl", {"Fn::GetAtt": ["FunctionUrl", "FunctionUrl"]}, {"Ref": "EndpointUrl"}]})
+    );
+    assert_eq!(r["FunctionUrl"]["Properties"]["AuthType"], "NONE");
+    let url = regex::Regex::new(p["EndpointUrl"]["AllowedPattern"].as_str().unwrap()).unwrap();
+    for ok in ["", "https://rdsf.example.com/"] {
+        assert!(url.is_match(ok), "{ok}");
+    }
+    for bad in ["http://rdsf.example.com/", "https://u:p@rdsf.example.com/"] {
+        assert!(!url.is_match(bad), "{bad}");
+    }
+
+    // Failed data only, to a private, encrypted bucket that expires it.
+    assert_eq!(http["S3BackupMode"], "FailedDataOnly");
+    let bucket = &r["BackupBucket"]["Properties"];
+    assert_eq!(
+        bucket["PublicAccessBlockConfiguration"],
+        json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true})
+    );
+    assert!(bucket["BucketEncryption"].to_string().contains("AES256"));
+    assert_eq!(
+        bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"],
+        json!({"Ref": "BackupRetentionDays"})
+    );
+    assert_eq!(http["CloudWatchLoggingOptions"]["Enabled"], true);
+
+    // Encrypted at rest; CloudWatch Logs may assume its role only for this account's groups.
+    assert_eq!(
+        r["DeliveryStream"]["Properties"]["DeliveryStreamEncryptionConfigurationInput"],
+        json!({"KeyType": "AWS_OWNED_CMK"})
+    );
+    assert_eq!(
+        r["LogsToFirehoseRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+            ["Condition"],
+        json!({"StringLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"}}})
+    );
+    assert_eq!(
+        r["DeliveryRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"],
+        json!({"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}})
+    );
+
+    // Least privilege: every statement names its resources, no wildcard action.
+    for role in ["DeliveryRole", "LogsToFirehoseRole"] {
+        let policies = r[role]["Properties"]["Policies"].as_array().unwrap();
+        for s in policies
+            .iter()
+            .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        {
+            let text = s.to_string();
+            assert!(
+                s["Resource"] != json!("*") && !text.contains("\"*\""),
+                "{role}: {s}"
+            );
+        }
+    }
+    let delivery: Vec<&Value> = r["DeliveryRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let secret_readers: Vec<&&Value> = delivery
+        .iter()
+        .filter(|s| s.to_string().contains("secretsmanager:"))
+        .collect();
+    assert_eq!(secret_readers.len(), 1);
+    assert_eq!(secret_readers[0]["Action"], "secretsmanager:GetSecretValue");
+    assert_eq!(
+        secret_readers[0]["Resource"],
+        json!({"Ref": "AccessKeySecret"})
+    );
+
+    // The account-level policy leaves out the forwarder's and the stream's own groups.
+    let policy = &r["AccountPolicy"]["Properties"];
+    assert_eq!(policy["PolicyType"], "SUBSCRIPTION_FILTER_POLICY");
+    let criteria = policy["SelectionCriteria"]["Fn::Sub"][0].as_str().unwrap();
+    assert!(
+        criteria.starts_with(
+            "LogGroupName NOT IN [\"/aws/lambda/${InstallStackName}\", \"${DeliveryLogGroup}\""
+        ),
+        "{criteria}"
+    );
+    // The forwarder's log group is that name (install.yaml).
+    assert_eq!(
+        install["Resources"]["FunctionLogGroup"]["Properties"]["LogGroupName"],
+        json!({"Fn::Sub": "/aws/lambda/${AWS::StackName}"})
+    );
 }

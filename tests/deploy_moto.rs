@@ -629,6 +629,132 @@ fn stacks_deploy_to_moto_and_the_aws_code_paths_work() {
         text(&again.stdout)
     );
     assert_eq!(python(&moto, &["filters"]), after);
+
+    // 8. Enhanced Monitoring's group, outside /aws/rds/: RDS creates it when
+    // Enhanced Monitoring is first turned on, and auto-subscription takes it
+    // (setup.yaml's rule and policy cover it; the deploy phase checked them).
+    python(&moto, &["create-group", "RDSOSMetrics"]);
+    let event = std::fs::read_to_string(root().join(CREATE_LOG_GROUP))
+        .unwrap()
+        .replace(new_group, "RDSOSMetrics");
+    block_on(handler.handle_invocation(event.as_bytes(), u64::MAX, Some(&function_arn))).unwrap();
+    assert_eq!(filters_of(&moto, "RDSOSMetrics"), subscribed(&function_arn));
+    println!("auto-subscription: RDSOSMetrics subscribed");
+
+    // 9. firehose.yaml, and a delivery as its stream makes it.
+    firehose_stack_delivers_to_the_forwarder(&moto, &function_arn, &aws_env);
+}
+
+/// Creates firehose.yaml beside the install stack (moto_stacks.py checks
+/// what it made), then: the forwarder's secret loader reads the generated
+/// secret as Firehose does (`api_key`); an install stack given its ARN sets
+/// the function's reference; and the function's handler and `serve`
+/// (started with that environment, secrets read from moto) answer 200 to the
+/// request the stream's configuration describes (gzip, the key from the
+/// secret, read by boto3) and 401 to any other key.
+fn firehose_stack_delivers_to_the_forwarder(
+    moto: &Moto,
+    function_arn: &str,
+    aws_env: &[(&str, &str)],
+) {
+    use crate::serve::{exit_of, firehose_headers, http, sigterm, start};
+    let made = python(moto, &["firehose", function_arn]);
+    println!(
+        "firehose: stack created; moto lacks (covered as described): {:#}",
+        made["moto_lacks"]
+    );
+    let secret_arn = made["access_key_secret_arn"].as_str().unwrap().to_owned();
+    let api_key = python(moto, &["access-key", &secret_arn])["api_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The forwarder reads the key Firehose presents from the same secret.
+    let refs = secrets::references(rds_forwarder::config::secret_vars(), |k| {
+        (k == "RDSF_FIREHOSE_ACCESS_KEY_SECRET_ARN").then(|| secret_arn.clone())
+    })
+    .unwrap();
+    let resolved = block_on(secrets::resolve(&AwsSecrets::new(), &refs)).unwrap();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].0, "RDSF_FIREHOSE_ACCESS_KEY");
+    assert_eq!(resolved[0].1.expose(), api_key);
+
+    // The function's handler, given the key so read, answers a function URL
+    // event carrying the stream's request (gzip) 200, and another key 401.
+    let config = Config {
+        firehose_access_key: Some(resolved[0].1.clone()),
+        ..Config::default()
+    };
+    let handler = Handler::new(Pipeline::new(config), Vec::new());
+    let deadline_ms = (rdsf_core::time::now_ns() / 1_000_000) as u64 + 60_000;
+    for (key, status) in [(api_key.as_str(), 200), (crate::firehose::KEY, 401)] {
+        let event = crate::firehose::function_url_event(
+            "7d9e8d2c-firehose-url-0001",
+            Some(key),
+            crate::firehose::body("7d9e8d2c-firehose-url-0001").as_bytes(),
+            true,
+        );
+        match block_on(handler.respond(&event, deadline_ms, None)).unwrap() {
+            rds_forwarder::lambda::Reply::Http(r) => {
+                assert_eq!(r.status_code, status, "{}", r.body)
+            }
+            other => panic!("a function URL event answered with {other:?}"),
+        }
+    }
+
+    // The install stack given the AccessKeySecretArn output: its function's
+    // environment, with the stdout sink only (the others are not deployed).
+    let installed = python(moto, &["use-firehose-key", &secret_arn]);
+    let function_env: Vec<(String, String)> = installed["function_environment"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            (k.clone(), v)
+        })
+        .collect();
+    assert!(
+        function_env.contains(&(
+            "RDSF_FIREHOSE_ACCESS_KEY_SECRET_ARN".into(),
+            secret_arn.clone()
+        )),
+        "{function_env:?}"
+    );
+    let mut env: Vec<(&str, &str)> = aws_env.to_vec();
+    env.extend(function_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    env.extend([("RDSF_SINKS", "stdout"), ("RDSF_FIREHOSE_ACCESS_KEY", "")]);
+    let (mut child, addr, log) = start(&env);
+
+    // As the stream sends it: ContentEncoding GZIP, the key from the secret.
+    assert_eq!(made["content_encoding"], "GZIP");
+    let request_id = "7d9e8d2c-firehose-moto-0001";
+    let body = rdsf_testkit::payload::gzip(crate::firehose::body(request_id).as_bytes());
+    let mut headers = firehose_headers(request_id, &api_key);
+    headers.push(("content-encoding", "gzip"));
+    let (status, answer) = http(&addr, "POST", "/", &headers, &body);
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["requestId"], request_id);
+    // Any other key (here the one the environment would give) is refused.
+    let other = firehose_headers("7d9e8d2c-firehose-moto-0002", crate::firehose::KEY);
+    let (status, answer) = http(
+        &addr,
+        "POST",
+        "/",
+        &other,
+        crate::firehose::body("x").as_bytes(),
+    );
+    assert_eq!(status, 401, "{answer}");
+    assert!(!answer.contains(&api_key));
+    sigterm(&child);
+    assert!(exit_of(&mut child).success());
+    let log = log.join().unwrap();
+    assert!(!log.contains(&api_key), "the access key reached the log");
+    println!("firehose: serve read the generated key from Secrets Manager and answered the stream's request 200");
 }
 
 fn path(p: &Path) -> &str {

@@ -85,7 +85,7 @@ pub fn body(request_id: &str) -> String {
 }
 
 /// A function URL event (payload 2.0) carrying a Firehose request.
-fn function_url_event(
+pub(crate) fn function_url_event(
     request_id: &str,
     key: Option<&str>,
     body: &[u8],

@@ -672,3 +672,42 @@ fn check_example_reports_each_host_and_the_unread_secret() {
         "{all}"
     );
 }
+
+/// deploy/README.md's commands too (firehose.yaml's three steps): each
+/// override names a parameter of the template beside it, with a value its
+/// rules accept.
+#[test]
+fn deploy_readme_parameters_exist_and_pass_the_templates_rules() {
+    let text = std::fs::read_to_string(manifest_dir().join("deploy/README.md")).unwrap();
+    let mut checked = 0;
+    for block in text
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|b| b.split("\n```").next())
+    {
+        for (template, pairs) in overrides(block) {
+            let params = template_parameters(&template);
+            for (k, v) in pairs {
+                let p = params
+                    .get(&k)
+                    .unwrap_or_else(|| panic!("{} has no parameter {k}", template.display()));
+                checked += 1;
+                let v = v.trim_matches('"');
+                if v.contains('$') {
+                    continue; // filled in by the user's shell
+                }
+                if let Some(allowed) = &p.allowed_values {
+                    assert!(
+                        allowed.iter().any(|a| a == v),
+                        "{k}={v}: not in {allowed:?}"
+                    );
+                }
+                if let Some(pattern) = &p.allowed_pattern {
+                    let rx = regex::Regex::new(pattern).unwrap();
+                    assert!(rx.is_match(v), "{k}={v}: does not match {pattern}");
+                }
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} parameters checked");
+}

@@ -13,7 +13,7 @@ use crate::firehose::{body, KEY};
 const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -49,7 +49,9 @@ fn http(
 
 /// Starts the binary's `serve` on 127.0.0.1 with `env`; its address, and a
 /// thread collecting the rest of its log.
-fn start(env: &[(&str, &str)]) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+pub(crate) fn start(
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("RDSF_FIREHOSE_ACCESS_KEY", KEY)
@@ -64,13 +66,16 @@ fn start(env: &[(&str, &str)]) -> (std::process::Child, String, std::thread::Joi
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut addr = None;
     let mut line = String::new();
+    let mut before = String::new();
     while addr.is_none() && stderr.read_line(&mut line).unwrap() > 0 {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
             addr = v["fields"]["address"].as_str().map(str::to_owned);
         }
+        before.push_str(&line);
         line.clear();
     }
-    let addr = addr.expect("a `listening` log line with the address");
+    let addr =
+        addr.unwrap_or_else(|| panic!("no `listening` log line with the address:\n{before}"));
     let log = std::thread::spawn(move || {
         let mut rest = String::new();
         let _ = stderr.read_to_string(&mut rest);
@@ -79,7 +84,7 @@ fn start(env: &[(&str, &str)]) -> (std::process::Child, String, std::thread::Joi
     (child, addr, log)
 }
 
-fn sigterm(child: &std::process::Child) {
+pub(crate) fn sigterm(child: &std::process::Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -88,7 +93,7 @@ fn sigterm(child: &std::process::Child) {
 }
 
 /// Waits for the exit, at most 20 s.
-fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
+pub(crate) fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -102,7 +107,7 @@ fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
     }
 }
 
-fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("content-type", "application/json"),
         ("x-amz-firehose-protocol-version", "1.0"),

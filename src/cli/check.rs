@@ -54,7 +54,11 @@ pub async fn resolve_secrets(
                     format!("not read: no AWS access from here ({why}); {var} is checked as unset. Run with the credentials of the function's role or a profile that may read {reference}"),
                 ));
             }
-            Ok(source) => match source.get(&reference).await {
+            Ok(source) => match source
+                .get(&reference)
+                .await
+                .and_then(|secret| secrets::setting_value(var, &reference, secret))
+            {
                 Ok(secret) if secret.is_empty() => {
                     out.unresolved.push(var);
                     out.lines
@@ -147,4 +151,47 @@ pub fn show_wire(config: &Config) -> String {
         out.push_str(&sink.show_wire(&first));
     }
     out
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+    use rdsf_aws::AwsError;
+    use rdsf_core::boxed::BoxFuture;
+
+    /// Every reference holds `value`.
+    struct Holds(&'static str);
+
+    impl SecretSource for Holds {
+        fn get<'a>(&'a self, _: &'a SecretRef) -> BoxFuture<'a, Result<Secret, AwsError>> {
+            Box::pin(async move { Ok(Secret::new(self.0)) })
+        }
+    }
+
+    fn outcome(value: &'static str) -> SecretsOutcome {
+        let env = |k: &str| {
+            (k == "RDSF_FIREHOSE_ACCESS_KEY_SECRET_ARN")
+                .then(|| "arn:aws:secretsmanager:us-east-1:1:secret:fh".to_owned())
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(resolve_secrets(env, Ok(&Holds(value))))
+    }
+
+    /// `check` reads Firehose's JSON secret as the function does.
+    #[test]
+    fn check_takes_the_firehose_key_from_its_json_secret() {
+        let ok = outcome(r#"{"api_key":"k-1"}"#);
+        assert_eq!(ok.resolved.len(), 1);
+        assert_eq!(ok.resolved[0].1.expose(), "k-1");
+        let bad = outcome(r#"{"key":"hidden-2"}"#);
+        assert!(bad.resolved.is_empty());
+        assert_eq!(bad.unresolved, ["RDSF_FIREHOSE_ACCESS_KEY"]);
+        let line = bad.lines[0].to_string();
+        assert!(
+            line.contains("`api_key`") && !line.contains("hidden-2"),
+            "{line}"
+        );
+    }
 }

@@ -60,6 +60,27 @@ MOTO_LACKS = [
     "invoking the function (needs Docker): on-failure delivery simulated by sending Lambda's record shape",
 ]
 
+# deploy/firehose.yaml: what moto's CloudFormation has no model for, made
+# through the APIs with the template's properties (deploy_firehose()).
+FIREHOSE_STACK = "rds-forwarder-firehose"
+FIREHOSE_GROUPS = ["/aws/rds/instance/orders-db/postgresql", "RDSOSMetrics"]
+FIREHOSE_UNSUPPORTED = {
+    "AWS::SecretsManager::Secret", "AWS::Lambda::Url", "AWS::S3::BucketPolicy", "AWS::Logs::LogStream",
+    "AWS::KinesisFirehose::DeliveryStream", "AWS::Logs::SubscriptionFilter", "AWS::Logs::AccountPolicy",
+}
+FIREHOSE_MOTO_LACKS = [
+    "AWS::SecretsManager::Secret (GenerateSecretString) in CloudFormation: GetRandomPassword + CreateSecret with the template's rules",
+    "AWS::Lambda::Url in CloudFormation: CreateFunctionUrlConfig",
+    "AWS::S3::BucketPolicy and AWS::Logs::LogStream in CloudFormation: PutBucketPolicy, CreateLogStream",
+    "AWS::S3::Bucket PublicAccessBlockConfiguration/OwnershipControls/LifecycleConfiguration in CloudFormation"
+    " (moto applies BucketEncryption only): PutPublicAccessBlock, PutBucketOwnershipControls, PutBucketLifecycleConfiguration",
+    "AWS::KinesisFirehose::DeliveryStream in CloudFormation: CreateDeliveryStream with the rendered properties",
+    "AWS::Logs::SubscriptionFilter in CloudFormation: PutSubscriptionFilter (destination the stream, with the role)",
+    "AWS::Logs::AccountPolicy (and PutAccountPolicy): its rendered SelectionCriteria and PolicyDocument are checked only",
+    "Firehose's own HTTP delivery (moto posts plain JSON, no access key or gzip): the test sends the request the stream's configuration describes",
+    "UpdateStack of install.yaml (GetAtt FunctionLogGroup unresolved): FirehoseAccessKeySecretArn checked on a second install stack",
+]
+
 UNSUPPORTED = {"AWS::Logs::SubscriptionFilter", "AWS::Lambda::EventInvokeConfig"}
 
 
@@ -115,8 +136,12 @@ def _substitute(value, var, item):
 
 
 def render_setup(params):
+    return render("setup.yaml", params)
+
+
+def render(name, params):
     """Expands Fn::ForEach (AWS::LanguageExtensions) for the given parameters."""
-    template = load("setup.yaml")
+    template = load(name)
     assert template.pop("Transform") == "AWS::LanguageExtensions"
     resources = {}
     for key, value in template["Resources"].items():
@@ -335,7 +360,8 @@ def deploy(endpoint):
     auto_rule = events.describe_rule(Name=setup_res["AutoSubscribeRule"]["PhysicalResourceId"])
     auto_pattern = json.loads(auto_rule["EventPattern"])
     assert auto_pattern["detail"]["eventName"] == ["CreateLogGroup"], auto_pattern
-    assert auto_pattern["detail"]["requestParameters"]["logGroupName"] == [{"prefix": "/aws/rds/"}], auto_pattern
+    # SubscribeEnhancedMonitoring (default true): Enhanced Monitoring's group too.
+    assert auto_pattern["detail"]["requestParameters"]["logGroupName"] == [{"prefix": "/aws/rds/"}, "RDSOSMetrics"], auto_pattern
     for rule in (rds_rule, auto_rule):
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         assert [t["Arn"] for t in targets] == [fn_arn], targets
@@ -345,10 +371,13 @@ def deploy(endpoint):
     for s in statements:
         by_principal.setdefault(s["Principal"]["Service"], []).append(s)
     logs_perm = by_principal["logs.amazonaws.com"]
-    assert len(logs_perm) == 1, logs_perm
-    cond = logs_perm[0]["Condition"]
-    assert cond["StringEquals"]["AWS:SourceAccount"] == ACCOUNT, cond
-    assert cond["ArnLike"]["AWS:SourceArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*", cond
+    # The prefix, and Enhanced Monitoring's one group outside it.
+    assert sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in logs_perm) == [
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics:*",
+    ], logs_perm
+    for s in logs_perm:
+        assert s["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT, s
     event_sources = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in by_principal["events.amazonaws.com"])
     assert event_sources == sorted([rds_rule["Arn"], auto_rule["Arn"]]), event_sources
     for s in by_principal["events.amazonaws.com"]:
@@ -359,8 +388,12 @@ def deploy(endpoint):
     extra = [p for p in role_policies if p != "rds-forwarder"]
     assert len(extra) == 1, role_policies
     doc = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=extra[0])["PolicyDocument"])
-    assert [s["Action"] for s in doc["Statement"]] == ["logs:PutSubscriptionFilter"], doc
+    assert [s["Action"] for s in doc["Statement"]] == ["logs:PutSubscriptionFilter"] * 2, doc
     assert doc["Statement"][0]["Resource"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/*", doc
+    assert doc["Statement"][1]["Resource"] == [
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:RDSOSMetrics:*",
+    ], doc
 
     print(json.dumps({
         "function_arn": fn_arn,
@@ -381,6 +414,259 @@ def deploy(endpoint):
         "install_resources": sorted(res),
         "setup_resources": sorted(setup_res),
     }))
+
+
+def evaluate(value, env, conditions):
+    """CloudFormation's intrinsic functions, enough for firehose.yaml."""
+    if isinstance(value, list):
+        return [evaluate(v, env, conditions) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (k, v), = value.items()
+        if k == "Ref":
+            return env[v]
+        if k == "Fn::GetAtt":
+            return env[".".join(v)]
+        if k == "Fn::ImportValue":
+            return env["import:" + evaluate(v, env, conditions)]
+        if k == "Fn::If":
+            return evaluate(v[1] if conditions[v[0]] else v[2], env, conditions)
+        if k == "Fn::Join":
+            return v[0].join(evaluate(v[1], env, conditions))
+        if k == "Fn::Sub":
+            text, extra = (v, {}) if isinstance(v, str) else (v[0], evaluate(v[1], env, conditions))
+            local = dict(env, **extra)
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(local[m.group(1)]), text)
+    return {k: evaluate(v, env, conditions) for k, v in value.items()}
+
+
+def replace_refs(value, known):
+    """The template with Ref/GetAtt/${...} of `known` logical ids replaced by their values."""
+    if isinstance(value, list):
+        return [replace_refs(v, known) for v in value]
+    if isinstance(value, str):
+        for name, val in known.items():
+            value = value.replace("${" + name + "}", val)
+        return value
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (k, v), = value.items()
+            if k == "Ref" and v in known:
+                return known[v]
+            if k == "Fn::GetAtt" and ".".join(v) in known:
+                return known[".".join(v)]
+        return {k: replace_refs(v, known) for k, v in value.items()}
+    return value
+
+
+def deploy_firehose(endpoint, install_function_arn):
+    """Creates firehose.yaml (function URL mode, two log groups, the account
+    policy on) and checks what it made; prints what the Rust side needs."""
+    sm, lam, cfn, iam = (client(endpoint, n) for n in ("secretsmanager", "lambda", "cloudformation", "iam"))
+    s3, logs, firehose = (client(endpoint, n) for n in ("s3", "logs", "firehose"))
+    if not logs.describe_log_groups(logGroupNamePrefix="RDSOSMetrics")["logGroups"]:
+        logs.create_log_group(logGroupName="RDSOSMetrics")
+    params = {
+        "InstallStackName": INSTALL_STACK,
+        "BufferSizeMiB": "2",
+        "BufferIntervalSeconds": "60",
+        "RetryDurationSeconds": "3600",
+        "BackupRetentionDays": "7",
+        "LogGroupNames": ",".join(FIREHOSE_GROUPS),
+        "EnableAccountPolicy": "true",
+        "AccountPolicyExcludedLogGroups": "/serve/rds-forwarder",
+    }
+    template = render("firehose.yaml", params)
+    rules = template.pop("Rules")
+    assert list(rules) == ["FunctionUrlTakesSixMegabytes"], rules
+    resources = template["Resources"]
+    exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    env = {"import:" + k: v for k, v in exports.items()}
+    env.update(params)
+    env.update({"AWS::StackName": FIREHOSE_STACK, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
+                "AWS::Partition": "aws", "AWS::NoValue": None})
+    env["LogGroupNames"] = FIREHOSE_GROUPS
+    env["AccountPolicyExcludedLogGroups"] = params["AccountPolicyExcludedLogGroups"].split(",")
+    conditions = {
+        "UseFunctionUrl": params.get("EndpointUrl", "") == "",
+        "HasLogGroups": True,
+        "CreateAccountPolicy": params["EnableAccountPolicy"] == "true",
+        "HasExcludedLogGroups": True,
+    }
+    assert set(conditions) == set(template["Conditions"]), template["Conditions"]
+
+    # 1. What others refer to and moto cannot make from the template.
+    generate = resources["AccessKeySecret"]["Properties"]["GenerateSecretString"]
+    password = sm.get_random_password(
+        PasswordLength=generate["PasswordLength"], ExcludePunctuation=generate["ExcludePunctuation"]
+    )["RandomPassword"]
+    secret_value = dict(json.loads(generate["SecretStringTemplate"]), **{generate["GenerateStringKey"]: password})
+    secret_arn = sm.create_secret(Name=f"{FIREHOSE_STACK}-AccessKeySecret", SecretString=json.dumps(secret_value))["ARN"]
+    url_props = evaluate(resources["FunctionUrl"]["Properties"], env, conditions)
+    url = lam.create_function_url_config(
+        FunctionName=url_props["TargetFunctionArn"], AuthType=url_props["AuthType"], InvokeMode=url_props["InvokeMode"]
+    )["FunctionUrl"]
+    stream_name = f"{FIREHOSE_STACK}-DeliveryStream"
+    stream_arn = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{stream_name}"
+    known = {"AccessKeySecret": secret_arn, "FunctionUrl.FunctionUrl": url, "DeliveryStream.Arn": stream_arn}
+
+    # 2. The rest through moto's CloudFormation.
+    supported = {k: v for k, v in resources.items() if v["Type"] not in FIREHOSE_UNSUPPORTED}
+    stack_template = replace_refs(dict(template, Resources=supported), known)
+    stack_params = {k: v for k, v in params.items()}
+    out, res = create_stack(cfn, FIREHOSE_STACK, stack_template, stack_params)
+    env.update(known)
+    for logical_id, r in res.items():
+        env[logical_id] = r["PhysicalResourceId"]
+    env["BackupBucket.Arn"] = f"arn:aws:s3:::{env['BackupBucket']}"
+    for role in ("DeliveryRole", "LogsToFirehoseRole"):
+        env[role + ".Arn"] = iam.get_role(RoleName=env[role])["Role"]["Arn"]
+    env["DeliveryLogGroup.Arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{env['DeliveryLogGroup']}:*"
+    for stream in ("DestinationLogStream", "BackupLogStream"):
+        env[stream] = resources[stream]["Properties"]["LogStreamName"]
+
+    # 3. The unsupported resources (and bucket properties), their properties evaluated.
+    applied = []
+    b = evaluate(resources["BackupBucket"]["Properties"], env, conditions)
+    s3.put_public_access_block(Bucket=env["BackupBucket"], PublicAccessBlockConfiguration=b["PublicAccessBlockConfiguration"])
+    s3.put_bucket_ownership_controls(Bucket=env["BackupBucket"], OwnershipControls=b["OwnershipControls"])
+    s3.put_bucket_lifecycle_configuration(Bucket=env["BackupBucket"], LifecycleConfiguration={"Rules": [
+        {"ID": r["Id"], "Status": r["Status"], "Filter": {"Prefix": ""},
+         "Expiration": {"Days": int(r["ExpirationInDays"])},
+         "AbortIncompleteMultipartUpload": r["AbortIncompleteMultipartUpload"]}
+        for r in b["LifecycleConfiguration"]["Rules"]
+    ]})
+    applied.append("BackupBucket (public access block, ownership, lifecycle)")
+    policy_props = None
+    for logical_id, resource in resources.items():
+        kind = resource["Type"]
+        if kind not in FIREHOSE_UNSUPPORTED or logical_id in ("AccessKeySecret", "FunctionUrl"):
+            continue
+        p = evaluate(resource["Properties"], env, conditions)
+        if kind == "AWS::S3::BucketPolicy":
+            s3.put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+        elif kind == "AWS::Logs::LogStream":
+            logs.create_log_stream(logGroupName=p["LogGroupName"], logStreamName=p["LogStreamName"])
+        elif kind == "AWS::KinesisFirehose::DeliveryStream":
+            http = p["HttpEndpointDestinationConfiguration"]
+            for section, field in (("BufferingHints", "SizeInMBs"), ("BufferingHints", "IntervalInSeconds"),
+                                   ("RetryOptions", "DurationInSeconds")):
+                http[section][field] = int(http[section][field])
+            firehose.create_delivery_stream(
+                DeliveryStreamName=stream_name,
+                DeliveryStreamType=p["DeliveryStreamType"],
+                DeliveryStreamEncryptionConfigurationInput=p["DeliveryStreamEncryptionConfigurationInput"],
+                HttpEndpointDestinationConfiguration=http,
+            )
+        elif kind == "AWS::Logs::SubscriptionFilter":
+            logs.put_subscription_filter(
+                logGroupName=p["LogGroupName"], filterName=p["FilterName"], filterPattern=p["FilterPattern"],
+                destinationArn=p["DestinationArn"], roleArn=p["RoleArn"],
+            )
+        elif kind == "AWS::Logs::AccountPolicy":
+            policy_props = p
+            continue
+        applied.append(f"{logical_id} ({kind})")
+
+    # 4. What it made.
+    secret = json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"])
+    assert list(secret) == ["api_key"] and len(secret["api_key"]) == 64, "not Firehose's JSON shape"
+    stream = firehose.describe_delivery_stream(DeliveryStreamName=stream_name)["DeliveryStreamDescription"]
+    assert stream["DeliveryStreamARN"] == stream_arn, stream["DeliveryStreamARN"]
+    (dest,) = stream["Destinations"]
+    http = dest["HttpEndpointDestinationDescription"]
+    assert http["EndpointConfiguration"]["Url"] == url, http
+    assert url.startswith("https://"), url
+    assert http["RequestConfiguration"]["ContentEncoding"] == "GZIP", http
+    assert http["BufferingHints"] == {"SizeInMBs": 2, "IntervalInSeconds": 60}, http
+    assert http["RetryOptions"] == {"DurationInSeconds": 3600}, http
+    assert http["S3BackupMode"] == "FailedDataOnly", http
+    assert http["SecretsManagerConfiguration"]["SecretARN"] == secret_arn, http
+    assert http["SecretsManagerConfiguration"]["Enabled"] is True, http
+    assert "AccessKey" not in http["EndpointConfiguration"], http
+    backup = http.get("S3DestinationDescription") or {}
+    assert backup.get("BucketARN") == env["BackupBucket.Arn"], http
+
+    bucket = env["BackupBucket"]
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", rules
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4, block
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}], ownership
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert lifecycle[0]["Expiration"]["Days"] == 7, lifecycle
+    bucket_policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert bucket_policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, bucket_policy
+
+    # Least privilege: each role reaches only what this stack made.
+    delivery = policy_document(iam.get_role_policy(RoleName=env["DeliveryRole"], PolicyName="rds-forwarder-firehose")["PolicyDocument"])
+    by_sid = {st["Sid"]: st for st in delivery["Statement"]}
+    assert by_sid["AccessKeySecret"]["Resource"] == secret_arn, by_sid
+    assert by_sid["BackupBucket"]["Resource"] == [env["BackupBucket.Arn"], env["BackupBucket.Arn"] + "/*"], by_sid
+    # CloudFormation's LogGroup Arn ends in `:*` (covering its streams); moto's has no suffix.
+    assert by_sid["ErrorLog"]["Resource"] in (env["DeliveryLogGroup.Arn"], env["DeliveryLogGroup.Arn"][:-2]), by_sid
+    put = policy_document(iam.get_role_policy(RoleName=env["LogsToFirehoseRole"], PolicyName="rds-forwarder-put-records")["PolicyDocument"])
+    assert [st["Resource"] for st in put["Statement"]] == [stream_arn], put
+    trust = iam.get_role(RoleName=env["DeliveryRole"])["Role"]["AssumeRolePolicyDocument"]
+    trust = policy_document(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": ACCOUNT}}, trust
+
+    # The function URL: anyone may call it (the access key authenticates).
+    statements = json.loads(lam.get_policy(FunctionName=install_function_arn)["Policy"])["Statement"]
+    url_perms = [st for st in statements if st["Principal"] in ("*", {"AWS": "*"})]
+    assert sorted(st["Action"] for st in url_perms) == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"], url_perms
+    assert lam.get_function_url_config(FunctionName=install_function_arn)["AuthType"] == "NONE"
+
+    # Subscriptions: each listed group to the stream, with the role.
+    for group in FIREHOSE_GROUPS:
+        (f,) = [f for f in logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+                if f["filterName"] == "rds-forwarder-firehose"]
+        assert f["destinationArn"] == stream_arn and f["roleArn"] == env["LogsToFirehoseRole.Arn"], f
+    # The account-level policy (moto has no PutAccountPolicy), rendered.
+    assert policy_props["SelectionCriteria"] == (
+        f'LogGroupName NOT IN ["/aws/lambda/{INSTALL_STACK}", "/aws/kinesisfirehose/{FIREHOSE_STACK}", "/serve/rds-forwarder"]'
+    ), policy_props["SelectionCriteria"]
+    assert json.loads(policy_props["PolicyDocument"]) == {
+        "DestinationArn": stream_arn, "RoleArn": env["LogsToFirehoseRole.Arn"], "FilterPattern": "", "Distribution": "Random",
+    }, policy_props["PolicyDocument"]
+    assert out["AccessKeySecretArn"] == secret_arn and out["EndpointUrl"] == url, out
+
+    print(json.dumps({
+        "access_key_secret_arn": secret_arn,
+        "endpoint_url": url,
+        "content_encoding": http["RequestConfiguration"]["ContentEncoding"],
+        "stream_arn": stream_arn,
+        "applied_outside_cloudformation": applied,
+        "moto_lacks": FIREHOSE_MOTO_LACKS,
+    }))
+
+
+def access_key(endpoint, secret_arn):
+    """The key as Firehose reads it: `api_key` of the secret (boto3, not our code)."""
+    value = client(endpoint, "secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    print(json.dumps({"api_key": json.loads(value)["api_key"]}))
+
+
+def use_firehose_key(endpoint, secret_arn):
+    """An install stack given FirehoseAccessKeySecretArn, as deploy/README.md
+    says (moto's UpdateStack fails on install.yaml, so a second install stack
+    is created with it); prints the function's environment."""
+    cfn, lam, iam = (client(endpoint, n) for n in ("cloudformation", "lambda", "iam"))
+    stack = cfn.describe_stacks(StackName=INSTALL_STACK)["Stacks"][0]
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    params["FirehoseAccessKeySecretArn"] = secret_arn
+    outputs, _ = create_stack(cfn, INSTALL_STACK + "-fh", load("install.yaml"), params)
+    conf = lam.get_function_configuration(FunctionName=outputs["FunctionName"])
+    variables = conf["Environment"]["Variables"]
+    assert variables["RDSF_FIREHOSE_ACCESS_KEY_SECRET_ARN"] == secret_arn, variables
+    policy = policy_document(iam.get_role_policy(RoleName=outputs["FunctionRoleName"], PolicyName="rds-forwarder")["PolicyDocument"])
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    assert by_sid["FirehoseAccessKeySecret"] == {
+        "Sid": "FirehoseAccessKeySecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn,
+    }, by_sid
+    print(json.dumps({"function_environment": variables}))
 
 
 def filters(endpoint):
@@ -425,6 +711,12 @@ if __name__ == "__main__":
         deploy(endpoint)
     elif phase == "filters":
         filters(endpoint)
+    elif phase == "firehose":
+        deploy_firehose(endpoint, sys.argv[3])
+    elif phase == "access-key":
+        access_key(endpoint, sys.argv[3])
+    elif phase == "use-firehose-key":
+        use_firehose_key(endpoint, sys.argv[3])
     elif phase == "create-group":
         client(endpoint, "logs").create_log_group(logGroupName=sys.argv[3])
         print(json.dumps({"created": sys.argv[3]}))

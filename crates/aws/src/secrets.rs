@@ -14,6 +14,13 @@ pub const SECRET_ARN_SUFFIX: &str = "_SECRET_ARN";
 /// Suffix of the variable naming an SSM parameter.
 pub const SSM_PARAMETER_SUFFIX: &str = "_SSM_PARAMETER";
 
+/// Secrets another AWS service reads too, in the JSON shape it needs: the
+/// setting takes the value of that key. Firehose reads an HTTP endpoint's
+/// access key from a Secrets Manager secret `{"api_key": "..."}`
+/// (deploy/firehose.yaml generates one), so the forwarder reads the same
+/// secret. A value that is not a JSON object is taken whole, as before.
+pub const JSON_KEY_OF: [(&str, &str); 1] = [("RDSF_FIREHOSE_ACCESS_KEY", "api_key")];
+
 /// The secret references set in the environment (`env` looks a variable
 /// up) for the variables `vars`, in that order. Both kinds for one variable
 /// is an error.
@@ -55,7 +62,7 @@ pub async fn resolve(
 ) -> Result<Vec<(&'static str, Secret)>, AwsError> {
     let mut out = Vec::with_capacity(refs.len());
     for (var, reference) in refs {
-        let secret = source.get(reference).await?;
+        let secret = setting_value(var, reference, source.get(reference).await?)?;
         if secret.is_empty() {
             return Err(AwsError::Invalid {
                 target: reference.to_string(),
@@ -65,6 +72,28 @@ pub async fn resolve(
         out.push((*var, secret));
     }
     Ok(out)
+}
+
+/// What setting `var` takes from the secret read at `reference`: the secret
+/// itself, or for a variable of [`JSON_KEY_OF`] whose secret is a JSON
+/// object, the string at its key. Errors name the reference and the key,
+/// never a value. (`resolve` and `rds-forwarder check` both use it.)
+pub fn setting_value(var: &str, reference: &SecretRef, secret: Secret) -> Result<Secret, AwsError> {
+    let Some((_, key)) = JSON_KEY_OF.iter().find(|(v, _)| *v == var) else {
+        return Ok(secret);
+    };
+    let Ok(serde_json::Value::Object(mut object)) =
+        serde_json::from_str::<serde_json::Value>(secret.expose())
+    else {
+        return Ok(secret);
+    };
+    match object.remove(*key) {
+        Some(serde_json::Value::String(value)) => Ok(Secret::new(value)),
+        _ => Err(AwsError::Invalid {
+            target: reference.to_string(),
+            detail: format!("is a JSON object without a string `{key}` (wanted for {var})"),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +175,39 @@ mod tests {
         assert_eq!(got[0].1.expose(), "lic-123");
         assert_eq!(got[1].1.expose(), "authorization=Bearer t");
         assert_eq!(format!("{got:?}").matches("***").count(), 2);
+    }
+
+    /// The secret deploy/firehose.yaml generates is the JSON Firehose reads
+    /// (`{"api_key": …}`); the forwarder takes the key from it, a plain value
+    /// as it is, and a JSON object without the key is an error naming the
+    /// reference but no value. Other settings take JSON whole.
+    #[test]
+    fn the_firehose_access_key_is_read_from_firehoses_json_secret() {
+        let arn = "arn:aws:secretsmanager:us-east-1:1:secret:fh";
+        let read = |var: &'static str, value: &'static str| {
+            let refs = vec![(var, SecretRef::SecretsManager(arn.into()))];
+            let fake = Fake(HashMap::from([(refs[0].1.clone(), value)]));
+            block_on(resolve(&fake, &refs)).map(|got| got[0].1.expose().to_owned())
+        };
+        let var = "RDSF_FIREHOSE_ACCESS_KEY";
+        assert_eq!(read(var, r#"{"api_key":"k-123"}"#).unwrap(), "k-123");
+        assert_eq!(
+            read(var, " { \"api_key\" : \"k 4\", \"note\": 1 } ").unwrap(),
+            "k 4"
+        );
+        assert_eq!(read(var, "plain-key").unwrap(), "plain-key");
+        assert_eq!(read(var, "{not json").unwrap(), "{not json");
+        for wrong in [r#"{"apikey":"hidden-1"}"#, r#"{"api_key":42}"#] {
+            let err = read(var, wrong).unwrap_err().to_string();
+            assert!(err.contains(arn) && err.contains("`api_key`"), "{err}");
+            assert!(!err.contains("hidden-1") && !err.contains("42"), "{err}");
+        }
+        let err = read(var, r#"{"api_key":""}"#).unwrap_err().to_string();
+        assert!(err.contains("is empty"), "{err}");
+        assert_eq!(
+            read("WHATAP_LICENSE", r#"{"api_key":"k"}"#).unwrap(),
+            r#"{"api_key":"k"}"#
+        );
     }
 
     #[test]

@@ -52,6 +52,19 @@ pub struct AutoSubscribe {
     pub destination_arn: Option<String>,
 }
 
+impl AutoSubscribe {
+    /// Whether a new log group is one to subscribe: under the prefix, or
+    /// the one group RDS Enhanced Monitoring writes (`RDSOSMetrics`, a
+    /// region-wide group outside `/aws/rds/`). Whether its creation reaches
+    /// the function at all is setup.yaml's switch
+    /// (`SubscribeEnhancedMonitoring`: the rule's pattern and the role's
+    /// permission); this is the second line of defence for both.
+    pub fn wants(&self, log_group: &str) -> bool {
+        log_group.starts_with(&self.prefix)
+            || log_group == rdsf_core::enhanced_monitoring::LOG_GROUP
+    }
+}
+
 /// The outcome of one `subscribe` run.
 #[derive(Debug, Default)]
 pub struct SubscribeReport {
@@ -250,6 +263,27 @@ pub mod fake {
 mod tests {
     use super::fake::FakeLogs;
     use super::*;
+
+    #[test]
+    fn auto_subscription_wants_the_prefix_and_enhanced_monitorings_group_only() {
+        let auto = AutoSubscribe {
+            subscriber: Box::new(FakeLogs::default()),
+            prefix: "/aws/rds/".into(),
+            destination_arn: None,
+        };
+        for yes in ["/aws/rds/instance/a/postgresql", "RDSOSMetrics"] {
+            assert!(auto.wants(yes), "{yes}");
+        }
+        for no in [
+            "/aws/lambda/x",
+            "RDSOSMetricsX",
+            "rdsosmetrics",
+            "/RDSOSMetrics",
+            "",
+        ] {
+            assert!(!auto.wants(no), "{no}");
+        }
+    }
 
     #[test]
     fn subscribes_every_group_under_the_prefix_and_reports_failures() {
