@@ -47,6 +47,7 @@ mod rds_events;
 mod readme_examples;
 mod schema;
 mod serve;
+mod serve_tls;
 mod shared_log_types;
 mod streamed;
 mod unix_cli;

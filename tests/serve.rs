@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::firehose::{body, KEY};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -49,7 +49,9 @@ fn http(
 
 /// Starts the binary's `serve` on 127.0.0.1 with `env`; its address, and a
 /// thread collecting the rest of its log.
-fn start(env: &[(&str, &str)]) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+pub(crate) fn start(
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("RDSF_FIREHOSE_ACCESS_KEY", KEY)
@@ -79,7 +81,7 @@ fn start(env: &[(&str, &str)]) -> (std::process::Child, String, std::thread::Joi
     (child, addr, log)
 }
 
-fn sigterm(child: &std::process::Child) {
+pub(crate) fn sigterm(child: &std::process::Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -88,7 +90,7 @@ fn sigterm(child: &std::process::Child) {
 }
 
 /// Waits for the exit, at most 20 s.
-fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
+pub(crate) fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -102,7 +104,7 @@ fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
     }
 }
 
-fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn firehose_headers<'a>(request_id: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("content-type", "application/json"),
         ("x-amz-firehose-protocol-version", "1.0"),
