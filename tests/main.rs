@@ -47,6 +47,7 @@ mod rds_events;
 mod readme_examples;
 mod schema;
 mod serve;
+mod serve_load;
 mod serve_tls;
 mod shared_log_types;
 mod streamed;
