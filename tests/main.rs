@@ -24,6 +24,7 @@ mod fingerprint_linear;
 mod fingerprint_same_as_before;
 mod fingerprint_vs_pt;
 mod firehose;
+mod fleet;
 mod fuzz_regressions;
 mod golden;
 mod handler;
