@@ -2,7 +2,8 @@
 //! Dockerfile (hadolint, and what it must say: non-root, pinned bases, the
 //! built binary's name, serve's default port, `rds-forwarder serve`) and the
 //! Kubernetes manifests in deploy/kubernetes/ (kubernetes-validate --strict
-//! against the schemas in its wheel, and how they fit the binary: probes,
+//! against the schemas in its wheel, checkov's Kubernetes checks, and how
+//! they fit the binary: probes,
 //! secrets by reference, settings it reads, a grace period past the request
 //! timeout, selectors that match). The image itself cannot be built here
 //! (no Docker daemon, no registry): README gives the build commands.
@@ -22,6 +23,7 @@ fn ensure_fleet_tools() {
     let needed = [
         venv_bin("kubernetes-validate", "kubernetes-validate"),
         venv_bin("hadolint", "hadolint"),
+        venv_bin("checkov", "checkov"),
     ];
     if needed.iter().all(|p| p.exists()) {
         return;
@@ -248,6 +250,39 @@ fn kubernetes_manifests_pass_strict_schema_validation() {
     );
 }
 
+#[test]
+fn kubernetes_manifests_pass_checkov_with_only_documented_skips() {
+    ensure_fleet_tools();
+    let out = Command::new(venv_bin("checkov", "checkov"))
+        .args(["--framework", "kubernetes", "-d", "deploy/kubernetes"])
+        .args(["--skip-download", "--output", "json"])
+        .current_dir(root())
+        // Offline: no guideline download, no platform mapping.
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "checkov failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let summary = &report["summary"];
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert!(summary["passed"].as_u64().unwrap() > 50, "{summary}");
+    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
+        let reason = skipped["check_result"]["suppress_comment"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            reason.len() > 40,
+            "skip without a written reason: {skipped}"
+        );
+    }
+}
+
 /// Every environment variable the binary reads: the settings, serve's own,
 /// and each secret setting's two references.
 fn variables_the_binary_reads() -> Vec<String> {
@@ -274,6 +309,8 @@ fn kubernetes_deployment_fits_what_serve_needs() {
         .map(|(_, d)| (d["kind"].as_str().unwrap().to_owned(), d))
         .collect();
     for kind in [
+        "Namespace",
+        "NetworkPolicy",
         "ConfigMap",
         "Deployment",
         "Service",
@@ -381,6 +418,22 @@ fn kubernetes_deployment_fits_what_serve_needs() {
     assert_eq!(hpa["spec"]["metrics"][0]["resource"]["name"], "cpu");
     let pdb = by_kind["PodDisruptionBudget"];
     assert_eq!(&pdb["spec"]["selector"]["matchLabels"], labels);
+    let policy = by_kind["NetworkPolicy"];
+    assert_eq!(&policy["spec"]["podSelector"]["matchLabels"], labels);
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], port_name);
+
+    // One namespace for all, the one namespace.yaml creates.
+    let namespace = &by_kind["Namespace"]["metadata"]["name"];
+    for (file, doc) in &docs {
+        if doc["kind"] != "Namespace" {
+            assert_eq!(
+                &doc["metadata"]["namespace"],
+                namespace,
+                "{}",
+                file.display()
+            );
+        }
+    }
     let min_replicas = hpa["spec"]["minReplicas"].as_u64().unwrap();
     let min_available = pdb["spec"]["minAvailable"].as_u64().unwrap();
     assert!(
