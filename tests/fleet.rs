@@ -5,7 +5,8 @@
 //! against the schemas in its wheel, checkov's Kubernetes checks, and how
 //! they fit the binary: probes,
 //! secrets by reference, settings it reads, a grace period past the request
-//! timeout, selectors that match). The image itself cannot be built here
+//! timeout, selectors that match), and the ECS service template in
+//! deploy/ecs/ (cfn-lint, checkov, and the same fit). The image itself cannot be built here
 //! (no Docker daemon, no registry): README gives the build commands.
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::deploy_support::{root, venv_bin};
+use crate::deploy_support::{ensure_tools, root, venv_bin};
 
 /// Installs the fleet tools (scripts/deps/deploy.sh) when one is missing.
 fn ensure_fleet_tools() {
@@ -440,4 +441,180 @@ fn kubernetes_deployment_fits_what_serve_needs() {
         min_available < min_replicas,
         "a drain can move a pod: minAvailable {min_available} < minReplicas {min_replicas}"
     );
+}
+
+/// deploy/ecs/service.yaml as JSON, short tags in their long form (the
+/// moto virtualenv's PyYAML with moto_stacks.py's loader).
+fn ecs_template() -> Value {
+    ensure_tools();
+    let out = Command::new(venv_bin("moto", "python"))
+        .arg(root().join("tests/deploy/template_json.py"))
+        .arg("ecs/service.yaml")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn ecs_template_passes_cfn_lint_and_checkov() {
+    ensure_tools();
+    let out = Command::new(venv_bin("cfn-lint", "cfn-lint"))
+        .arg("deploy/ecs/service.yaml")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.trim().is_empty(),
+        "cfn-lint:\n{text}"
+    );
+    let out = Command::new(venv_bin("checkov", "checkov"))
+        .args(["--framework", "cloudformation", "-d", "deploy/ecs"])
+        .args(["--skip-download", "--output", "json"])
+        .current_dir(root())
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "checkov failed:\n{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(report["summary"]["failed"], 0, "{}", report["summary"]);
+    assert!(report["summary"]["passed"].as_u64().unwrap() > 20);
+    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
+        let reason = skipped["check_result"]["suppress_comment"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            reason.len() > 40,
+            "skip without a written reason: {skipped}"
+        );
+    }
+}
+
+#[test]
+fn ecs_service_fits_what_serve_needs() {
+    use serde_json::json;
+    let t = ecs_template();
+    let r = &t["Resources"];
+    let c = &r["TaskDefinition"]["Properties"]["ContainerDefinitions"][0];
+    let (port, _) = serve_defaults();
+
+    // Settings: only names the binary reads; the access key only from the secret parameter.
+    let known = variables_the_binary_reads();
+    let secret_vars = rds_forwarder::config::secret_vars();
+    let mut timeout = None;
+    for entry in c["Environment"].as_array().unwrap() {
+        // An optional entry is `Fn::If [condition, entry, NoValue]`.
+        let entry = entry.get("Fn::If").map_or(entry, |branches| &branches[1]);
+        let name = entry["Name"].as_str().unwrap();
+        assert!(
+            known.contains(&name.to_owned()),
+            "{name}: not a setting rds-forwarder reads"
+        );
+        assert!(!secret_vars.contains(&name), "{name} set as a plain value");
+        if name == "RDSF_SERVE_REQUEST_TIMEOUT_SECS" {
+            timeout = entry["Value"].as_str().map(|v| v.parse::<u64>().unwrap());
+        }
+    }
+    assert_eq!(
+        c["Secrets"],
+        json!([{"Name": "RDSF_FIREHOSE_ACCESS_KEY", "ValueFrom": {"Ref": "FirehoseAccessKeySecretArn"}}])
+    );
+    let statements =
+        &r["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(statements.as_array().unwrap().len(), 1);
+    assert_eq!(statements[0]["Action"], "secretsmanager:GetSecretValue");
+    assert_eq!(
+        statements[0]["Resource"],
+        json!({"Ref": "FirehoseAccessKeySecretArn"})
+    );
+
+    // A stop waits for a request in flight: Fargate's 120 s at most, above the
+    // request timeout; the load balancer neither cuts nor drains it sooner.
+    let timeout = timeout.expect("the request timeout set below Fargate's stop limit");
+    let stop = c["StopTimeout"].as_u64().unwrap();
+    assert!(
+        timeout < stop && stop <= 120,
+        "request timeout {timeout} s, StopTimeout {stop} s"
+    );
+    let attribute = |resource: &str, list: &str, key: &str| -> u64 {
+        r[resource]["Properties"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["Key"] == key)
+            .and_then(|a| a["Value"].as_str())
+            .unwrap_or_else(|| panic!("{resource} {key}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        attribute(
+            "LoadBalancer",
+            "LoadBalancerAttributes",
+            "idle_timeout.timeout_seconds"
+        ) > timeout
+    );
+    assert!(
+        attribute(
+            "TargetGroup",
+            "TargetGroupAttributes",
+            "deregistration_delay.timeout_seconds"
+        ) > timeout
+    );
+
+    // The port serve listens on, checked on /readyz; non-root, read-only.
+    assert_eq!(c["PortMappings"][0]["ContainerPort"], port);
+    assert_eq!(r["TargetGroup"]["Properties"]["Port"], port);
+    assert_eq!(r["TargetGroup"]["Properties"]["HealthCheckPath"], "/readyz");
+    assert_eq!(
+        r["Service"]["Properties"]["LoadBalancers"][0]["ContainerPort"],
+        port
+    );
+    assert_ne!(c["User"], "0");
+    assert_ne!(c["User"], "root");
+    assert_eq!(c["ReadonlyRootFilesystem"], true);
+
+    // HTTPS in front (Firehose's only scheme), target tracking on CPU.
+    assert_eq!(r["HttpsListener"]["Properties"]["Protocol"], "HTTPS");
+    assert!(r["HttpsListener"]["Properties"]["SslPolicy"]
+        .as_str()
+        .unwrap()
+        .contains("TLS13"));
+    let tracking =
+        &r["CpuTargetTracking"]["Properties"]["TargetTrackingScalingPolicyConfiguration"];
+    assert_eq!(
+        tracking["PredefinedMetricSpecification"]["PredefinedMetricType"],
+        "ECSServiceAverageCPUUtilization"
+    );
+
+    // Every sink can be chosen; every parameter is in one group of the console form.
+    let pattern =
+        regex::Regex::new(t["Parameters"]["Sinks"]["AllowedPattern"].as_str().unwrap()).unwrap();
+    let names = rdsf_sinks::SinkSettings::default().names();
+    assert!(pattern.is_match(&names.join(",")), "{names:?}");
+    assert!(!pattern.is_match("stdout,lokki"));
+    let mut grouped: Vec<&str> = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["Parameters"].as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    grouped.sort_unstable();
+    let mut parameters: Vec<&str> = t["Parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    parameters.sort_unstable();
+    assert_eq!(grouped, parameters);
 }
