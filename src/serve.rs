@@ -1,9 +1,10 @@
 //! `rds-forwarder serve`: the Firehose HTTP endpoint as a long-running
 //! server, for a container fleet behind a load balancer that terminates
-//! TLS, or over HTTPS itself with a given certificate and key (`tls`). The same contract as the function URL (`crate::firehose`), plus
-//! `/healthz`, `/readyz`, `/metrics` (Prometheus text), a bound on request
-//! bodies and on requests in flight, and a graceful stop on SIGTERM: no new
-//! connections, requests in flight finish (up to the request timeout).
+//! TLS, or over HTTPS itself with a given certificate and key (`tls`). The
+//! same contract as the function URL (`crate::firehose`), plus `/healthz`,
+//! `/readyz`, `/metrics` (Prometheus text), a bound on request bodies and on
+//! requests in flight, and a graceful stop on SIGTERM: no new connections,
+//! requests in flight finish (up to the request timeout).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
