@@ -492,6 +492,13 @@ fn run_serve(settings: Settings, args: rds_forwarder::serve::ServeArgs) -> Exit 
             return Exit::Failed;
         }
     };
+    let tls = match args.tls() {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!("configuration error: {e}");
+            return Exit::Usage;
+        }
+    };
     let server = serve::Server::new(pipeline, sinks, &args);
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(args.listen).await {
@@ -502,8 +509,9 @@ fn run_serve(settings: Settings, args: rds_forwarder::serve::ServeArgs) -> Exit 
             }
         };
         let address = listener.local_addr().map_or(args.listen, |a| a);
-        tracing::info!(%address, "listening for Firehose deliveries");
-        match serve::run(listener, server, serve::termination()).await {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%address, scheme, "listening for Firehose deliveries");
+        match serve::run(listener, server, tls, serve::termination()).await {
             Ok(()) => {
                 tracing::info!("stopped");
                 Exit::Ok

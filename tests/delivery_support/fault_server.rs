@@ -6,7 +6,7 @@
 //! HTTP/1.1 is hand-read here on purpose: the faults (reset mid-request,
 //! never reading, stalling) live below what an HTTP server library exposes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -45,6 +45,8 @@ struct State {
     /// Acts taken, in order.
     taken: Vec<Act>,
     accepted: BTreeSet<String>,
+    /// How many times each id was accepted (repeats are what exactly-once checks).
+    accepted_times: BTreeMap<String, usize>,
     accepted_records: usize,
     /// Every request read whole: its path and body (gunzipped).
     requests: Vec<(String, Vec<u8>)>,
@@ -119,6 +121,11 @@ impl FaultServer {
 
     pub fn accepted(&self) -> BTreeSet<String> {
         self.state.lock().unwrap().accepted.clone()
+    }
+
+    /// How many times each id was accepted.
+    pub fn accepted_times(&self) -> BTreeMap<String, usize> {
+        self.state.lock().unwrap().accepted_times.clone()
     }
 
     /// Every request read whole, in order: (path, body gunzipped).
@@ -228,6 +235,9 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
                 };
                 let mut st = state.lock().unwrap();
                 st.accepted_records += ids.len();
+                for id in &ids {
+                    *st.accepted_times.entry(id.clone()).or_default() += 1;
+                }
                 st.accepted.extend(ids);
                 response(200, None, &[])
             }
