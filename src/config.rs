@@ -55,6 +55,10 @@ pub struct Settings {
 
     #[command(flatten)]
     pub auto_subscribe: rdsf_aws::subscribe::AutoSubscribeSettings,
+
+    /// RDS metadata enrichment (crates/aws/src/rds_metadata.rs).
+    #[command(flatten)]
+    pub rds_metadata: rdsf_aws::rds_metadata::RdsMetadataSettings,
 }
 
 /// The variables whose values are secrets: every setting declared with
@@ -134,6 +138,8 @@ pub struct Config {
     pub redactor: rdsf_core::sql::Redactor,
     /// Enhanced Monitoring documents as metric points (`RDSF_METRICS`).
     pub enhanced_monitoring: rdsf_core::enhanced_monitoring::Options,
+    /// RDS metadata lookups (`RDSF_RDS_METADATA*`, `RDSF_RDS_TAG_KEYS`).
+    pub rds_metadata: rdsf_aws::rds_metadata::RdsMetadataOptions,
 }
 
 impl Config {
@@ -155,25 +161,29 @@ impl Config {
         );
         let redactor = keep(&mut errors, s.redaction.redactor());
         let enhanced_monitoring = keep(&mut errors, s.metrics.options());
-        match (sinks, delivery, redactor, enhanced_monitoring) {
-            (Some(sinks), Some(delivery), Some(redactor), Some(enhanced_monitoring))
-                if errors.is_empty() =>
-            {
-                Ok(Config {
-                    sinks,
-                    max_decompressed_bytes: s.input.max_decompressed_bytes,
-                    region: s.region.clone().filter(|r| !r.is_empty()),
-                    delivery,
-                    kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
-                    firehose_access_key: s
-                        .input
-                        .firehose_access_key
-                        .clone()
-                        .filter(|k| !k.is_empty()),
-                    redactor,
-                    enhanced_monitoring,
-                })
-            }
+        let rds_metadata = keep(&mut errors, s.rds_metadata.options());
+        match (sinks, delivery, redactor, enhanced_monitoring, rds_metadata) {
+            (
+                Some(sinks),
+                Some(delivery),
+                Some(redactor),
+                Some(enhanced_monitoring),
+                Some(rds_metadata),
+            ) if errors.is_empty() => Ok(Config {
+                sinks,
+                max_decompressed_bytes: s.input.max_decompressed_bytes,
+                region: s.region.clone().filter(|r| !r.is_empty()),
+                delivery,
+                kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
+                firehose_access_key: s
+                    .input
+                    .firehose_access_key
+                    .clone()
+                    .filter(|k| !k.is_empty()),
+                redactor,
+                enhanced_monitoring,
+                rds_metadata,
+            }),
             _ => Err(errors),
         }
     }
@@ -210,6 +220,9 @@ impl Default for Config {
             firehose_access_key: None,
             redactor: rdsf_core::sql::Redactor::builtin(),
             enhanced_monitoring: rdsf_core::enhanced_monitoring::Options::default(),
+            rds_metadata: rdsf_aws::rds_metadata::RdsMetadataSettings::default()
+                .options()
+                .expect("the defaults are valid"),
         }
     }
 }

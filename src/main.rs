@@ -420,7 +420,13 @@ fn build(settings: &Settings) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), St
         Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
     let sinks = sink::build(&config.sinks).map_err(|e| format!("configuration error: {e}"))?;
     sink::announce_signals(&sinks);
-    Ok((Pipeline::new(config), sinks))
+    let options = config.rds_metadata.clone();
+    let mut pipeline = Pipeline::new(config);
+    if options.enabled {
+        let source = rdsf_aws::rds_metadata::RdsMetadataSource::from_env(&options);
+        pipeline = pipeline.with_metadata(std::sync::Arc::new(source), options.budget);
+    }
+    Ok((pipeline, sinks))
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -261,6 +261,18 @@ impl RecordSet {
         }
     }
 
+    /// Replaces the resource of every run for which `f` gives a new one
+    /// (the metadata stage adds RDS metadata this way, once per run).
+    pub fn map_resources(&mut self, mut f: impl FnMut(&Resource, usize) -> Option<Resource>) {
+        let mut start = 0;
+        for (resource, end) in &mut self.runs {
+            if let Some(new) = f(resource, *end - start) {
+                *resource = new;
+            }
+            start = *end;
+        }
+    }
+
     /// Each record with its resource, in order.
     pub fn with_resources(&self) -> impl Iterator<Item = RecordRef<'_>> {
         self.all_groups().into_iter().flat_map(|g| g.iter())
@@ -482,6 +494,14 @@ pub mod keys {
     pub const PROCESS_EXECUTABLE_NAME: &str = "process.executable.name";
     pub const THREAD_ID: &str = "thread.id";
     pub const RDS_OS_DISK_GROUP: &str = "aws.rds.os.disk.group";
+
+    // ---- resource: RDS metadata from the RDS API (enrich::metadata) ----
+    pub const RDS_ENGINE_VERSION: &str = "aws.rds.engine_version";
+    pub const RDS_INSTANCE_CLASS: &str = "aws.rds.instance_class";
+    pub const CLOUD_AVAILABILITY_ZONE: &str = "cloud.availability_zone";
+    pub const RDS_CLUSTER_IDENTIFIER: &str = "aws.rds.cluster_identifier";
+    pub const RDS_INSTANCE_ROLE: &str = "aws.rds.instance_role";
+    pub const RDS_TAG_PREFIX: &str = "aws.rds.tag.";
 
     // ---- query fingerprints (all engines) ----
     pub const DB_QUERY_FINGERPRINT: &str = "db.query.fingerprint";

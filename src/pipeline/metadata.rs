@@ -1,0 +1,109 @@
+//! RDS metadata on the resources of an invocation's records and points,
+//! before delivery: one lookup per distinct resource (records are grouped
+//! by resource), all awaited together within a budget that never reaches
+//! the invocation's deadline. What is not known by then goes out as it is,
+//! counted ([`MetadataCounters`]) and logged once per invocation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdsf_core::enrich::metadata::{
+    self, MetadataCounters, MetadataSource, RdsMetadata, ResourceKey,
+};
+use rdsf_core::metric::MetricPoint;
+use rdsf_core::record::{RecordSet, Resource};
+
+/// A metadata source and how long an invocation may wait for it.
+#[derive(Clone)]
+pub struct MetadataStage {
+    pub source: Arc<dyn MetadataSource>,
+    pub budget: Duration,
+}
+
+impl MetadataStage {
+    /// The latest moment to wait until: the budget, and at most half of
+    /// what is left before `deadline` (delivery needs the rest).
+    fn wait_until(&self, deadline: Instant) -> Instant {
+        let now = Instant::now();
+        let half_left = deadline.saturating_duration_since(now) / 2;
+        now + self.budget.min(half_left)
+    }
+
+    /// Adds metadata to every resource of `records` and `points` that names
+    /// an RDS source and whose lookup answers in time.
+    pub async fn apply(
+        &self,
+        records: &mut RecordSet,
+        points: &mut [MetricPoint],
+        deadline: Instant,
+    ) {
+        let mut keys: Vec<ResourceKey> = Vec::new();
+        let mut note = |r: &Resource| {
+            if let Some(k) = ResourceKey::of(r) {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        };
+        for group in records.all_groups() {
+            note(group.resource);
+        }
+        for p in points.iter() {
+            note(&p.resource);
+        }
+        if keys.is_empty() {
+            return;
+        }
+        let until = tokio::time::Instant::from_std(self.wait_until(deadline));
+        let source = &*self.source;
+        let answers = futures_util::future::join_all(keys.iter().map(|k| async move {
+            tokio::time::timeout_at(until, source.metadata(k))
+                .await
+                .ok()
+                .flatten()
+        }))
+        .await;
+        let known: HashMap<&ResourceKey, Arc<RdsMetadata>> = keys
+            .iter()
+            .zip(answers)
+            .filter_map(|(k, a)| Some((k, a?)))
+            .collect();
+        // One new resource per old one, so runs and points that shared an
+        // `Arc` still do (sinks group by it).
+        let mut replaced: HashMap<*const rdsf_core::record::Attributes, Resource> = HashMap::new();
+        let mut without = (0u64, 0u64);
+        let mut enrich = |r: &Resource, records: usize| -> Option<Resource> {
+            let key = ResourceKey::of(r)?;
+            match known.get(&key) {
+                Some(md) => Some(
+                    replaced
+                        .entry(Arc::as_ptr(r))
+                        .or_insert_with(|| Arc::new(metadata::apply(r, md)))
+                        .clone(),
+                ),
+                None => {
+                    without.0 += 1;
+                    without.1 += records as u64;
+                    None
+                }
+            }
+        };
+        records.map_resources(|r, n| enrich(r, n));
+        for p in points.iter_mut() {
+            if let Some(new) = enrich(&p.resource, 0) {
+                p.resource = new;
+            }
+        }
+        if without.0 > 0 {
+            let counters = source.counters();
+            MetadataCounters::add(&counters.resources_without, without.0);
+            MetadataCounters::add(&counters.records_without, without.1);
+            tracing::info!(
+                resources = without.0,
+                records = without.1,
+                "RDS metadata not known (yet) for some resources; they went out without it"
+            );
+        }
+    }
+}
