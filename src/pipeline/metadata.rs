@@ -4,7 +4,7 @@
 //! the invocation's deadline. What is not known by then goes out as it is,
 //! counted ([`MetadataCounters`]) and logged once per invocation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use rdsf_core::enrich::metadata::{
     self, MetadataCounters, MetadataSource, RdsMetadata, ResourceKey,
 };
 use rdsf_core::metric::MetricPoint;
-use rdsf_core::record::{RecordSet, Resource};
+use rdsf_core::record::{Attributes, RecordSet, Resource};
 
 /// A metadata source and how long an invocation may wait for it.
 #[derive(Clone)]
@@ -57,22 +57,23 @@ impl MetadataStage {
         }
         let until = tokio::time::Instant::from_std(self.wait_until(deadline));
         let source = &*self.source;
-        let answers = futures_util::future::join_all(keys.iter().map(|k| async move {
-            tokio::time::timeout_at(until, source.metadata(k))
-                .await
-                .ok()
-                .flatten()
-        }))
+        let answers = futures_util::future::join_all(
+            keys.iter()
+                .map(|k| tokio::time::timeout_at(until, source.metadata(k))),
+        )
         .await;
+        let timed_out = answers.iter().filter(|a| a.is_err()).count();
         let known: HashMap<&ResourceKey, Arc<RdsMetadata>> = keys
             .iter()
             .zip(answers)
-            .filter_map(|(k, a)| Some((k, a?)))
+            .filter_map(|(k, a)| Some((k, a.ok()??)))
             .collect();
         // One new resource per old one, so runs and points that shared an
         // `Arc` still do (sinks group by it).
-        let mut replaced: HashMap<*const rdsf_core::record::Attributes, Resource> = HashMap::new();
-        let mut without = (0u64, 0u64);
+        let mut replaced: HashMap<*const Attributes, Resource> = HashMap::new();
+        // Resources (distinct) and records that go without metadata.
+        let mut without: HashSet<*const Attributes> = HashSet::new();
+        let mut records_without = 0u64;
         let mut enrich = |r: &Resource, records: usize| -> Option<Resource> {
             let key = ResourceKey::of(r)?;
             match known.get(&key) {
@@ -83,8 +84,8 @@ impl MetadataStage {
                         .clone(),
                 ),
                 None => {
-                    without.0 += 1;
-                    without.1 += records as u64;
+                    without.insert(Arc::as_ptr(r));
+                    records_without += records as u64;
                     None
                 }
             }
@@ -95,14 +96,27 @@ impl MetadataStage {
                 p.resource = new;
             }
         }
-        if without.0 > 0 {
-            let counters = source.counters();
-            MetadataCounters::add(&counters.resources_without, without.0);
-            MetadataCounters::add(&counters.records_without, without.1);
+        if without.is_empty() {
+            return;
+        }
+        let counters = source.counters();
+        let resources = without.len() as u64;
+        MetadataCounters::add(&counters.resources_without, resources);
+        MetadataCounters::add(&counters.records_without, records_without);
+        // A failure has logged its own warning (once per back-off); a
+        // lookup cut short by the budget has not.
+        if timed_out > 0 {
             tracing::info!(
-                resources = without.0,
-                records = without.1,
-                "RDS metadata not known (yet) for some resources; they went out without it"
+                resources,
+                records = records_without,
+                lookups_timed_out = timed_out,
+                "RDS metadata did not answer within the budget; records went out without it"
+            );
+        } else {
+            tracing::debug!(
+                resources,
+                records = records_without,
+                "RDS metadata not known for some resources; records went out without it"
             );
         }
     }

@@ -563,6 +563,32 @@ mod record_set_tests {
         set
     }
 
+    /// Each run's resource is offered once, with its record count, and
+    /// replaced where the closure says; records stay where they were.
+    #[test]
+    fn map_resources_replaces_runs() {
+        let a: Resource = Arc::new(Attributes::new());
+        let mut b_attrs = Attributes::new();
+        b_attrs.insert("k", "b");
+        let b: Resource = Arc::new(b_attrs);
+        let mut set = RecordSet::new();
+        set.push(&a, record("1"));
+        set.push(&a, record("2"));
+        set.push(&b, record("3"));
+        let mut seen = Vec::new();
+        let mut c_attrs = Attributes::new();
+        c_attrs.insert("k", "c");
+        let c: Resource = Arc::new(c_attrs);
+        set.map_resources(|r, n| {
+            seen.push((r.get_str("k").map(str::to_owned), n));
+            Arc::ptr_eq(r, &b).then(|| c.clone())
+        });
+        assert_eq!(seen, vec![(None, 2), (Some("b".to_owned()), 1)]);
+        assert!(Arc::ptr_eq(set.resource_of(0), &a));
+        assert!(Arc::ptr_eq(set.resource_of(2), &c));
+        assert_eq!(set[2].id, "3");
+    }
+
     #[test]
     fn consecutive_records_of_one_resource_share_a_run() {
         let set = sample();
