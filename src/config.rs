@@ -259,6 +259,25 @@ mod tests {
     }
 
     #[test]
+    fn rds_metadata_settings_are_validated_with_the_rest() {
+        let err = |args: &[&str]| {
+            Config::from_settings(&settings(args))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&["--rds-metadata", "maybe"]).starts_with("RDSF_RDS_METADATA: "));
+        assert!(err(&["--rds-metadata-ttl-seconds", "0"])
+            .starts_with("RDSF_RDS_METADATA_TTL_SECONDS: "));
+        assert!(
+            err(&["--rds-metadata-budget-ms", "x"]).starts_with("RDSF_RDS_METADATA_BUDGET_MS: ")
+        );
+        assert!(err(&["--rds-tag-keys", "a,,b"]).starts_with("RDSF_RDS_TAG_KEYS: "));
+        let c = Config::from_settings(&settings(&["--rds-metadata", "off"])).unwrap();
+        assert!(!c.rds_metadata.enabled);
+        assert!(Config::default().rds_metadata.enabled);
+    }
+
+    #[test]
     fn unknown_log_levels_are_a_configuration_error_naming_the_setting() {
         let err = Config::from_settings(&settings(&["--log-level", "verbose"]))
             .unwrap_err()
