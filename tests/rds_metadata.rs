@@ -511,6 +511,36 @@ fn throttling_backs_off_then_tries_again() {
     });
 }
 
+/// Once the TTL has passed, a failed refresh keeps serving what was known
+/// (and counts the failure) rather than dropping the metadata.
+#[test]
+fn a_failed_refresh_serves_the_stale_answer() {
+    runtime().block_on(async {
+        let server = RdsStandIn::start(vec![Act::Answer(Duration::ZERO), Act::Throttle]).await;
+        let source = RdsMetadataSource::with_client(
+            AwsClient::with_endpoint(context(), server.endpoint.clone()).unwrap(),
+            &RdsMetadataOptions {
+                ttl: Duration::from_secs(1),
+                ..options(TagKeys::All)
+            },
+        );
+        let key = ResourceKey::Instance("db1".into());
+        let fresh = source.metadata(&key).await.expect("first answer");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(source.metadata(&key).await, Some(fresh.clone()));
+        assert_eq!(
+            server.requests(),
+            2,
+            "the expired entry was asked for again"
+        );
+        let c = source.counters().snapshot();
+        assert_eq!(c.failures, 1, "{c:?}");
+        // Backing off now: still the stale answer, no request.
+        assert_eq!(source.metadata(&key).await, Some(fresh));
+        assert_eq!(server.requests(), 2);
+    });
+}
+
 /// RDS answering late does not hold delivery: records go out within the
 /// budget without metadata (counted), and the answer, arriving later, is
 /// cached for the next invocation.

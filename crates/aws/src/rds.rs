@@ -256,10 +256,10 @@ pub async fn fetch(
 ) -> Result<Option<Arc<RdsMetadata>>, AwsError> {
     let found = match key {
         ResourceKey::Instance(id) => {
-            describe_instance(client, "DBInstanceIdentifier", id, keys).await
+            describe_instance(client, InstanceBy::Identifier, id, keys).await
         }
         ResourceKey::InstanceResourceId(id) => {
-            describe_instance(client, "dbi-resource-id", id, keys).await
+            describe_instance(client, InstanceBy::ResourceId, id, keys).await
         }
         ResourceKey::Cluster(id) => describe_cluster(client, id, keys)
             .await
@@ -273,17 +273,26 @@ pub async fn fetch(
     }
 }
 
+/// How `DescribeDBInstances` finds the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InstanceBy {
+    /// `DBInstanceIdentifier` (log groups).
+    Identifier,
+    /// The `dbi-resource-id` filter (Enhanced Monitoring streams).
+    ResourceId,
+}
+
 /// `DescribeDBInstances` by identifier, or by resource id (a filter); then
 /// the instance's role from its cluster's members, and its tags from
 /// `ListTagsForResource` if the answer had no `TagList`.
 async fn describe_instance(
     client: &AwsClient,
-    by: &str,
+    by: InstanceBy,
     id: &str,
     keys: &TagKeys,
 ) -> Result<Option<RdsMetadata>, AwsError> {
     const CALL: &str = "rds:DescribeDBInstances";
-    let form: Vec<(&str, &str)> = if by == "dbi-resource-id" {
+    let form: Vec<(&str, &str)> = if by == InstanceBy::ResourceId {
         vec![
             ("Action", "DescribeDBInstances"),
             ("Version", VERSION),
@@ -299,7 +308,18 @@ async fn describe_instance(
     };
     let xml = client.query(&RDS, &form, 1, CALL, id).await?;
     let answer: DescribeDbInstancesResponse = read(&xml, CALL, id)?;
-    let Some(instance) = answer.result.instances.items.into_iter().next() else {
+    // The instance asked for, not merely the first: a filter an endpoint
+    // ignored must not name another instance.
+    let Some(instance) = answer
+        .result
+        .instances
+        .items
+        .into_iter()
+        .find(|i| match by {
+            InstanceBy::Identifier => i.identifier.as_deref() == Some(id),
+            InstanceBy::ResourceId => i.dbi_resource_id.as_deref() == Some(id),
+        })
+    else {
         return Ok(None);
     };
     let had_tags = instance.tag_list.is_some();
