@@ -162,28 +162,29 @@ impl Config {
         let redactor = keep(&mut errors, s.redaction.redactor());
         let enhanced_monitoring = keep(&mut errors, s.metrics.options());
         let rds_metadata = keep(&mut errors, s.rds_metadata.options());
-        match (sinks, delivery, redactor, enhanced_monitoring, rds_metadata) {
-            (
-                Some(sinks),
-                Some(delivery),
-                Some(redactor),
-                Some(enhanced_monitoring),
-                Some(rds_metadata),
-            ) if errors.is_empty() => Ok(Config {
-                sinks,
-                max_decompressed_bytes: s.input.max_decompressed_bytes,
-                region: s.region.clone().filter(|r| !r.is_empty()),
-                delivery,
-                kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
-                firehose_access_key: s
-                    .input
-                    .firehose_access_key
-                    .clone()
-                    .filter(|k| !k.is_empty()),
-                redactor,
-                enhanced_monitoring,
-                rds_metadata,
-            }),
+        let Some(rds_metadata) = rds_metadata else {
+            return Err(errors);
+        };
+        match (sinks, delivery, redactor, enhanced_monitoring) {
+            (Some(sinks), Some(delivery), Some(redactor), Some(enhanced_monitoring))
+                if errors.is_empty() =>
+            {
+                Ok(Config {
+                    sinks,
+                    max_decompressed_bytes: s.input.max_decompressed_bytes,
+                    region: s.region.clone().filter(|r| !r.is_empty()),
+                    delivery,
+                    kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
+                    firehose_access_key: s
+                        .input
+                        .firehose_access_key
+                        .clone()
+                        .filter(|k| !k.is_empty()),
+                    redactor,
+                    enhanced_monitoring,
+                    rds_metadata,
+                })
+            }
             _ => Err(errors),
         }
     }
