@@ -55,6 +55,10 @@ pub struct Settings {
 
     #[command(flatten)]
     pub auto_subscribe: rdsf_aws::subscribe::AutoSubscribeSettings,
+
+    /// RDS metadata enrichment (crates/aws/src/rds_metadata.rs).
+    #[command(flatten)]
+    pub rds_metadata: rdsf_aws::rds_metadata::RdsMetadataSettings,
 }
 
 /// The variables whose values are secrets: every setting declared with
@@ -134,6 +138,8 @@ pub struct Config {
     pub redactor: rdsf_core::sql::Redactor,
     /// Enhanced Monitoring documents as metric points (`RDSF_METRICS`).
     pub enhanced_monitoring: rdsf_core::enhanced_monitoring::Options,
+    /// RDS metadata lookups (`RDSF_RDS_METADATA*`, `RDSF_RDS_TAG_KEYS`).
+    pub rds_metadata: rdsf_aws::rds_metadata::RdsMetadataOptions,
 }
 
 impl Config {
@@ -155,6 +161,10 @@ impl Config {
         );
         let redactor = keep(&mut errors, s.redaction.redactor());
         let enhanced_monitoring = keep(&mut errors, s.metrics.options());
+        let rds_metadata = keep(&mut errors, s.rds_metadata.options());
+        let Some(rds_metadata) = rds_metadata else {
+            return Err(errors);
+        };
         match (sinks, delivery, redactor, enhanced_monitoring) {
             (Some(sinks), Some(delivery), Some(redactor), Some(enhanced_monitoring))
                 if errors.is_empty() =>
@@ -172,6 +182,7 @@ impl Config {
                         .filter(|k| !k.is_empty()),
                     redactor,
                     enhanced_monitoring,
+                    rds_metadata,
                 })
             }
             _ => Err(errors),
@@ -210,6 +221,9 @@ impl Default for Config {
             firehose_access_key: None,
             redactor: rdsf_core::sql::Redactor::builtin(),
             enhanced_monitoring: rdsf_core::enhanced_monitoring::Options::default(),
+            rds_metadata: rdsf_aws::rds_metadata::RdsMetadataSettings::default()
+                .options()
+                .expect("the defaults are valid"),
         }
     }
 }
@@ -243,6 +257,25 @@ mod tests {
                 "RDSF_FIREHOSE_ACCESS_KEY",
             ]
         );
+    }
+
+    #[test]
+    fn rds_metadata_settings_are_validated_with_the_rest() {
+        let err = |args: &[&str]| {
+            Config::from_settings(&settings(args))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&["--rds-metadata", "maybe"]).starts_with("RDSF_RDS_METADATA: "));
+        assert!(err(&["--rds-metadata-ttl-seconds", "0"])
+            .starts_with("RDSF_RDS_METADATA_TTL_SECONDS: "));
+        assert!(
+            err(&["--rds-metadata-budget-ms", "x"]).starts_with("RDSF_RDS_METADATA_BUDGET_MS: ")
+        );
+        assert!(err(&["--rds-tag-keys", "a,,b"]).starts_with("RDSF_RDS_TAG_KEYS: "));
+        let c = Config::from_settings(&settings(&["--rds-metadata", "off"])).unwrap();
+        assert!(!c.rds_metadata.enabled);
+        assert!(Config::default().rds_metadata.enabled);
     }
 
     #[test]

@@ -425,7 +425,22 @@ fn build(settings: &Settings) -> Result<(Pipeline, Vec<Box<dyn sink::Sink>>), St
         Config::from_settings(settings).map_err(|e| format!("configuration error: {e}"))?;
     let sinks = sink::build(&config.sinks).map_err(|e| format!("configuration error: {e}"))?;
     sink::announce_signals(&sinks);
-    Ok((Pipeline::new(config), sinks))
+    let options = config.rds_metadata.clone();
+    let mut pipeline = Pipeline::new(config);
+    // RDS metadata needs a region and credentials: Lambda always has them;
+    // a command-line run without them (a local replay) looks nothing up.
+    if options.enabled {
+        match rdsf_aws::credentials::AwsContext::from_env() {
+            Ok(_) => {
+                let source = rdsf_aws::rds_metadata::RdsMetadataSource::from_env(&options);
+                pipeline = pipeline.with_metadata(std::sync::Arc::new(source), options.budget);
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "no AWS region or credentials: RDS metadata is off")
+            }
+        }
+    }
+    Ok((pipeline, sinks))
 }
 
 fn runtime() -> tokio::runtime::Runtime {

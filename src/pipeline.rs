@@ -15,6 +15,7 @@ use rdsf_sinks::delivery::{self, DeliveryReport};
 use rdsf_sinks::Sink;
 
 mod kinesis;
+pub mod metadata;
 mod streamed;
 
 // What the pipeline's callers see of the core's processing.
@@ -46,6 +47,8 @@ pub struct Outcome {
 pub struct Pipeline {
     config: Config,
     processor: Processor,
+    /// RDS metadata for the resources (none: resources go as built).
+    metadata: Option<metadata::MetadataStage>,
 }
 
 impl Pipeline {
@@ -56,7 +59,28 @@ impl Pipeline {
             redactor: config.redactor.clone(),
             enhanced_monitoring: config.enhanced_monitoring,
         });
-        Pipeline { config, processor }
+        Pipeline {
+            config,
+            processor,
+            metadata: None,
+        }
+    }
+
+    /// Adds RDS metadata from `source` to every resource before delivery,
+    /// waiting at most `budget` an invocation.
+    pub fn with_metadata(
+        mut self,
+        source: std::sync::Arc<dyn rdsf_core::enrich::metadata::MetadataSource>,
+        budget: std::time::Duration,
+    ) -> Self {
+        self.metadata = Some(metadata::MetadataStage { source, budget });
+        self
+    }
+
+    /// The metadata stage's counters (hits, misses, failures, resources
+    /// and records sent without metadata), when the stage is on.
+    pub fn metadata_counters(&self) -> Option<&rdsf_core::enrich::metadata::MetadataCounters> {
+        self.metadata.as_ref().map(|m| m.source.counters())
     }
 
     /// Replaces when and how big CloudWatch payloads are streamed (tests
@@ -176,6 +200,11 @@ impl Pipeline {
     ) -> Vec<bool> {
         for (id, reason) in &processed.malformed {
             tracing::warn!(event_id = id.as_deref().unwrap_or("<none>"), %reason, "malformed log event forwarded raw");
+        }
+        if let Some(stage) = &self.metadata {
+            stage
+                .apply(&mut processed.records, &mut processed.metrics, deadline)
+                .await;
         }
         let report = if processed.records.is_empty() {
             DeliveryReport::default()

@@ -579,4 +579,60 @@ fn the_firehose_stream_shares_its_key_with_the_forwarder_and_stays_within_its_bo
         install["Resources"]["FunctionLogGroup"]["Properties"]["LogGroupName"],
         json!({"Fn::Sub": "/aws/lambda/${AWS::StackName}"})
     );
+/// RDS metadata's permissions: one statement, only under `RdsMetadata=on`,
+/// the four read-only actions, each resource pattern within the stack's own
+/// account and region; the switch and the tag keys reach the function.
+#[test]
+fn rds_metadata_grants_read_only_actions_only_when_on() {
+    use serde_json::json;
+    let t = template_json("install.yaml");
+    let statements = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .unwrap();
+    let rds: Vec<_> = statements
+        .iter()
+        .filter(|s| s.to_string().contains("\"rds:"))
+        .collect();
+    assert_eq!(rds.len(), 1, "{rds:?}");
+    let branches = rds[0]["Fn::If"]
+        .as_array()
+        .expect("a conditional statement");
+    assert_eq!(branches[2], json!({ "Ref": "AWS::NoValue" }));
+    let condition = branches[0].as_str().unwrap();
+    assert_eq!(
+        t["Conditions"][condition],
+        json!({ "Fn::Equals": [{ "Ref": "RdsMetadata" }, "on"] })
+    );
+    assert_eq!(
+        t["Parameters"]["RdsMetadata"]["AllowedValues"],
+        json!(["on", "off"])
+    );
+    let statement = &branches[1];
+    let mut actions: Vec<&str> = statement["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBInstances",
+            "rds:DescribeDBProxies",
+            "rds:ListTagsForResource"
+        ]
+    );
+    for resource in statement["Resource"].as_array().unwrap() {
+        let sub = resource["Fn::Sub"].as_str().unwrap();
+        assert!(
+            sub.starts_with("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:"),
+            "{sub}"
+        );
+    }
+    let env = &t["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["RDSF_RDS_METADATA"], json!({ "Ref": "RdsMetadata" }));
+    assert_eq!(env["RDSF_RDS_TAG_KEYS"], json!({ "Ref": "RdsTagKeys" }));
 }

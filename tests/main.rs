@@ -45,6 +45,7 @@ mod parse_pg_server;
 mod planted_secrets;
 mod properties;
 mod rds_events;
+mod rds_metadata;
 mod readme_examples;
 mod schema;
 mod serve;

@@ -19,7 +19,10 @@ fn bin() -> Command {
         if name.starts_with("RDSF_")
             || name.starts_with("OTEL_")
             || name.starts_with("WHATAP_")
-            || name.starts_with("AWS_LAMBDA_")
+            // The Lambda runtime's, and region and credentials (deploy_moto
+            // sets them process-wide), which would turn RDS metadata
+            // lookups on: these runs have none.
+            || name.starts_with("AWS_")
             || name == "NO_COLOR"
         {
             c.env_remove(&var);

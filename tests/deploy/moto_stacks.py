@@ -304,7 +304,16 @@ def deploy(endpoint):
     role_name = out["FunctionRoleName"]
     policy = policy_document(iam.get_role_policy(RoleName=role_name, PolicyName="rds-forwarder")["PolicyDocument"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(by_sid) == {"OwnLogGroupOnly", "FailureDestination", "WhatapLicenseSecret", "OtlpHeadersParameter", "LokiBearerTokenParameter"}, by_sid
+    assert set(by_sid) == {"OwnLogGroupOnly", "FailureDestination", "WhatapLicenseSecret", "OtlpHeadersParameter", "LokiBearerTokenParameter", "RdsMetadataReadOnly"}, by_sid
+    # RDS metadata (on by default): the four read-only actions, this account and region only.
+    rds = by_sid["RdsMetadataReadOnly"]
+    assert sorted(rds["Action"]) == [
+        "rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBProxies", "rds:ListTagsForResource",
+    ], rds
+    assert sorted(rds["Resource"]) == sorted(
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:{kind}:*" for kind in ("cluster", "db", "db-proxy")
+    ), rds
+    assert variables.get("RDSF_RDS_METADATA") == "on" and variables.get("RDSF_RDS_TAG_KEYS") == "*", variables
     assert by_sid["WhatapLicenseSecret"]["Resource"] == secret_arn
     assert by_sid["OtlpHeadersParameter"]["Resource"] == (
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/rds-forwarder/otlp-headers"

@@ -1,5 +1,6 @@
-//! One signed AWS JSON-1.1 call (`POST /` with `X-Amz-Target`), the only
-//! protocol the forwarder needs (Secrets Manager, SSM, CloudWatch Logs).
+//! One signed AWS call: JSON 1.1 (`POST /` with `X-Amz-Target`: Secrets
+//! Manager, SSM, CloudWatch Logs) or the Query protocol (a form-encoded
+//! `POST /`, an XML answer: RDS).
 //! Signing is the official `aws-sigv4` crate, the signer inside the AWS
 //! SDK itself; the transport is the shared [`rdsf_http`] client. This
 //! replaces the SDK crates, which cost ~11 MB of binary and minutes of
@@ -56,6 +57,13 @@ pub const LOGS: Service = Service {
     target_prefix: "Logs_20140328",
     endpoint_env: "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
 };
+/// RDS speaks the Query protocol: no target prefix.
+pub const RDS: Service = Service {
+    name: "rds",
+    target_prefix: "",
+    endpoint_env: "AWS_ENDPOINT_URL_RDS",
+};
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// The service's endpoint: `AWS_ENDPOINT_URL_<SERVICE>`, else
 /// `AWS_ENDPOINT_URL` (how the emulator test points everything at moto),
@@ -83,6 +91,39 @@ pub fn signed_request(
     context: &AwsContext,
     time: SystemTime,
 ) -> Result<Request<Full<Bytes>>, String> {
+    let target = format!("{}.{operation}", service.target_prefix);
+    signed_post(
+        service,
+        endpoint,
+        JSON_1_1,
+        Some(&target),
+        body,
+        context,
+        time,
+    )
+}
+
+/// Builds and signs one Query-protocol request (the action is in the form
+/// `body`) at `time`.
+pub fn signed_query_request(
+    service: &Service,
+    endpoint: &str,
+    body: Vec<u8>,
+    context: &AwsContext,
+    time: SystemTime,
+) -> Result<Request<Full<Bytes>>, String> {
+    signed_post(service, endpoint, FORM, None, body, context, time)
+}
+
+fn signed_post(
+    service: &Service,
+    endpoint: &str,
+    content_type: &'static str,
+    target: Option<&str>,
+    body: Vec<u8>,
+    context: &AwsContext,
+    time: SystemTime,
+) -> Result<Request<Full<Bytes>>, String> {
     let mut uri: Uri = endpoint
         .parse()
         .map_err(|e| format!("endpoint {endpoint} is not a URL: {e}"))?;
@@ -95,11 +136,13 @@ pub fn signed_request(
         .authority()
         .ok_or_else(|| format!("endpoint {endpoint} has no host"))?
         .to_string();
-    let target = format!("{}.{operation}", service.target_prefix);
     let mut request = Request::post(&uri)
         .header(HOST, &host)
-        .header(CONTENT_TYPE, JSON_1_1)
-        .header("x-amz-target", &target)
+        .header(CONTENT_TYPE, content_type);
+    if let Some(target) = target {
+        request = request.header("x-amz-target", target);
+    }
+    let mut request = request
         .body(Full::new(Bytes::new()))
         .map_err(|e| format!("cannot build the request: {e}"))?;
     let credentials = &context.credentials;
@@ -172,12 +215,38 @@ pub fn classify(status: u16, error_type: Option<&str>, body: &[u8]) -> Failure {
             t.split(':').next().unwrap_or_default().to_owned()
         })
         .filter(|c| !c.is_empty());
-    let message = field("message")
-        .or_else(|| field("Message"))
-        .or_else(|| {
-            (json.is_none() && !body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned())
-        })
-        .map(|m| quote(&m));
+    let message = field("message").or_else(|| field("Message")).or_else(|| {
+        (json.is_none() && !body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned())
+    });
+    classify_code(status, code, message)
+}
+
+/// Reads a Query-protocol error answer
+/// (`<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error>…`).
+pub fn classify_xml(status: u16, body: &[u8]) -> Failure {
+    #[derive(serde::Deserialize)]
+    struct ErrorResponse {
+        #[serde(rename = "Error")]
+        error: ErrorBody,
+    }
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        #[serde(rename = "Code")]
+        code: Option<String>,
+        #[serde(rename = "Message")]
+        message: Option<String>,
+    }
+    let text = String::from_utf8_lossy(body);
+    match quick_xml::de::from_str::<ErrorResponse>(&text) {
+        Ok(e) => classify_code(status, e.error.code, e.error.message),
+        Err(_) => classify_code(status, None, (!body.is_empty()).then(|| text.into_owned())),
+    }
+}
+
+/// The failure for an error `code` and `message` at HTTP `status`.
+fn classify_code(status: u16, code: Option<String>, message: Option<String>) -> Failure {
+    let code = code.filter(|c| !c.is_empty());
+    let message = message.map(|m| quote(&m));
     // From the SDK's standard retry classifier (THROTTLING_ERRORS, TRANSIENT_ERRORS).
     const RETRYABLE_CODES: &[&str] = &[
         "Throttling",
@@ -224,6 +293,9 @@ fn quote(text: &str) -> String {
 pub struct AwsClient {
     http: HttpsClient,
     context: AwsContext,
+    /// Replaces every service's endpoint (tests against a local server,
+    /// without setting `AWS_ENDPOINT_URL` process-wide).
+    endpoint: Option<String>,
 }
 
 impl AwsClient {
@@ -234,7 +306,34 @@ impl AwsClient {
             target: "HTTPS client".to_owned(),
             detail: format!("cannot set up TLS: {e}"),
         })?;
-        Ok(AwsClient { http, context })
+        Ok(AwsClient {
+            http,
+            context,
+            endpoint: None,
+        })
+    }
+
+    /// A client with these credentials and region that sends every call to
+    /// `endpoint` (a local emulator or test server).
+    pub fn with_endpoint(context: AwsContext, endpoint: String) -> Result<AwsClient, AwsError> {
+        let http = rdsf_http::client().map_err(|e| AwsError::Invalid {
+            target: "HTTPS client".to_owned(),
+            detail: format!("cannot set up TLS: {e}"),
+        })?;
+        Ok(AwsClient {
+            http,
+            context,
+            endpoint: Some(endpoint),
+        })
+    }
+
+    fn endpoint_of(&self, service: &Service) -> String {
+        if let Some(e) = &self.endpoint {
+            return e.clone();
+        }
+        endpoint(service, &self.context.region, |k| {
+            std::env::var(k).ok().filter(|v| !v.is_empty())
+        })
     }
 
     /// Calls `operation` with `input`; `call` and `target` name it in errors
@@ -253,33 +352,92 @@ impl AwsClient {
             detail,
             retryable,
         };
-        let endpoint = endpoint(service, &self.context.region, |k| {
-            std::env::var(k).ok().filter(|v| !v.is_empty())
-        });
+        let endpoint = self.endpoint_of(service);
         let body = serde_json::to_vec(input).map_err(|e| error(e.to_string(), false))?;
+        let sign = |body: Vec<u8>, time| {
+            signed_request(service, operation, &endpoint, body, &self.context, time)
+        };
+        let answer = self
+            .with_retries(body, MAX_ATTEMPTS, sign, |status, headers, body| {
+                let error_type = headers
+                    .get("x-amzn-errortype")
+                    .and_then(|v| v.to_str().ok());
+                classify(status, error_type, body)
+            })
+            .await
+            .map_err(|f| error(f.detail, f.retryable))?;
+        if answer.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&answer).map_err(|e| error(format!("unreadable answer: {e}"), false))
+    }
+
+    /// One Query-protocol call (`Action` and `Version` are in `form`), tried
+    /// at most `max_attempts` times; the XML answer. Callers that keep their
+    /// own back-off (RDS metadata) pass 1.
+    pub async fn query(
+        &self,
+        service: &Service,
+        form: &[(&str, &str)],
+        max_attempts: u32,
+        call: &'static str,
+        target: &str,
+    ) -> Result<Vec<u8>, AwsError> {
+        let endpoint = self.endpoint_of(service);
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish()
+            .into_bytes();
+        let sign = |body: Vec<u8>, time| {
+            signed_query_request(service, &endpoint, body, &self.context, time)
+        };
+        self.with_retries(body, max_attempts, sign, |status, _, body| {
+            classify_xml(status, body)
+        })
+        .await
+        .map_err(|f| AwsError::Call {
+            call,
+            target: target.to_owned(),
+            detail: f.detail,
+            retryable: f.retryable,
+        })
+    }
+
+    /// Sends the request `sign` builds for `body`, retrying retryable
+    /// failures with jittered exponential back-off (the SDK's standard
+    /// mode); the answer's body, or the last failure.
+    async fn with_retries(
+        &self,
+        body: Vec<u8>,
+        max_attempts: u32,
+        sign: impl Fn(Vec<u8>, SystemTime) -> Result<Request<Full<Bytes>>, String>,
+        classify: impl Fn(u16, &http::HeaderMap, &[u8]) -> Failure,
+    ) -> Result<Vec<u8>, Failure> {
+        let max_attempts = max_attempts.max(1);
         let mut attempt = 1;
         loop {
-            let request = signed_request(
-                service,
-                operation,
-                &endpoint,
-                body.clone(),
-                &self.context,
-                SystemTime::now(),
-            )
-            .map_err(|detail| error(detail, false))?;
-            let failure = match self.attempt(request).await {
-                Ok(value) => return Ok(value),
+            let request = sign(body.clone(), SystemTime::now()).map_err(|detail| Failure {
+                detail,
+                retryable: false,
+            })?;
+            let failure = match self.attempt(request, &classify).await {
+                Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
             if !failure.retryable {
-                return Err(error(failure.detail, false));
+                return Err(failure);
             }
-            if attempt >= MAX_ATTEMPTS {
-                return Err(error(
-                    format!("{} (gave up after {MAX_ATTEMPTS} attempts)", failure.detail),
-                    true,
-                ));
+            if attempt >= max_attempts {
+                if max_attempts > 1 {
+                    return Err(Failure {
+                        detail: format!(
+                            "{} (gave up after {max_attempts} attempts)",
+                            failure.detail
+                        ),
+                        retryable: true,
+                    });
+                }
+                return Err(failure);
             }
             // Full jitter up to 1 s, then 2 s, as the SDK's standard mode.
             let cap = f64::from(1u32 << (attempt - 1));
@@ -288,7 +446,11 @@ impl AwsClient {
         }
     }
 
-    async fn attempt(&self, request: Request<Full<Bytes>>) -> Result<Value, Failure> {
+    async fn attempt(
+        &self,
+        request: Request<Full<Bytes>>,
+        classify: &impl Fn(u16, &http::HeaderMap, &[u8]) -> Failure,
+    ) -> Result<Vec<u8>, Failure> {
         let answer = tokio::time::timeout(ATTEMPT_TIMEOUT, async {
             let response = self.http.request(request).await.map_err(|e| Failure {
                 detail: rdsf_http::error_chain(&e),
@@ -310,19 +472,9 @@ impl AwsClient {
         })?;
         let (parts, body) = answer?;
         if !parts.status.is_success() {
-            let error_type = parts
-                .headers
-                .get("x-amzn-errortype")
-                .and_then(|v| v.to_str().ok());
-            return Err(classify(parts.status.as_u16(), error_type, &body));
+            return Err(classify(parts.status.as_u16(), &parts.headers, &body));
         }
-        if body.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&body).map_err(|e| Failure {
-            detail: format!("unreadable answer (HTTP {}): {e}", parts.status.as_u16()),
-            retryable: false,
-        })
+        Ok(body)
     }
 }
 

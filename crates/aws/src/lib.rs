@@ -9,6 +9,8 @@
 pub mod api;
 pub mod client;
 pub mod credentials;
+pub mod rds;
+pub mod rds_metadata;
 pub mod secrets;
 pub mod subscribe;
 

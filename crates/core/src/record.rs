@@ -261,6 +261,18 @@ impl RecordSet {
         }
     }
 
+    /// Replaces the resource of every run for which `f` gives a new one
+    /// (the metadata stage adds RDS metadata this way, once per run).
+    pub fn map_resources(&mut self, mut f: impl FnMut(&Resource, usize) -> Option<Resource>) {
+        let mut start = 0;
+        for (resource, end) in &mut self.runs {
+            if let Some(new) = f(resource, *end - start) {
+                *resource = new;
+            }
+            start = *end;
+        }
+    }
+
     /// Each record with its resource, in order.
     pub fn with_resources(&self) -> impl Iterator<Item = RecordRef<'_>> {
         self.all_groups().into_iter().flat_map(|g| g.iter())
@@ -483,6 +495,14 @@ pub mod keys {
     pub const THREAD_ID: &str = "thread.id";
     pub const RDS_OS_DISK_GROUP: &str = "aws.rds.os.disk.group";
 
+    // ---- resource: RDS metadata from the RDS API (enrich::metadata) ----
+    pub const RDS_ENGINE_VERSION: &str = "aws.rds.engine_version";
+    pub const RDS_INSTANCE_CLASS: &str = "aws.rds.instance_class";
+    pub const CLOUD_AVAILABILITY_ZONE: &str = "cloud.availability_zone";
+    pub const RDS_CLUSTER_IDENTIFIER: &str = "aws.rds.cluster_identifier";
+    pub const RDS_INSTANCE_ROLE: &str = "aws.rds.instance_role";
+    pub const RDS_TAG_PREFIX: &str = "aws.rds.tag.";
+
     // ---- query fingerprints (all engines) ----
     pub const DB_QUERY_FINGERPRINT: &str = "db.query.fingerprint";
     pub const DB_QUERY_FINGERPRINT_ID: &str = "db.query.fingerprint_id";
@@ -541,6 +561,32 @@ mod record_set_tests {
             set.push(res, record(id));
         }
         set
+    }
+
+    /// Each run's resource is offered once, with its record count, and
+    /// replaced where the closure says; records stay where they were.
+    #[test]
+    fn map_resources_replaces_runs() {
+        let a: Resource = Arc::new(Attributes::new());
+        let mut b_attrs = Attributes::new();
+        b_attrs.insert("k", "b");
+        let b: Resource = Arc::new(b_attrs);
+        let mut set = RecordSet::new();
+        set.push(&a, record("1"));
+        set.push(&a, record("2"));
+        set.push(&b, record("3"));
+        let mut seen = Vec::new();
+        let mut c_attrs = Attributes::new();
+        c_attrs.insert("k", "c");
+        let c: Resource = Arc::new(c_attrs);
+        set.map_resources(|r, n| {
+            seen.push((r.get_str("k").map(str::to_owned), n));
+            Arc::ptr_eq(r, &b).then(|| c.clone())
+        });
+        assert_eq!(seen, vec![(None, 2), (Some("b".to_owned()), 1)]);
+        assert!(Arc::ptr_eq(set.resource_of(0), &a));
+        assert!(Arc::ptr_eq(set.resource_of(2), &c));
+        assert_eq!(set[2].id, "3");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! construction of resources and RDS-event records.
 
 pub mod engine;
+pub mod metadata;
 pub mod rds_event;
 pub mod rds_events;
 pub mod resource;

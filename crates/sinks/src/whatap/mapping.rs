@@ -233,8 +233,27 @@ fn tags(r: &RecordRef<'_>) -> ValueMap {
             tags.put(tag, Value::Text(text_of(v)));
         }
     }
+    // RDS metadata, under its own keys; only present when the lookup
+    // answered, so without it the tag map (and its hash) is unchanged.
+    for (k, v) in r.resource.iter() {
+        if RDS_METADATA_TAGS.contains(&k) || k.starts_with(keys::RDS_TAG_PREFIX) {
+            tags.put(k, Value::Text(text_of(v)));
+        }
+    }
     tags
 }
+
+/// Resource keys of RDS metadata (`enrich::metadata`) that become
+/// LogSinkPack tags (beside every `aws.rds.tag.<key>`).
+const RDS_METADATA_TAGS: [&str; 7] = [
+    keys::RDS_ENGINE,
+    keys::RDS_ENGINE_VERSION,
+    keys::RDS_INSTANCE_CLASS,
+    keys::CLOUD_AVAILABILITY_ZONE,
+    keys::RDS_CLUSTER_IDENTIFIER,
+    keys::RDS_INSTANCE_ROLE,
+    keys::RDS_RESOURCE_ID,
+];
 
 /// The fields map: the severity pair, then the record's attributes, typed.
 fn fields(r: &RecordRef<'_>) -> ValueMap {
@@ -450,6 +469,48 @@ mod tests {
             ..mapping()
         };
         assert_eq!(over.log_pack(&r.as_ref()).category, "mine");
+    }
+
+    /// RDS metadata on the resource becomes tags under its own keys (the
+    /// exact engine in `engine`); without it the tag map is as before.
+    #[test]
+    fn rds_metadata_becomes_tags() {
+        let mut res = Attributes::new();
+        res.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        res.insert(keys::RDS_ENGINE_FAMILY, "mysql_or_mariadb");
+        let plain = record(res.clone(), Attributes::new(), Severity::info());
+        let before = mapping().log_pack(&plain.as_ref()).tags;
+        assert_eq!(before.get(TAG_ENGINE), Some(&Value::Text("mysql_or_mariadb".into())));
+
+        let md = rdsf_core::enrich::metadata::RdsMetadata {
+            engine: Some("mariadb".into()),
+            engine_version: Some("10.11.6".into()),
+            instance_class: Some("db.t3.micro".into()),
+            availability_zone: Some("us-east-1a".into()),
+            cluster_identifier: Some("c1".into()),
+            role: Some(rdsf_core::enrich::metadata::Role::Reader),
+            resource_id: Some("db-ABC".into()),
+            tags: vec![("team".into(), "payments".into())],
+            ..Default::default()
+        };
+        let enriched = rdsf_core::enrich::metadata::apply(&res, &md);
+        let r = record(enriched, Attributes::new(), Severity::info());
+        let tags = mapping().log_pack(&r.as_ref()).tags;
+        let text = |k: &str| tags.get(k).cloned();
+        assert_eq!(text(TAG_ENGINE), Some(Value::Text("mariadb".into())));
+        for (k, v) in [
+            (keys::RDS_ENGINE, "mariadb"),
+            (keys::RDS_ENGINE_VERSION, "10.11.6"),
+            (keys::RDS_INSTANCE_CLASS, "db.t3.micro"),
+            (keys::CLOUD_AVAILABILITY_ZONE, "us-east-1a"),
+            (keys::RDS_CLUSTER_IDENTIFIER, "c1"),
+            (keys::RDS_INSTANCE_ROLE, "reader"),
+            (keys::RDS_RESOURCE_ID, "db-ABC"),
+            ("aws.rds.tag.team", "payments"),
+        ] {
+            assert_eq!(text(k), Some(Value::Text(v.into())), "{k}");
+        }
+        assert_eq!(tags.get(keys::RDS_ENGINE_FAMILY), None);
     }
 
     #[test]
