@@ -579,6 +579,8 @@ fn the_firehose_stream_shares_its_key_with_the_forwarder_and_stays_within_its_bo
         install["Resources"]["FunctionLogGroup"]["Properties"]["LogGroupName"],
         json!({"Fn::Sub": "/aws/lambda/${AWS::StackName}"})
     );
+}
+
 /// RDS metadata's permissions: one statement, only under `RdsMetadata=on`,
 /// the four read-only actions, each resource pattern within the stack's own
 /// account and region; the switch and the tag keys reach the function.
