@@ -55,6 +55,10 @@ pub struct Settings {
 
     #[command(flatten)]
     pub auto_subscribe: rdsf_aws::subscribe::AutoSubscribeSettings,
+
+    /// Self-monitoring (`RDSF_SELF_METRICS`, `RDSF_METRICS_NAMESPACE`).
+    #[command(flatten)]
+    pub self_metrics: crate::selfmon::SelfMetricsSettings,
 }
 
 /// The variables whose values are secrets: every setting declared with
@@ -134,6 +138,8 @@ pub struct Config {
     pub redactor: rdsf_core::sql::Redactor,
     /// Enhanced Monitoring documents as metric points (`RDSF_METRICS`).
     pub enhanced_monitoring: rdsf_core::enhanced_monitoring::Options,
+    /// Where the forwarder's own counters go (`RDSF_SELF_METRICS`).
+    pub self_metrics: crate::selfmon::SelfMetricsConfig,
 }
 
 impl Config {
@@ -155,25 +161,29 @@ impl Config {
         );
         let redactor = keep(&mut errors, s.redaction.redactor());
         let enhanced_monitoring = keep(&mut errors, s.metrics.options());
-        match (sinks, delivery, redactor, enhanced_monitoring) {
-            (Some(sinks), Some(delivery), Some(redactor), Some(enhanced_monitoring))
-                if errors.is_empty() =>
-            {
-                Ok(Config {
-                    sinks,
-                    max_decompressed_bytes: s.input.max_decompressed_bytes,
-                    region: s.region.clone().filter(|r| !r.is_empty()),
-                    delivery,
-                    kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
-                    firehose_access_key: s
-                        .input
-                        .firehose_access_key
-                        .clone()
-                        .filter(|k| !k.is_empty()),
-                    redactor,
-                    enhanced_monitoring,
-                })
-            }
+        let self_metrics = keep(&mut errors, s.self_metrics.validate());
+        match (sinks, delivery, redactor, enhanced_monitoring, self_metrics) {
+            (
+                Some(sinks),
+                Some(delivery),
+                Some(redactor),
+                Some(enhanced_monitoring),
+                Some(self_metrics),
+            ) if errors.is_empty() => Ok(Config {
+                sinks,
+                max_decompressed_bytes: s.input.max_decompressed_bytes,
+                region: s.region.clone().filter(|r| !r.is_empty()),
+                delivery,
+                kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
+                firehose_access_key: s
+                    .input
+                    .firehose_access_key
+                    .clone()
+                    .filter(|k| !k.is_empty()),
+                redactor,
+                enhanced_monitoring,
+                self_metrics,
+            }),
             _ => Err(errors),
         }
     }
@@ -210,6 +220,7 @@ impl Default for Config {
             firehose_access_key: None,
             redactor: rdsf_core::sql::Redactor::builtin(),
             enhanced_monitoring: rdsf_core::enhanced_monitoring::Options::default(),
+            self_metrics: crate::selfmon::SelfMetricsConfig::default(),
         }
     }
 }
