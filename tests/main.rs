@@ -46,6 +46,7 @@ mod properties;
 mod rds_events;
 mod readme_examples;
 mod schema;
+mod self_monitoring;
 mod serve;
 mod shared_log_types;
 mod streamed;
