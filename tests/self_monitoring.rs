@@ -247,3 +247,40 @@ fn bad_self_metrics_settings_name_the_setting() {
         .to_string();
     assert!(err.starts_with("RDSF_METRICS_NAMESPACE: "), "{err}");
 }
+
+/// `replay` keeps stdout for records unless asked: EMF is opt-in there.
+#[test]
+fn replay_writes_emf_only_when_asked() {
+    let dir = std::env::temp_dir().join(format!("rdsf-selfmon-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("event.json");
+    std::fs::write(&file, event()).unwrap();
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rds-forwarder"))
+            .arg("replay")
+            .args(extra)
+            .arg(&file)
+            .env_remove("RDSF_SELF_METRICS")
+            .env_remove("RDSF_SINKS")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = run(&[]);
+    assert_eq!(plain.lines().count(), 3);
+    assert!(!plain.contains("_aws"), "{plain}");
+    let with = run(&["--self-metrics", "emf"]);
+    let emf: Vec<serde_json::Value> = with
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    assert!(!emf.is_empty(), "{with}");
+    assert!(emf.iter().all(|l| l["Function"] == "rds-forwarder"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
