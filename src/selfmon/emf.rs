@@ -17,10 +17,13 @@ use super::{Split, Tally, Value};
 /// The dimension every line carries.
 pub const FUNCTION: &str = "Function";
 
+/// What one line is for: the function alone, or one split value.
+type LineKey<'a> = Option<(Split, &'a str)>;
+
 /// The EMF lines for `tally` (each one JSON object, no newline).
 pub fn lines(tally: &Tally, namespace: &str, function: &str, timestamp_ms: i64) -> Vec<String> {
     let values = tally.values();
-    let mut groups: Vec<(Option<(Split, &str)>, Vec<&Value>)> = Vec::new();
+    let mut groups: Vec<(LineKey, Vec<&Value>)> = Vec::new();
     for v in &values {
         let key = v.def.split.zip(v.split.as_deref());
         match groups.iter_mut().find(|(k, _)| *k == key) {
@@ -35,7 +38,7 @@ pub fn lines(tally: &Tally, namespace: &str, function: &str, timestamp_ms: i64) 
 }
 
 fn line(
-    key: Option<(Split, &str)>,
+    key: LineKey,
     members: &[&Value],
     namespace: &str,
     function: &str,
