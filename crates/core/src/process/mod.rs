@@ -665,7 +665,14 @@ fn mark_truncated(mut parsed: crate::parse::Parsed, from: Option<usize>) -> crat
 /// two agree.
 pub fn count_records(out: &mut Processed) {
     out.stats.records = out.records.len();
-    out.stats.newest_timestamp_ns = out.records.iter().map(|r| r.timestamp_ns).max();
+    // A record stamped with its receive time (no database time was readable)
+    // says nothing of the lag: left out.
+    out.stats.newest_timestamp_ns = out
+        .records
+        .iter()
+        .filter(|r| r.timestamp_ns != r.observed_timestamp_ns)
+        .map(|r| r.timestamp_ns)
+        .max();
     out.stats.records_by_log_type.clear();
     for group in out.records.all_groups() {
         let log_type = group
@@ -688,4 +695,40 @@ pub fn count_records(out: &mut Processed) {
 fn record_input_failure(stats: &mut Stats, failures: &mut Vec<Failure>, e: InputError) {
     stats.fail(e.reason());
     failures.push(Failure::input(e, None));
+}
+
+#[cfg(test)]
+mod self_monitoring_tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn record(timestamp_ns: i64, observed_ns: i64) -> Record {
+        Record {
+            timestamp_ns,
+            observed_timestamp_ns: observed_ns,
+            severity: Severity::info(),
+            body: String::new(),
+            attributes: Attributes::new(),
+            id: String::new(),
+        }
+    }
+
+    /// Lag is measured from database time: a record that only has its
+    /// receive time (a malformed event) does not hide a late batch.
+    #[test]
+    fn the_newest_timestamp_ignores_records_stamped_with_their_receive_time() {
+        let mut resource = Attributes::new();
+        resource.insert(keys::RDS_LOG_TYPE, "error");
+        let resource = Arc::new(resource);
+        let mut out = Processed::default();
+        out.records.push(&resource, record(1_000, 9_000));
+        out.records.push(&resource, record(9_000, 9_000));
+        out.records.push(&resource, record(2_000, 9_000));
+        count_records(&mut out);
+        assert_eq!(out.stats.newest_timestamp_ns, Some(2_000));
+        assert_eq!(
+            out.stats.records_by_log_type,
+            BTreeMap::from([("error".to_owned(), 3)])
+        );
+    }
 }
