@@ -284,3 +284,55 @@ fn replay_writes_emf_only_when_asked() {
     assert!(emf.iter().all(|l| l["Function"] == "rds-forwarder"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The install stack's alarms and dashboard read metrics the forwarder
+/// writes: a renamed metric fails here, not silently in CloudWatch.
+#[test]
+fn the_install_stack_reads_only_metrics_the_forwarder_writes() {
+    use rds_forwarder::selfmon::DEFS;
+    let template =
+        std::fs::read_to_string(crate::common::manifest_dir().join("deploy/install.yaml")).unwrap();
+    let mut used = Vec::new();
+    for line in template.lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("MetricName: ") {
+            used.push(name.to_owned());
+        }
+        for pattern in ["MetricName=\\\"", "[\"${Ns}\", \"", "[\".\", \""] {
+            for (i, _) in line.match_indices(pattern) {
+                let rest = &line[i + pattern.len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                used.push(name);
+            }
+        }
+    }
+    // Lambda's own metric, not ours.
+    used.retain(|n| n != "Errors");
+    used.sort();
+    used.dedup();
+    assert!(
+        used.len() >= 8,
+        "metric names not found in the template: {used:?}"
+    );
+    for name in &used {
+        assert!(
+            DEFS.iter().any(|d| d.emf == name),
+            "deploy/install.yaml reads {name}, which the forwarder does not write"
+        );
+    }
+    for must in [
+        "RecordsUndelivered",
+        "Lag",
+        "Failed",
+        "Dropped",
+        "RecordsDelivered",
+    ] {
+        assert!(
+            used.iter().any(|n| n == must),
+            "{must} not in the template: {used:?}"
+        );
+    }
+}
