@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::selfmon::{self, Monitor, Tally};
+use crate::selfmon::{Invocation, Monitor, Tally};
 use rdsf_core::input::{self, EventKind, LogGroupCreated, Origin};
 use rdsf_core::process::{ProcessSettings, Processor};
 use rdsf_core::time;
@@ -153,11 +153,7 @@ impl Pipeline {
         outcome
     }
 
-    /// Counts what the invocation did, adds it to the totals, and shows it
-    /// where `RDSF_SELF_METRICS` says. Best effort, after the records: the
-    /// points go to the sinks once (no retry), and what they do not confirm
-    /// is only counted (`rdsf.self_metrics.undelivered`), never turned into
-    /// more points nor into a failure of the invocation.
+    /// Self-monitoring of one invocation (`selfmon::Monitor::observe`).
     async fn self_monitor(
         &self,
         outcome: &Outcome,
@@ -166,38 +162,15 @@ impl Pipeline {
         sinks: &[Box<dyn Sink>],
         deadline: Instant,
     ) {
-        let monitor = &self.monitor;
-        let mut tally = Tally::of(&outcome.stats, &outcome.failures, bytes_in, started_ns);
-        if monitor.outputs.sinks && sinks.iter().any(|s| s.accepts_metrics()) {
-            let points = selfmon::points::of(&tally, &monitor.resource, started_ns, time::now_ns());
-            let once = delivery::DeliveryConfig {
-                max_attempts: 1,
-                ..self.config.delivery.clone()
-            };
-            let report = delivery::deliver(sinks, &points[..], deadline, &once).await;
-            let missed = report
-                .undelivered(points.len())
-                .iter()
-                .filter(|u| **u)
-                .count();
-            if let Some(f) = report.failures.first() {
-                tracing::warn!("self-monitoring: {}", f.message());
-            }
-            tally.self_undelivered = Some(missed as u64);
-        }
-        let closed = outcome.failures.iter().any(Failure::is_output_closed);
-        if monitor.outputs.emf && !closed {
-            let lines = selfmon::emf::lines(
-                &tally,
-                &monitor.namespace,
-                &monitor.function,
-                time::now_ns() / 1_000_000,
-            );
-            if let Err(e) = selfmon::emf::write_stdout(&lines) {
-                tracing::warn!("self-monitoring: EMF lines not written to stdout: {e}");
-            }
-        }
-        monitor.add(&tally);
+        let done = Invocation {
+            stats: &outcome.stats,
+            failures: &outcome.failures,
+            bytes_in,
+            started_ns,
+        };
+        self.monitor
+            .observe(done, sinks, &self.config.delivery, deadline)
+            .await;
     }
 
     async fn run_whole(

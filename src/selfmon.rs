@@ -15,11 +15,13 @@ use rdsf_core::process::{SinkStats, Stats};
 
 pub mod defs;
 pub mod emf;
+mod monitor;
 pub mod points;
 pub mod settings;
 
 use defs::*;
 pub use defs::{Def, Split, DEFS};
+pub use monitor::{Invocation, Monitor};
 pub use settings::{Outputs, SelfMetricsConfig, SelfMetricsSettings};
 
 /// One value of one metric, with the split value it is for.
@@ -196,53 +198,6 @@ impl Tally {
             }
         }
         out
-    }
-}
-
-/// Where self-monitoring goes and what it has counted since start; one per
-/// process, owned by the pipeline.
-#[derive(Debug)]
-pub struct Monitor {
-    pub outputs: Outputs,
-    pub namespace: String,
-    /// The `Function` dimension and `faas.name`: the Lambda function's name,
-    /// `rds-forwarder` elsewhere.
-    pub function: String,
-    pub resource: rdsf_core::record::Resource,
-    totals: std::sync::Mutex<Tally>,
-}
-
-impl Monitor {
-    pub fn new(config: &SelfMetricsConfig, region: Option<&str>) -> Monitor {
-        Monitor {
-            outputs: config.outputs.unwrap_or(Outputs::OFF),
-            namespace: config.namespace.clone(),
-            function: "rds-forwarder".to_owned(),
-            resource: points::resource("rds-forwarder", region),
-            totals: Default::default(),
-        }
-    }
-
-    /// Under Lambda: the function's name, and EMF unless the setting chose.
-    pub fn under_lambda(
-        &mut self,
-        config: &SelfMetricsConfig,
-        function: &str,
-        region: Option<&str>,
-    ) {
-        self.outputs = config.outputs.unwrap_or(Outputs::EMF);
-        self.function = function.to_owned();
-        self.resource = points::resource(function, region);
-    }
-
-    /// Adds one invocation to the totals.
-    pub fn add(&self, tally: &Tally) {
-        self.totals.lock().expect("not poisoned").add(tally);
-    }
-
-    /// Everything counted since start.
-    pub fn totals(&self) -> Tally {
-        self.totals.lock().expect("not poisoned").clone()
     }
 }
 
