@@ -59,6 +59,9 @@ pub struct Settings {
     /// RDS metadata enrichment (crates/aws/src/rds_metadata.rs).
     #[command(flatten)]
     pub rds_metadata: rdsf_aws::rds_metadata::RdsMetadataSettings,
+    /// Self-monitoring (`RDSF_SELF_METRICS`, `RDSF_METRICS_NAMESPACE`).
+    #[command(flatten)]
+    pub self_metrics: crate::selfmon::SelfMetricsSettings,
 }
 
 /// The variables whose values are secrets: every setting declared with
@@ -140,6 +143,8 @@ pub struct Config {
     pub enhanced_monitoring: rdsf_core::enhanced_monitoring::Options,
     /// RDS metadata lookups (`RDSF_RDS_METADATA*`, `RDSF_RDS_TAG_KEYS`).
     pub rds_metadata: rdsf_aws::rds_metadata::RdsMetadataOptions,
+    /// Where the forwarder's own counters go (`RDSF_SELF_METRICS`).
+    pub self_metrics: crate::selfmon::SelfMetricsConfig,
 }
 
 impl Config {
@@ -162,29 +167,38 @@ impl Config {
         let redactor = keep(&mut errors, s.redaction.redactor());
         let enhanced_monitoring = keep(&mut errors, s.metrics.options());
         let rds_metadata = keep(&mut errors, s.rds_metadata.options());
-        let Some(rds_metadata) = rds_metadata else {
-            return Err(errors);
-        };
-        match (sinks, delivery, redactor, enhanced_monitoring) {
-            (Some(sinks), Some(delivery), Some(redactor), Some(enhanced_monitoring))
-                if errors.is_empty() =>
-            {
-                Ok(Config {
-                    sinks,
-                    max_decompressed_bytes: s.input.max_decompressed_bytes,
-                    region: s.region.clone().filter(|r| !r.is_empty()),
-                    delivery,
-                    kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
-                    firehose_access_key: s
-                        .input
-                        .firehose_access_key
-                        .clone()
-                        .filter(|k| !k.is_empty()),
-                    redactor,
-                    enhanced_monitoring,
-                    rds_metadata,
-                })
-            }
+        let self_metrics = keep(&mut errors, s.self_metrics.validate());
+        match (
+            sinks,
+            delivery,
+            redactor,
+            enhanced_monitoring,
+            rds_metadata,
+            self_metrics,
+        ) {
+            (
+                Some(sinks),
+                Some(delivery),
+                Some(redactor),
+                Some(enhanced_monitoring),
+                Some(rds_metadata),
+                Some(self_metrics),
+            ) if errors.is_empty() => Ok(Config {
+                sinks,
+                max_decompressed_bytes: s.input.max_decompressed_bytes,
+                region: s.region.clone().filter(|r| !r.is_empty()),
+                delivery,
+                kinesis_batch_item_failures: s.input.kinesis_batch_item_failures,
+                firehose_access_key: s
+                    .input
+                    .firehose_access_key
+                    .clone()
+                    .filter(|k| !k.is_empty()),
+                redactor,
+                enhanced_monitoring,
+                rds_metadata,
+                self_metrics,
+            }),
             _ => Err(errors),
         }
     }
@@ -224,6 +238,7 @@ impl Default for Config {
             rds_metadata: rdsf_aws::rds_metadata::RdsMetadataSettings::default()
                 .options()
                 .expect("the defaults are valid"),
+            self_metrics: crate::selfmon::SelfMetricsConfig::default(),
         }
     }
 }

@@ -166,7 +166,7 @@ pub async fn answer(
     }
     let records = delivery.decoded.units.len();
     let outcome = pipeline
-        .run_decoded(Ok(delivery.decoded), sinks, deadline)
+        .run_decoded(Ok(delivery.decoded), req.body.len(), sinks, deadline)
         .await;
     match failure_of(&outcome) {
         None => {

@@ -12,4 +12,5 @@ pub mod config;
 pub mod firehose;
 pub mod lambda;
 pub mod pipeline;
+pub mod selfmon;
 pub mod serve;

@@ -471,9 +471,11 @@ fn run_lambda(settings: Settings) -> Exit {
             return Exit::Usage;
         }
     };
+    // Checked above: the Lambda service always sets the function's name.
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
     let handler = Arc::new(Handler {
         auto_subscribe: Some(settings.auto_subscribe.with(Box::new(AwsLogs::new()))),
-        ..Handler::new(pipeline, sinks)
+        ..Handler::new(pipeline.under_lambda(&function), sinks)
     });
     let result = runtime().block_on(lambda_runtime::run(lambda_runtime::service_fn(
         move |event| handler.clone().handle_lambda(event),

@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::selfmon::{Invocation, Monitor, Tally};
 use rdsf_core::input::{self, EventKind, LogGroupCreated, Origin};
 use rdsf_core::process::{ProcessSettings, Processor};
 use rdsf_core::time;
@@ -49,6 +50,7 @@ pub struct Pipeline {
     processor: Processor,
     /// RDS metadata for the resources (none: resources go as built).
     metadata: Option<metadata::MetadataStage>,
+    monitor: Monitor,
 }
 
 impl Pipeline {
@@ -59,10 +61,12 @@ impl Pipeline {
             redactor: config.redactor.clone(),
             enhanced_monitoring: config.enhanced_monitoring,
         });
+        let monitor = Monitor::new(&config.self_metrics, config.region.as_deref());
         Pipeline {
             config,
             processor,
             metadata: None,
+            monitor,
         }
     }
 
@@ -81,6 +85,20 @@ impl Pipeline {
     /// and records sent without metadata), when the stage is on.
     pub fn metadata_counters(&self) -> Option<&rdsf_core::enrich::metadata::MetadataCounters> {
         self.metadata.as_ref().map(|m| m.source.counters())
+    }
+
+    /// Self-monitoring as under Lambda: `function` names the metrics, EMF
+    /// is on unless `RDSF_SELF_METRICS` chose otherwise.
+    pub fn under_lambda(mut self, function: &str) -> Self {
+        let region = self.config.region.clone();
+        self.monitor
+            .under_lambda(&self.config.self_metrics, function, region.as_deref());
+        self
+    }
+
+    /// What self-monitoring counted since start (`serve`'s `/metrics`).
+    pub fn self_totals(&self) -> Tally {
+        self.monitor.totals()
     }
 
     /// Replaces when and how big CloudWatch payloads are streamed (tests
@@ -117,6 +135,14 @@ impl Pipeline {
     /// `pipeline/streamed.rs`), a Kinesis batch a few records at a time
     /// (`pipeline/kinesis.rs`); everything else as a whole.
     pub async fn run(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
+        let started_ns = time::now_ns();
+        let outcome = self.run_event(event, sinks, deadline).await;
+        self.self_monitor(&outcome, event.len(), started_ns, sinks, deadline)
+            .await;
+        outcome
+    }
+
+    async fn run_event(&self, event: &[u8], sinks: &[Box<dyn Sink>], deadline: Instant) -> Outcome {
         let limits = input::Limits {
             max_decompressed: self.config.max_decompressed_bytes,
             stream_threshold: self.processor.stream_options().threshold_bytes,
@@ -132,14 +158,41 @@ impl Pipeline {
     }
 
     /// [`Pipeline::run`] for an event the caller decoded (a Firehose
-    /// delivery read from its HTTP request).
+    /// delivery read from its HTTP request); `bytes_in` is the request's
+    /// body size.
     pub async fn run_decoded(
         &self,
         decoded: Result<input::Decoded, input::InputError>,
+        bytes_in: usize,
         sinks: &[Box<dyn Sink>],
         deadline: Instant,
     ) -> Outcome {
-        self.run_whole(decoded, sinks, deadline).await
+        let started_ns = time::now_ns();
+        let outcome = self.run_whole(decoded, sinks, deadline).await;
+        self.self_monitor(&outcome, bytes_in, started_ns, sinks, deadline)
+            .await;
+        outcome
+    }
+
+    /// Self-monitoring of one invocation (`selfmon::Monitor::observe`).
+    async fn self_monitor(
+        &self,
+        outcome: &Outcome,
+        bytes_in: usize,
+        started_ns: i64,
+        sinks: &[Box<dyn Sink>],
+        deadline: Instant,
+    ) {
+        let done = Invocation {
+            stats: &outcome.stats,
+            failures: &outcome.failures,
+            bytes_in,
+            started_ns,
+            metadata_cache_hits_total: self.metadata_counters().map(|c| c.snapshot().hits),
+        };
+        self.monitor
+            .observe(done, sinks, &self.config.delivery, deadline)
+            .await;
     }
 
     async fn run_whole(
@@ -212,6 +265,7 @@ impl Pipeline {
             delivery::deliver(sinks, &processed.records, deadline, &self.config.delivery).await
         };
         let undelivered = report.undelivered(processed.records.len());
+        tally_sinks(&mut processed.stats, &report, false);
         account(processed, report);
         processed.stats.delivered = undelivered.iter().filter(|u| !**u).count();
         if processed.metrics.is_empty() {
@@ -225,11 +279,27 @@ impl Pipeline {
         processed.stats.metric_points = points.len();
         processed.stats.metric_points_delivered = missed.iter().filter(|u| !**u).count();
         let metrics_failed = !report.is_complete();
+        tally_sinks(&mut processed.stats, &report, true);
         account(processed, report);
         if metrics_failed {
             return vec![true; processed.records.len()];
         }
         undelivered
+    }
+}
+
+/// Adds what each sink did to the invocation's per-sink counts
+/// (self-monitoring); `points` when the report is of metric points.
+fn tally_sinks(stats: &mut Stats, report: &DeliveryReport, points: bool) {
+    for (sink, t) in &report.sinks {
+        let s = stats.sinks.entry((*sink).to_owned()).or_default();
+        if points {
+            s.points_delivered += t.delivered;
+        } else {
+            s.records_delivered += t.delivered;
+        }
+        s.retries += t.retries as usize;
+        s.duration_ms += t.duration.as_millis() as u64;
     }
 }
 

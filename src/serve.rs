@@ -128,6 +128,8 @@ impl Server {
             self.in_flight.load(Ordering::SeqCst),
             self.delivered.lock().expect("not poisoned").len()
         ));
+        // The same counters self-monitoring shows as EMF and metric points.
+        out.push_str(&self.pipeline.self_totals().prometheus());
         out
     }
 }

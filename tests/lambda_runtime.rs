@@ -182,9 +182,11 @@ fn binary_serves_invocations_through_the_runtime_api() {
     assert_eq!(status, 200);
 
     let lines = std::fs::read_to_string(&records_file).unwrap();
+    // Self-monitoring's EMF lines share stdout: told apart by `_aws`.
     let records: Vec<serde_json::Value> = lines
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("_aws").is_none())
         .collect();
     let _ = std::fs::remove_file(&records_file);
     let pg = records
@@ -231,4 +233,98 @@ fn trace_level_never_logs_a_raw_event() {
         !log.contains("Sec60") && !log.contains("Sec61"),
         "raw event in the log:\n{log}"
     );
+}
+
+/// Issue 16: under Lambda, self-monitoring is on by default as EMF lines on
+/// stdout, beside the stdout sink's records without corrupting them: every
+/// line is one JSON object, either a record or an EMF document, whose
+/// values are what the invocation did — here with a second sink down.
+#[test]
+fn emf_lines_under_lambda_count_what_the_invocation_did() {
+    let port = free_port();
+    let _emulator = emulator(port);
+    let out_file = std::env::temp_dir().join(format!("rdsf-lambda-emf-{port}.ndjson"));
+    let log_file = std::env::temp_dir().join(format!("rdsf-lambda-emf-{port}.log"));
+    let down = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut function = function(
+        port,
+        std::fs::File::create(&out_file).unwrap().into(),
+        &log_file,
+    );
+    let _function = Killed(
+        function
+            .env("RDSF_SINKS", "stdout,otlp")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{down}"))
+            .env("RDSF_RETRY_MAX_ATTEMPTS", "2")
+            .env("RDSF_RETRY_INITIAL_BACKOFF_MS", "1")
+            .env("RDSF_METRICS_NAMESPACE", "Test/Rdsf")
+            .env_remove("RDSF_SELF_METRICS")
+            .spawn()
+            .unwrap(),
+    );
+    let event = awslogs_event(&subscription_doc(
+        "/aws/rds/instance/db1/postgresql",
+        &[
+            "2025-11-25 07:50:00 UTC:10.0.0.1(5432):app@db:[123]:LOG:  statement: ALTER USER bob PASSWORD 'Hunter2-Sec78'",
+            "2025-11-25 07:50:01 UTC:10.0.0.1(5432):app@db:[123]:LOG:  duration: 1.5 ms",
+            "not a postgres line at all",
+        ],
+    ));
+    let before_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (status, reply) = invoke(port, &event);
+    assert_ne!(status, 200, "the otlp sink is down: {reply}");
+    assert_eq!(reply["errorType"], "RdsForwarder.retryable", "{reply}");
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let _ = std::fs::remove_file(&out_file);
+    let _ = std::fs::remove_file(&log_file);
+    assert!(!text.contains("Sec78"), "{text}");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let (emf, records): (Vec<_>, Vec<_>) = lines.iter().partition(|v| v.get("_aws").is_some());
+    assert_eq!(records.len(), 3, "{text}");
+    assert!(records.iter().all(|r| r["body"].is_string()));
+    // Valid EMF: every directive's metrics and dimensions are on its line.
+    for l in &emf {
+        assert_eq!(l["Function"], "_");
+        let ts = l["_aws"]["Timestamp"].as_i64().unwrap();
+        assert!(ts >= before_ms && ts < before_ms + 120_000, "{l}");
+        for d in l["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            assert_eq!(d["Namespace"], "Test/Rdsf");
+            for m in d["Metrics"].as_array().unwrap() {
+                let name = m["Name"].as_str().unwrap();
+                assert!(l[name].is_number(), "{name} missing: {l}");
+                assert!(m["Unit"].is_string());
+            }
+            for set in d["Dimensions"].as_array().unwrap() {
+                for dim in set.as_array().unwrap() {
+                    assert!(l[dim.as_str().unwrap()].is_string(), "{l}");
+                }
+            }
+        }
+    }
+    let main = emf.iter().find(|l| l.get("EventsIn").is_some()).unwrap();
+    assert_eq!(main["EventsIn"], 3);
+    assert_eq!(main["BytesIn"], event.len());
+    assert_eq!(main["ParseErrors"], 1);
+    assert_eq!(main["Redactions"], 1);
+    assert_eq!(main["RecordsUndelivered"], 3);
+    assert!(main["Lag"].as_i64().unwrap() > 0);
+    let by = |key: &str, value: &str| {
+        *emf.iter()
+            .find(|l| l[key] == value)
+            .unwrap_or_else(|| panic!("no {key}={value} line in {text}"))
+    };
+    assert_eq!(by("LogType", "postgresql")["RecordsOut"], 3);
+    assert_eq!(by("Sink", "stdout")["RecordsDelivered"], 3);
+    assert_eq!(by("Sink", "otlp")["RecordsDelivered"], 0);
+    assert_eq!(by("Sink", "otlp")["Retries"], 1);
+    assert_eq!(by("Reason", "sink_unavailable")["Failed"], 3);
 }

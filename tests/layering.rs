@@ -55,8 +55,9 @@ const CORE_LAYERS: [(&str, u8); 16] = [
 ];
 
 /// The binary crate's modules by layer (the composition root).
-const ROOT_LAYERS: [(&str, u8); 8] = [
+const ROOT_LAYERS: [(&str, u8); 9] = [
     ("config", 0),
+    ("selfmon", 0),
     ("pipeline", 1),
     ("firehose", 2),
     ("serve", 3),

@@ -48,6 +48,7 @@ mod rds_events;
 mod rds_metadata;
 mod readme_examples;
 mod schema;
+mod self_monitoring;
 mod serve;
 mod serve_load;
 mod serve_tls;

@@ -582,6 +582,8 @@ fn a_slow_answer_does_not_hold_delivery() {
             .all(|r| r.get(keys::RDS_ENGINE_VERSION).is_none()));
         let c = source.counters().snapshot();
         assert_eq!((c.resources_without, c.records_without), (1, 2), "{c:?}");
+        // Self-monitoring reports the cache's hits (none yet: it was empty).
+        assert_eq!(pipeline.self_totals().metadata_cache_hits, Some(0));
         println!(
             "rds_metadata: delivered in {took:?} with RDS answering after {slow:?} (budget 100 ms)"
         );
@@ -610,6 +612,11 @@ fn a_slow_answer_does_not_hold_delivery() {
                 && r.get_str(keys::DB_SYSTEM_NAME) == Some("mariadb")
                 && r.get_str("aws.rds.tag.team") == Some("a")));
         assert_eq!(server.requests(), 1);
+        // The second invocation's lookup was a hit; the reports add up to
+        // the cache's own counter (each hit reported once).
+        let hits = source.counters().snapshot().hits;
+        assert!(hits >= 1, "{hits}");
+        assert_eq!(pipeline.self_totals().metadata_cache_hits, Some(hits));
     });
 }
 

@@ -176,6 +176,14 @@ fn serve_answers_firehose_and_stops_gracefully_on_sigterm() {
     ] {
         assert!(metrics.contains(want), "{want} in\n{metrics}");
     }
+    // Self-monitoring's counters, the same set EMF and the sinks get: the
+    // one delivery that ran (the refused ones never reached the pipeline).
+    let bytes_in = format!("rdsf_bytes_in_total {}\n", good.len());
+    assert!(metrics.contains(&bytes_in), "{bytes_in} in\n{metrics}");
+    assert!(
+        metrics.contains("# TYPE rdsf_records_out_total counter"),
+        "{metrics}"
+    );
 
     // SIGTERM: it stops accepting, finishes, exits 0.
     let killed = Command::new("kill")

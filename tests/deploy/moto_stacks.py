@@ -55,6 +55,8 @@ MOTO_LACKS = [
     "Transform AWS::LanguageExtensions (Fn::ForEach): expanded by render_setup()",
     "AWS::Logs::SubscriptionFilter in CloudFormation: applied through PutSubscriptionFilter",
     "AWS::Lambda::EventInvokeConfig in CloudFormation: applied through PutFunctionEventInvokeConfig",
+    "AWS::CloudWatch::Alarm in CloudFormation: applied through PutMetricAlarm",
+    "AWS::SNS::Subscription in CloudFormation: the template subscribes through the topic's Subscription property",
     "AWS::Lambda::Function Architectures/LoggingConfig via CloudFormation: checked in the template only",
     "AWS::NoValue inside a list (conditional IAM statements): moto keeps a null, which policy_document() drops",
     "invoking the function (needs Docker): on-failure delivery simulated by sending Lambda's record shape",
@@ -81,7 +83,7 @@ FIREHOSE_MOTO_LACKS = [
     "UpdateStack of install.yaml (GetAtt FunctionLogGroup unresolved): FirehoseAccessKeySecretArn checked on a second install stack",
 ]
 
-UNSUPPORTED = {"AWS::Logs::SubscriptionFilter", "AWS::Lambda::EventInvokeConfig"}
+UNSUPPORTED = {"AWS::Logs::SubscriptionFilter", "AWS::Lambda::EventInvokeConfig", "AWS::CloudWatch::Alarm"}
 
 
 def client(endpoint, name):
@@ -200,6 +202,11 @@ def resolve(value, env):
             return env["import:" + resolve(v, env)]
         if k == "Fn::Sub":
             return re.sub(r"\$\{([^}]+)\}", lambda m: env[m.group(1)], v)
+        if k == "Fn::If":
+            cond, yes, no = v
+            return resolve(yes if env["condition:" + cond] else no, env)
+    if isinstance(value, list):
+        return [resolve(x, env) for x in value]
     return value
 
 
@@ -210,7 +217,23 @@ def apply_unsupported(endpoint, template, env):
         if resource["Type"] not in UNSUPPORTED:
             continue
         p = {k: resolve(v, env) for k, v in resource.get("Properties", {}).items()}
-        if resource["Type"] == "AWS::Logs::SubscriptionFilter":
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            actions = p.get("AlarmActions")
+            client(endpoint, "cloudwatch").put_metric_alarm(
+                AlarmName=f"{env['AWS::StackName']}-{logical_id}",
+                AlarmDescription=p["AlarmDescription"],
+                Namespace=resolve(p["Namespace"], env) if isinstance(p["Namespace"], dict) else p["Namespace"],
+                MetricName=p["MetricName"],
+                Dimensions=[{"Name": d["Name"], "Value": resolve(d["Value"], env)} for d in p["Dimensions"]],
+                Statistic=p["Statistic"],
+                Period=int(p["Period"]),
+                EvaluationPeriods=int(p["EvaluationPeriods"]),
+                Threshold=float(p["Threshold"]),
+                ComparisonOperator=p["ComparisonOperator"],
+                TreatMissingData=p["TreatMissingData"],
+                **({"AlarmActions": [a for a in actions if a]} if actions else {}),
+            )
+        elif resource["Type"] == "AWS::Logs::SubscriptionFilter":
             logs.put_subscription_filter(
                 logGroupName=p["LogGroupName"],
                 filterName=p["FilterName"],
@@ -265,13 +288,20 @@ def deploy(endpoint):
         "LokiBearerTokenSsmParameter": LOKI_TOKEN_PARAMETER,
         "MaximumRetryAttempts": "1",
         "MaximumEventAgeSeconds": "3600",
+        "AlarmEmail": "ops@example.com",
+        "LagAlarmThresholdMs": "600000",
     }
     install = load("install.yaml")
     out, res = create_stack(cfn, INSTALL_STACK, install, install_params)
     fn_arn = out["FunctionArn"]
     env = {k: v for k, v in install_params.items()}
     env.update({"Function": out["FunctionName"], "FailureQueue.Arn": out["FailureQueueArn"],
-                "MaximumEventAgeSeconds": install_params["MaximumEventAgeSeconds"]})
+                "MaximumEventAgeSeconds": install_params["MaximumEventAgeSeconds"],
+                "AWS::StackName": INSTALL_STACK, "AWS::NoValue": None,
+                "MetricsNamespace": "RdsForwarder", "AlarmTopicArn": "",
+                "AlarmTopic": res["AlarmTopic"]["PhysicalResourceId"],
+                # AlarmEmail given, AlarmTopicArn not: a new topic (install.yaml's Conditions).
+                "condition:HasAlarmTopicArn": False, "condition:HasAlarmAction": True})
     applied = apply_unsupported(endpoint, install, env)
 
     # The function and its configuration.
@@ -336,6 +366,28 @@ def deploy(endpoint):
     invoke_conf = lam.get_function_event_invoke_config(FunctionName=out["FunctionName"], Qualifier="$LATEST")
     assert invoke_conf["MaximumRetryAttempts"] == 1
     assert invoke_conf["DestinationConfig"]["OnFailure"]["Destination"] == out["FailureQueueArn"]
+
+    # Self-monitoring: EMF on by default, alarms on its metrics to a new
+    # topic mailing AlarmEmail, and the dashboard of the same metrics.
+    assert variables["RDSF_SELF_METRICS"] == "emf" and variables["RDSF_METRICS_NAMESPACE"] == "RdsForwarder", variables
+    sns, cw = client(endpoint, "sns"), client(endpoint, "cloudwatch")
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert len(topics) == 1, topics
+    subs = sns.list_subscriptions_by_topic(TopicArn=topics[0])["Subscriptions"]
+    assert [(x["Protocol"], x["Endpoint"]) for x in subs] == [("email", "ops@example.com")], subs
+    alarms = {a["MetricName"]: a for a in cw.describe_alarms()["MetricAlarms"]}
+    assert set(alarms) == {"RecordsUndelivered", "Lag", "Errors"}, sorted(alarms)
+    for name, a in alarms.items():
+        assert a["AlarmActions"] == topics, a
+        dim = "FunctionName" if name == "Errors" else "Function"
+        assert a["Dimensions"] == [{"Name": dim, "Value": out["FunctionName"]}], a
+        assert a["Namespace"] == ("AWS/Lambda" if name == "Errors" else "RdsForwarder"), a
+    assert alarms["Lag"]["Threshold"] == 600000 and alarms["RecordsUndelivered"]["Threshold"] == 0, alarms
+    body = json.loads(cw.get_dashboard(DashboardName=out["DashboardName"])["DashboardBody"])
+    dashboard = json.dumps(body)
+    for metric in ("EventsIn", "RecordsUndelivered", "Failed", "Dropped", "RecordsDelivered", "Lag", "SinkLatency"):
+        assert metric in dashboard, metric
+    assert out["FunctionName"] in dashboard and "${" not in dashboard, dashboard
 
     # The setup stack, rendered (see the module docstring).
     setup_params = {

@@ -8,6 +8,7 @@
 //! [`DeliveryReport`], which the pipeline turns into a failed invocation (or
 //! Kinesis `batchItemFailures`), so Lambda sends it again — at-least-once.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -181,6 +182,19 @@ impl BatchFailure {
 #[derive(Debug, Default)]
 pub struct DeliveryReport {
     pub failures: Vec<BatchFailure>,
+    /// What each sink that took the items did with them (self-monitoring).
+    pub sinks: BTreeMap<&'static str, SinkTally>,
+}
+
+/// One sink's part of a delivery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SinkTally {
+    /// Items the sink confirmed.
+    pub delivered: usize,
+    /// Attempts after the first, over all its batches.
+    pub retries: u32,
+    /// From the start of the delivery to the end of its last batch.
+    pub duration: Duration,
 }
 
 impl DeliveryReport {
@@ -332,6 +346,8 @@ pub async fn deliver<T: Items + ?Sized>(
     let mut queue = queue.into_iter();
     let mut running = FuturesUnordered::new();
     let mut failures: Vec<BatchFailure> = Vec::new();
+    let mut sinks_tally: BTreeMap<&'static str, SinkTally> = BTreeMap::new();
+    let started = Instant::now();
     loop {
         while running.len() < config.concurrency.max(1) {
             let Some((sink, range)) = queue.next() else {
@@ -339,24 +355,51 @@ pub async fn deliver<T: Items + ?Sized>(
             };
             running.push(send_with_retries(sink, items, range, deadline, config));
         }
-        match running.next().await {
-            Some(Err(failure)) => failures.push(failure),
-            Some(Ok(())) => {}
-            None => break,
+        let Some((sink, count, result)) = running.next().await else {
+            break;
+        };
+        let tally = sinks_tally.entry(sink).or_default();
+        tally.duration = started.elapsed();
+        match result {
+            Ok(attempts) => {
+                tally.delivered += count;
+                tally.retries += attempts.saturating_sub(1);
+            }
+            Err(failure) => {
+                tally.retries += failure.attempts.saturating_sub(1);
+                failures.push(failure);
+            }
         }
     }
-    let mut report = DeliveryReport { failures };
+    let mut report = DeliveryReport {
+        failures,
+        sinks: sinks_tally,
+    };
     report.failures.sort_by_key(|f| (f.records.start, f.sink));
     report
 }
 
+/// One batch to one sink: (the sink's name, the batch's size, the attempts
+/// it took or why it failed).
 async fn send_with_retries<T: Items + ?Sized>(
     sink: &dyn Sink,
     items: &T,
     range: Range<usize>,
     deadline: Instant,
     config: &DeliveryConfig,
-) -> Result<(), BatchFailure> {
+) -> (&'static str, usize, Result<u32, BatchFailure>) {
+    let count = range.len();
+    let result = attempt_batch(sink, items, range, deadline, config).await;
+    (sink.name(), count, result)
+}
+
+async fn attempt_batch<T: Items + ?Sized>(
+    sink: &dyn Sink,
+    items: &T,
+    range: Range<usize>,
+    deadline: Instant,
+    config: &DeliveryConfig,
+) -> Result<u32, BatchFailure> {
     let fail = |attempts, error, deadline_reached| BatchFailure {
         sink: sink.name(),
         records: range.clone(),
@@ -394,7 +437,7 @@ async fn send_with_retries<T: Items + ?Sized>(
             })
         });
         let error = match result {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(attempts),
             Err(e) if !e.is_retryable() => return Err(fail(attempts, e, false)),
             Err(e) => e,
         };

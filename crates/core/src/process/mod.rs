@@ -83,6 +83,41 @@ pub struct Stats {
     pub metric_points_delivered: usize,
     /// What could not be decoded or delivered, by reason.
     pub failures: BTreeMap<String, usize>,
+    /// Self-monitoring only (not in Lambda's reply, which stays as it was):
+    /// records in which a secret was masked.
+    #[serde(skip)]
+    pub redactions: usize,
+    /// The newest record timestamp (Unix ns): the invocation's lag is
+    /// measured against it.
+    #[serde(skip)]
+    pub newest_timestamp_ns: Option<i64>,
+    /// Records produced, by `aws.rds.log_type` of their resource.
+    #[serde(skip)]
+    pub records_by_log_type: BTreeMap<String, usize>,
+    /// What each sink took, by sink name.
+    #[serde(skip)]
+    pub sinks: BTreeMap<String, SinkStats>,
+}
+
+/// What one sink did with an invocation's items (self-monitoring).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    pub records_delivered: usize,
+    pub points_delivered: usize,
+    /// Attempts after the first, over all batches.
+    pub retries: usize,
+    /// Wall time from the start of delivery to the sink's last batch's end
+    /// (ms), the longest when several deliveries add up.
+    pub duration_ms: u64,
+}
+
+impl SinkStats {
+    pub fn add(&mut self, other: &SinkStats) {
+        self.records_delivered += other.records_delivered;
+        self.points_delivered += other.points_delivered;
+        self.retries += other.retries;
+        self.duration_ms += other.duration_ms;
+    }
 }
 
 impl Stats {
@@ -102,6 +137,14 @@ impl Stats {
         self.metric_points_delivered += other.metric_points_delivered;
         for (k, v) in &other.failures {
             *self.failures.entry(k.clone()).or_default() += v;
+        }
+        self.redactions += other.redactions;
+        self.newest_timestamp_ns = self.newest_timestamp_ns.max(other.newest_timestamp_ns);
+        for (k, v) in &other.records_by_log_type {
+            *self.records_by_log_type.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.sinks {
+            self.sinks.entry(k.clone()).or_default().add(v);
         }
     }
 
@@ -411,7 +454,9 @@ impl Processor {
             if n % 64 == 0 && out.time_is_up() {
                 return;
             }
-            crate::sql::enrich_entry(entry, &self.settings.redactor);
+            if crate::sql::enrich_entry(entry, &self.settings.redactor) {
+                out.stats.redactions += 1;
+            }
         }
 
         let db_system = self
@@ -620,6 +665,23 @@ fn mark_truncated(mut parsed: crate::parse::Parsed, from: Option<usize>) -> crat
 /// two agree.
 pub fn count_records(out: &mut Processed) {
     out.stats.records = out.records.len();
+    // A record stamped with its receive time (no database time was readable)
+    // says nothing of the lag: left out.
+    out.stats.newest_timestamp_ns = out
+        .records
+        .iter()
+        .filter(|r| r.timestamp_ns != r.observed_timestamp_ns)
+        .map(|r| r.timestamp_ns)
+        .max();
+    out.stats.records_by_log_type.clear();
+    for group in out.records.all_groups() {
+        let log_type = group
+            .resource
+            .get_str(keys::RDS_LOG_TYPE)
+            .unwrap_or("none")
+            .to_owned();
+        *out.stats.records_by_log_type.entry(log_type).or_default() += group.records.len();
+    }
     debug_assert_eq!(
         out.stats.parse_errors,
         out.records
@@ -633,4 +695,40 @@ pub fn count_records(out: &mut Processed) {
 fn record_input_failure(stats: &mut Stats, failures: &mut Vec<Failure>, e: InputError) {
     stats.fail(e.reason());
     failures.push(Failure::input(e, None));
+}
+
+#[cfg(test)]
+mod self_monitoring_tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn record(timestamp_ns: i64, observed_ns: i64) -> Record {
+        Record {
+            timestamp_ns,
+            observed_timestamp_ns: observed_ns,
+            severity: Severity::info(),
+            body: String::new(),
+            attributes: Attributes::new(),
+            id: String::new(),
+        }
+    }
+
+    /// Lag is measured from database time: a record that only has its
+    /// receive time (a malformed event) does not hide a late batch.
+    #[test]
+    fn the_newest_timestamp_ignores_records_stamped_with_their_receive_time() {
+        let mut resource = Attributes::new();
+        resource.insert(keys::RDS_LOG_TYPE, "error");
+        let resource = Arc::new(resource);
+        let mut out = Processed::default();
+        out.records.push(&resource, record(1_000, 9_000));
+        out.records.push(&resource, record(9_000, 9_000));
+        out.records.push(&resource, record(2_000, 9_000));
+        count_records(&mut out);
+        assert_eq!(out.stats.newest_timestamp_ns, Some(2_000));
+        assert_eq!(
+            out.stats.records_by_log_type,
+            BTreeMap::from([("error".to_owned(), 3)])
+        );
+    }
 }

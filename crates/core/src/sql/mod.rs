@@ -15,22 +15,26 @@ use crate::record::{keys, Attributes, Value};
 
 /// Redacts the entry's body and string attributes, then fingerprints its
 /// statement (`db.query.text`) when it has one. Fingerprints are computed
-/// after redaction so no secret can reach them.
-pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) {
+/// after redaction so no secret can reach them. Whether anything was masked
+/// (counted by self-monitoring).
+pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) -> bool {
+    let mut masked = false;
     if let std::borrow::Cow::Owned(body) = redactor.redact(&entry.body) {
         entry.body = body;
+        masked = true;
     }
-    redact_attributes(&mut entry.parsed.attributes, redactor);
+    masked |= redact_attributes(&mut entry.parsed.attributes, redactor);
     if let Some(reason) = &mut entry.parsed.error {
         if let std::borrow::Cow::Owned(clean) = redactor.redact(reason) {
             *reason = clean;
+            masked = true;
         }
     }
     let Some(statement) = entry.parsed.attributes.get_str(keys::DB_QUERY_TEXT) else {
-        return;
+        return masked;
     };
     if statement.trim().is_empty() {
-        return;
+        return masked;
     }
     let fp = fingerprint(statement);
     let id = fingerprint_id(&fp);
@@ -42,24 +46,32 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) {
         .parsed
         .attributes
         .insert(keys::DB_QUERY_FINGERPRINT_ID, id);
+    masked
 }
 
-/// Redacts every text value of `attrs`, inside arrays too.
-pub fn redact_attributes(attrs: &mut Attributes, redactor: &Redactor) {
+/// Redacts every text value of `attrs`, inside arrays too; whether any was
+/// masked.
+pub fn redact_attributes(attrs: &mut Attributes, redactor: &Redactor) -> bool {
+    let mut masked = false;
     for (_, value) in attrs.0.iter_mut() {
-        redact_value(value, redactor);
+        masked |= redact_value(value, redactor);
     }
+    masked
 }
 
-fn redact_value(value: &mut Value, redactor: &Redactor) {
+fn redact_value(value: &mut Value, redactor: &Redactor) -> bool {
     match value {
         Value::Str(text) => {
             if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
                 *text = clean.into();
+                return true;
             }
+            false
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, redactor)),
-        _ => {}
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |m, v| redact_value(v, redactor) | m),
+        _ => false,
     }
 }
 
