@@ -43,6 +43,7 @@ mod parse_pg_corpus;
 mod parse_pg_server;
 mod planted_secrets;
 mod properties;
+mod query_metrics;
 mod rds_events;
 mod readme_examples;
 mod schema;
