@@ -344,3 +344,218 @@ fn query_metrics_are_off_by_default_and_leave_records_unchanged() {
         .iter()
         .all(|p| p.resource == *with.records.resource_of(0)));
 }
+
+/// The in-repo corpus payloads (slow, audit, general logs; the PostgreSQL
+/// subset with its errors, checkpoints and autovacuum): every family of
+/// query metric shows in them.
+fn mixed_payloads() -> Vec<Vec<u8>> {
+    let dir = delivery_support::manifest_dir();
+    let root = dir.join("tests/data/corpus/payloads");
+    let mut out =
+        vec![std::fs::read(dir.join("tests/data/parse/pg/postgresql-subset.json")).unwrap()];
+    for folder in ["maria-slowquery", "maria-audit", "maria-general"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        out.extend(files.iter().map(|f| std::fs::read(f).unwrap()));
+    }
+    out
+}
+
+/// Equal JSON, doubles within one part in 10^15: serde_json reads decimal
+/// doubles to within an ulp, not always to the nearest.
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-15 * x.abs().max(y.abs())
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A point as the Python receiver shows it, from our side.
+fn as_received(p: &MetricPoint) -> (String, Json) {
+    use crate::otlp_decoder::typed_attributes;
+    use serde_json::json;
+    let times = (p.start_time_ns.unwrap().to_string(), p.time_ns.to_string());
+    let attrs = typed_attributes(&p.attributes);
+    let value = match &p.kind {
+        Kind::Sum {
+            value: Number::Int(v),
+            ..
+        } => json!({ "i": v.to_string() }),
+        Kind::Sum {
+            value: Number::Double(v),
+            ..
+        } => json!({ "d": v }),
+        Kind::Histogram {
+            count,
+            sum,
+            min,
+            max,
+            bounds,
+            bucket_counts,
+            ..
+        } => json!({
+            "count": count.to_string(), "sum": sum, "min": min, "max": max,
+            "explicit_bounds": bounds,
+            "bucket_counts": bucket_counts.iter().map(u64::to_string).collect::<Vec<_>>(),
+        }),
+        k => panic!("{k:?}"),
+    };
+    let group = typed_attributes(&p.resource)
+        .into_iter()
+        .find(|kv| kv[0] == keys::AWS_LOG_GROUP_NAMES)
+        .expect("a log group");
+    let key = format!(
+        "{} {} {} {} {}",
+        group[1],
+        p.name,
+        times.0,
+        times.1,
+        json!(attrs)
+    );
+    (key, value)
+}
+
+#[tokio::test]
+async fn query_points_are_decoded_by_the_official_otlp_package() {
+    use crate::otlp_decoder::{typed_attributes, Receiver};
+    use std::time::{Duration, Instant};
+    for protocol in ["http/protobuf", "http/json"] {
+        let receiver = Receiver::start();
+        let endpoint = format!("http://127.0.0.1:{}", receiver.port);
+        let (pipeline, sinks) = delivery_support::build(&[
+            "--otlp-endpoint",
+            &endpoint,
+            "--otlp-protocol",
+            protocol,
+            "--metrics",
+            "queries",
+        ]);
+        let (mut points, mut families, mut seen_requests) = (0, BTreeSet::new(), 0);
+        for payload in mixed_payloads() {
+            // One payload at a time: two batches may each send a point of one
+            // minute and fingerprint (deltas), so they are compared apart.
+            let processed = pipeline.process(&payload, 0);
+            let mut expected: BTreeMap<String, Json> = BTreeMap::new();
+            let mut resources = Vec::new();
+            for p in &processed.metrics {
+                let (key, value) = as_received(p);
+                assert!(
+                    expected.insert(key.clone(), value).is_none(),
+                    "one point per key: {key}"
+                );
+                resources.push(typed_attributes(&p.resource));
+                families.insert(p.name.clone());
+            }
+            let outcome = pipeline
+                .run(&payload, &sinks, Instant::now() + Duration::from_secs(30))
+                .await;
+            assert!(!outcome.stats.failed(), "{:?}", outcome.failures);
+            assert_eq!(outcome.stats.metric_points, processed.metrics.len());
+            assert_eq!(
+                outcome.stats.metric_points_delivered,
+                processed.metrics.len()
+            );
+
+            let requests = receiver.requests();
+            let mut got: BTreeMap<String, Json> = BTreeMap::new();
+            for req in &requests[seen_requests..] {
+                assert!(
+                    req.get("error").is_none(),
+                    "the official decoder refused: {req}"
+                );
+                let Some(rms) = req["resource_metrics"].as_array() else {
+                    continue;
+                };
+                for rm in rms {
+                    let resource = rm["resource"].as_array().unwrap();
+                    assert!(
+                        resources.iter().any(|r| resource.starts_with(r)),
+                        "a resource we sent: {resource:?}"
+                    );
+                    let group = resource
+                        .iter()
+                        .find(|kv| kv[0] == keys::AWS_LOG_GROUP_NAMES)
+                        .expect("a log group");
+                    for m in rm["metrics"].as_array().unwrap() {
+                        let name = m["name"].as_str().unwrap();
+                        match m["type"].as_str().unwrap() {
+                            "sum" => {
+                                assert_eq!(m["monotonic"], true, "{name}");
+                                assert_eq!(m["temporality"], 1, "{name}: delta");
+                            }
+                            "histogram" => assert_eq!(m["temporality"], 1, "{name}: delta"),
+                            other => panic!("{name}: {other}"),
+                        }
+                        assert!(!m["unit"].as_str().unwrap().is_empty(), "{name} has a unit");
+                        for p in m["points"].as_array().unwrap() {
+                            let key = format!(
+                                "{} {name} {} {} {}",
+                                group[1],
+                                p["start_time_unix_nano"].as_str().unwrap(),
+                                p["time_unix_nano"].as_str().unwrap(),
+                                p["attributes"]
+                            );
+                            let value = match p.get("value") {
+                                Some(v) => v.clone(),
+                                None => serde_json::json!({
+                                    "count": p["count"], "sum": p["sum"], "min": p["min"], "max": p["max"],
+                                    "explicit_bounds": p["explicit_bounds"], "bucket_counts": p["bucket_counts"],
+                                }),
+                            };
+                            assert!(got.insert(key.clone(), value).is_none(), "{key} twice");
+                        }
+                    }
+                }
+            }
+            seen_requests = requests.len();
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "{protocol}: every point arrived once"
+            );
+            for (key, want) in &expected {
+                let have = got
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{protocol}: {key} missing"));
+                assert!(
+                    same(have, want),
+                    "{protocol}: {key}: got {have} want {want}"
+                );
+            }
+            points += got.len();
+        }
+        for name in [
+            names::QUERY_COUNT,
+            names::QUERY_DURATION,
+            names::QUERY_ROWS_SENT,
+            names::QUERY_ROWS_EXAMINED,
+            names::QUERY_LOCK_TIME,
+            names::LOG_ERRORS,
+            names::CONNECTION_EVENTS,
+            names::CHECKPOINT_DURATION,
+            names::AUTOVACUUM_DURATION,
+        ] {
+            assert!(
+                families.contains(name),
+                "the corpus shows {name}: {families:?}"
+            );
+        }
+        println!(
+            "{protocol}: {} query-metric points of {} metrics decoded by opentelemetry-proto",
+            points,
+            families.len()
+        );
+    }
+}
