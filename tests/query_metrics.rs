@@ -695,3 +695,38 @@ fn query_metric_packs_match_golib_frames_byte_for_byte() {
         packs.len()
     );
 }
+
+/// A payload streamed in chunks of a few events gives the points the whole
+/// path gives: the document's sums follow it across chunks and go out once,
+/// with its last chunk (a minute split across chunks is one point).
+#[test]
+fn streamed_payloads_give_the_same_points_as_whole_ones() {
+    use rds_forwarder::pipeline::StreamOptions;
+    use rdsf_core::input::stream::ChunkLimits;
+    let mut payloads = mixed_payloads();
+    payloads.push(mysql_corpus::load("slowquery").payloads.swap_remove(0));
+    let whole = pipeline(5);
+    let streamed = pipeline(5).with_stream_options(StreamOptions {
+        threshold_bytes: 0,
+        chunk: ChunkLimits {
+            events: 7,
+            bytes: usize::MAX,
+        },
+        ..StreamOptions::default()
+    });
+    let mut compared = 0;
+    for payload in &payloads {
+        let a = whole.process(payload, 0);
+        let b = streamed
+            .process_streamed(payload, 0)
+            .expect("streamed with a zero threshold");
+        assert_eq!(a.records.len(), b.records.len());
+        assert!(!a.metrics.is_empty());
+        assert_eq!(a.metrics, b.metrics, "same points, same order");
+        compared += a.metrics.len();
+    }
+    println!(
+        "streamed = whole: {compared} points over {} payloads",
+        payloads.len()
+    );
+}
