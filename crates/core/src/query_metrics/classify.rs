@@ -111,11 +111,10 @@ fn connection(
         ("mysql_error", _) if record.body.contains(DENIED) => return Some(AuthFailure),
         _ => {}
     }
-    match status_code {
-        // PostgreSQL invalid_password / invalid_authorization_specification;
-        // SQL Server `Login failed`.
-        Some("28P01" | "28000" | "18456") => return Some(AuthFailure),
-        _ => {}
+    // PostgreSQL invalid_password / invalid_authorization_specification;
+    // SQL Server `Login failed`.
+    if let Some("28P01" | "28000" | "18456") = status_code {
+        return Some(AuthFailure);
     }
     // PostgreSQL without `%e` in the prefix: the FATAL line's own words.
     if parser.starts_with("postgres")

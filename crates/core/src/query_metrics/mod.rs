@@ -420,10 +420,10 @@ fn resource_rank(resources: &[Resource], p: &MetricPoint) -> usize {
 }
 
 /// The `top` keys of each resource by (count, total) descending, then key.
-fn top_keys<'a>(
-    totals: BTreeMap<(usize, &'a CompactString), (u64, f64)>,
+fn top_keys(
+    totals: BTreeMap<(usize, &CompactString), (u64, f64)>,
     top: usize,
-) -> std::collections::BTreeSet<(usize, &'a CompactString)> {
+) -> std::collections::BTreeSet<(usize, &CompactString)> {
     let mut ranked: Vec<_> = totals.into_iter().collect();
     ranked.sort_by(|((ra, ka), (ca, da)), ((rb, kb), (cb, db))| {
         ra.cmp(rb)
