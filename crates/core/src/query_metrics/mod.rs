@@ -5,8 +5,10 @@
 //!
 //! One pass, linear in the records: [`Aggregator::observe`] reads each
 //! record's attributes once into sorted maps (deterministic output); the
-//! state is bounded by the batch (one entry per distinct minute and
-//! fingerprint, never more than its records). [`Aggregator::points`] keeps
+//! state is one entry per distinct minute and fingerprint, at most
+//! [`MAX_TRACKED`] of them (a streamed document of 64 MiB of distinct
+//! statements must not grow it without end): past that, a new fingerprint
+//! goes straight to the `other` series. [`Aggregator::points`] keeps
 //! the `top` fingerprints of each resource by count over the whole batch
 //! and sums every other one into one `other` series per minute, so a batch
 //! of N distinct statements cannot send N series; error codes are bounded
@@ -33,6 +35,10 @@ pub const DURATION_BOUNDS_S: [f64; 12] = [
 
 /// The fingerprint id of the series that sums what the top N left out.
 pub const OTHER: &str = "other";
+
+/// Distinct (resource, minute, fingerprint) entries tracked per batch; the
+/// ranking is exact below it (~5 MB of state at most).
+pub const MAX_TRACKED: usize = 10_000;
 
 /// How long a fingerprint's text may be on a point (bytes, cut at a
 /// character boundary): the id names the series, the text only shows it,
@@ -182,6 +188,8 @@ pub struct Aggregator {
     /// Kinesis batch are two `Arc`s of equal attributes).
     resources: Vec<Resource>,
     queries: BTreeMap<(At, CompactString), QueryStats>,
+    /// Queries of fingerprints first seen after [`MAX_TRACKED`]: `other`.
+    overflow: BTreeMap<At, QueryStats>,
     /// (status code, severity band) → count.
     errors: BTreeMap<(At, Option<CompactString>, &'static str), u64>,
     connections: BTreeMap<(At, ConnectionEvent), u64>,
@@ -249,8 +257,11 @@ impl Aggregator {
     }
 
     fn observe_query(&mut self, at: At, id: &str, seen: &Observed<'_>) {
-        let stats = match self.queries.get_mut(&(at, CompactString::from(id))) {
+        let key = (at, CompactString::from(id));
+        let tracked = self.queries.len() < MAX_TRACKED || self.queries.contains_key(&key);
+        let stats = match self.queries.get_mut(&key) {
             Some(s) => s,
+            None if !tracked => self.overflow.entry(at).or_default(),
             None => self
                 .queries
                 .entry((at, CompactString::from(id)))
@@ -275,6 +286,7 @@ impl Aggregator {
     /// Whether nothing was observed that makes a point.
     pub fn is_empty(&self) -> bool {
         self.queries.is_empty()
+            && self.overflow.is_empty()
             && self.errors.is_empty()
             && self.connections.is_empty()
             && self.maintenance.is_empty()
@@ -288,6 +300,7 @@ impl Aggregator {
         let Aggregator {
             resources,
             queries,
+            overflow,
             errors,
             connections,
             maintenance,
@@ -323,6 +336,9 @@ impl Aggregator {
             } else {
                 series.entry((*at, Series::Other)).or_default().merge(s);
             }
+        }
+        for (at, s) in &overflow {
+            series.entry((*at, Series::Other)).or_default().merge(s);
         }
         for ((at, s), stats) in series {
             let mut attrs = Attributes::with_capacity(2);

@@ -511,3 +511,34 @@ fn a_long_fingerprint_is_cut_at_a_character_boundary() {
     assert!(text.len() <= MAX_FINGERPRINT_TEXT && text.len() >= MAX_FINGERPRINT_TEXT - 1);
     assert!(long.starts_with(text));
 }
+
+#[test]
+fn past_the_tracking_bound_new_fingerprints_go_to_other() {
+    let db = resource("db-1");
+    let mut agg = Aggregator::new();
+    for i in 0..MAX_TRACKED {
+        agg.observe(&db, &query(MINUTE, &format!("F{i}"), None));
+    }
+    // A tracked one still counts as itself; new ones are `other` at once.
+    agg.observe(&db, &query(MINUTE, "F0", Some(1.0)));
+    agg.observe(&db, &query(MINUTE, "NEW1", Some(2.0)));
+    agg.observe(&db, &query(MINUTE, "NEW2", None));
+    agg.observe(&db, &query(MINUTE + 60 * S, "NEW1", None));
+    assert_eq!(agg.queries.len(), MAX_TRACKED);
+    let points = agg.points(1);
+    assert_eq!(count_of(&points, "F0", MINUTE), Some(2));
+    assert_eq!(
+        count_of(&points, OTHER, MINUTE),
+        Some((MAX_TRACKED - 1 + 2) as i64)
+    );
+    assert_eq!(count_of(&points, OTHER, MINUTE + 60 * S), Some(1));
+    let total: i64 = points
+        .iter()
+        .filter(|p| p.name == names::QUERY_COUNT)
+        .map(int)
+        .sum();
+    assert_eq!(total, MAX_TRACKED as i64 + 4);
+    assert!(points
+        .iter()
+        .all(|p| p.attributes.get_str(keys::DB_QUERY_FINGERPRINT_ID) != Some("NEW1")));
+}
