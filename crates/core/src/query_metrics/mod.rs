@@ -403,13 +403,13 @@ impl Aggregator {
                 attrs.insert(keys::DB_RESPONSE_STATUS_CODE, code);
             }
             attrs.insert(keys::RDS_LOG_SEVERITY, band);
-            out.push(point(at, names::LOG_ERRORS, sum_int_u(n), attrs));
+            out.push(point(at, names::LOG_ERRORS, sum_int(n), attrs));
         }
 
         for ((at, event), n) in connections {
             let mut attrs = Attributes::with_capacity(1);
             attrs.insert(keys::RDS_CONNECTION_EVENT, event.as_str());
-            out.push(point(at, names::CONNECTION_EVENTS, sum_int_u(n), attrs));
+            out.push(point(at, names::CONNECTION_EVENTS, sum_int(n), attrs));
         }
         for ((at, metric, event), h) in maintenance {
             if h.count == 0 {
@@ -467,10 +467,6 @@ fn sum_int(v: impl TryInto<i64>) -> Kind {
         monotonic: true,
         temporality: Temporality::Delta,
     }
-}
-
-fn sum_int_u(v: u64) -> Kind {
-    sum_int(v)
 }
 
 fn sum_double(v: f64) -> Kind {
