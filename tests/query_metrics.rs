@@ -734,3 +734,47 @@ fn streamed_payloads_give_the_same_points_as_whole_ones() {
         payloads.len()
     );
 }
+
+/// On the PostgreSQL log (shared corpus when present, else the in-repo
+/// excerpt), which spans several minutes: each count point is the number of
+/// records of its fingerprint whose own timestamp falls in its minute, and
+/// the errors and connection events are the records' too.
+#[test]
+fn postgresql_counts_per_minute_equal_the_records() {
+    let source = mysql_corpus::load("pg");
+    let pipeline = pipeline(1000);
+    let (mut from_records, mut from_points) = (BTreeMap::new(), BTreeMap::new());
+    let (mut errors, mut error_points) = (0i64, 0i64);
+    for payload in &source.payloads {
+        let out = pipeline.process(payload, 0);
+        for r in out.records.iter() {
+            let minute = r.timestamp_ns.div_euclid(60_000_000_000) * 60_000_000_000;
+            if let Some(id) = r.attributes.get_str(keys::DB_QUERY_FINGERPRINT_ID) {
+                *from_records.entry((minute, id.to_owned())).or_insert(0i64) += 1;
+            }
+            errors += i64::from(r.severity.number >= 17);
+        }
+        for p in &out.metrics {
+            match p.name.as_str() {
+                names::QUERY_COUNT => {
+                    *from_points
+                        .entry((p.start_time_ns.unwrap(), id_of(p).to_owned()))
+                        .or_insert(0i64) += int(p);
+                    assert_eq!(p.time_ns - p.start_time_ns.unwrap(), 60_000_000_000);
+                }
+                names::LOG_ERRORS => error_points += int(p),
+                _ => {}
+            }
+        }
+    }
+    let minutes: BTreeSet<i64> = from_records.keys().map(|(m, _)| *m).collect();
+    assert!(minutes.len() > 1, "the log spans minutes");
+    assert_eq!(from_points, from_records);
+    assert_eq!(error_points, errors);
+    println!(
+        "postgresql: {} statements in {} (minute, fingerprint) series over {} minutes; {errors} errors",
+        from_records.values().sum::<i64>(),
+        from_records.len(),
+        minutes.len()
+    );
+}
