@@ -1,7 +1,10 @@
 //! Processes one payload file once, for `valgrind --tool=callgrind`
 //! (`benches/report.rs` runs it): `callgrind_once <payload.json> <mode>`,
 //! mode `load` (start-up + reading the file only: the baseline subtracted),
-//! `process`, `ndjson`, `whatap`, `otlp` or `otlp_gzip`. Under `cargo test` (no arguments) it
+//! `process`, `queries` (`process` with query metrics on: records and
+//! points), `ndjson`, `whatap`, `otlp` or `otlp_gzip`;
+//! `callgrind_once --write-pg <file> <lines>` writes the synthetic
+//! PostgreSQL payload of that many lines. Under `cargo test` (no arguments) it
 //! runs every mode on a generated 100-line payload.
 
 mod support;
@@ -11,6 +14,10 @@ fn run(bytes: &[u8], mode: &str) -> usize {
     match mode {
         "load" => bytes.len(),
         "process" => support::process(&p, bytes).len(),
+        "queries" => {
+            let out = support::pipeline_with_queries().process(bytes, support::OBSERVED_NS);
+            out.records.len() + out.metrics.len()
+        }
         "ndjson" => support::encode_ndjson(&support::process(&p, bytes)).len(),
         "whatap" => {
             support::encode_whatap(&support::whatap_sink(6600), &support::process(&p, bytes))
@@ -27,13 +34,25 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     match args.as_slice() {
+        [flag, file, lines] if flag == "--write-pg" => {
+            let n = lines.parse().expect("a line count");
+            std::fs::write(file, support::payload::pg_duration_payload(n)).expect("written");
+        }
         [file, mode] => {
             let bytes = std::fs::read(file).expect("payload file");
             std::hint::black_box(run(&bytes, mode));
         }
         _ => {
             let bytes = support::payload::pg_duration_payload(100);
-            for mode in ["load", "process", "ndjson", "whatap", "otlp", "otlp_gzip"] {
+            for mode in [
+                "load",
+                "process",
+                "queries",
+                "ndjson",
+                "whatap",
+                "otlp",
+                "otlp_gzip",
+            ] {
                 assert!(run(&bytes, mode) > 0, "{mode}");
             }
             println!("callgrind_once: smoke pass (every mode on a 100-line payload)");

@@ -311,6 +311,10 @@ fn main() {
         Some(bin) => {
             for (what, mode) in [
                 ("Ir: process (decode + parse + records)", "process"),
+                (
+                    "Ir: process with query metrics (RDSF_METRICS=queries)",
+                    "queries",
+                ),
                 ("Ir: process + stdout NDJSON", "ndjson"),
                 ("Ir: process + WhaTap frames", "whatap"),
                 ("Ir: process + OTLP protobuf", "otlp"),

@@ -278,13 +278,19 @@ fn with_os_metrics_off_the_documents_are_log_records() {
 fn wrong_metric_settings_name_their_variable() {
     for (args, setting) in [
         (&["--metrics", "os,cpu"][..], "RDSF_METRICS"),
-        (&["--metrics", "queries"][..], "RDSF_METRICS"),
+        (&["--metrics", "os,query"][..], "RDSF_METRICS"),
         (&["--os-top-processes", "500"][..], "RDSF_OS_TOP_PROCESSES"),
+        (
+            &["--query-metrics-top", "1001"][..],
+            "RDSF_QUERY_METRICS_TOP",
+        ),
     ] {
         let e = Config::from_settings(&delivery_support::settings(args)).unwrap_err();
         assert!(e.to_string().starts_with(setting), "{args:?}: {e}");
     }
     assert!(Config::from_settings(&delivery_support::settings(&["--metrics", "os"])).is_ok());
+    let both = Config::from_settings(&delivery_support::settings(&["--metrics", "os,queries"]));
+    assert!(both.unwrap().enhanced_monitoring.queries);
 }
 
 fn kinesis_record(seq: &str, doc: &serde_json::Value) -> serde_json::Value {

@@ -35,7 +35,7 @@ const CRATES: [(&str, &str, &[&str]); 7] = [
 /// The core's modules by layer: a module may name its own layer and those
 /// below (`source` and `parse` are one layer: a log group's name and its
 /// format's descriptor refer to each other).
-const CORE_LAYERS: [(&str, u8); 16] = [
+const CORE_LAYERS: [(&str, u8); 17] = [
     ("record", 0),
     ("severity", 0),
     ("time", 0),
@@ -49,6 +49,7 @@ const CORE_LAYERS: [(&str, u8); 16] = [
     ("sql", 2),
     ("enrich", 3),
     ("enhanced_monitoring", 3),
+    ("query_metrics", 3),
     ("failure", 3),
     ("process", 4),
     ("lib", 5),

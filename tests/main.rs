@@ -44,6 +44,7 @@ mod parse_pg_corpus;
 mod parse_pg_server;
 mod planted_secrets;
 mod properties;
+mod query_metrics;
 mod rds_events;
 mod rds_metadata;
 mod readme_examples;

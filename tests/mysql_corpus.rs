@@ -17,9 +17,9 @@ use rdsf_core::sql::fingerprint_id;
 use regex::Regex;
 
 /// One log group's input: payloads plus the raw file they were made from.
-struct Source {
-    payloads: Vec<Vec<u8>>,
-    raw: String,
+pub(crate) struct Source {
+    pub(crate) payloads: Vec<Vec<u8>>,
+    pub(crate) raw: String,
 }
 
 /// (payload folder in the corpus, raw file name, log group).
@@ -54,7 +54,7 @@ fn layout(kind: &str) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn load(kind: &str) -> Source {
+pub(crate) fn load(kind: &str) -> Source {
     let (folder, raw_name, group) = layout(kind);
     if let Some(corpus) = corpus_dir() {
         println!("{kind}: shared corpus {}", corpus.display());

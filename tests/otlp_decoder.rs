@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use rdsf_core::record::{keys, Attributes, RecordSet, Value};
 use serde_json::{json, Value as Json};
 
-struct Receiver {
+pub(crate) struct Receiver {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(crate) fn start() -> Receiver {
         let python = delivery_support::manifest_dir().join("target/otlp-venv/bin/python");
         assert!(
             python.exists(),
@@ -44,7 +44,7 @@ impl Receiver {
     }
 
     /// GET /requests, by hand: a one-off HTTP/1.1 exchange needs no client library.
-    fn requests(&self) -> Vec<Json> {
+    pub(crate) fn requests(&self) -> Vec<Json> {
         use std::io::{Read, Write};
         let mut conn =
             std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("receiver reachable");
@@ -80,7 +80,7 @@ fn typed(v: &Value) -> Json {
     }
 }
 
-fn typed_attributes(a: &Attributes) -> Vec<Json> {
+pub(crate) fn typed_attributes(a: &Attributes) -> Vec<Json> {
     a.iter().map(|(k, v)| json!([k, typed(v)])).collect()
 }
 

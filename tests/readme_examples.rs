@@ -79,6 +79,8 @@ fn coverage(b: &Block) -> Option<Coverage> {
     Some(
         if t.starts_with("cargo run -q -- replay examples/cloudwatch-rdsosmetrics.json") {
             Coverage::Run("enhanced_monitoring_example_prints_cpu_points")
+        } else if t.starts_with("RDSF_METRICS=queries cargo run -q -- replay examples/") {
+            Coverage::Run("query_metrics_example_prints_duration_histograms")
         } else if t.starts_with("cargo run -q -- replay examples/") {
             Coverage::Run("try_it_replays_the_bundled_events")
         } else if t.starts_with("cargo run -q -- wrap ") {
@@ -283,6 +285,37 @@ fn enhanced_monitoring_example_prints_cpu_points() {
         assert_eq!(p["metric"]["unit"], "1", "{p}");
         assert_eq!(p["resource"]["aws.rds.source_identifier"], "trevor", "{p}");
     }
+}
+
+#[test]
+fn query_metrics_example_prints_duration_histograms() {
+    let b = block_for("query_metrics_example_prints_duration_histograms");
+    let s = Scratch::new("qm");
+    let out = s.run(&b.text, &[]);
+    assert_ok(&out, &b.text);
+    let points = ndjson(&out.stdout);
+    assert!(points.len() >= 5, "{} histograms", points.len());
+    for p in &points {
+        assert_eq!(p["kind"], "metric", "{p}");
+        assert_eq!(p["metric"]["type"], "histogram", "{p}");
+        assert_eq!(p["metric"]["unit"], "s", "{p}");
+        assert_eq!(p["metric"]["temporality"], "delta", "{p}");
+        assert!(p["metric"]["count"].as_u64().unwrap() > 0, "{p}");
+        assert!(
+            p["attributes"]["db.query.fingerprint_id"].is_string(),
+            "{p}"
+        );
+        assert_eq!(
+            p["resource"]["aws.rds.source_identifier"], "shopdb-prod",
+            "{p}"
+        );
+    }
+    // The README's line is one of them.
+    assert!(points
+        .iter()
+        .any(|p| p["attributes"]["db.query.fingerprint"] == "end;"
+            && p["metric"]["count"] == 4
+            && p["metric"]["max"] == 0.008554));
 }
 
 #[test]

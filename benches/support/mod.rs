@@ -190,6 +190,17 @@ pub fn pipeline() -> Pipeline {
     })
 }
 
+/// [`pipeline`] with query metrics from the logs on (`RDSF_METRICS=os,queries`,
+/// the default top N): what they add is this minus [`pipeline`].
+pub fn pipeline_with_queries() -> Pipeline {
+    let mut config = Config {
+        region: Some("us-east-1".to_owned()),
+        ..Config::default()
+    };
+    config.enhanced_monitoring.queries = true;
+    Pipeline::new(config)
+}
+
 /// A fixed receive time: the benchmark must not pay for the clock.
 pub const OBSERVED_NS: i64 = 1_800_000_000_000_000_000;
 

@@ -8,6 +8,8 @@ POST /v1/logs   decodes the request (gzip per Content-Encoding; protobuf or
                 JSON per Content-Type), keeps it, answers 200 with an empty
                 ExportLogsServiceResponse in the same encoding; 400 when the
                 body does not decode.
+POST /v1/metrics the same for ExportMetricsServiceRequest (gauges, sums,
+                histograms: values, temporality, buckets, times, attributes).
 GET /requests   every decoded request so far, as JSON with typed values:
                 {"s": str} {"i": int} {"d": float} {"b": bool} {"a": [..]}.
 """
@@ -21,6 +23,10 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
 )
 
 REQUESTS = []
@@ -70,6 +76,62 @@ def summarize(req, content_type, encoding):
     return out
 
 
+def number_point(p):
+    kind = p.WhichOneof("value")
+    value = p.as_int if kind == "as_int" else p.as_double
+    return {
+        "start_time_unix_nano": str(p.start_time_unix_nano),
+        "time_unix_nano": str(p.time_unix_nano),
+        "attributes": attributes(p.attributes),
+        # As text for ints: JSON numbers lose precision past 2^53.
+        "value": {"i": str(value)} if kind == "as_int" else {"d": value},
+    }
+
+
+def histogram_point(p):
+    return {
+        "start_time_unix_nano": str(p.start_time_unix_nano),
+        "time_unix_nano": str(p.time_unix_nano),
+        "attributes": attributes(p.attributes),
+        "count": str(p.count),
+        "sum": p.sum if p.HasField("sum") else None,
+        "min": p.min if p.HasField("min") else None,
+        "max": p.max if p.HasField("max") else None,
+        "explicit_bounds": list(p.explicit_bounds),
+        "bucket_counts": [str(c) for c in p.bucket_counts],
+    }
+
+
+def summarize_metrics(req, content_type, encoding):
+    out = {"content_type": content_type, "content_encoding": encoding, "resource_metrics": []}
+    for rm in req.resource_metrics:
+        for sm in rm.scope_metrics:
+            metrics = []
+            for m in sm.metrics:
+                kind = m.WhichOneof("data")
+                entry = {"name": m.name, "unit": m.unit, "description": m.description, "type": kind}
+                if kind == "gauge":
+                    entry["points"] = [number_point(p) for p in m.gauge.data_points]
+                elif kind == "sum":
+                    entry["monotonic"] = m.sum.is_monotonic
+                    entry["temporality"] = int(m.sum.aggregation_temporality)
+                    entry["points"] = [number_point(p) for p in m.sum.data_points]
+                elif kind == "histogram":
+                    entry["temporality"] = int(m.histogram.aggregation_temporality)
+                    entry["points"] = [histogram_point(p) for p in m.histogram.data_points]
+                else:
+                    entry["points"] = []
+                metrics.append(entry)
+            out["resource_metrics"].append(
+                {
+                    "resource": attributes(rm.resource.attributes),
+                    "scope": {"name": sm.scope.name, "version": sm.scope.version},
+                    "metrics": metrics,
+                }
+            )
+    return out
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -92,24 +154,29 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         content_type = self.headers.get("Content-Type", "")
         encoding = self.headers.get("Content-Encoding", "")
-        if self.path != "/v1/logs":
+        kinds = {
+            "/v1/logs": (ExportLogsServiceRequest, ExportLogsServiceResponse, summarize),
+            "/v1/metrics": (ExportMetricsServiceRequest, ExportMetricsServiceResponse, summarize_metrics),
+        }
+        if self.path not in kinds:
             return self.reply(404, b"not found", "text/plain")
+        request_type, response_type, summary = kinds[self.path]
         try:
             if encoding == "gzip":
                 body = gzip.decompress(body)
-            req = ExportLogsServiceRequest()
+            req = request_type()
             if content_type == "application/json":
                 json_format.Parse(body.decode("utf-8"), req)
-                answer = json_format.MessageToJson(ExportLogsServiceResponse()).encode()
+                answer = json_format.MessageToJson(response_type()).encode()
             elif content_type == "application/x-protobuf":
                 req.ParseFromString(body)
-                answer = ExportLogsServiceResponse().SerializeToString()
+                answer = response_type().SerializeToString()
             else:
                 raise ValueError("unexpected Content-Type " + content_type)
         except Exception as e:  # a decoding failure is the test's finding
-            REQUESTS.append({"error": repr(e), "content_type": content_type})
+            REQUESTS.append({"error": repr(e), "content_type": content_type, "path": self.path})
             return self.reply(400, repr(e).encode(), "text/plain")
-        REQUESTS.append(summarize(req, content_type, encoding))
+        REQUESTS.append(summary(req, content_type, encoding))
         self.reply(200, answer, content_type)
 
 

@@ -19,6 +19,7 @@ pub mod input;
 pub mod metric;
 pub mod parse;
 pub mod process;
+pub mod query_metrics;
 pub mod record;
 pub mod secret;
 pub mod severity;

@@ -507,6 +507,10 @@ pub mod keys {
     pub const DB_QUERY_FINGERPRINT: &str = "db.query.fingerprint";
     pub const DB_QUERY_FINGERPRINT_ID: &str = "db.query.fingerprint_id";
 
+    // ---- query metrics from the logs (attributes of points only) ----
+    pub const RDS_LOG_SEVERITY: &str = "aws.rds.log.severity";
+    pub const RDS_CONNECTION_EVENT: &str = "aws.rds.connection.event";
+
     /// Keys only the pipeline writes (CloudWatch and Kinesis metadata, the
     /// parser's name, the parse-failure marker); a parser never does.
     pub fn owned_by_pipeline(key: &str) -> bool {

@@ -1,11 +1,20 @@
-//! Which metric sources are on, and how many processes an Enhanced
-//! Monitoring document may contribute: validated into [`Options`].
+//! Which metric sources are on, how many processes an Enhanced Monitoring
+//! document may contribute and how many query fingerprints a batch may:
+//! validated into [`Options`].
 
 use crate::config_error::ConfigError;
 
-/// The metric sources `RDSF_METRICS` names. `queries` (query metrics from the
-/// logs, issue 18 part 3) is not built yet and is refused rather than ignored.
-pub const METRIC_SOURCES: [&str; 1] = ["os"];
+/// The metric sources `RDSF_METRICS` names.
+pub const METRIC_SOURCES: [&str; 2] = ["os", "queries"];
+
+/// Default of `RDSF_QUERY_METRICS_TOP`: pt-query-digest's own report shows
+/// the top 20 classes (`--limit 95%:20`); 20 fingerprints × up to 5 points
+/// a minute keeps an instance near 100 query series.
+pub const DEFAULT_QUERY_TOP: usize = 20;
+
+/// Upper bound of `RDSF_QUERY_METRICS_TOP`: every fingerprint kept is a
+/// series per metric in the backend.
+pub const MAX_QUERY_TOP: usize = 1000;
 
 /// Default of `RDSF_OS_TOP_PROCESSES`.
 pub const DEFAULT_TOP_PROCESSES: usize = 10;
@@ -44,6 +53,20 @@ pub struct MetricsSettings {
         )
     )]
     pub os_top_processes: usize,
+
+    /// Query metrics (`RDSF_METRICS=queries`): the fingerprints kept per resource and batch,
+    /// the top N by count; the others are summed into one `other` series (0 sums them all
+    /// there, at most 1000).
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            help_heading = "Metrics",
+            long = "query-metrics-top",
+            env = "RDSF_QUERY_METRICS_TOP",
+            default_value_t = DEFAULT_QUERY_TOP
+        )
+    )]
+    pub query_metrics_top: usize,
 }
 
 impl Default for MetricsSettings {
@@ -51,6 +74,7 @@ impl Default for MetricsSettings {
         MetricsSettings {
             metrics: vec!["os".to_owned()],
             os_top_processes: DEFAULT_TOP_PROCESSES,
+            query_metrics_top: DEFAULT_QUERY_TOP,
         }
     }
 }
@@ -62,6 +86,10 @@ pub struct Options {
     pub os: bool,
     /// Processes kept per document: the top N by CPU and the top N by memory.
     pub top_processes: usize,
+    /// Log records also become query metrics (`crate::query_metrics`).
+    pub queries: bool,
+    /// Fingerprints (and error codes) kept per resource and batch.
+    pub query_top: usize,
 }
 
 impl Default for Options {
@@ -69,6 +97,8 @@ impl Default for Options {
         Options {
             os: true,
             top_processes: DEFAULT_TOP_PROCESSES,
+            queries: false,
+            query_top: DEFAULT_QUERY_TOP,
         }
     }
 }
@@ -78,22 +108,18 @@ impl MetricsSettings {
     /// names its setting.
     pub fn options(&self) -> Result<Options, ConfigError> {
         let mut os = false;
+        let mut queries = false;
         for source in &self.metrics {
             match source.trim().to_ascii_lowercase().as_str() {
                 "" | "none" => {}
                 "os" => os = true,
-                "queries" => {
-                    return Err(ConfigError::Invalid {
-                        setting: "RDSF_METRICS",
-                        detail: "`queries` (query metrics from the logs) is not available yet; \
-                                 known sources: os, none"
-                            .to_owned(),
-                    })
-                }
+                "queries" => queries = true,
                 other => {
                     return Err(ConfigError::Invalid {
                         setting: "RDSF_METRICS",
-                        detail: format!("unknown metric source `{other}`; known sources: os, none"),
+                        detail: format!(
+                            "unknown metric source `{other}`; known sources: os, queries, none"
+                        ),
                     })
                 }
             }
@@ -107,9 +133,20 @@ impl MetricsSettings {
                 ),
             });
         }
+        if self.query_metrics_top > MAX_QUERY_TOP {
+            return Err(ConfigError::Invalid {
+                setting: "RDSF_QUERY_METRICS_TOP",
+                detail: format!(
+                    "{} is too large (at most {MAX_QUERY_TOP}: every fingerprint kept is a series per metric)",
+                    self.query_metrics_top
+                ),
+            });
+        }
         Ok(Options {
             os,
             top_processes: self.os_top_processes,
+            queries,
+            query_top: self.query_metrics_top,
         })
     }
 }
@@ -122,6 +159,7 @@ mod tests {
         MetricsSettings {
             metrics: metrics.iter().map(|s| (*s).to_owned()).collect(),
             os_top_processes: top,
+            query_metrics_top: DEFAULT_QUERY_TOP,
         }
     }
 
@@ -137,12 +175,28 @@ mod tests {
     }
 
     #[test]
+    fn queries_are_off_by_default_and_turned_on_by_name() {
+        assert!(!MetricsSettings::default().options().unwrap().queries);
+        let o = settings(&["os", " Queries"], 10).options().unwrap();
+        assert!(o.os && o.queries);
+        assert_eq!(o.query_top, DEFAULT_QUERY_TOP);
+        let o = settings(&["queries"], 10).options().unwrap();
+        assert!(!o.os && o.queries);
+        let mut s = settings(&["queries"], 10);
+        s.query_metrics_top = 0;
+        assert_eq!(s.options().unwrap().query_top, 0);
+    }
+
+    #[test]
     fn bad_values_name_their_setting() {
         let e = settings(&["os", "cpu"], 10).options().unwrap_err();
         assert!(e.to_string().contains("RDSF_METRICS"), "{e}");
         assert!(e.to_string().contains("`cpu`"), "{e}");
-        let e = settings(&["queries"], 10).options().unwrap_err();
-        assert!(e.to_string().contains("not available yet"), "{e}");
+        let mut s = settings(&["queries"], 10);
+        s.query_metrics_top = 1001;
+        let e = s.options().unwrap_err();
+        assert!(e.to_string().contains("RDSF_QUERY_METRICS_TOP"), "{e}");
+        assert!(e.to_string().contains("1001"), "{e}");
         let e = settings(&["os"], 101).options().unwrap_err();
         assert!(e.to_string().contains("RDSF_OS_TOP_PROCESSES"), "{e}");
     }

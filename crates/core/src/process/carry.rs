@@ -69,6 +69,9 @@ pub struct DocCarry {
     pending: Vec<Entry>,
     pending_extracted: Vec<(String, Vec<(String, String)>)>,
     malformed: Vec<MalformedEvent>,
+    /// The document's query metrics so far: its points go out with its
+    /// last part, so a minute split across parts is one point.
+    pub(crate) queries: Option<Box<crate::query_metrics::Aggregator>>,
 }
 
 impl DocCarry {
@@ -85,6 +88,7 @@ impl DocCarry {
             pending: Vec::new(),
             pending_extracted: Vec::new(),
             malformed: Vec::new(),
+            queries: None,
         }
     }
 

@@ -21,6 +21,7 @@ use crate::input::stream::DocChunk;
 use crate::input::{self, Content, EventKind, InputError, LogDocument, LogGroupCreated, Origin};
 use crate::metric::MetricPoint;
 use crate::parse::{Entry, Registry};
+use crate::query_metrics;
 use crate::record::{keys, Attributes, Record, RecordSet, Value};
 use crate::severity::Severity;
 use crate::source::SourceInfo;
@@ -180,6 +181,9 @@ pub struct Processed {
     deadline: Option<Instant>,
     /// Processing stopped at the deadline: the records are incomplete.
     out_of_time: bool,
+    /// Query metrics being summed (`RDSF_METRICS=queries`); they become
+    /// points in `metrics` when the event (or streamed document) is done.
+    queries: Option<Box<query_metrics::Aggregator>>,
 }
 
 impl Processed {
@@ -329,8 +333,17 @@ impl Processor {
             out.units
                 .push((unit.origin, first_record..out.records.len()));
         }
+        self.finish_query_metrics(&mut out);
         count_records(&mut out);
         out
+    }
+
+    /// Turns the summed query metrics into points (top N per resource).
+    fn finish_query_metrics(&self, out: &mut Processed) {
+        if let Some(agg) = out.queries.take() {
+            out.metrics
+                .extend(agg.points(self.settings.enhanced_monitoring.query_top));
+        }
     }
 
     /// Processes one chunk; `carry` follows the document across chunks.
@@ -346,7 +359,14 @@ impl Processor {
         }
         if let Some(c) = carry.as_mut() {
             c.last = chunk.last;
+            // The document's sums follow it across parts.
+            out.queries = c.queries.take();
             self.process_part(chunk.doc, c, observed_ns, out);
+            if chunk.last {
+                self.finish_query_metrics(out);
+            } else {
+                c.queries = out.queries.take();
+            }
         }
         if chunk.last {
             *carry = None;
@@ -465,6 +485,7 @@ impl Processor {
         let resource = resource::for_log(&doc, &source, db_system, self.settings.region.as_deref());
 
         out.records.reserve(entries.len() + doc.malformed.len());
+        let first_record = out.records.len();
         for mut entry in entries {
             let mut attrs = Attributes::with_capacity(entry.parsed.attributes.len() + 4);
             attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
@@ -521,6 +542,12 @@ impl Processor {
                     },
                 },
             );
+        }
+
+        if self.settings.enhanced_monitoring.queries {
+            out.queries
+                .get_or_insert_with(Box::default)
+                .observe_all(&resource, &out.records[first_record..]);
         }
 
         carry.malformed_go_last(&mut doc.malformed);

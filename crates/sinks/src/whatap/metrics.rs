@@ -1,15 +1,20 @@
 //! Metric points → TagCountPacks: what WhaTap sees of the metrics signal.
 //! Pure: no I/O.
 //!
-//! - **Category**: [`METRIC_CATEGORY`] (`rds_metrics`) for every pack.
-//!   WhaTap's integrations name categories in snake case after their
-//!   source: its Prometheus remote-write bridge sends every sample in one
-//!   category `prometheus` (tag `oname` first, then the labels; the metric
-//!   name is the field), its Telegraf output `telegraf_<measurement>`, its
-//!   Go agent `go_runtime`. Our points carry their full OTel name, which
-//!   becomes the field key as in the Prometheus bridge, so one category for
-//!   the forwarder keeps every RDS metric of an instance in one table (one
-//!   row per tag set and time) instead of splitting a pack per name prefix.
+//! - **Category**: one per metric family ([`category_of`]): `rds_os`
+//!   (Enhanced Monitoring), `rds_query` (query metrics from the logs),
+//!   `rds_error`, `rds_connection`, `rds_maintenance`; [`METRIC_CATEGORY`]
+//!   (`rds_metrics`) for any other name. WhaTap's integrations name
+//!   categories in snake case after their source: its Prometheus
+//!   remote-write bridge sends every sample in one category `prometheus`
+//!   (tag `oname` first, then the labels; the metric name is the field), its
+//!   Telegraf output `telegraf_<measurement>`, its Go agent `go_runtime`.
+//!   Our points carry their full OTel name, which becomes the field key as
+//!   in the Prometheus bridge; one category per family keeps a family's
+//!   metrics of an instance in one table (one row per tag set and time)
+//!   whose tags are the family's own (a query table is keyed by
+//!   fingerprint, an OS table by device or process), as Telegraf's
+//!   `telegraf_cpu` / `telegraf_mem` are.
 //! - **Tags** (all text, as golib's `PutTag` makes them): `oname` first, the
 //!   same object name the LogSinkPacks use (the RDS source identifier
 //!   `aws.rds.source_identifier`, else the log group, else
@@ -22,9 +27,9 @@
 //!   as a double). A histogram gives `<name>.count` (decimal), `<name>.sum`,
 //!   `<name>.min` and `<name>.max` (doubles; min/max only when known); its
 //!   buckets are not sent (the pack has no list value to carry them).
-//! - **Grouping**: points whose tag map encodes to the same bytes and whose
-//!   time falls in the same millisecond (the wire's resolution) share one
-//!   pack, in the order each group first appears; within a pack a repeated
+//! - **Grouping**: points of one category whose tag map encodes to the
+//!   same bytes and whose time falls in the same millisecond (the wire's
+//!   resolution) share one pack, in the order each group first appears; within a pack a repeated
 //!   field key keeps its first position and takes the last value.
 //! - **NaN and ±Inf** are skipped, field by field: WhaTap's charts and
 //!   aggregates have no use for them and one would poison a sum or an
@@ -42,8 +47,27 @@ use super::tagcount::TagCountPack;
 use super::value::{Value, ValueMap};
 use rdsf_core::metric::{Kind, MetricPoint, Number};
 
-/// The category of every metrics pack (see the module doc for why).
+/// The category of a metric no family below claims.
 pub const METRIC_CATEGORY: &str = "rds_metrics";
+
+/// Metric name prefix → WhaTap category (the first that matches).
+pub const FAMILY_CATEGORIES: [(&str, &str); 7] = [
+    ("aws.rds.os.", "rds_os"),
+    ("system.", "rds_os"),
+    ("process.", "rds_os"),
+    ("aws.rds.query.", "rds_query"),
+    ("aws.rds.log.errors", "rds_error"),
+    ("aws.rds.connection.", "rds_connection"),
+    ("aws.rds.postgresql.", "rds_maintenance"),
+];
+
+/// The category of a point named `name` (see the module doc).
+pub fn category_of(name: &str) -> &'static str {
+    FAMILY_CATEGORIES
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map_or(METRIC_CATEGORY, |(_, category)| category)
+}
 /// Field key suffixes of a histogram.
 pub const SUFFIX_COUNT: &str = ".count";
 pub const SUFFIX_SUM: &str = ".sum";
@@ -55,13 +79,14 @@ impl Mapping {
     /// says; packs without fields are left out.
     pub fn metric_packs(&self, points: &[MetricPoint]) -> Vec<TagCountPack> {
         let mut packs: Vec<TagCountPack> = Vec::new();
-        let mut index: HashMap<(Vec<u8>, i64), usize> = HashMap::new();
+        let mut index: HashMap<(&'static str, Vec<u8>, i64), usize> = HashMap::new();
         for p in points {
             let (oname, tags) = metric_tags(p);
             let mut key = Vec::with_capacity(16 + 32 * tags.len());
             tags.write(&mut key);
             let time = p.time_ns.div_euclid(1_000_000);
-            let at = *index.entry((key, time)).or_insert_with(|| {
+            let category = category_of(&p.name);
+            let at = *index.entry((category, key, time)).or_insert_with(|| {
                 let header = Header {
                     pcode: self.pcode,
                     oid: hash::hash_str(&oname),
@@ -69,7 +94,7 @@ impl Mapping {
                     onode: 0,
                     time,
                 };
-                let mut pack = TagCountPack::new(header, METRIC_CATEGORY);
+                let mut pack = TagCountPack::new(header, category);
                 pack.tags = tags;
                 packs.push(pack);
                 packs.len() - 1
@@ -259,6 +284,35 @@ mod tests {
                 ("op".to_owned(), text("select")),
             ]
         );
+    }
+
+    #[test]
+    fn each_family_has_its_category_and_packs_do_not_mix_them() {
+        assert_eq!(category_of("system.cpu.utilization"), "rds_os");
+        assert_eq!(category_of("process.memory.usage"), "rds_os");
+        assert_eq!(category_of("aws.rds.os.disk.latency"), "rds_os");
+        assert_eq!(category_of("aws.rds.query.count"), "rds_query");
+        assert_eq!(category_of("aws.rds.query.duration"), "rds_query");
+        assert_eq!(category_of("aws.rds.log.errors"), "rds_error");
+        assert_eq!(category_of("aws.rds.connection.events"), "rds_connection");
+        assert_eq!(
+            category_of("aws.rds.postgresql.checkpoint.duration"),
+            "rds_maintenance"
+        );
+        assert_eq!(category_of("db.client.operation.count"), METRIC_CATEGORY);
+        assert_eq!(category_of("systemd"), METRIC_CATEGORY, "prefixes end in a dot");
+        // Same tags, same time, two families: two packs.
+        let db = resource("db-1");
+        let packs = mapping().metric_packs(&[
+            point("system.uptime", gauge(1.0), &db, &[]),
+            point("aws.rds.query.count", gauge(2.0), &db, &[]),
+            point("aws.rds.os.cpu.utilization", gauge(3.0), &db, &[]),
+        ]);
+        let got: Vec<(&str, usize)> = packs
+            .iter()
+            .map(|p| (p.category.as_str(), p.fields.entries().len()))
+            .collect();
+        assert_eq!(got, [("rds_os", 2), ("rds_query", 1)]);
     }
 
     #[test]
