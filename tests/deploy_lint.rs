@@ -269,7 +269,13 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
         );
         for value in p["Metrics"]["AllowedValues"].as_array().unwrap() {
             let s = MetricsSettings {
-                metrics: vec![value.as_str().unwrap().to_owned()],
+                // Split as the binary splits the variable (`value_delimiter`).
+                metrics: value
+                    .as_str()
+                    .unwrap()
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
                 ..MetricsSettings::default()
             };
             assert!(s.options().is_ok(), "Metrics offers {value}");
@@ -280,6 +286,16 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
         assert_eq!(top["MaxValue"], settings::MAX_TOP_PROCESSES);
         let over = MetricsSettings {
             os_top_processes: settings::MAX_TOP_PROCESSES + 1,
+            ..MetricsSettings::default()
+        };
+        assert!(over.options().is_err(), "the binary's bound moved");
+        assert_eq!(env["RDSF_QUERY_METRICS_TOP"]["Ref"], "QueryMetricsTop");
+        let top = &p["QueryMetricsTop"];
+        assert_eq!(top["Default"], settings::DEFAULT_QUERY_TOP);
+        assert_eq!(top["MinValue"], 0);
+        assert_eq!(top["MaxValue"], settings::MAX_QUERY_TOP);
+        let over = MetricsSettings {
+            query_metrics_top: settings::MAX_QUERY_TOP + 1,
             ..MetricsSettings::default()
         };
         assert!(over.options().is_err(), "the binary's bound moved");
