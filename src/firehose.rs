@@ -51,9 +51,15 @@ impl HttpResponse {
 }
 
 /// Request ids delivered lately, oldest first; bounded in count and age.
+/// Also the ids being delivered right now, so a copy of a request that
+/// arrives while the first is still in flight (Firehose gave up waiting on
+/// it, or a client replays early) is told to retry instead of sending the
+/// same records a second time beside it.
 pub struct Recent {
     order: VecDeque<(Instant, String)>,
     ids: HashSet<String>,
+    /// Bounded by the requests in flight at once (serve's turns).
+    in_flight: HashSet<String>,
     /// [`REMEMBER_FOR`] (shorter in tests).
     remember_for: Duration,
 }
@@ -63,6 +69,7 @@ impl Default for Recent {
         Recent {
             order: VecDeque::new(),
             ids: HashSet::new(),
+            in_flight: HashSet::new(),
             remember_for: REMEMBER_FOR,
         }
     }
@@ -94,6 +101,11 @@ impl Recent {
 
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Marks `id` as being delivered; false when it already is.
+    fn start(&mut self, id: &str) -> bool {
+        self.in_flight.insert(id.to_owned())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -157,13 +169,30 @@ pub async fn answer(
         }
     };
     let id = delivery.request_id;
-    if recent.lock().expect("not poisoned").contains(&id) {
-        tracing::info!(
-            request_id = id,
-            "Firehose retried a request already delivered; answering 200 again"
-        );
-        return reply(200, id, None);
+    {
+        let mut recent = recent.lock().expect("not poisoned");
+        if recent.contains(&id) {
+            tracing::info!(
+                request_id = id,
+                "Firehose retried a request already delivered; answering 200 again"
+            );
+            return reply(200, id, None);
+        }
+        if !recent.start(&id) {
+            tracing::warn!(
+                request_id = id,
+                "a copy of a Firehose request still being delivered; answering 503 for a retry"
+            );
+            let message = "a delivery of this request id is still in progress; retry later";
+            return reply(503, id, Some(message.to_owned()));
+        }
     }
+    // Ends the in-flight mark however this future ends (done, failed, or
+    // dropped by serve's request timeout).
+    let _in_flight = InFlight {
+        recent,
+        id: id.clone(),
+    };
     let records = delivery.decoded.units.len();
     let outcome = pipeline
         .run_decoded(Ok(delivery.decoded), req.body.len(), sinks, deadline)
@@ -187,6 +216,21 @@ pub async fn answer(
             );
             reply(status, id, Some(message))
         }
+    }
+}
+
+/// The in-flight mark of one request id, removed on drop.
+struct InFlight<'a> {
+    recent: &'a Mutex<Recent>,
+    id: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        // A poisoned lock only means another request panicked; the mark
+        // must go either way, or every retry of this id would be refused.
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.in_flight.remove(&self.id);
     }
 }
 

@@ -4,7 +4,7 @@
 //! request that is not Firehose's.
 
 use rdsf_testkit::payload::{base64 as b64, gzip};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -18,11 +18,14 @@ use rdsf_sinks::{BoxFuture, Sink, SinkError};
 
 pub const KEY: &str = "a-firehose-access-key-for-tests";
 
-/// Keeps the ids of what it is sent; refuses while `down`.
+/// Keeps the ids of what it is sent; refuses while `down`; with a `gate`,
+/// each send waits for a permit (counted in `waiting` meanwhile).
 #[derive(Clone, Default)]
 struct Recorder {
     down: Arc<AtomicBool>,
     got: Arc<Mutex<Vec<String>>>,
+    gate: Option<Arc<tokio::sync::Semaphore>>,
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Sink for Recorder {
@@ -35,6 +38,10 @@ impl Sink for Recorder {
         _deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
+            if let Some(gate) = &self.gate {
+                self.waiting.fetch_add(1, Ordering::SeqCst);
+                drop(gate.acquire().await.expect("the gate stays open"));
+            }
             if self.down.load(Ordering::SeqCst) {
                 return Err(SinkError::Unavailable {
                     sink: "recorder",
@@ -49,12 +56,15 @@ impl Sink for Recorder {
 }
 
 fn handler(max_decompressed_bytes: usize) -> (Handler, Recorder) {
+    handler_with(max_decompressed_bytes, Recorder::default())
+}
+
+fn handler_with(max_decompressed_bytes: usize, sink: Recorder) -> (Handler, Recorder) {
     let config = Config {
         firehose_access_key: Some(Secret::new(KEY)),
         max_decompressed_bytes,
         ..Config::default()
     };
-    let sink = Recorder::default();
     let mut pipeline_config = config;
     pipeline_config.delivery.max_attempts = 1;
     let handler = Handler::new(Pipeline::new(pipeline_config), vec![Box::new(sink.clone())]);
@@ -264,4 +274,54 @@ async fn a_bad_record_fails_the_request_with_400_after_the_good_ones_went() {
     // At-least-once: the good records went; Firehose retries the request and,
     // at the end of its window, backs it up to S3 (the bad record with it).
     assert_eq!(sink.got.lock().unwrap().len(), 3);
+}
+
+/// A copy of a request that arrives while the first is still being
+/// delivered is answered 503 (retry later), not delivered beside it; once
+/// the first is done, the retry is answered 200 from the replay memory.
+/// Records are sent once. Without the in-flight mark both copies deliver.
+#[tokio::test]
+async fn a_copy_arriving_while_its_request_is_in_flight_is_503_and_records_go_once() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (h, sink) = handler_with(
+        1 << 20,
+        Recorder {
+            gate: Some(gate.clone()),
+            ..Recorder::default()
+        },
+    );
+    let event = function_url_event(
+        "rid-in-flight",
+        Some(KEY),
+        body("rid-in-flight").as_bytes(),
+        false,
+    );
+    let first = call(&h, &event);
+    let copy = async {
+        let started = Instant::now();
+        while sink.waiting.load(Ordering::SeqCst) == 0 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "the first request never reached the sink"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let answer = call(&h, &event).await;
+        gate.add_permits(1_000);
+        answer
+    };
+    let ((first_status, _), (copy_status, copy_answer)) = tokio::join!(first, copy);
+    assert_eq!(first_status, 200);
+    assert_eq!(copy_status, 503, "{copy_answer}");
+    assert_eq!(copy_answer["requestId"], "rid-in-flight");
+    assert!(
+        copy_answer["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("in progress"),
+        "{copy_answer}"
+    );
+    let (retry_status, _) = call(&h, &event).await;
+    assert_eq!(retry_status, 200);
+    assert_eq!(sink.got.lock().unwrap().len(), 3, "each record sent once");
 }
