@@ -108,6 +108,7 @@ fn differences(
     keyed("inputs", a_only, b_only);
     keyed("environment", &[], &[]);
     keyed("statements", &[], &[]);
+    keyed("resources", &[], &[]);
     for what in ["invokers", "function"] {
         if a[what] != b[what] {
             found.push(format!(
@@ -120,8 +121,9 @@ fn differences(
 }
 
 /// The same inputs (and defaults), function environment, role statements
-/// (Sid, actions, conditions, which inputs they name, only-when-set) and
-/// invoke permissions as install.yaml + setup.yaml hold now.
+/// (Sid, actions, conditions, which inputs they name, only-when-set),
+/// invoke permissions and kinds of resource as install.yaml + setup.yaml
+/// hold now.
 #[test]
 fn the_terraform_module_grants_and_sets_what_the_templates_do() {
     let cfn = cfn_templates();
@@ -163,8 +165,8 @@ fn planted(from: &Path, to: &Path, plants: &[(&str, &str)]) {
     std::fs::write(to, s).unwrap();
 }
 
-/// The comparison above fails when one side gains a permission or a
-/// variable the other lacks: planted in copies of each side.
+/// The comparison above fails when one side gains a permission, a variable
+/// or a kind of resource the other lacks: planted in copies of each side.
 #[test]
 fn a_permission_or_variable_on_one_side_only_is_caught() {
     let scratch = Scratch::new("parity-plant");
@@ -223,6 +225,7 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
                 "              - Sid: PlantedDescribe\n                Effect: Allow\n                Action: rds:DescribeDBInstances\n                Resource: \"*\"\n              - Sid: FailureDestination\n",
             ),
             ("          RDSF_SINKS: !Ref Sinks\n", "          RDSF_SINKS: !Ref Sinks\n          RDSF_PLANTED: !Ref LogLevel\n"),
+            ("\nResources:\n", "\nResources:\n  PlantedTopic:\n    Type: AWS::SNS::Topic\n"),
         ],
     );
     let cfn = facts("cfn", &[&install, &root().join("deploy/setup.yaml")]);
@@ -242,6 +245,10 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
     );
     assert!(
         diff.contains("environment `RDSF_PLANTED`: in CloudFormation, not in Terraform"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("resources `AWS::SNS::Topic`: in CloudFormation, not in Terraform"),
         "{diff}"
     );
 }

@@ -14,6 +14,10 @@ Facts (JSON):
               "only_when_set"}} of every IAM policy the deployment attaches
   invokers    sorted [principal, names SourceAccount] of invoke permissions
   function    runtime and handler
+  resources   {Terraform resource type: how many resource blocks}, CloudFormation
+              types translated by TERRAFORM_TWIN (an untranslated type stays
+              `AWS::...`, which no module has: a new kind of resource in a
+              template shows up as a difference until the module has it too)
 Run with the virtualenv that has python-hcl2 and PyYAML (scripts/deps/deploy.sh).
 """
 
@@ -31,6 +35,28 @@ def snake(name):
 
 
 # ---- CloudFormation -----------------------------------------------------
+
+# The Terraform resource a CloudFormation resource becomes. A role's inline
+# policy is an aws_iam_role_policy and a rule's target an
+# aws_cloudwatch_event_target of their own in Terraform; counted below.
+TERRAFORM_TWIN = {
+    "AWS::Lambda::Function": "aws_lambda_function",
+    "AWS::Serverless::Function": "aws_lambda_function",
+    "AWS::IAM::Role": "aws_iam_role",
+    "AWS::IAM::Policy": "aws_iam_role_policy",
+    "AWS::Logs::LogGroup": "aws_cloudwatch_log_group",
+    "AWS::Logs::SubscriptionFilter": "aws_cloudwatch_log_subscription_filter",
+    "AWS::SQS::Queue": "aws_sqs_queue",
+    "AWS::Lambda::EventInvokeConfig": "aws_lambda_function_event_invoke_config",
+    "AWS::Lambda::Permission": "aws_lambda_permission",
+    "AWS::Events::Rule": "aws_cloudwatch_event_rule",
+    "AWS::CloudWatch::Alarm": "aws_cloudwatch_metric_alarm",
+    "AWS::CloudWatch::Dashboard": "aws_cloudwatch_dashboard",
+}
+
+
+def count(resources, kind, n=1):
+    resources[kind] = resources.get(kind, 0) + n
 
 
 def cfn_refs(value, params, conditions, outputs):
@@ -110,7 +136,7 @@ def cfn_facts(paths):
         k: cfn_refs(v["Value"], install.get("Parameters", {}), install.get("Conditions", {}), {})
         for k, v in install.get("Outputs", {}).items()
     }
-    facts = {"inputs": {}, "environment": {}, "statements": {}, "invokers": [], "function": {}}
+    facts = {"inputs": {}, "environment": {}, "statements": {}, "invokers": [], "function": {}, "resources": {}}
     for t in templates:
         params = t.get("Parameters", {})
         conditions = t.get("Conditions", {})
@@ -118,8 +144,17 @@ def cfn_facts(paths):
             facts["inputs"][snake(name)] = cfn_default(spec)
         for res in t.get("Resources", {}).values():
             if not isinstance(res, dict):
-                continue  # Fn::ForEach (subscription filters): no grant, no setting
+                # Fn::ForEach: one Terraform block with for_each per template resource.
+                for template_resource in res[2].values():
+                    kind = template_resource["Type"]
+                    count(facts["resources"], TERRAFORM_TWIN.get(kind, kind))
+                continue
             kind, props = res.get("Type"), res.get("Properties", {})
+            count(facts["resources"], TERRAFORM_TWIN.get(kind, kind))
+            if kind == "AWS::IAM::Role":
+                count(facts["resources"], "aws_iam_role_policy", len(props.get("Policies", [])))
+            if kind == "AWS::Events::Rule":
+                count(facts["resources"], "aws_cloudwatch_event_target", len(props.get("Targets", [])))
             docs = []
             if kind == "AWS::IAM::Role":
                 docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
@@ -185,7 +220,7 @@ def tf_facts(directory):
 
     files = sorted(Path(directory).glob("*.tf"))
     parsed = [hcl2.load(open(f, encoding="utf-8")) for f in files]
-    facts = {"inputs": {}, "environment": {}, "statements": {}, "invokers": [], "function": {}}
+    facts = {"inputs": {}, "environment": {}, "statements": {}, "invokers": [], "function": {}, "resources": {}}
     blocks = lambda kind: [b for p in parsed for b in p.get(kind, [])]
 
     for v in blocks("variable"):
@@ -203,6 +238,7 @@ def tf_facts(directory):
         for kind, named in r.items():
             for name, body in named.items():
                 kind, name = unquote(kind), unquote(name)
+                count(facts["resources"], kind)
                 if kind == "aws_iam_role_policy":
                     doc = re.search(r"data\.aws_iam_policy_document\.(\w+)\.json", body["policy"]).group(1)
                     attached[doc] = tf_vars(body.get("count", ""))
