@@ -13,6 +13,7 @@ use deploy_support::{ensure_tools, root, venv_bin};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
 
@@ -39,7 +40,11 @@ fn lambda_zips(dir: &Path, archs: &[&str]) -> PathBuf {
     target
 }
 
+/// Runs package.sh --skip-build; one at a time, as the first run on a new
+/// machine makes the script's virtualenv.
 fn package(target: &Path, out: &Path) -> Output {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     ensure_tools();
     Command::new("bash")
         .arg(root().join("scripts/package.sh"))
