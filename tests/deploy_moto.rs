@@ -14,9 +14,10 @@ use crate::deploy_support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use deploy_support::moto::Moto;
 use deploy_support::{ensure_tools, root, venv_bin};
 use rds_forwarder::config::Config;
 use rds_forwarder::lambda::Handler;
@@ -30,45 +31,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_rds-forwarder");
 const CREATE_LOG_GROUP: &str = "tests/data/deploy/cloudtrail-create-log-group.json";
 /// Only a bound against hanging forever if something is badly broken.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
-
-/// moto_server on a free loopback port, stopped on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(venv_bin("moto", "moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let endpoint = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < GIVE_UP_AFTER,
-                "moto_server never listened"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { child, endpoint }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn python(moto: &Moto, args: &[&str]) -> Value {
     let out = Command::new(venv_bin("moto", "python"))

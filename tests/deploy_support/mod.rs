@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+pub mod moto;
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -25,6 +27,10 @@ pub fn ensure_tools() {
         venv_bin("cfn-lint", "cfn-lint"),
         venv_bin("checkov", "checkov"),
         venv_bin("moto", "moto_server"),
+        venv_bin("iac", "hcl2tojson"),
+        venv_bin("sam", "sam"),
+        venv_bin("actionlint", "actionlint"),
+        venv_bin("awscli", "aws"),
     ];
     if needed.iter().all(|p| Path::new(p).exists()) {
         return;
