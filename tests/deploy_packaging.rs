@@ -109,6 +109,7 @@ fn differences(
     keyed("environment", &[], &[]);
     keyed("statements", &[], &[]);
     keyed("resources", &[], &[]);
+    keyed("conditional", &[], &[]);
     for what in ["invokers", "function"] {
         if a[what] != b[what] {
             found.push(format!(
@@ -122,8 +123,9 @@ fn differences(
 
 /// The same inputs (and defaults), function environment, role statements
 /// (Sid, actions, conditions, which inputs they name, only-when-set),
-/// invoke permissions and kinds of resource as install.yaml + setup.yaml
-/// hold now.
+/// invoke permissions, kinds of resource and, for each resource made only
+/// under a condition, the inputs that condition reads, as install.yaml +
+/// setup.yaml hold now.
 #[test]
 fn the_terraform_module_grants_and_sets_what_the_templates_do() {
     let cfn = cfn_templates();
@@ -166,7 +168,8 @@ fn planted(from: &Path, to: &Path, plants: &[(&str, &str)]) {
 }
 
 /// The comparison above fails when one side gains a permission, a variable
-/// or a kind of resource the other lacks: planted in copies of each side.
+/// or a kind of resource the other lacks, or makes a resource under another
+/// condition: planted in copies of each side.
 #[test]
 fn a_permission_or_variable_on_one_side_only_is_caught() {
     let scratch = Scratch::new("parity-plant");
@@ -195,6 +198,15 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
             ),
         ],
     );
+    // ...and makes the alarm topic under a condition reading fewer inputs.
+    planted(
+        &root().join("deploy/terraform/monitoring.tf"),
+        &module.join("monitoring.tf"),
+        &[(
+            "count             = local.create_alarm_topic ? 1 : 0",
+            "count             = var.alarm_email == \"\" ? 0 : 1",
+        )],
+    );
     let tf = facts("terraform", &[&module]);
     let diff = differences(
         "CloudFormation",
@@ -213,6 +225,10 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
         diff.contains("environment `RDSF_PLANTED`: in Terraform, not in CloudFormation"),
         "{diff}"
     );
+    assert!(
+        diff.contains(r#"conditional `aws_sns_topic`: CloudFormation ["alarm_email,alarm_topic_arn"], Terraform ["alarm_email"]"#),
+        "{diff}"
+    );
 
     // CloudFormation gains a statement and a variable.
     let install = scratch.0.join("install.yaml");
@@ -225,7 +241,7 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
                 "              - Sid: PlantedDescribe\n                Effect: Allow\n                Action: rds:DescribeDBInstances\n                Resource: \"*\"\n              - Sid: FailureDestination\n",
             ),
             ("          RDSF_SINKS: !Ref Sinks\n", "          RDSF_SINKS: !Ref Sinks\n          RDSF_PLANTED: !Ref LogLevel\n"),
-            ("\nResources:\n", "\nResources:\n  PlantedTopic:\n    Type: AWS::SNS::Topic\n"),
+            ("\nResources:\n", "\nResources:\n  PlantedSchedule:\n    Type: AWS::Scheduler::Schedule\n"),
         ],
     );
     let cfn = facts("cfn", &[&install, &root().join("deploy/setup.yaml")]);
@@ -248,7 +264,7 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
         "{diff}"
     );
     assert!(
-        diff.contains("resources `AWS::SNS::Topic`: in CloudFormation, not in Terraform"),
+        diff.contains("resources `AWS::Scheduler::Schedule`: in CloudFormation, not in Terraform"),
         "{diff}"
     );
 }
