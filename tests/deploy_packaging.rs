@@ -9,6 +9,7 @@
 
 use crate::deploy_support;
 
+use deploy_support::moto::Moto;
 use deploy_support::{ensure_tools, root, venv_bin};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -109,6 +110,7 @@ fn differences(
     keyed("environment", &[], &[]);
     keyed("statements", &[], &[]);
     keyed("resources", &[], &[]);
+    keyed("conditional", &[], &[]);
     for what in ["invokers", "function"] {
         if a[what] != b[what] {
             found.push(format!(
@@ -122,8 +124,9 @@ fn differences(
 
 /// The same inputs (and defaults), function environment, role statements
 /// (Sid, actions, conditions, which inputs they name, only-when-set),
-/// invoke permissions and kinds of resource as install.yaml + setup.yaml
-/// hold now.
+/// invoke permissions, kinds of resource and, for each resource made only
+/// under a condition, the inputs that condition reads, as install.yaml +
+/// setup.yaml hold now.
 #[test]
 fn the_terraform_module_grants_and_sets_what_the_templates_do() {
     let cfn = cfn_templates();
@@ -166,7 +169,8 @@ fn planted(from: &Path, to: &Path, plants: &[(&str, &str)]) {
 }
 
 /// The comparison above fails when one side gains a permission, a variable
-/// or a kind of resource the other lacks: planted in copies of each side.
+/// or a kind of resource the other lacks, or makes a resource under another
+/// condition: planted in copies of each side.
 #[test]
 fn a_permission_or_variable_on_one_side_only_is_caught() {
     let scratch = Scratch::new("parity-plant");
@@ -195,6 +199,15 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
             ),
         ],
     );
+    // ...and makes the alarm topic under a condition reading fewer inputs.
+    planted(
+        &root().join("deploy/terraform/monitoring.tf"),
+        &module.join("monitoring.tf"),
+        &[(
+            "count             = local.create_alarm_topic ? 1 : 0",
+            "count             = var.alarm_email == \"\" ? 0 : 1",
+        )],
+    );
     let tf = facts("terraform", &[&module]);
     let diff = differences(
         "CloudFormation",
@@ -213,6 +226,10 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
         diff.contains("environment `RDSF_PLANTED`: in Terraform, not in CloudFormation"),
         "{diff}"
     );
+    assert!(
+        diff.contains(r#"conditional `aws_sns_topic`: CloudFormation ["alarm_email,alarm_topic_arn"], Terraform ["alarm_email"]"#),
+        "{diff}"
+    );
 
     // CloudFormation gains a statement and a variable.
     let install = scratch.0.join("install.yaml");
@@ -225,7 +242,7 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
                 "              - Sid: PlantedDescribe\n                Effect: Allow\n                Action: rds:DescribeDBInstances\n                Resource: \"*\"\n              - Sid: FailureDestination\n",
             ),
             ("          RDSF_SINKS: !Ref Sinks\n", "          RDSF_SINKS: !Ref Sinks\n          RDSF_PLANTED: !Ref LogLevel\n"),
-            ("\nResources:\n", "\nResources:\n  PlantedTopic:\n    Type: AWS::SNS::Topic\n"),
+            ("\nResources:\n", "\nResources:\n  PlantedSchedule:\n    Type: AWS::Scheduler::Schedule\n"),
         ],
     );
     let cfn = facts("cfn", &[&install, &root().join("deploy/setup.yaml")]);
@@ -248,7 +265,7 @@ fn a_permission_or_variable_on_one_side_only_is_caught() {
         "{diff}"
     );
     assert!(
-        diff.contains("resources `AWS::SNS::Topic`: in CloudFormation, not in Terraform"),
+        diff.contains("resources `AWS::Scheduler::Schedule`: in CloudFormation, not in Terraform"),
         "{diff}"
     );
 }
@@ -268,6 +285,20 @@ fn terraform(dir: &Path, config: &Path, args: &[&str]) -> Output {
         })
 }
 
+/// A CLI configuration in `dir` that installs providers only from the
+/// machine's mirror.
+fn mirror_config(dir: &Path) -> PathBuf {
+    let config = dir.join("terraformrc");
+    std::fs::write(
+        &config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{PROVIDER_MIRROR}\"\n    include = [\"registry.terraform.io/hashicorp/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// `terraform fmt -check`, then `terraform init` (providers from the
 /// mirror) and `terraform validate` on the module and each example, in a
 /// copy; and a planted unknown argument fails validate.
@@ -278,14 +309,7 @@ fn terraform_validate_passes_on_the_module_and_examples() {
         "no AWS provider at {PROVIDER_MIRROR}: terraform init cannot reach a registry here (README, \"Terraform\")"
     );
     let scratch = Scratch::new("terraform");
-    let config = scratch.0.join("terraformrc");
-    std::fs::write(
-        &config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{PROVIDER_MIRROR}\"\n    include = [\"registry.terraform.io/hashicorp/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/*/*\"]\n  }}\n}}\n"
-        ),
-    )
-    .unwrap();
+    let config = mirror_config(&scratch.0);
     let fmt = terraform(
         &root().join("deploy/terraform"),
         &config,
@@ -354,6 +378,181 @@ fn terraform_validate_passes_on_the_module_and_examples() {
     let report = validate(&copy);
     assert_eq!(report["valid"], false, "{report:#}");
     assert!(report.to_string().contains("timeout_seconds"), "{report:#}");
+}
+
+/// A root module using deploy/terraform, its provider's STS (the caller
+/// identity the module reads) at moto_server; the inputs whose conditions
+/// the plans below exercise passed through.
+const PLAN_ROOT: &str = r#"
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {
+    sts = "ENDPOINT"
+  }
+}
+variable "alarm_email" { default = "" }
+variable "alarm_topic_arn" { default = "" }
+variable "rds_metadata" { default = "on" }
+variable "subscribe_enhanced_monitoring" { default = true }
+module "rds_forwarder" {
+  source                        = "MODULE"
+  filename                      = "rds-forwarder.zip"
+  alarm_email                   = var.alarm_email
+  alarm_topic_arn               = var.alarm_topic_arn
+  rds_metadata                  = var.rds_metadata
+  subscribe_enhanced_monitoring = var.subscribe_enhanced_monitoring
+  enable_auto_subscription      = true
+}
+"#;
+
+/// `terraform plan` with `vars`, as JSON (`terraform show -json`).
+fn plan(dir: &Path, config: &Path, vars: &[&str]) -> Value {
+    let mut args = vec!["plan", "-input=false", "-no-color", "-out", "plan.bin"];
+    for v in vars {
+        args.extend(["-var", v]);
+    }
+    let out = terraform(dir, config, &args);
+    assert!(
+        out.status.success(),
+        "terraform plan {vars:?}:\n{}",
+        text(&out)
+    );
+    let show = terraform(dir, config, &["show", "-json", "plan.bin"]);
+    assert!(show.status.success(), "{}", text(&show));
+    serde_json::from_slice(&show.stdout).unwrap()
+}
+
+/// What a plan would make, by address within the module, with its planned
+/// values.
+fn planned(plan: &Value) -> std::collections::BTreeMap<String, Value> {
+    plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let address = r["address"].as_str().unwrap();
+            let address = address.trim_start_matches("module.rds_forwarder.");
+            (address.to_string(), r["change"]["after"].clone())
+        })
+        .collect()
+}
+
+/// The module's optional parts follow their inputs as install.yaml's
+/// conditions do, in two `terraform plan`s (provider from the mirror, STS at
+/// moto_server): an alarm e-mail alone makes the SNS topic and its e-mail
+/// subscription, with an existing topic too makes none and the alarms act
+/// on that topic; rds_metadata off drops the RDS statement;
+/// subscribe_enhanced_monitoring false takes RDSOSMetrics out of the
+/// auto-subscription rule and its statement.
+#[test]
+fn terraform_plan_makes_the_optional_parts_under_their_conditions() {
+    let scratch = Scratch::new("terraform-plan");
+    let config = mirror_config(&scratch.0);
+    let moto = Moto::start();
+    let dir = scratch.0.join("root");
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = root().join("deploy/terraform");
+    std::fs::write(
+        dir.join("main.tf"),
+        PLAN_ROOT
+            .replace("ENDPOINT", &moto.endpoint)
+            .replace("MODULE", module.to_str().unwrap()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("rds-forwarder.zip"), b"a zip").unwrap();
+    let init = terraform(
+        &dir,
+        &config,
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
+    assert!(init.status.success(), "terraform init:\n{}", text(&init));
+    let sids = |r: &Value| -> Vec<String> {
+        r["statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sid"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let defaults = planned(&plan(&dir, &config, &["alarm_email=oncall@example.com"]));
+    for address in [
+        "aws_sns_topic.alarms[0]",
+        "aws_sns_topic_subscription.alarm_email[0]",
+        "aws_cloudwatch_dashboard.forwarder",
+        "aws_lambda_permission.enhanced_monitoring",
+    ] {
+        assert!(
+            defaults.contains_key(address),
+            "{address}: {:?}",
+            defaults.keys()
+        );
+    }
+    assert_eq!(
+        defaults["aws_sns_topic_subscription.alarm_email[0]"]["endpoint"],
+        "oncall@example.com"
+    );
+    assert_eq!(
+        defaults["aws_sns_topic.alarms[0]"]["kms_master_key_id"],
+        "alias/aws/sns"
+    );
+    let function_policy = &defaults["data.aws_iam_policy_document.function"];
+    assert!(sids(function_policy).contains(&"RdsMetadataReadOnly".to_string()));
+    let rule = defaults["aws_cloudwatch_event_rule.auto_subscribe[0]"]["event_pattern"]
+        .as_str()
+        .unwrap();
+    assert!(rule.contains(r#""RDSOSMetrics""#), "{rule}");
+    let policy = defaults["aws_iam_role_policy.auto_subscribe[0]"]["policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        policy.contains("SubscribeEnhancedMonitoringGroup"),
+        "{policy}"
+    );
+
+    let topic = "arn:aws:sns:us-east-1:123456789012:oncall";
+    let others = planned(&plan(
+        &dir,
+        &config,
+        &[
+            "alarm_email=oncall@example.com",
+            &format!("alarm_topic_arn={topic}"),
+            "rds_metadata=off",
+            "subscribe_enhanced_monitoring=false",
+        ],
+    ));
+    assert!(
+        !others.keys().any(|a| a.starts_with("aws_sns_topic")),
+        "{:?}",
+        others.keys()
+    );
+    for alarm in ["undelivered", "lag", "errors"] {
+        let after = &others[&format!("aws_cloudwatch_metric_alarm.{alarm}")];
+        assert_eq!(
+            after["alarm_actions"],
+            serde_json::json!([topic]),
+            "{alarm}"
+        );
+    }
+    let function_policy = &others["data.aws_iam_policy_document.function"];
+    assert!(!sids(function_policy).contains(&"RdsMetadataReadOnly".to_string()));
+    let rule = others["aws_cloudwatch_event_rule.auto_subscribe[0]"]["event_pattern"]
+        .as_str()
+        .unwrap();
+    assert!(!rule.contains("RDSOSMetrics"), "{rule}");
+    let policy = others["aws_iam_role_policy.auto_subscribe[0]"]["policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        policy.contains("SubscribeNewRdsLogGroups") && !policy.contains("RDSOSMetrics"),
+        "{policy}"
+    );
+    println!("terraform plan: alarm topic, RDS metadata and Enhanced Monitoring subscription follow their inputs");
 }
 
 /// checkov's Terraform checks pass on the module; each skip says why.

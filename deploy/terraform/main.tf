@@ -16,6 +16,8 @@ locals {
     RDSF_SINKS                               = var.sinks
     RDSF_LOG_LEVEL                           = var.log_level
     RDSF_AUTO_SUBSCRIBE_PREFIX               = var.subscribed_log_group_prefix
+    RDSF_RDS_METADATA                        = var.rds_metadata
+    RDSF_RDS_TAG_KEYS                        = var.rds_tag_keys
     WHATAP_HOST                              = var.whatap_host
     WHATAP_PORT                              = tostring(var.whatap_port)
     WHATAP_PCODE                             = var.whatap_pcode
@@ -33,6 +35,13 @@ locals {
     LOKI_ENCODING                            = var.loki_encoding
     LOKI_TIMEOUT                             = tostring(var.loki_timeout_ms)
     LOKI_LABELS                              = var.loki_labels
+    RDSF_FIREHOSE_ACCESS_KEY_SECRET_ARN      = var.firehose_access_key_secret_arn
+    RDSF_FIREHOSE_ACCESS_KEY_SSM_PARAMETER   = var.firehose_access_key_ssm_parameter
+    RDSF_METRICS                             = var.metrics
+    RDSF_OS_TOP_PROCESSES                    = tostring(var.os_top_processes)
+    RDSF_QUERY_METRICS_TOP                   = tostring(var.query_metrics_top)
+    RDSF_SELF_METRICS                        = var.self_metrics
+    RDSF_METRICS_NAMESPACE                   = var.metrics_namespace
   }
   # Unset when empty: an empty LOKI_LABELS would mean no labels, not the default.
   unset_when_empty = ["LOKI_LABELS"]
@@ -64,7 +73,7 @@ data "aws_iam_policy_document" "assume" {
 
 resource "aws_iam_role" "function" {
   name               = var.name
-  description        = "rds-forwarder execution role (own log group, failure queue, named secrets only)"
+  description        = "rds-forwarder execution role (own log group, failure queue, named secrets, read-only RDS metadata)"
   assume_role_policy = data.aws_iam_policy_document.assume.json
 }
 
@@ -166,6 +175,26 @@ data "aws_iam_policy_document" "function" {
   }
 
   dynamic "statement" {
+    for_each = var.firehose_access_key_secret_arn == "" ? [] : [var.firehose_access_key_secret_arn]
+    content {
+      sid       = "FirehoseAccessKeySecret"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.firehose_access_key_ssm_parameter == "" ? [] : [var.firehose_access_key_ssm_parameter]
+    content {
+      sid       = "FirehoseAccessKeyParameter"
+      effect    = "Allow"
+      actions   = ["ssm:GetParameter"]
+      resources = ["${local.ssm_arn}/${trimprefix(statement.value, "/")}"]
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.secrets_kms_key_arn == "" ? [] : [var.secrets_kms_key_arn]
     content {
       sid       = "DecryptSecretsViaTheirServices"
@@ -177,6 +206,23 @@ data "aws_iam_policy_document" "function" {
         variable = "kms:ViaService"
         values   = ["secretsmanager.${local.region}.amazonaws.com", "ssm.${local.region}.amazonaws.com"]
       }
+    }
+  }
+
+  # Read-only RDS metadata: each Describe action takes its own resource type
+  # (db, cluster, db-proxy), scoped to this account and region; which
+  # instances the logs name is not known here. None with rds_metadata = "off".
+  dynamic "statement" {
+    for_each = var.rds_metadata == "on" ? [var.rds_metadata] : []
+    content {
+      sid     = "RdsMetadataReadOnly"
+      effect  = "Allow"
+      actions = ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeDBProxies", "rds:ListTagsForResource"]
+      resources = [
+        "arn:${local.partition}:rds:${local.region}:${local.account}:db:*",
+        "arn:${local.partition}:rds:${local.region}:${local.account}:cluster:*",
+        "arn:${local.partition}:rds:${local.region}:${local.account}:db-proxy:*",
+      ]
     }
   }
 }
@@ -254,4 +300,14 @@ resource "aws_lambda_permission" "logs" {
   principal      = "logs.amazonaws.com"
   source_account = local.account
   source_arn     = "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${var.subscribed_log_group_prefix}*"
+}
+
+# RDS Enhanced Monitoring writes one region-wide group outside /aws/rds/.
+resource "aws_lambda_permission" "enhanced_monitoring" {
+  statement_id   = "CloudWatchLogsEnhancedMonitoring"
+  function_name  = aws_lambda_function.forwarder.function_name
+  action         = "lambda:InvokeFunction"
+  principal      = "logs.amazonaws.com"
+  source_account = local.account
+  source_arn     = "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:RDSOSMetrics:*"
 }

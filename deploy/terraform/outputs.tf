@@ -38,3 +38,8 @@ output "rds_event_rule_arn" {
 output "auto_subscribe_rule_arn" {
   value = var.enable_auto_subscription ? aws_cloudwatch_event_rule.auto_subscribe[0].arn : null
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the forwarder's own metrics."
+  value       = aws_cloudwatch_dashboard.forwarder.dashboard_name
+}

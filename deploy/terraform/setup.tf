@@ -1,6 +1,7 @@
 # What deploy/setup.yaml does: a subscription filter per listed log group,
 # an EventBridge rule for RDS events and, when enabled, auto-subscription
-# of new log groups under the prefix.
+# of new log groups under the prefix (and of RDSOSMetrics, with
+# subscribe_enhanced_monitoring).
 
 resource "aws_cloudwatch_log_subscription_filter" "forwarder" {
   for_each        = toset(var.log_group_names)
@@ -11,12 +12,12 @@ resource "aws_cloudwatch_log_subscription_filter" "forwarder" {
 
   lifecycle {
     precondition {
-      condition     = startswith(each.value, var.subscribed_log_group_prefix)
-      error_message = "Log group ${each.value} is not under subscribed_log_group_prefix ${var.subscribed_log_group_prefix}: CloudWatch Logs may not invoke the function for it."
+      condition     = startswith(each.value, var.subscribed_log_group_prefix) || each.value == "RDSOSMetrics"
+      error_message = "Log group ${each.value} is neither under subscribed_log_group_prefix ${var.subscribed_log_group_prefix} nor RDSOSMetrics: CloudWatch Logs may not invoke the function for it."
     }
   }
 
-  depends_on = [aws_lambda_permission.logs]
+  depends_on = [aws_lambda_permission.logs, aws_lambda_permission.enhanced_monitoring]
 }
 
 locals {
@@ -66,10 +67,16 @@ resource "aws_cloudwatch_event_rule" "auto_subscribe" {
     source        = ["aws.logs"]
     "detail-type" = ["AWS API Call via CloudTrail"]
     detail = {
-      eventSource       = ["logs.amazonaws.com"]
-      eventName         = ["CreateLogGroup"]
-      errorCode         = [{ exists = false }]
-      requestParameters = { logGroupName = [{ prefix = var.subscribed_log_group_prefix }] }
+      eventSource = ["logs.amazonaws.com"]
+      eventName   = ["CreateLogGroup"]
+      errorCode   = [{ exists = false }]
+      # With subscribe_enhanced_monitoring, RDSOSMetrics too (outside the prefix).
+      requestParameters = {
+        logGroupName = concat(
+          [{ prefix = var.subscribed_log_group_prefix }],
+          var.subscribe_enhanced_monitoring ? ["RDSOSMetrics"] : [],
+        )
+      }
     }
   })
 }
@@ -97,6 +104,19 @@ data "aws_iam_policy_document" "auto_subscribe" {
     effect    = "Allow"
     actions   = ["logs:PutSubscriptionFilter"]
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${var.subscribed_log_group_prefix}*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.subscribe_enhanced_monitoring ? ["RDSOSMetrics"] : []
+    content {
+      sid     = "SubscribeEnhancedMonitoringGroup"
+      effect  = "Allow"
+      actions = ["logs:PutSubscriptionFilter"]
+      resources = [
+        "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${statement.value}",
+        "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${statement.value}:*",
+      ]
+    }
   }
 }
 

@@ -363,3 +363,137 @@ variable "enable_auto_subscription" {
   type        = bool
   default     = false
 }
+
+variable "subscribe_enhanced_monitoring" {
+  description = "With enable_auto_subscription, also subscribe RDSOSMetrics when RDS creates it (Enhanced Monitoring turned on for the first time in this region). An RDSOSMetrics group that exists already goes in log_group_names."
+  type        = bool
+  default     = true
+}
+
+# --- Firehose input (deploy/firehose.yaml, which has no Terraform twin yet) ---
+
+variable "firehose_access_key_secret_arn" {
+  description = "The firehose.yaml stack's AccessKeySecretArn output ({\"api_key\":...}, the key Firehose presents); empty while no Firehose stream delivers here."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^(arn:[\\w-]+:secretsmanager:[\\w-]+:\\d{12}:secret:.+)?$", var.firehose_access_key_secret_arn))
+    error_message = "firehose_access_key_secret_arn: a Secrets Manager secret ARN, or empty."
+  }
+}
+
+variable "firehose_access_key_ssm_parameter" {
+  description = "SSM SecureString parameter name holding the Firehose access key instead (RDSF_FIREHOSE_ACCESS_KEY)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^[\\w./-]*$", var.firehose_access_key_ssm_parameter))
+    error_message = "firehose_access_key_ssm_parameter: an SSM parameter name, or empty."
+  }
+}
+
+# --- Metrics ----------------------------------------------------------------
+
+variable "metrics" {
+  description = "Metric sources (RDSF_METRICS): os (Enhanced Monitoring documents as metric points), os,queries (plus per-minute query, error and connection metrics from the logs), queries, or none."
+  type        = string
+  default     = "os"
+  validation {
+    condition     = contains(["os", "os,queries", "queries", "none"], var.metrics)
+    error_message = "metrics: os, os,queries, queries or none."
+  }
+}
+
+variable "os_top_processes" {
+  description = "Enhanced Monitoring processes kept per document, top N by CPU and top N by memory (RDSF_OS_TOP_PROCESSES)."
+  type        = number
+  default     = 10
+  validation {
+    condition     = var.os_top_processes >= 0 && var.os_top_processes <= 100
+    error_message = "os_top_processes: 0 to 100."
+  }
+}
+
+variable "query_metrics_top" {
+  description = "Query metrics: fingerprints kept per instance and batch, the rest summed into one other series (RDSF_QUERY_METRICS_TOP)."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.query_metrics_top >= 0 && var.query_metrics_top <= 1000
+    error_message = "query_metrics_top: 0 to 1000."
+  }
+}
+
+# --- RDS metadata -------------------------------------------------------------
+
+variable "rds_metadata" {
+  description = "on: add each resource's engine, version, class, zone, cluster, role and tags from the RDS API (read-only Describe calls, cached 15 min); off never calls RDS and grants no RDS permission (RDSF_RDS_METADATA)."
+  type        = string
+  default     = "on"
+  validation {
+    condition     = contains(["on", "off"], var.rds_metadata)
+    error_message = "rds_metadata: on or off."
+  }
+}
+
+variable "rds_tag_keys" {
+  description = "Tag keys that become aws.rds.tag.<key> attributes, comma-separated; * for all, none for no tags (RDSF_RDS_TAG_KEYS)."
+  type        = string
+  default     = "*"
+  validation {
+    condition     = length(var.rds_tag_keys) >= 1
+    error_message = "rds_tag_keys: tag keys, * or none (not empty)."
+  }
+}
+
+# --- Self-monitoring ------------------------------------------------------------
+
+variable "self_metrics" {
+  description = "The forwarder's own metrics (RDSF_SELF_METRICS): emf, sinks, emf,sinks or off; emf feeds the dashboard and alarms."
+  type        = string
+  default     = "emf"
+  validation {
+    condition     = contains(["emf", "sinks", "emf,sinks", "off"], var.self_metrics)
+    error_message = "self_metrics: emf, sinks, emf,sinks or off."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the forwarder's metrics (RDSF_METRICS_NAMESPACE); not under AWS/."
+  type        = string
+  default     = "RdsForwarder"
+  validation {
+    condition     = !startswith(var.metrics_namespace, "AWS/") && can(regex("^[A-Za-z0-9._/#: -]{1,255}$", var.metrics_namespace))
+    error_message = "metrics_namespace: 1-255 of letters, digits and ._/#: - , not starting with AWS/."
+  }
+}
+
+variable "lag_alarm_threshold_ms" {
+  description = "Alarm when an invocation starts this many ms after its newest database timestamp."
+  type        = number
+  default     = 900000
+  validation {
+    condition     = var.lag_alarm_threshold_ms >= 1000
+    error_message = "lag_alarm_threshold_ms: at least 1000."
+  }
+}
+
+variable "alarm_email" {
+  description = "Optional address a new SNS topic mails alarms to (ignored when alarm_topic_arn is set)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([^@\\s]+@[^@\\s]+)?$", var.alarm_email))
+    error_message = "alarm_email: an e-mail address, or empty."
+  }
+}
+
+variable "alarm_topic_arn" {
+  description = "Optional existing SNS topic for the alarms."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^(arn:[\\w-]+:sns:[\\w-]+:\\d{12}:.+)?$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn: an SNS topic ARN, or empty."
+  }
+}

@@ -18,6 +18,9 @@ Facts (JSON):
               types translated by TERRAFORM_TWIN (an untranslated type stays
               `AWS::...`, which no module has: a new kind of resource in a
               template shows up as a difference until the module has it too)
+  conditional {Terraform resource type: sorted ["input,input", ...]}: for each
+              resource made only under a condition (CloudFormation Condition,
+              Terraform count/for_each), the inputs that condition reads
 Run with the virtualenv that has python-hcl2 and PyYAML (scripts/deps/deploy.sh).
 """
 
@@ -37,8 +40,9 @@ def snake(name):
 # ---- CloudFormation -----------------------------------------------------
 
 # The Terraform resource a CloudFormation resource becomes. A role's inline
-# policy is an aws_iam_role_policy and a rule's target an
-# aws_cloudwatch_event_target of their own in Terraform; counted below.
+# policy is an aws_iam_role_policy, a rule's target an
+# aws_cloudwatch_event_target and a topic's inline subscription an
+# aws_sns_topic_subscription of their own in Terraform; counted below.
 TERRAFORM_TWIN = {
     "AWS::Lambda::Function": "aws_lambda_function",
     "AWS::Serverless::Function": "aws_lambda_function",
@@ -52,11 +56,18 @@ TERRAFORM_TWIN = {
     "AWS::Events::Rule": "aws_cloudwatch_event_rule",
     "AWS::CloudWatch::Alarm": "aws_cloudwatch_metric_alarm",
     "AWS::CloudWatch::Dashboard": "aws_cloudwatch_dashboard",
+    "AWS::SNS::Topic": "aws_sns_topic",
+    "AWS::SNS::Subscription": "aws_sns_topic_subscription",
 }
 
 
 def count(resources, kind, n=1):
     resources[kind] = resources.get(kind, 0) + n
+
+
+def conditional(facts, kind, inputs, n=1):
+    for _ in range(n):
+        facts["conditional"].setdefault(kind, []).append(",".join(sorted(set(inputs))))
 
 
 def cfn_refs(value, params, conditions, outputs):
@@ -136,7 +147,15 @@ def cfn_facts(paths):
         k: cfn_refs(v["Value"], install.get("Parameters", {}), install.get("Conditions", {}), {})
         for k, v in install.get("Outputs", {}).items()
     }
-    facts = {"inputs": {}, "environment": {}, "statements": {}, "invokers": [], "function": {}, "resources": {}}
+    facts = {
+        "inputs": {},
+        "environment": {},
+        "statements": {},
+        "invokers": [],
+        "function": {},
+        "resources": {},
+        "conditional": {},
+    }
     for t in templates:
         params = t.get("Parameters", {})
         conditions = t.get("Conditions", {})
@@ -148,11 +167,24 @@ def cfn_facts(paths):
                 for template_resource in res[2].values():
                     kind = template_resource["Type"]
                     count(facts["resources"], TERRAFORM_TWIN.get(kind, kind))
+                    # The list it repeats over decides whether there is any.
+                    over = cfn_refs(res[1], params, conditions, outputs)
+                    if "Condition" in template_resource:
+                        over += cfn_refs({"Condition": template_resource["Condition"]}, params, conditions, outputs)
+                    conditional(facts, TERRAFORM_TWIN.get(kind, kind), over)
                 continue
             kind, props = res.get("Type"), res.get("Properties", {})
             count(facts["resources"], TERRAFORM_TWIN.get(kind, kind))
+            if "Condition" in res:
+                when = cfn_refs({"Condition": res["Condition"]}, params, conditions, outputs)
+                conditional(facts, TERRAFORM_TWIN.get(kind, kind), when)
+                conditional(facts, "aws_iam_role_policy", when, len(props.get("Policies", [])))
+                conditional(facts, "aws_sns_topic_subscription", when, len(props.get("Subscription", [])))
+                conditional(facts, "aws_cloudwatch_event_target", when, len(props.get("Targets", [])))
             if kind == "AWS::IAM::Role":
                 count(facts["resources"], "aws_iam_role_policy", len(props.get("Policies", [])))
+            if kind == "AWS::SNS::Topic":
+                count(facts["resources"], "aws_sns_topic_subscription", len(props.get("Subscription", [])))
             if kind == "AWS::Events::Rule":
                 count(facts["resources"], "aws_cloudwatch_event_target", len(props.get("Targets", [])))
             docs = []
@@ -181,6 +213,8 @@ def cfn_facts(paths):
                         "unset_when_empty": "AWS::NoValue" in json.dumps(value),
                     }
     facts["invokers"].sort()
+    for kinds in facts["conditional"].values():
+        kinds.sort()
     return facts
 
 
@@ -203,6 +237,15 @@ def tf_vars(value):
     return sorted(set(re.findall(r"\bvar\.([a-z0-9_]+)", json.dumps(value))))
 
 
+def tf_inputs(value, locals_, seen=()):
+    """Variables an expression reads, also through the locals it names."""
+    found = set(tf_vars(value))
+    for name in set(re.findall(r"\blocal\.([a-z0-9_]+)", json.dumps(value))):
+        if name in locals_ and name not in seen:
+            found |= set(tf_inputs(locals_[name], locals_, seen + (name,)))
+    return sorted(found)
+
+
 def tf_statement(block, only_when_set, extra_inputs):
     return {
         "effect": unquote(block.get("effect", '"Allow"')),
@@ -220,7 +263,15 @@ def tf_facts(directory):
 
     files = sorted(Path(directory).glob("*.tf"))
     parsed = [hcl2.load(open(f, encoding="utf-8")) for f in files]
-    facts = {"inputs": {}, "environment": {}, "statements": {}, "invokers": [], "function": {}, "resources": {}}
+    facts = {
+        "inputs": {},
+        "environment": {},
+        "statements": {},
+        "invokers": [],
+        "function": {},
+        "resources": {},
+        "conditional": {},
+    }
     blocks = lambda kind: [b for p in parsed for b in p.get(kind, [])]
 
     for v in blocks("variable"):
@@ -239,6 +290,8 @@ def tf_facts(directory):
             for name, body in named.items():
                 kind, name = unquote(kind), unquote(name)
                 count(facts["resources"], kind)
+                if "count" in body or "for_each" in body:
+                    conditional(facts, kind, tf_inputs(body.get("count", body.get("for_each")), locals_))
                 if kind == "aws_iam_role_policy":
                     doc = re.search(r"data\.aws_iam_policy_document\.(\w+)\.json", body["policy"]).group(1)
                     attached[doc] = tf_vars(body.get("count", ""))
@@ -264,6 +317,8 @@ def tf_facts(directory):
                             extra = tf_vars(spec["for_each"]) + under_count
                             facts["statements"][unquote(s["sid"])] = tf_statement(s, True, extra)
     facts["invokers"].sort()
+    for kinds in facts["conditional"].values():
+        kinds.sort()
     return facts
 
 

@@ -1,6 +1,7 @@
 # WhaTap and Loki, the zip from the bucket scripts/upload.sh filled, the
-# credentials by reference only, and new RDS log groups subscribed as RDS
-# creates them.
+# credentials by reference only, new RDS log groups subscribed as RDS
+# creates them, query metrics, two RDS tags as attributes, and the alarms
+# mailed to the on-call address.
 #   terraform init && terraform apply -var whatap_license_secret_arn=arn:...
 
 provider "aws" {
@@ -35,6 +36,10 @@ module "rds_forwarder" {
   enable_rds_events        = true
   rds_event_categories     = ["failover", "failure", "notification"]
   enable_auto_subscription = true
+
+  metrics      = "os,queries"
+  rds_tag_keys = "team,env"
+  alarm_email  = "dba-oncall@example.com"
 }
 
 output "failure_queue_url" {
