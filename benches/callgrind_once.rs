@@ -8,7 +8,8 @@
 //! `callgrind_once --write-pg <file> <lines>` writes the synthetic
 //! PostgreSQL payload of that many lines, `--write-os <file> <documents>` a
 //! payload of that many real Enhanced Monitoring documents (the three
-//! in-repo ones in turn). Under `cargo test` (no arguments) it runs every
+//! in-repo ones in turn, or only the one named after the count: `mysql`,
+//! `aurora-postgresql`, `sqlserver`). Under `cargo test` (no arguments) it runs every
 //! mode on a generated 100-line (30-document) payload.
 
 mod support;
@@ -49,9 +50,19 @@ fn main() {
             let n = lines.parse().expect("a line count");
             std::fs::write(file, support::payload::pg_duration_payload(n)).expect("written");
         }
-        [flag, file, docs] if flag == "--write-os" => {
+        [flag, file, docs, which @ ..] if flag == "--write-os" && which.len() <= 1 => {
+            use support::payload::{os_payload_of, OS_DOCUMENTS};
             let n = docs.parse().expect("a document count");
-            std::fs::write(file, support::payload::os_metrics_payload(n)).expect("written");
+            let docs: &[&str] = match which.first().map(String::as_str) {
+                None => &OS_DOCUMENTS,
+                Some("mysql") => &OS_DOCUMENTS[0..1],
+                Some("aurora-postgresql") => &OS_DOCUMENTS[1..2],
+                Some("sqlserver") => &OS_DOCUMENTS[2..3],
+                Some(other) => {
+                    panic!("unknown engine {other}: mysql, aurora-postgresql or sqlserver")
+                }
+            };
+            std::fs::write(file, os_payload_of(docs, n)).expect("written");
         }
         [file, mode] => {
             let bytes = std::fs::read(file).expect("payload file");

@@ -209,7 +209,13 @@ pub fn compact_json(json: &str) -> String {
 /// [`OS_DOCUMENTS`] in turn, compacted), one log event each, in the
 /// `RDSOSMetrics` group: what the cost of a document is measured on.
 pub fn os_metrics_payload(n: usize) -> Vec<u8> {
-    let docs = OS_DOCUMENTS.map(compact_json);
+    os_payload_of(&OS_DOCUMENTS, n)
+}
+
+/// A Lambda event of `n` Enhanced Monitoring documents: `docs` in turn,
+/// compacted, one log event each, in the `RDSOSMetrics` group.
+pub fn os_payload_of(docs: &[&str], n: usize) -> Vec<u8> {
+    let docs: Vec<String> = docs.iter().map(|d| compact_json(d)).collect();
     let events: Vec<CwEvent> = (0..n)
         .map(|i| CwEvent {
             id: event_id(PG_EPOCH_MS, i as u64),
