@@ -26,7 +26,7 @@ use serde_json::json;
 
 /// The real documents of `tests/data/enhanced-monitoring/` (name, JSON on one
 /// line, points per document at the default bound).
-fn documents() -> Vec<(&'static str, String, usize)> {
+pub fn documents() -> Vec<(&'static str, String, usize)> {
     [
         ("mysql-57-percona.json", 168),
         ("aurora-postgresql-11-percona.json", 115),
@@ -44,7 +44,7 @@ fn documents() -> Vec<(&'static str, String, usize)> {
 }
 
 /// A subscription document of `RDSOSMetrics` events (ids 1, 2, …).
-fn em_doc(messages: &[&str]) -> serde_json::Value {
+pub fn em_doc(messages: &[&str]) -> serde_json::Value {
     let events: Vec<serde_json::Value> = messages
         .iter()
         .enumerate()

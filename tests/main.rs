@@ -11,6 +11,7 @@ mod common;
 mod delivery_support;
 mod deploy_support;
 mod fingerprint_old;
+mod golib_tagcount;
 mod mysql_support;
 
 // ---- the tests ----
@@ -21,6 +22,7 @@ mod deploy_lint;
 mod deploy_moto;
 mod deploy_packaging;
 mod enhanced_monitoring;
+mod enhanced_monitoring_whatap;
 mod fingerprint_linear;
 mod fingerprint_same_as_before;
 mod fingerprint_vs_pt;

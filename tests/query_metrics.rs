@@ -8,6 +8,7 @@
 //! rest and the totals still match.
 
 use crate::delivery_support;
+use crate::golib_tagcount::{self, same};
 use crate::mysql_corpus;
 use crate::mysql_support::{corpus_dir, fixtures_dir, split_restart_merges};
 
@@ -368,24 +369,6 @@ fn mixed_payloads() -> Vec<Vec<u8>> {
     out
 }
 
-/// Equal JSON, doubles within one part in 10^15: serde_json reads decimal
-/// doubles to within an ulp, not always to the nearest.
-fn same(a: &Json, b: &Json) -> bool {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            (x - y).abs() <= 1e-15 * x.abs().max(y.abs())
-        }
-        (Json::Array(x), Json::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 /// A point as the Python receiver shows it, from our side.
 fn as_received(p: &MetricPoint) -> (String, Json) {
     use crate::otlp_decoder::typed_attributes;
@@ -570,75 +553,18 @@ fn golib_cases_path() -> PathBuf {
     delivery_support::manifest_dir().join("tests/data/whatap/vectors/tagcount-query/cases.json")
 }
 
-/// The query-metric packs of the in-repo payloads, with top 3: each as the
-/// golib generator's input (tags and fields in wire order) and our frame.
-fn query_packs() -> Vec<(Json, String)> {
-    use rdsf_sinks::whatap::frame::write_frame;
-    use rdsf_sinks::whatap::hash::hash64_str;
-    use rdsf_sinks::whatap::license::pcode_of;
-    use rdsf_sinks::whatap::mapping::Mapping;
-    use rdsf_sinks::whatap::value::Value;
-    use serde_json::json;
-    const LICENSE: &str = "x2jgg66m4jlck-z6l4o2nb3cckq0-x5jfk4ktaqmfth";
-    let mapping = Mapping {
-        pcode: pcode_of(LICENSE).unwrap(),
-        license_hash: hash64_str(LICENSE),
-        log_category: None,
-        event_category: None,
-        event_pack: false,
-    };
+/// The query-metric packs of the in-repo payloads, with top 3: each named,
+/// as the golib generator's input, and our frame.
+fn query_packs() -> Vec<(String, Json, String)> {
+    let mapping = golib_tagcount::mapping();
     let pipeline = pipeline(3);
     let mut out = Vec::new();
     for payload in mixed_payloads() {
         let points = pipeline.process(&payload, 0).metrics;
         for mut pack in mapping.metric_packs(&points) {
-            let oname = match pack.tags.get("oname") {
-                Some(Value::Text(s)) => s.clone(),
-                other => panic!("oname {other:?}"),
-            };
-            let tags: Vec<Json> = pack
-                .tags
-                .entries()
-                .iter()
-                .map(|(k, v)| match v {
-                    Value::Text(s) => {
-                        json!({ "key": k, "via": "PutTag", "type": "text", "value": s })
-                    }
-                    other => panic!("a tag is text: {other:?}"),
-                })
-                .collect();
-            let fields: Vec<Json> = pack
-                .fields
-                .entries()
-                .iter()
-                .map(|(k, v)| match v {
-                    Value::Decimal(i) => json!({ "key": k, "go_type": "int64", "value": i }),
-                    Value::Double(d) => json!({
-                        "key": k, "go_type": "float64", "value": d,
-                        "double_bits": format!("{:016x}", d.to_bits()),
-                    }),
-                    other => panic!("a field is a number: {other:?}"),
-                })
-                .collect();
-            let input = json!({
-                "pack": "tagcount",
-                "license": LICENSE,
-                "pcode": pack.header.pcode,
-                "oname": oname,
-                "oid": pack.header.oid,
-                "okind": 0,
-                "onode": 0,
-                "time": pack.header.time,
-                "category": pack.category,
-                "tags": tags,
-                "fields": fields,
-            });
-            let mut frame = Vec::new();
-            write_frame(&mut frame, mapping.pcode, mapping.license_hash, |b| {
-                pack.write_body(b)
-            });
-            let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
-            out.push((input, hex));
+            let name = format!("query_pack_{:02}", out.len());
+            let input = golib_tagcount::generator_input(&pack);
+            out.push((name, input, golib_tagcount::frame_hex(&mapping, &mut pack)));
         }
     }
     out
@@ -652,46 +578,23 @@ fn query_packs() -> Vec<(Json, String)> {
 #[test]
 fn query_metric_packs_match_golib_frames_byte_for_byte() {
     let packs = query_packs();
-    if let Some(path) = std::env::var_os("RDSF_WRITE_QUERY_VECTOR_INPUT") {
-        let inputs: Vec<Json> = packs
-            .iter()
-            .enumerate()
-            .map(|(i, (input, _))| serde_json::json!({ "name": format!("query_pack_{i:02}"), "input": input }))
-            .collect();
-        std::fs::write(&path, serde_json::to_vec_pretty(&inputs).unwrap()).unwrap();
-        panic!(
-            "wrote {} generator inputs to {path:?}; not a test run",
-            inputs.len()
-        );
-    }
-    let cases: Vec<Json> =
-        serde_json::from_slice(&std::fs::read(golib_cases_path()).expect("golib cases")).unwrap();
-    assert_eq!(cases.len(), packs.len(), "one golib frame per pack");
-    let mut categories = BTreeSet::new();
-    for (case, (input, ours)) in cases.iter().zip(&packs) {
-        let name = case["name"].as_str().unwrap();
-        // `double_bits` is exact; the decimal `value` beside it is read by
-        // serde_json to within an ulp, hence `same`.
-        assert!(
-            same(&case["input"], input),
-            "{name}: golib was given the pack we make:\n{}\n{input}",
-            case["input"]
-        );
-        let want = case["frame_hex"].as_str().unwrap();
-        assert_eq!(ours, want, "{name}: frame differs from golib's");
-        categories.insert(input["category"].as_str().unwrap().to_owned());
-    }
+    golib_tagcount::check_against_golib(
+        &golib_cases_path(),
+        "RDSF_WRITE_QUERY_VECTOR_INPUT",
+        &packs,
+    );
+    let categories: BTreeSet<&str> = packs
+        .iter()
+        .map(|(_, input, _)| input["category"].as_str().unwrap())
+        .collect();
     assert_eq!(
         categories,
-        [
+        BTreeSet::from([
             "rds_connection",
             "rds_error",
             "rds_maintenance",
             "rds_query"
-        ]
-        .map(str::to_owned)
-        .into_iter()
-        .collect(),
+        ]),
         "every log-derived family"
     );
     println!(

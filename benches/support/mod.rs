@@ -235,6 +235,19 @@ pub fn whatap_sink(port: u16) -> WhatapSink {
     })
 }
 
+/// The WhaTap sink's point → TagCountPack mapping, as [`whatap_sink`]
+/// configures it.
+pub fn whatap_mapping() -> rdsf_sinks::whatap::mapping::Mapping {
+    use rdsf_sinks::whatap::{hash::hash64_str, mapping::Mapping};
+    Mapping {
+        pcode: 1,
+        license_hash: hash64_str("bench-license"),
+        log_category: None,
+        event_category: None,
+        event_pack: true,
+    }
+}
+
 /// Records → WhaTap frames.
 pub fn encode_whatap(sink: &WhatapSink, records: &RecordSet) -> usize {
     sink.encode(&records.all_groups()).len()

@@ -174,3 +174,87 @@ pub fn hostile_memory_payloads() -> Vec<(&'static str, Vec<u8>)> {
         ),
     ]
 }
+
+/// The log group RDS writes Enhanced Monitoring documents to.
+pub const OS_GROUP: &str = "RDSOSMetrics";
+
+/// The three real Enhanced Monitoring documents of
+/// `tests/data/enhanced-monitoring/` (MySQL 5.7, Aurora PostgreSQL 11,
+/// SQL Server), as published.
+pub const OS_DOCUMENTS: [&str; 3] = [
+    include_str!("../../../tests/data/enhanced-monitoring/mysql-57-percona.json"),
+    include_str!("../../../tests/data/enhanced-monitoring/aurora-postgresql-11-percona.json"),
+    include_str!("../../../tests/data/enhanced-monitoring/sqlserver-signalfx.json"),
+];
+
+/// `json` without the whitespace between its tokens, keys in their order:
+/// one line, as RDS writes a document into its log event.
+pub fn compact_json(json: &str) -> String {
+    let (mut out, mut in_string, mut escaped) = (String::with_capacity(json.len()), false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            let closes = c == '"' && !escaped;
+            escaped = !escaped && c == '\\';
+            in_string = !closes;
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A Lambda event of `n` Enhanced Monitoring documents (the three of
+/// [`OS_DOCUMENTS`] in turn, compacted), one log event each, in the
+/// `RDSOSMetrics` group: what the cost of a document is measured on.
+pub fn os_metrics_payload(n: usize) -> Vec<u8> {
+    os_payload_of(&OS_DOCUMENTS, n)
+}
+
+/// A Lambda event of `n` Enhanced Monitoring documents: `docs` in turn,
+/// compacted, one log event each, in the `RDSOSMetrics` group.
+pub fn os_payload_of(docs: &[&str], n: usize) -> Vec<u8> {
+    let docs: Vec<String> = docs.iter().map(|d| compact_json(d)).collect();
+    let events: Vec<CwEvent> = (0..n)
+        .map(|i| CwEvent {
+            id: event_id(PG_EPOCH_MS, i as u64),
+            timestamp_ms: PG_EPOCH_MS,
+            message: docs[i % docs.len()].clone(),
+        })
+        .collect();
+    lambda_event(
+        "123456789012",
+        OS_GROUP,
+        "db-QXZYJIL5GR3CBQ4XNCYU2AI5PE",
+        &events,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_every_value_and_the_key_order() {
+        for doc in OS_DOCUMENTS {
+            let compact = compact_json(doc);
+            assert!(!compact.contains('\n'));
+            let (a, b): (serde_json::Value, serde_json::Value) = (
+                serde_json::from_str(doc).unwrap(),
+                serde_json::from_str(&compact).unwrap(),
+            );
+            assert_eq!(a, b);
+            let first_keys = |s: &str| {
+                s.match_indices("\":")
+                    .map(|(i, _)| s[..i].rsplit('"').next().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(first_keys(doc), first_keys(&compact), "key order kept");
+        }
+        assert_eq!(
+            compact_json("{ \"a b\" : \"x \\\" y\\\\\" , \"c\":[1, 2] }"),
+            "{\"a b\":\"x \\\" y\\\\\",\"c\":[1,2]}"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-// Makes the golden TagCountPack frames of tests/data/whatap/vectors/tagcount-query
+// Makes golden TagCountPack frames (tests/data/whatap/vectors/tagcount-query and tagcount-os)
 // with WhaTap's own Go library, github.com/whatap/golib (unmodified, v0.0.45):
 // each input becomes a pack.TagCountPack (PutTag for every tag, Put with an
 // int64 or a float64 for every field) sent by golib's real oneway
