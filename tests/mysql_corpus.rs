@@ -118,10 +118,10 @@ fn checked(kind: &str) -> (Source, RecordSet) {
     (source, records)
 }
 
-fn count_where(records: &[Record], key: &str, value: &str) -> usize {
+fn count_where(records: &[Record], key: impl AsRef<str>, value: &str) -> usize {
     records
         .iter()
-        .filter(|r| r.attributes.get_str(key) == Some(value))
+        .filter(|r| r.attributes.get_str(key.as_ref()) == Some(value))
         .count()
 }
 

@@ -166,7 +166,7 @@ async fn check(protocol: &str, compression: &str) {
                 let attrs = rec["attributes"].as_array().unwrap();
                 let uid = attrs
                     .iter()
-                    .find(|kv| kv[0] == keys::LOG_RECORD_UID)
+                    .find(|kv| kv[0] == keys::LOG_RECORD_UID.as_str())
                     .map(|kv| kv[1]["s"].as_str().unwrap().to_owned())
                     .expect("every record carries log.record.uid");
                 let want = expected

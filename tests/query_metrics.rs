@@ -401,7 +401,7 @@ fn as_received(p: &MetricPoint) -> (String, Json) {
     };
     let group = typed_attributes(&p.resource)
         .into_iter()
-        .find(|kv| kv[0] == keys::AWS_LOG_GROUP_NAMES)
+        .find(|kv| kv[0] == keys::AWS_LOG_GROUP_NAMES.as_str())
         .expect("a log group");
     let key = format!(
         "{} {} {} {} {}",
@@ -473,7 +473,7 @@ async fn query_points_are_decoded_by_the_official_otlp_package() {
                     );
                     let group = resource
                         .iter()
-                        .find(|kv| kv[0] == keys::AWS_LOG_GROUP_NAMES)
+                        .find(|kv| kv[0] == keys::AWS_LOG_GROUP_NAMES.as_str())
                         .expect("a log group");
                     for m in rm["metrics"].as_array().unwrap() {
                         let name = m["name"].as_str().unwrap();

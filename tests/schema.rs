@@ -9,11 +9,12 @@ fn every_key_constant_is_documented() {
     let schema = std::fs::read_to_string(root.join("docs/schema.md")).unwrap();
     let keys_block = &code[code.find("pub mod keys").expect("record::keys")..];
     let mut checked = 0;
-    for line in keys_block.lines() {
-        let line = line.trim();
-        let Some(rest) = line.strip_prefix("pub const ") else {
+    // Statements up to `;`: rustfmt may wrap a long constant over lines.
+    for statement in keys_block.split(';') {
+        let Some(at) = statement.find("pub const ") else {
             continue;
         };
+        let (line, rest) = (&statement[at..], &statement[at + "pub const ".len()..]);
         let value = rest.split('"').nth(1).unwrap_or_else(|| panic!("{line}"));
         // Prefix keys (`rds.event.tags.`) are documented as `prefix<name>`.
         let needle = if value.ends_with('.') {

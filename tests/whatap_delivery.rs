@@ -139,7 +139,7 @@ async fn replayed_corpus_payload_arrives_whole_and_right() {
     }
     // Typed fields: the parsers' numbers and the CloudWatch id are there.
     assert!(frames.iter().all(
-        |f| matches!(&decode_pack(&f.body), Pack::Log(p) if p.field(keys::CW_EVENT_ID).is_some())
+        |f| matches!(&decode_pack(&f.body), Pack::Log(p) if p.field(&keys::CW_EVENT_ID).is_some())
     ));
     assert_eq!(rx.connections(), 1, "one connection kept for every send");
     eprintln!(

@@ -9,9 +9,183 @@ pub use compact_str::CompactString;
 
 use crate::severity::Severity;
 
-/// An attribute key: almost always a `&'static str` constant from [`keys`],
-/// owned only for user-supplied keys (e.g. `OTEL_RESOURCE_ATTRIBUTES`).
-pub type Key = Cow<'static, str>;
+/// An attribute key that JSON writes as its bytes between quotes: printable
+/// ASCII without `"` or `\`. Only [`keys`] builds them, in `const` items, so
+/// a bad byte fails the build ([`PlainKey::new`] is private); sinks copy
+/// them without the escape check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlainKey(&'static str);
+
+impl PlainKey {
+    /// Panics on a byte JSON would escape (or any non-ASCII byte): in a
+    /// `const` item that is a compile error.
+    const fn new(key: &'static str) -> PlainKey {
+        assert!(
+            needs_no_json_escape(key),
+            "an attribute key constant must be printable ASCII without \" or \\"
+        );
+        PlainKey(key)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+/// Whether `s` is printable ASCII without `"` or `\`: the strings JSON
+/// writes unchanged between quotes.
+pub const fn needs_no_json_escape(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x20 || c > 0x7e || c == b'"' || c == b'\\' {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl std::ops::Deref for PlainKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl AsRef<str> for PlainKey {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for PlainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Written as its text (tests build expected JSON from the constants).
+impl serde::Serialize for PlainKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl PartialEq<str> for PlainKey {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+impl PartialEq<&str> for PlainKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+impl PartialEq<PlainKey> for str {
+    fn eq(&self, other: &PlainKey) -> bool {
+        self == other.0
+    }
+}
+impl PartialEq<PlainKey> for &str {
+    fn eq(&self, other: &PlainKey) -> bool {
+        *self == other.0
+    }
+}
+
+/// An attribute key: almost always a [`PlainKey`] constant from [`keys`];
+/// any other text (RDS tag names, `OTEL_RESOURCE_ATTRIBUTES`, names taken
+/// from the input) is kept as [`Key::Text`], which a JSON writer must
+/// escape. The type keeps the two apart: no text becomes a `Plain` key.
+#[derive(Debug, Clone)]
+pub enum Key {
+    Plain(PlainKey),
+    Text(Cow<'static, str>),
+}
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Key::Plain(k) => k.0,
+            Key::Text(t) => t,
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Key {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Keys are equal when their text is, however they were built.
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for Key {}
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl PartialEq<PlainKey> for Key {
+    fn eq(&self, other: &PlainKey) -> bool {
+        self.as_str() == other.0
+    }
+}
+
+impl From<PlainKey> for Key {
+    fn from(k: PlainKey) -> Key {
+        Key::Plain(k)
+    }
+}
+impl From<&'static str> for Key {
+    fn from(k: &'static str) -> Key {
+        Key::Text(Cow::Borrowed(k))
+    }
+}
+impl From<String> for Key {
+    fn from(k: String) -> Key {
+        Key::Text(Cow::Owned(k))
+    }
+}
+impl From<Cow<'static, str>> for Key {
+    fn from(k: Cow<'static, str>) -> Key {
+        Key::Text(k)
+    }
+}
 
 /// A typed attribute value; mirrors OTLP's `AnyValue` subset we need.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,18 +264,24 @@ impl Attributes {
             self.0.push((key, value));
         }
     }
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: impl AsRef<str>) -> Option<&Value> {
+        let key = key.as_ref();
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
-    pub fn get_str(&self, key: &str) -> Option<&str> {
+    pub fn get_str(&self, key: impl AsRef<str>) -> Option<&str> {
         self.get(key).and_then(Value::as_str)
     }
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    pub fn remove(&mut self, key: impl AsRef<str>) -> Option<Value> {
+        let key = key.as_ref();
         let i = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(i).1)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+    /// Each key as built (a writer copies [`Key::Plain`] unescaped).
+    pub fn entries(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
     }
     pub fn len(&self) -> usize {
         self.0.len()
@@ -343,144 +523,157 @@ pub struct Record {
 /// Every attribute key we emit. Documented one by one in `docs/schema.md`;
 /// a test checks that each constant here appears there.
 pub mod keys {
+    use super::PlainKey;
+
     // ---- resource ----
-    pub const CLOUD_PROVIDER: &str = "cloud.provider";
-    pub const CLOUD_ACCOUNT_ID: &str = "cloud.account.id";
-    pub const CLOUD_REGION: &str = "cloud.region";
-    pub const CLOUD_RESOURCE_ID: &str = "cloud.resource_id";
-    pub const AWS_LOG_GROUP_NAMES: &str = "aws.log.group.names";
-    pub const AWS_LOG_STREAM_NAMES: &str = "aws.log.stream.names";
-    pub const RDS_SOURCE_KIND: &str = "aws.rds.source_kind";
-    pub const RDS_SOURCE_IDENTIFIER: &str = "aws.rds.source_identifier";
-    pub const RDS_LOG_TYPE: &str = "aws.rds.log_type";
-    pub const RDS_ENGINE_FAMILY: &str = "aws.rds.engine_family";
-    pub const DB_SYSTEM_NAME: &str = "db.system.name";
-    pub const SERVICE_NAME: &str = "service.name";
+    pub const CLOUD_PROVIDER: PlainKey = PlainKey::new("cloud.provider");
+    pub const CLOUD_ACCOUNT_ID: PlainKey = PlainKey::new("cloud.account.id");
+    pub const CLOUD_REGION: PlainKey = PlainKey::new("cloud.region");
+    pub const CLOUD_RESOURCE_ID: PlainKey = PlainKey::new("cloud.resource_id");
+    pub const AWS_LOG_GROUP_NAMES: PlainKey = PlainKey::new("aws.log.group.names");
+    pub const AWS_LOG_STREAM_NAMES: PlainKey = PlainKey::new("aws.log.stream.names");
+    pub const RDS_SOURCE_KIND: PlainKey = PlainKey::new("aws.rds.source_kind");
+    pub const RDS_SOURCE_IDENTIFIER: PlainKey = PlainKey::new("aws.rds.source_identifier");
+    pub const RDS_LOG_TYPE: PlainKey = PlainKey::new("aws.rds.log_type");
+    pub const RDS_ENGINE_FAMILY: PlainKey = PlainKey::new("aws.rds.engine_family");
+    pub const DB_SYSTEM_NAME: PlainKey = PlainKey::new("db.system.name");
+    pub const SERVICE_NAME: PlainKey = PlainKey::new("service.name");
 
     // ---- attributes: CloudWatch log events ----
-    pub const CW_EVENT_ID: &str = "aws.cloudwatch.event_id";
-    pub const CW_EVENT_IDS: &str = "aws.cloudwatch.event_ids";
-    pub const CW_EVENT_PART: &str = "aws.cloudwatch.event_part";
-    pub const CW_TIMESTAMP: &str = "aws.cloudwatch.timestamp";
-    pub const CW_POLICY_LEVEL: &str = "aws.cloudwatch.policy_level";
-    pub const CW_SUBSCRIPTION_FILTERS: &str = "aws.cloudwatch.subscription_filters";
+    pub const CW_EVENT_ID: PlainKey = PlainKey::new("aws.cloudwatch.event_id");
+    pub const CW_EVENT_IDS: PlainKey = PlainKey::new("aws.cloudwatch.event_ids");
+    pub const CW_EVENT_PART: PlainKey = PlainKey::new("aws.cloudwatch.event_part");
+    pub const CW_TIMESTAMP: PlainKey = PlainKey::new("aws.cloudwatch.timestamp");
+    pub const CW_POLICY_LEVEL: PlainKey = PlainKey::new("aws.cloudwatch.policy_level");
+    pub const CW_SUBSCRIPTION_FILTERS: PlainKey =
+        PlainKey::new("aws.cloudwatch.subscription_filters");
     pub const CW_EXTRACTED_FIELDS_PREFIX: &str = "aws.cloudwatch.extracted.";
-    pub const KINESIS_SEQUENCE_NUMBER: &str = "aws.kinesis.sequence_number";
-    pub const PARSER: &str = "rds.parser";
-    pub const MESSAGE_TRUNCATED_FROM: &str = "rds.message.truncated_from";
-    pub const PARSE_ERROR: &str = "rds.parse.error";
+    pub const KINESIS_SEQUENCE_NUMBER: PlainKey = PlainKey::new("aws.kinesis.sequence_number");
+    pub const PARSER: PlainKey = PlainKey::new("rds.parser");
+    pub const MESSAGE_TRUNCATED_FROM: PlainKey = PlainKey::new("rds.message.truncated_from");
+    pub const PARSE_ERROR: PlainKey = PlainKey::new("rds.parse.error");
 
     // ---- attributes: RDS events (EventBridge) ----
-    pub const EVENTBRIDGE_ID: &str = "aws.eventbridge.id";
-    pub const RDS_EVENT_ID: &str = "rds.event.id";
-    pub const RDS_EVENT_CATEGORIES: &str = "rds.event.categories";
-    pub const RDS_EVENT_SOURCE_TYPE: &str = "rds.event.source_type";
-    pub const RDS_EVENT_SOURCE_ARN: &str = "rds.event.source_arn";
-    pub const RDS_EVENT_DETAIL_TYPE: &str = "rds.event.detail_type";
-    pub const RDS_EVENT_CATALOG_CATEGORY: &str = "rds.event.catalog_category";
-    pub const RDS_EVENT_DESCRIPTION: &str = "rds.event.description";
-    pub const RDS_EVENT_NOTES: &str = "rds.event.notes";
-    pub const RDS_EVENT_KNOWN: &str = "rds.event.known";
+    pub const EVENTBRIDGE_ID: PlainKey = PlainKey::new("aws.eventbridge.id");
+    pub const RDS_EVENT_ID: PlainKey = PlainKey::new("rds.event.id");
+    pub const RDS_EVENT_CATEGORIES: PlainKey = PlainKey::new("rds.event.categories");
+    pub const RDS_EVENT_SOURCE_TYPE: PlainKey = PlainKey::new("rds.event.source_type");
+    pub const RDS_EVENT_SOURCE_ARN: PlainKey = PlainKey::new("rds.event.source_arn");
+    pub const RDS_EVENT_DETAIL_TYPE: PlainKey = PlainKey::new("rds.event.detail_type");
+    pub const RDS_EVENT_CATALOG_CATEGORY: PlainKey = PlainKey::new("rds.event.catalog_category");
+    pub const RDS_EVENT_DESCRIPTION: PlainKey = PlainKey::new("rds.event.description");
+    pub const RDS_EVENT_NOTES: PlainKey = PlainKey::new("rds.event.notes");
+    pub const RDS_EVENT_KNOWN: PlainKey = PlainKey::new("rds.event.known");
     pub const RDS_EVENT_TAG_PREFIX: &str = "rds.event.tags.";
 
     // ---- db (OTel semconv, shared by parsers) ----
-    pub const DB_NAMESPACE: &str = "db.namespace";
-    pub const DB_QUERY_TEXT: &str = "db.query.text";
-    pub const DB_OPERATION_NAME: &str = "db.operation.name";
-    pub const DB_RESPONSE_STATUS_CODE: &str = "db.response.status_code";
-    pub const CLIENT_ADDRESS: &str = "client.address";
-    pub const CLIENT_PORT: &str = "client.port";
-    pub const PROCESS_PID: &str = "process.pid";
-    pub const USER_NAME: &str = "user.name";
-    pub const DB_QUERY_DURATION_MS: &str = "db.query.duration_ms";
+    pub const DB_NAMESPACE: PlainKey = PlainKey::new("db.namespace");
+    pub const DB_QUERY_TEXT: PlainKey = PlainKey::new("db.query.text");
+    pub const DB_OPERATION_NAME: PlainKey = PlainKey::new("db.operation.name");
+    pub const DB_RESPONSE_STATUS_CODE: PlainKey = PlainKey::new("db.response.status_code");
+    pub const CLIENT_ADDRESS: PlainKey = PlainKey::new("client.address");
+    pub const CLIENT_PORT: PlainKey = PlainKey::new("client.port");
+    pub const PROCESS_PID: PlainKey = PlainKey::new("process.pid");
+    pub const USER_NAME: PlainKey = PlainKey::new("user.name");
+    pub const DB_QUERY_DURATION_MS: PlainKey = PlainKey::new("db.query.duration_ms");
 
     // ---- postgres / oracle / sqlserver / proxy / iam ----
-    pub const NETWORK_TRANSPORT: &str = "network.transport";
-    pub const SERVER_ADDRESS: &str = "server.address";
-    pub const SERVER_PORT: &str = "server.port";
-    pub const PG_EVENT: &str = "db.postgresql.event";
-    pub const PG_LINE_NUMBER: &str = "db.postgresql.line_number";
-    pub const PG_SESSION_START: &str = "db.postgresql.session_start";
-    pub const PG_VIRTUAL_XID: &str = "db.postgresql.virtual_transaction_id";
-    pub const PG_XID: &str = "db.postgresql.transaction_id";
-    pub const PG_SESSION_ID: &str = "db.postgresql.session_id";
-    pub const PG_APPLICATION_NAME: &str = "db.postgresql.application_name";
-    pub const PG_STATEMENT_KIND: &str = "db.postgresql.statement_kind";
-    pub const PG_PREPARED_NAME: &str = "db.postgresql.prepared_statement_name";
-    pub const PG_PARAMETERS: &str = "db.postgresql.parameters";
-    pub const PG_PLAN: &str = "db.postgresql.plan";
-    pub const PG_PLAN_FORMAT: &str = "db.postgresql.plan_format";
-    pub const PG_DETAIL: &str = "db.postgresql.detail";
-    pub const PG_HINT: &str = "db.postgresql.hint";
-    pub const PG_CONTEXT: &str = "db.postgresql.context";
-    pub const PG_INTERNAL_QUERY: &str = "db.postgresql.internal_query";
-    pub const PG_LOCATION: &str = "db.postgresql.location";
-    pub const PG_AUTH_IDENTITY: &str = "db.postgresql.auth.identity";
-    pub const PG_AUTH_METHOD: &str = "db.postgresql.auth.method";
-    pub const PG_SESSION_TIME_MS: &str = "db.postgresql.session_time_ms";
-    pub const PG_CHECKPOINT_REASON: &str = "db.postgresql.checkpoint.reason";
-    pub const PG_CHECKPOINT_BUFFERS: &str = "db.postgresql.checkpoint.buffers_written";
-    pub const PG_CHECKPOINT_BUFFERS_PCT: &str = "db.postgresql.checkpoint.buffers_written_pct";
-    pub const PG_CHECKPOINT_WAL_ADDED: &str = "db.postgresql.checkpoint.wal_files_added";
-    pub const PG_CHECKPOINT_WAL_REMOVED: &str = "db.postgresql.checkpoint.wal_files_removed";
-    pub const PG_CHECKPOINT_WAL_RECYCLED: &str = "db.postgresql.checkpoint.wal_files_recycled";
-    pub const PG_CHECKPOINT_WRITE_S: &str = "db.postgresql.checkpoint.write_s";
-    pub const PG_CHECKPOINT_SYNC_S: &str = "db.postgresql.checkpoint.sync_s";
-    pub const PG_CHECKPOINT_TOTAL_S: &str = "db.postgresql.checkpoint.total_s";
-    pub const PG_CHECKPOINT_SYNC_FILES: &str = "db.postgresql.checkpoint.sync_files";
-    pub const PG_CHECKPOINT_DISTANCE_KB: &str = "db.postgresql.checkpoint.distance_kb";
-    pub const PG_CHECKPOINT_ESTIMATE_KB: &str = "db.postgresql.checkpoint.estimate_kb";
-    pub const PG_TEMP_FILE_PATH: &str = "db.postgresql.temp_file.path";
-    pub const PG_TEMP_FILE_SIZE: &str = "db.postgresql.temp_file.size_bytes";
-    pub const PG_TABLE: &str = "db.postgresql.table";
-    pub const PG_ELAPSED_S: &str = "db.postgresql.maintenance.elapsed_s";
-    pub const PG_LOCK_MODE: &str = "db.postgresql.lock.mode";
-    pub const PG_LOCK_OBJECT: &str = "db.postgresql.lock.object";
-    pub const PG_LOCK_WAIT_MS: &str = "db.postgresql.lock.wait_ms";
-    pub const ORA_ERROR_CODES: &str = "db.oracle.error_codes";
-    pub const ORA_LISTENER_EVENT: &str = "db.oracle.listener.event";
-    pub const ORA_LISTENER_SERVICE: &str = "db.oracle.listener.service";
-    pub const ORA_LISTENER_RETURN_CODE: &str = "db.oracle.listener.return_code";
-    pub const ORA_PROGRAM: &str = "db.oracle.program";
-    pub const ORA_CLIENT_HOST: &str = "db.oracle.client_host";
-    pub const ORA_AUDIT_ACTION: &str = "db.oracle.audit.action";
-    pub const ORA_AUDIT_PRIVILEGE: &str = "db.oracle.audit.privilege";
-    pub const ORA_AUDIT_CLIENT_USER: &str = "db.oracle.audit.client_user";
-    pub const MSSQL_SOURCE: &str = "db.sqlserver.source";
-    pub const MSSQL_SPID: &str = "db.sqlserver.spid";
-    pub const MSSQL_ERROR_SEVERITY: &str = "db.sqlserver.error_severity";
-    pub const MSSQL_ERROR_STATE: &str = "db.sqlserver.error_state";
-    pub const MSSQL_AGENT_MESSAGE_ID: &str = "db.sqlserver.agent.message_id";
-    pub const PROXY_TARGET: &str = "rds.proxy.target";
+    pub const NETWORK_TRANSPORT: PlainKey = PlainKey::new("network.transport");
+    pub const SERVER_ADDRESS: PlainKey = PlainKey::new("server.address");
+    pub const SERVER_PORT: PlainKey = PlainKey::new("server.port");
+    pub const PG_EVENT: PlainKey = PlainKey::new("db.postgresql.event");
+    pub const PG_LINE_NUMBER: PlainKey = PlainKey::new("db.postgresql.line_number");
+    pub const PG_SESSION_START: PlainKey = PlainKey::new("db.postgresql.session_start");
+    pub const PG_VIRTUAL_XID: PlainKey = PlainKey::new("db.postgresql.virtual_transaction_id");
+    pub const PG_XID: PlainKey = PlainKey::new("db.postgresql.transaction_id");
+    pub const PG_SESSION_ID: PlainKey = PlainKey::new("db.postgresql.session_id");
+    pub const PG_APPLICATION_NAME: PlainKey = PlainKey::new("db.postgresql.application_name");
+    pub const PG_STATEMENT_KIND: PlainKey = PlainKey::new("db.postgresql.statement_kind");
+    pub const PG_PREPARED_NAME: PlainKey = PlainKey::new("db.postgresql.prepared_statement_name");
+    pub const PG_PARAMETERS: PlainKey = PlainKey::new("db.postgresql.parameters");
+    pub const PG_PLAN: PlainKey = PlainKey::new("db.postgresql.plan");
+    pub const PG_PLAN_FORMAT: PlainKey = PlainKey::new("db.postgresql.plan_format");
+    pub const PG_DETAIL: PlainKey = PlainKey::new("db.postgresql.detail");
+    pub const PG_HINT: PlainKey = PlainKey::new("db.postgresql.hint");
+    pub const PG_CONTEXT: PlainKey = PlainKey::new("db.postgresql.context");
+    pub const PG_INTERNAL_QUERY: PlainKey = PlainKey::new("db.postgresql.internal_query");
+    pub const PG_LOCATION: PlainKey = PlainKey::new("db.postgresql.location");
+    pub const PG_AUTH_IDENTITY: PlainKey = PlainKey::new("db.postgresql.auth.identity");
+    pub const PG_AUTH_METHOD: PlainKey = PlainKey::new("db.postgresql.auth.method");
+    pub const PG_SESSION_TIME_MS: PlainKey = PlainKey::new("db.postgresql.session_time_ms");
+    pub const PG_CHECKPOINT_REASON: PlainKey = PlainKey::new("db.postgresql.checkpoint.reason");
+    pub const PG_CHECKPOINT_BUFFERS: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.buffers_written");
+    pub const PG_CHECKPOINT_BUFFERS_PCT: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.buffers_written_pct");
+    pub const PG_CHECKPOINT_WAL_ADDED: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.wal_files_added");
+    pub const PG_CHECKPOINT_WAL_REMOVED: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.wal_files_removed");
+    pub const PG_CHECKPOINT_WAL_RECYCLED: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.wal_files_recycled");
+    pub const PG_CHECKPOINT_WRITE_S: PlainKey = PlainKey::new("db.postgresql.checkpoint.write_s");
+    pub const PG_CHECKPOINT_SYNC_S: PlainKey = PlainKey::new("db.postgresql.checkpoint.sync_s");
+    pub const PG_CHECKPOINT_TOTAL_S: PlainKey = PlainKey::new("db.postgresql.checkpoint.total_s");
+    pub const PG_CHECKPOINT_SYNC_FILES: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.sync_files");
+    pub const PG_CHECKPOINT_DISTANCE_KB: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.distance_kb");
+    pub const PG_CHECKPOINT_ESTIMATE_KB: PlainKey =
+        PlainKey::new("db.postgresql.checkpoint.estimate_kb");
+    pub const PG_TEMP_FILE_PATH: PlainKey = PlainKey::new("db.postgresql.temp_file.path");
+    pub const PG_TEMP_FILE_SIZE: PlainKey = PlainKey::new("db.postgresql.temp_file.size_bytes");
+    pub const PG_TABLE: PlainKey = PlainKey::new("db.postgresql.table");
+    pub const PG_ELAPSED_S: PlainKey = PlainKey::new("db.postgresql.maintenance.elapsed_s");
+    pub const PG_LOCK_MODE: PlainKey = PlainKey::new("db.postgresql.lock.mode");
+    pub const PG_LOCK_OBJECT: PlainKey = PlainKey::new("db.postgresql.lock.object");
+    pub const PG_LOCK_WAIT_MS: PlainKey = PlainKey::new("db.postgresql.lock.wait_ms");
+    pub const ORA_ERROR_CODES: PlainKey = PlainKey::new("db.oracle.error_codes");
+    pub const ORA_LISTENER_EVENT: PlainKey = PlainKey::new("db.oracle.listener.event");
+    pub const ORA_LISTENER_SERVICE: PlainKey = PlainKey::new("db.oracle.listener.service");
+    pub const ORA_LISTENER_RETURN_CODE: PlainKey = PlainKey::new("db.oracle.listener.return_code");
+    pub const ORA_PROGRAM: PlainKey = PlainKey::new("db.oracle.program");
+    pub const ORA_CLIENT_HOST: PlainKey = PlainKey::new("db.oracle.client_host");
+    pub const ORA_AUDIT_ACTION: PlainKey = PlainKey::new("db.oracle.audit.action");
+    pub const ORA_AUDIT_PRIVILEGE: PlainKey = PlainKey::new("db.oracle.audit.privilege");
+    pub const ORA_AUDIT_CLIENT_USER: PlainKey = PlainKey::new("db.oracle.audit.client_user");
+    pub const MSSQL_SOURCE: PlainKey = PlainKey::new("db.sqlserver.source");
+    pub const MSSQL_SPID: PlainKey = PlainKey::new("db.sqlserver.spid");
+    pub const MSSQL_ERROR_SEVERITY: PlainKey = PlainKey::new("db.sqlserver.error_severity");
+    pub const MSSQL_ERROR_STATE: PlainKey = PlainKey::new("db.sqlserver.error_state");
+    pub const MSSQL_AGENT_MESSAGE_ID: PlainKey = PlainKey::new("db.sqlserver.agent.message_id");
+    pub const PROXY_TARGET: PlainKey = PlainKey::new("rds.proxy.target");
     // ---- attributes: delivery (OTLP sink) ----
     /// The record's stable id on the wire, so a backend can drop the
     /// duplicates an at-least-once retry produces (OTel semconv).
-    pub const LOG_RECORD_UID: &str = "log.record.uid";
+    pub const LOG_RECORD_UID: PlainKey = PlainKey::new("log.record.uid");
     // ---- MySQL / MariaDB / Aurora MySQL (parse-mysql) ----
-    pub const DB_COLLECTION_NAME: &str = "db.collection.name";
-    pub const MYSQL_THREAD_ID: &str = "mysql.thread_id";
-    pub const MYSQL_SUBSYSTEM: &str = "mysql.subsystem";
-    pub const MYSQL_SOURCE_LOCATION: &str = "mysql.source_location";
-    pub const MYSQL_LOCK_TIME_MS: &str = "mysql.lock_time_ms";
-    pub const MYSQL_ROWS_SENT: &str = "mysql.rows_sent";
-    pub const MYSQL_ROWS_EXAMINED: &str = "mysql.rows_examined";
-    pub const MYSQL_ROWS_AFFECTED: &str = "mysql.rows_affected";
-    pub const MYSQL_BYTES_SENT: &str = "mysql.bytes_sent";
-    pub const MYSQL_QC_HIT: &str = "mysql.qc_hit";
-    pub const MYSQL_CLIENT_HOST: &str = "mysql.client.host";
+    pub const DB_COLLECTION_NAME: PlainKey = PlainKey::new("db.collection.name");
+    pub const MYSQL_THREAD_ID: PlainKey = PlainKey::new("mysql.thread_id");
+    pub const MYSQL_SUBSYSTEM: PlainKey = PlainKey::new("mysql.subsystem");
+    pub const MYSQL_SOURCE_LOCATION: PlainKey = PlainKey::new("mysql.source_location");
+    pub const MYSQL_LOCK_TIME_MS: PlainKey = PlainKey::new("mysql.lock_time_ms");
+    pub const MYSQL_ROWS_SENT: PlainKey = PlainKey::new("mysql.rows_sent");
+    pub const MYSQL_ROWS_EXAMINED: PlainKey = PlainKey::new("mysql.rows_examined");
+    pub const MYSQL_ROWS_AFFECTED: PlainKey = PlainKey::new("mysql.rows_affected");
+    pub const MYSQL_BYTES_SENT: PlainKey = PlainKey::new("mysql.bytes_sent");
+    pub const MYSQL_QC_HIT: PlainKey = PlainKey::new("mysql.qc_hit");
+    pub const MYSQL_CLIENT_HOST: PlainKey = PlainKey::new("mysql.client.host");
     pub const MYSQL_SLOW_EXTRA_PREFIX: &str = "mysql.slow.";
-    pub const MYSQL_EXPLAIN: &str = "mysql.explain";
-    pub const MYSQL_COMMAND: &str = "mysql.command";
-    pub const MYSQL_QUERY_ID: &str = "mysql.query_id";
-    pub const MYSQL_AUDIT_SERVER_HOST: &str = "mysql.audit.server_host";
-    pub const MYSQL_AUDIT_OPERATION: &str = "mysql.audit.operation";
-    pub const MYSQL_AUDIT_OBJECT: &str = "mysql.audit.object";
-    pub const MYSQL_AUDIT_RETCODE: &str = "mysql.audit.retcode";
-    pub const MYSQL_AUDIT_CONNECTION_TYPE: &str = "mysql.audit.connection_type";
+    pub const MYSQL_EXPLAIN: PlainKey = PlainKey::new("mysql.explain");
+    pub const MYSQL_COMMAND: PlainKey = PlainKey::new("mysql.command");
+    pub const MYSQL_QUERY_ID: PlainKey = PlainKey::new("mysql.query_id");
+    pub const MYSQL_AUDIT_SERVER_HOST: PlainKey = PlainKey::new("mysql.audit.server_host");
+    pub const MYSQL_AUDIT_OPERATION: PlainKey = PlainKey::new("mysql.audit.operation");
+    pub const MYSQL_AUDIT_OBJECT: PlainKey = PlainKey::new("mysql.audit.object");
+    pub const MYSQL_AUDIT_RETCODE: PlainKey = PlainKey::new("mysql.audit.retcode");
+    pub const MYSQL_AUDIT_CONNECTION_TYPE: PlainKey = PlainKey::new("mysql.audit.connection_type");
 
     // ---- metric points: RDS Enhanced Monitoring (resource and attributes) ----
-    pub const RDS_RESOURCE_ID: &str = "aws.rds.resource_id";
-    pub const RDS_ENGINE: &str = "aws.rds.engine";
+    // Plain text (the first two aside, which records' resources carry too):
+    // metric points only, which no writer copies unescaped.
+    pub const RDS_RESOURCE_ID: PlainKey = PlainKey::new("aws.rds.resource_id");
+    pub const RDS_ENGINE: PlainKey = PlainKey::new("aws.rds.engine");
     pub const CPU_MODE: &str = "cpu.mode";
     pub const SYSTEM_MEMORY_STATE: &str = "system.memory.state";
     pub const SYSTEM_PAGING_STATE: &str = "system.paging.state";
@@ -496,20 +689,20 @@ pub mod keys {
     pub const RDS_OS_DISK_GROUP: &str = "aws.rds.os.disk.group";
 
     // ---- resource: RDS metadata from the RDS API (enrich::metadata) ----
-    pub const RDS_ENGINE_VERSION: &str = "aws.rds.engine_version";
-    pub const RDS_INSTANCE_CLASS: &str = "aws.rds.instance_class";
-    pub const CLOUD_AVAILABILITY_ZONE: &str = "cloud.availability_zone";
-    pub const RDS_CLUSTER_IDENTIFIER: &str = "aws.rds.cluster_identifier";
-    pub const RDS_INSTANCE_ROLE: &str = "aws.rds.instance_role";
+    pub const RDS_ENGINE_VERSION: PlainKey = PlainKey::new("aws.rds.engine_version");
+    pub const RDS_INSTANCE_CLASS: PlainKey = PlainKey::new("aws.rds.instance_class");
+    pub const CLOUD_AVAILABILITY_ZONE: PlainKey = PlainKey::new("cloud.availability_zone");
+    pub const RDS_CLUSTER_IDENTIFIER: PlainKey = PlainKey::new("aws.rds.cluster_identifier");
+    pub const RDS_INSTANCE_ROLE: PlainKey = PlainKey::new("aws.rds.instance_role");
     pub const RDS_TAG_PREFIX: &str = "aws.rds.tag.";
 
     // ---- query fingerprints (all engines) ----
-    pub const DB_QUERY_FINGERPRINT: &str = "db.query.fingerprint";
-    pub const DB_QUERY_FINGERPRINT_ID: &str = "db.query.fingerprint_id";
+    pub const DB_QUERY_FINGERPRINT: PlainKey = PlainKey::new("db.query.fingerprint");
+    pub const DB_QUERY_FINGERPRINT_ID: PlainKey = PlainKey::new("db.query.fingerprint_id");
 
     // ---- query metrics from the logs (attributes of points only) ----
-    pub const RDS_LOG_SEVERITY: &str = "aws.rds.log.severity";
-    pub const RDS_CONNECTION_EVENT: &str = "aws.rds.connection.event";
+    pub const RDS_LOG_SEVERITY: PlainKey = PlainKey::new("aws.rds.log.severity");
+    pub const RDS_CONNECTION_EVENT: PlainKey = PlainKey::new("aws.rds.connection.event");
 
     /// Keys only the pipeline writes (CloudWatch and Kinesis metadata, the
     /// parser's name, the parse-failure marker); a parser never does.
@@ -518,6 +711,49 @@ pub mod keys {
             || key.starts_with("aws.kinesis.")
             || key == PARSER
             || key == PARSE_ERROR
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    /// What the check lets through, JSON writes unchanged: a sink may copy
+    /// a `PlainKey` between quotes. Every other printable ASCII byte passes.
+    #[test]
+    fn plain_text_is_what_json_writes_unescaped() {
+        let mut samples: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        samples.extend(["é", "\u{2028}", "a.b_c-1", "x\"y", "x\\y", "tab\tkey"].map(String::from));
+        for s in &samples {
+            let json = serde_json::to_string(s).unwrap();
+            if needs_no_json_escape(s) {
+                assert_eq!(json, format!("\"{s}\""), "{s:?}");
+                assert!(s.is_ascii(), "{s:?}");
+            }
+        }
+        for b in 0x20u8..0x7f {
+            let s = char::from(b).to_string();
+            assert_eq!(needs_no_json_escape(&s), b != b'"' && b != b'\\', "{s:?}");
+        }
+    }
+
+    /// Text never becomes a plain key: tag names and other dynamic keys stay
+    /// on the escaped path whatever they contain.
+    #[test]
+    fn only_constants_make_plain_keys() {
+        assert!(matches!(Key::from(keys::PG_EVENT), Key::Plain(_)));
+        assert!(matches!(Key::from("db.postgresql.event"), Key::Text(_)));
+        assert!(matches!(
+            Key::from(format!("{}{}", keys::RDS_TAG_PREFIX, "a\"b")),
+            Key::Text(_)
+        ));
+        // Equal by text, however built.
+        assert_eq!(Key::from(keys::PG_EVENT), Key::from("db.postgresql.event"));
+        let mut a = Attributes::new();
+        a.insert("db.postgresql.event", 1i64);
+        a.insert(keys::PG_EVENT, 2i64);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a.get(keys::PG_EVENT), Some(&Value::Int(2)));
     }
 }
 

@@ -170,7 +170,7 @@ fn the_process_list_is_bounded_by_cpu_and_by_memory() {
                 };
                 (
                     p.attributes.get_str(keys::PROCESS_EXECUTABLE_NAME),
-                    int(keys::PROCESS_PID),
+                    int(keys::PROCESS_PID.as_str()),
                     int(keys::THREAD_ID),
                 )
             })

@@ -210,9 +210,9 @@ pub trait MetadataSource: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Value;
+    use crate::record::{PlainKey, Value};
 
-    fn resource(pairs: &[(&'static str, &str)]) -> Attributes {
+    fn resource(pairs: &[(PlainKey, &str)]) -> Attributes {
         let mut r = Attributes::new();
         for (k, v) in pairs {
             r.insert(*k, *v);

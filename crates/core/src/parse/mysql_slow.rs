@@ -21,7 +21,7 @@ use super::mysql_common::{
     is_server_header, leading_time, mentions_mariadb, operation_name, TimeStyle,
 };
 use super::{LogParser, Parsed};
-use crate::record::{keys, Value};
+use crate::record::{keys, PlainKey, Value};
 
 pub struct MySqlSlow;
 
@@ -335,7 +335,7 @@ fn seconds_to_ms(value: &str) -> Option<f64> {
         .ok()
 }
 
-fn insert_int(p: &mut Parsed, key: &'static str, v: Option<i64>) {
+fn insert_int(p: &mut Parsed, key: PlainKey, v: Option<i64>) {
     if let Some(v) = v {
         p.attributes.insert(key, v);
     }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use super::scan::{self, first_sql_keyword, leading_f64, leading_i64, word_after};
 use super::{Entry, LogParser, Parsed};
-use crate::record::{keys, Attributes, Value};
+use crate::record::{keys, Attributes, PlainKey, Value};
 use crate::severity::{self, Severity};
 
 /// The PostgreSQL parser. `upgrade` logs also hold pg_upgrade's own
@@ -741,21 +741,25 @@ fn absorb(parent: &mut Entry, child: Entry) {
     parent.body.push_str(&child.body);
     parent.event_ids.extend(child.event_ids);
     let pa = &mut parent.parsed.attributes;
+    const FIRST_WINS: [PlainKey; 4] = [
+        keys::DB_QUERY_TEXT,
+        keys::DB_OPERATION_NAME,
+        keys::PG_PARAMETERS,
+        keys::MESSAGE_TRUNCATED_FROM,
+    ];
+    const JOINED: [PlainKey; 5] = [
+        keys::PG_DETAIL,
+        keys::PG_HINT,
+        keys::PG_CONTEXT,
+        keys::PG_INTERNAL_QUERY,
+        keys::PG_LOCATION,
+    ];
     for (key, value) in child.parsed.attributes.0 {
-        match key.as_ref() {
-            keys::DB_QUERY_TEXT
-            | keys::DB_OPERATION_NAME
-            | keys::PG_PARAMETERS
-            | keys::MESSAGE_TRUNCATED_FROM
-                if pa.get(&key).is_none() =>
-            {
+        match key.as_str() {
+            k if FIRST_WINS.iter().any(|f| k == *f) && pa.get(&key).is_none() => {
                 pa.insert(key, value);
             }
-            keys::PG_DETAIL
-            | keys::PG_HINT
-            | keys::PG_CONTEXT
-            | keys::PG_INTERNAL_QUERY
-            | keys::PG_LOCATION => {
+            k if JOINED.iter().any(|j| k == *j) => {
                 let Some(new) = value.as_str() else { continue };
                 match pa.0.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, Value::Str(old))) => {
@@ -779,16 +783,16 @@ mod tests {
     fn p(line: &str) -> Parsed {
         POSTGRESQL.parse(line)
     }
-    fn s<'a>(p: &'a Parsed, k: &str) -> Option<&'a str> {
+    fn s(p: &Parsed, k: PlainKey) -> Option<&str> {
         p.attributes.get_str(k)
     }
-    fn i(p: &Parsed, k: &str) -> Option<i64> {
+    fn i(p: &Parsed, k: PlainKey) -> Option<i64> {
         match p.attributes.get(k) {
             Some(Value::Int(v)) => Some(*v),
             _ => None,
         }
     }
-    fn f(p: &Parsed, k: &str) -> Option<f64> {
+    fn f(p: &Parsed, k: PlainKey) -> Option<f64> {
         match p.attributes.get(k) {
             Some(Value::Double(v)) => Some(*v),
             _ => None,

@@ -33,20 +33,22 @@ pub(super) fn classify(record: &Record) -> Observed<'_> {
     let mut elapsed_s = None;
     for (k, v) in record.attributes.iter() {
         match k {
-            keys::DB_QUERY_FINGERPRINT_ID => o.fingerprint_id = v.as_str(),
-            keys::DB_QUERY_FINGERPRINT => o.fingerprint = v.as_str(),
-            keys::DB_QUERY_DURATION_MS => o.duration_ms = Some(as_f64(v).unwrap_or(f64::NAN)),
-            keys::MYSQL_ROWS_SENT => o.rows_sent = as_i64(v),
-            keys::MYSQL_ROWS_EXAMINED => o.rows_examined = as_i64(v),
-            keys::MYSQL_LOCK_TIME_MS => o.lock_time_ms = as_f64(v),
-            keys::DB_RESPONSE_STATUS_CODE => o.status_code = v.as_str(),
-            keys::PARSER => parser = v.as_str().unwrap_or(""),
-            keys::PG_EVENT => pg_event = v.as_str().unwrap_or(""),
-            keys::MYSQL_AUDIT_OPERATION => audit_op = v.as_str().unwrap_or(""),
-            keys::MYSQL_AUDIT_RETCODE => audit_retcode = as_i64(v).unwrap_or(0),
-            keys::MYSQL_COMMAND => command = v.as_str().unwrap_or(""),
-            keys::PG_CHECKPOINT_TOTAL_S => checkpoint_s = as_f64(v),
-            keys::PG_ELAPSED_S => elapsed_s = as_f64(v),
+            _ if k == keys::DB_QUERY_FINGERPRINT_ID => o.fingerprint_id = v.as_str(),
+            _ if k == keys::DB_QUERY_FINGERPRINT => o.fingerprint = v.as_str(),
+            _ if k == keys::DB_QUERY_DURATION_MS => {
+                o.duration_ms = Some(as_f64(v).unwrap_or(f64::NAN))
+            }
+            _ if k == keys::MYSQL_ROWS_SENT => o.rows_sent = as_i64(v),
+            _ if k == keys::MYSQL_ROWS_EXAMINED => o.rows_examined = as_i64(v),
+            _ if k == keys::MYSQL_LOCK_TIME_MS => o.lock_time_ms = as_f64(v),
+            _ if k == keys::DB_RESPONSE_STATUS_CODE => o.status_code = v.as_str(),
+            _ if k == keys::PARSER => parser = v.as_str().unwrap_or(""),
+            _ if k == keys::PG_EVENT => pg_event = v.as_str().unwrap_or(""),
+            _ if k == keys::MYSQL_AUDIT_OPERATION => audit_op = v.as_str().unwrap_or(""),
+            _ if k == keys::MYSQL_AUDIT_RETCODE => audit_retcode = as_i64(v).unwrap_or(0),
+            _ if k == keys::MYSQL_COMMAND => command = v.as_str().unwrap_or(""),
+            _ if k == keys::PG_CHECKPOINT_TOTAL_S => checkpoint_s = as_f64(v),
+            _ if k == keys::PG_ELAPSED_S => elapsed_s = as_f64(v),
             _ => {}
         }
     }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::record::{Attributes, Record};
+use crate::record::{Attributes, PlainKey, Record};
 use crate::severity::Severity;
 
 /// 2024-06-10 06:13:00 UTC, a minute boundary.
@@ -14,7 +14,7 @@ fn resource(id: &str) -> Resource {
     Arc::new(r)
 }
 
-fn record(at_ns: i64, attrs: &[(&'static str, Value)]) -> Record {
+fn record(at_ns: i64, attrs: &[(PlainKey, Value)]) -> Record {
     let mut attributes = Attributes::new();
     for (k, v) in attrs {
         attributes.insert(*k, v.clone());
@@ -435,7 +435,7 @@ fn connections_auth_failures_and_disconnections() {
 fn checkpoint_and_autovacuum_durations() {
     let db = resource("db-1");
     let mut agg = Aggregator::new();
-    let pg = |event: &str, key: &'static str, s: f64| {
+    let pg = |event: &str, key: PlainKey, s: f64| {
         record(
             MINUTE,
             &[

@@ -181,7 +181,7 @@ pub fn streams(batch: &[ResourceRecords<'_>], label_keys: &[String]) -> Vec<Stre
             add_meta("level".to_owned(), level.to_owned());
         }
         add_meta("severity_text".to_owned(), r.severity.text.to_string());
-        add_meta(label_name(keys::LOG_RECORD_UID), r.id.clone());
+        add_meta(label_name(keys::LOG_RECORD_UID.as_str()), r.id.clone());
         add_meta(
             "observed_timestamp".to_owned(),
             r.observed_timestamp_ns.max(0).to_string(),

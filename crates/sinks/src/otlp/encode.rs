@@ -125,8 +125,8 @@ pub(super) fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {
         }
     }
     // OTLP receivers expect a service name; ours when nobody set one.
-    if !attributes.iter().any(|kv| kv.key == keys::SERVICE_NAME) {
-        attributes.push(key_value(keys::SERVICE_NAME, &Value::from(SCOPE_NAME)));
+    if !attributes.iter().any(|kv| kv.key == keys::SERVICE_NAME.as_str()) {
+        attributes.push(key_value(keys::SERVICE_NAME.as_str(), &Value::from(SCOPE_NAME)));
     }
     OtlpResource {
         attributes,
@@ -137,7 +137,7 @@ pub(super) fn resource(own: &Attributes, extra: &Attributes) -> OtlpResource {
 fn log_record(r: &Record) -> LogRecord {
     let mut attributes = key_values(&r.attributes);
     if !r.id.is_empty() && r.attributes.get(keys::LOG_RECORD_UID).is_none() {
-        attributes.push(key_value(keys::LOG_RECORD_UID, &Value::from(r.id.as_str())));
+        attributes.push(key_value(keys::LOG_RECORD_UID.as_str(), &Value::from(r.id.as_str())));
     }
     LogRecord {
         time_unix_nano: r.timestamp_ns.max(0) as u64,
@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(
             res_keys[0],
             (
-                keys::RDS_SOURCE_IDENTIFIER,
+                keys::RDS_SOURCE_IDENTIFIER.as_str(),
                 "Some(StringValue(\"a\"))".to_owned()
             )
         );
@@ -284,7 +284,7 @@ mod tests {
             matches!(attr("a"), any_value::Value::ArrayValue(ArrayValue { values }) if values.len() == 2)
         );
         assert_eq!(
-            attr(keys::LOG_RECORD_UID),
+            attr(keys::LOG_RECORD_UID.as_str()),
             any_value::Value::StringValue("1".into())
         );
     }

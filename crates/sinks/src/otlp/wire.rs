@@ -83,7 +83,7 @@ fn resource_attributes<'a>(
     attrs.extend(extra.iter().filter(|(k, _)| own.get(k).is_none()));
     if !attrs.iter().any(|(k, _)| *k == keys::SERVICE_NAME) {
         attrs.push((
-            keys::SERVICE_NAME,
+            keys::SERVICE_NAME.as_str(),
             SERVICE.get_or_init(|| Value::from(SCOPE_NAME)),
         ));
     }
@@ -115,7 +115,7 @@ fn log_record_len(r: &Record) -> usize {
         .map(|(k, v)| field_len(6, kv_len(k, v)))
         .sum::<usize>();
     if let Some(id) = uid(r) {
-        n += field_len(6, kv_str_len(keys::LOG_RECORD_UID, id));
+        n += field_len(6, kv_str_len(keys::LOG_RECORD_UID.as_str(), id));
     }
     if time(r.observed_timestamp_ns) != 0 {
         n += key_len(11) + 8;
@@ -140,8 +140,8 @@ fn log_record(r: &Record, out: &mut Vec<u8>) {
         key_value(6, k, v, out);
     }
     if let Some(id) = uid(r) {
-        message_header(6, kv_str_len(keys::LOG_RECORD_UID, id), out);
-        string_field(1, keys::LOG_RECORD_UID, out);
+        message_header(6, kv_str_len(keys::LOG_RECORD_UID.as_str(), id), out);
+        string_field(1, keys::LOG_RECORD_UID.as_str(), out);
         message_header(2, str_any_len(id), out);
         string_field_always(1, id, out);
     }

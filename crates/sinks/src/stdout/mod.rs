@@ -19,7 +19,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use super::{BoxFuture, Sink, SinkError};
-use rdsf_core::record::{Attributes, Record, ResourceRecords, Value};
+use rdsf_core::record::{Attributes, Key, Record, ResourceRecords, Value};
 
 pub struct StdoutSink;
 
@@ -154,15 +154,31 @@ impl NdjsonEncoder {
 
 fn write_attributes(buf: &mut Vec<u8>, attrs: &Attributes) {
     buf.push(b'{');
-    for (i, (k, v)) in attrs.iter().enumerate() {
+    for (i, (k, v)) in attrs.entries().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        write_json_str(buf, k);
+        write_key(buf, k);
         buf.push(b':');
         write_value(buf, v);
     }
     buf.push(b'}');
+}
+
+/// A [`Key::Plain`] needs no escaping by construction (its type is only
+/// built from checked constants): copied between quotes. Any other key is
+/// escaped like every string.
+fn write_key(buf: &mut Vec<u8>, key: &Key) {
+    match key {
+        Key::Plain(k) => {
+            let k = k.as_str().as_bytes();
+            buf.reserve(k.len() + 2);
+            buf.push(b'"');
+            buf.extend_from_slice(k);
+            buf.push(b'"');
+        }
+        Key::Text(t) => write_json_str(buf, t),
+    }
 }
 
 fn write_value(buf: &mut Vec<u8>, v: &Value) {
@@ -350,6 +366,38 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use rdsf_core::time::format_rfc3339_ms;
+
+    /// Plain keys are copied, text keys escaped: the object is what
+    /// serde_json writes for the same pairs in the same order.
+    #[test]
+    fn plain_keys_copied_text_keys_escaped() {
+        use rdsf_core::record::keys;
+        let mut attrs = Attributes::new();
+        attrs.insert(keys::PG_EVENT, "statement");
+        attrs.insert(format!("{}a\"b\n\u{1}\\", keys::RDS_TAG_PREFIX), "t");
+        attrs.insert(keys::PROCESS_PID, 7i64);
+        attrs.insert("db.sqlserver.x\ty", true);
+        let mut buf = Vec::new();
+        write_attributes(&mut buf, &attrs);
+        let mut want = String::from("{");
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            if i > 0 {
+                want.push(',');
+            }
+            want.push_str(&serde_json::to_string(k).unwrap());
+            want.push(':');
+            let v = match v {
+                Value::Str(s) => serde_json::json!(s.as_str()),
+                Value::Int(n) => serde_json::json!(n),
+                Value::Bool(b) => serde_json::json!(b),
+                other => panic!("{other:?}"),
+            };
+            want.push_str(&v.to_string());
+        }
+        want.push('}');
+        assert_eq!(String::from_utf8(buf).unwrap(), want);
+        assert!(matches!(attrs.entries().next(), Some((Key::Plain(_), _))));
+    }
 
     #[test]
     fn timestamps_match_chrono_formatter() {

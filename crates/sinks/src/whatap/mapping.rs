@@ -246,13 +246,13 @@ fn tags(r: &RecordRef<'_>) -> ValueMap {
 /// Resource keys of RDS metadata (`enrich::metadata`) that become
 /// LogSinkPack tags (beside every `aws.rds.tag.<key>`).
 const RDS_METADATA_TAGS: [&str; 7] = [
-    keys::RDS_ENGINE,
-    keys::RDS_ENGINE_VERSION,
-    keys::RDS_INSTANCE_CLASS,
-    keys::CLOUD_AVAILABILITY_ZONE,
-    keys::RDS_CLUSTER_IDENTIFIER,
-    keys::RDS_INSTANCE_ROLE,
-    keys::RDS_RESOURCE_ID,
+    keys::RDS_ENGINE.as_str(),
+    keys::RDS_ENGINE_VERSION.as_str(),
+    keys::RDS_INSTANCE_CLASS.as_str(),
+    keys::CLOUD_AVAILABILITY_ZONE.as_str(),
+    keys::RDS_CLUSTER_IDENTIFIER.as_str(),
+    keys::RDS_INSTANCE_ROLE.as_str(),
+    keys::RDS_RESOURCE_ID.as_str(),
 ];
 
 /// The fields map: the severity pair, then the record's attributes, typed.
@@ -499,18 +499,18 @@ mod tests {
         let text = |k: &str| tags.get(k).cloned();
         assert_eq!(text(TAG_ENGINE), Some(Value::Text("mariadb".into())));
         for (k, v) in [
-            (keys::RDS_ENGINE, "mariadb"),
-            (keys::RDS_ENGINE_VERSION, "10.11.6"),
-            (keys::RDS_INSTANCE_CLASS, "db.t3.micro"),
-            (keys::CLOUD_AVAILABILITY_ZONE, "us-east-1a"),
-            (keys::RDS_CLUSTER_IDENTIFIER, "c1"),
-            (keys::RDS_INSTANCE_ROLE, "reader"),
-            (keys::RDS_RESOURCE_ID, "db-ABC"),
+            (keys::RDS_ENGINE.as_str(), "mariadb"),
+            (keys::RDS_ENGINE_VERSION.as_str(), "10.11.6"),
+            (keys::RDS_INSTANCE_CLASS.as_str(), "db.t3.micro"),
+            (keys::CLOUD_AVAILABILITY_ZONE.as_str(), "us-east-1a"),
+            (keys::RDS_CLUSTER_IDENTIFIER.as_str(), "c1"),
+            (keys::RDS_INSTANCE_ROLE.as_str(), "reader"),
+            (keys::RDS_RESOURCE_ID.as_str(), "db-ABC"),
             ("aws.rds.tag.team", "payments"),
         ] {
             assert_eq!(text(k), Some(Value::Text(v.into())), "{k}");
         }
-        assert_eq!(tags.get(keys::RDS_ENGINE_FAMILY), None);
+        assert_eq!(tags.get(keys::RDS_ENGINE_FAMILY.as_str()), None);
     }
 
     #[test]

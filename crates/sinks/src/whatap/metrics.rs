@@ -279,8 +279,8 @@ mod tests {
             packs[2].tags.entries(),
             [
                 (TAG_ONAME.to_owned(), text("db-1")),
-                (keys::RDS_SOURCE_IDENTIFIER.to_owned(), text("db-1")),
-                (keys::CLOUD_REGION.to_owned(), text("us-east-1")),
+                (keys::RDS_SOURCE_IDENTIFIER.to_string(), text("db-1")),
+                (keys::CLOUD_REGION.to_string(), text("us-east-1")),
                 ("op".to_owned(), text("select")),
             ]
         );
@@ -345,7 +345,7 @@ mod tests {
         assert_eq!(tags.entries()[1].0, "port", "at the resource's position");
         assert_eq!(tags.get("ok"), Some(&text("true")));
         assert_eq!(
-            tags.get(keys::AWS_LOG_GROUP_NAMES),
+            tags.get(keys::AWS_LOG_GROUP_NAMES.as_str()),
             Some(&text("/aws/rds/instance/db-9/error,g2"))
         );
         let bare = point("m", gauge(1.0), &Arc::new(Attributes::new()), &[]);
