@@ -21,6 +21,7 @@ mod deploy_lint;
 mod deploy_moto;
 mod enhanced_monitoring;
 mod fingerprint_linear;
+mod fingerprint_one_pass;
 mod fingerprint_same_as_before;
 mod fingerprint_vs_pt;
 mod firehose;
