@@ -66,21 +66,17 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
         let mut scratch = scratch.borrow_mut();
         let Scratch { cur, spare } = &mut *scratch;
         cur.clear();
-        cur.extend_from_slice(q);
         // Multi-value INSERT/REPLACE: keep the statement up to its first tuple.
-        if let Some(end) = multi_insert_first_tuple_end(cur) {
-            cur.truncate(end);
-        }
-        let middle = if one_pass_allowed && one_pass::applies(&seen, cur) {
+        let q = &q[..multi_insert_first_tuple_end(q).unwrap_or(q.len())];
+        let middle = if one_pass_allowed && one_pass::applies(&seen, q) {
             // s/\Ause \S+\Z/use ?/i && return (no comments to strip first)
-            if let Some(rest) = use_db(cur) {
+            if let Some(rest) = use_db(q) {
                 return lossy(rest);
             }
-            spare.clear();
-            let found = one_pass::rewrite(cur, spare);
-            std::mem::swap(cur, spare);
-            found
+            // Straight from the statement: no copy for the steps to start from.
+            one_pass::rewrite(q, cur)
         } else {
+            cur.extend_from_slice(q);
             match multi_step_middle(&seen, cur, spare) {
                 Ok(found) => found,
                 Err(used) => return lossy(used),
