@@ -18,9 +18,10 @@ use super::{finder, is_space, is_word, starts_with_ci, word_start, ByteSet, Midd
 /// Whether the statement has nothing the pass leaves to the multi-step
 /// code: quotes (and so escaped quotes), block comments, line comments.
 pub(super) fn applies(seen: &ByteSet, q: &[u8]) -> bool {
-    !seen.any(b"'\"#")
-        && !(seen.has(b'/') && finder!(b"/*").find(q).is_some())
-        && !(seen.has(b'-') && finder!(b"--").find(q).is_some())
+    let quote_or_hash = seen.any(b"'\"#");
+    let block_comment = seen.has(b'/') && finder!(b"/*").find(q).is_some();
+    let line_comment = seen.has(b'-') && finder!(b"--").find(q).is_some();
+    !(quote_or_hash || block_comment || line_comment)
 }
 
 /// Writes to `out` what the multi-step code's middle steps make of `q`
