@@ -9,6 +9,11 @@
 //! line it reproduces. Matching is byte-wise with Perl's default (non-Unicode)
 //! semantics: `\s`, `\b`, `lc` only know ASCII, like pt reading a log as bytes.
 //!
+//! Statements without quotes or comments — most of a log — take the middle
+//! steps in one pass over the bytes (`one_pass.rs`, issue 17) instead of one
+//! copy per step; [`fingerprint_multi_step`] keeps the steps one after
+//! another, for the rest and as the reference the pass is tested against.
+//!
 //! The id is the first 16 hex digits of pt's checksum (upper-case MD5 of the
 //! fingerprint): a stable 64-bit value that equals pt's classic `Query ID`
 //! (`0x…`), so a record can be matched to a pt-query-digest report by eye.
