@@ -9,7 +9,8 @@
 //! meets (~8×) and a quadratic one (64×) cannot. Cost is the thread's own CPU
 //! time (`CLOCK_THREAD_CPUTIME_ID`), not wall time, so other processes on a
 //! loaded machine do not stretch one measurement. `FP_IMPL=old` runs the same checks on the frozen pre-issue-13 code
-//! (`tests/fingerprint_old`), where the quadratic shapes fail.
+//! (`tests/fingerprint_old`), where the quadratic shapes fail; `FP_IMPL=multi`
+//! on the multi-step code the one pass (issue 17) stands in for.
 //!
 //! `cargo test --release --test integration fingerprint_linear:: -- --ignored --nocapture`
 //! prints the before/after figures at 256 KB and 1 MB.
@@ -27,6 +28,7 @@ type Shape = (&'static str, fn(usize) -> String);
 fn implementation() -> (&'static str, Fingerprint) {
     match std::env::var("FP_IMPL").as_deref() {
         Ok("old") => ("old", fingerprint_old::fingerprint),
+        Ok("multi") => ("multi", rdsf_core::sql::fingerprint::fingerprint_multi_step),
         _ => ("new", rdsf_core::sql::fingerprint),
     }
 }
@@ -153,6 +155,18 @@ fn shapes() -> Vec<Shape> {
             repeat("select ", "/*ab.cd:1/x ", "", n)
         }),
         ("whitespace", |n| repeat("select", " \t\r\n", "1", n)),
+        // The one pass's own work (issue 17): number runs that check for a
+        // boolean at each byte, folds, `null` after a fold, and the look
+        // back over `[\s,]*` after each `(`.
+        ("nullx1 -false 1.false X1 … (one pass)", |n| {
+            repeat("select ", "nullx1 -false 1.false X1 idx? ", "", n)
+        }),
+        ("-f.f.f.f… number run (one pass)", |n| {
+            repeat("select -", "f.", "", n)
+        }),
+        (", , , ( , , , ( … (one pass)", |n| {
+            repeat("select ", ", ,\t, (", "", n)
+        }),
     ]
 }
 
@@ -198,10 +212,14 @@ fn fingerprint_cost_grows_linearly_on_every_pathological_shape() {
     let n = 16 << 10;
     let mut failed = Vec::new();
     for (name, make) in shapes() {
+        let one_pass = rdsf_core::sql::fingerprint::takes_one_pass(&make(n));
+        // The shapes meant for the one pass must reach it, or they test nothing new.
+        assert!(one_pass || !name.ends_with("(one pass)"), "{name}");
         let (r, t1, t8) = ratio(f, &make, n);
         println!(
-            "{which} {name:55} {:>8} B {t1:>10.3?}  ×8 {t8:>10.3?}  ×{r:.1}",
-            make(n).len()
+            "{which} {name:55} {:>8} B {t1:>10.3?}  ×8 {t8:>10.3?}  ×{r:.1}{}",
+            make(n).len(),
+            if one_pass { "  (one pass)" } else { "" }
         );
         if let Some(why) = superlinear(f, &make, n) {
             failed.push(format!("{name}: {why}"));

@@ -5,6 +5,7 @@
 //! statement of the MariaDB general log and PostgreSQL log (corpus or in-repo
 //! excerpts), hand-picked edge cases, and seeded random token soup.
 
+use crate::fingerprint_one_pass::slow_log_statements;
 use crate::mysql_support;
 
 use std::io::Write;
@@ -12,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use mysql_support::{corpus_dir, fixtures_dir};
 use rdsf_core::sql::fingerprint;
+use rdsf_core::sql::fingerprint::takes_one_pass;
 
 const PT: &str = "/usr/bin/pt-query-digest";
 
@@ -62,25 +64,22 @@ fn pt_fingerprints(statements: &[String]) -> Vec<String> {
     v
 }
 
-/// Statements from the general log (`Query` arguments) and the PostgreSQL log.
+/// Statements from the general log (`Query` arguments), the PostgreSQL log
+/// and the slow log (statement blocks).
 fn logged_statements() -> Vec<String> {
-    let (general, pg) = match corpus_dir() {
+    let dir = match corpus_dir() {
         Some(c) => {
             println!("statements from the shared corpus {}", c.display());
-            (
-                c.join("raw/mariadb-general.log"),
-                c.join("raw/postgresql.log"),
-            )
+            c.join("raw")
         }
         None => {
             println!("statements from the in-repo excerpts");
-            (
-                fixtures_dir().join("mariadb-general.log"),
-                fixtures_dir().join("postgresql.log"),
-            )
+            fixtures_dir()
         }
     };
-    let mut out = Vec::new();
+    let (general, pg) = (dir.join("mariadb-general.log"), dir.join("postgresql.log"));
+    let slow = std::fs::read_to_string(dir.join("mariadb-slow.log")).unwrap();
+    let mut out = slow_log_statements(&slow);
     let general = std::fs::read_to_string(general).unwrap();
     let mut current: Option<String> = None;
     for line in general.lines() {
@@ -230,8 +229,9 @@ fn fingerprints_equal_pt_query_digest_statement_by_statement() {
             differ.push((s.clone(), ours, pt.clone()));
         }
     }
+    let one_pass = statements.iter().filter(|s| takes_one_pass(s)).count();
     println!(
-        "compared {} statements ({logged} logged, {} edge cases, 20000 random) with pt-query-digest's QueryRewriter: {} differ",
+        "compared {} statements ({logged} logged, {} edge cases, 20000 random; {one_pass} taken by the one pass) with pt-query-digest's QueryRewriter: {} differ",
         statements.len(),
         EDGE_CASES.len(),
         differ.len()

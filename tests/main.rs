@@ -24,6 +24,7 @@ mod deploy_packaging;
 mod enhanced_monitoring;
 mod enhanced_monitoring_whatap;
 mod fingerprint_linear;
+mod fingerprint_one_pass;
 mod fingerprint_same_as_before;
 mod fingerprint_vs_pt;
 mod firehose;

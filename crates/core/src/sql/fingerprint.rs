@@ -9,6 +9,11 @@
 //! line it reproduces. Matching is byte-wise with Perl's default (non-Unicode)
 //! semantics: `\s`, `\b`, `lc` only know ASCII, like pt reading a log as bytes.
 //!
+//! Statements without quotes or comments — most of a log — take the middle
+//! steps in one pass over the bytes (`one_pass.rs`, issue 17) instead of one
+//! copy per step; [`fingerprint_multi_step`] keeps the steps one after
+//! another, for the rest and as the reference the pass is tested against.
+//!
 //! The id is the first 16 hex digits of pt's checksum (upper-case MD5 of the
 //! fingerprint): a stable 64-bit value that equals pt's classic `Query ID`
 //! (`0x…`), so a record can be matched to a pt-query-digest report by eye.
@@ -17,8 +22,30 @@ use md5::{Digest, Md5};
 
 use crate::parse::scan::finder;
 
+mod one_pass;
+
 /// The fingerprint of one statement.
 pub fn fingerprint(query: &str) -> String {
+    fingerprint_with(query, true)
+}
+
+/// The fingerprint by pt's steps one after another, never the one-pass
+/// rewrite: the reference `tests/fingerprint_one_pass.rs` compares
+/// [`fingerprint`] with, statement by statement.
+#[doc(hidden)]
+pub fn fingerprint_multi_step(query: &str) -> String {
+    fingerprint_with(query, false)
+}
+
+/// Whether [`fingerprint`] takes the one-pass rewrite for this statement
+/// (no quotes, no comments): lets the differential tests show they
+/// exercised it.
+#[doc(hidden)]
+pub fn takes_one_pass(query: &str) -> bool {
+    one_pass::applies(&ByteSet::of(query.as_bytes()), query.as_bytes())
+}
+
+fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
     let q = query.as_bytes();
     // Rewrites only remove bytes, lower-case them or write `?` and spaces, so
     // a step whose trigger bytes are absent from the statement cannot match.
@@ -44,61 +71,29 @@ pub fn fingerprint(query: &str) -> String {
         let mut scratch = scratch.borrow_mut();
         let Scratch { cur, spare } = &mut *scratch;
         cur.clear();
-        cur.extend_from_slice(q);
         // Multi-value INSERT/REPLACE: keep the statement up to its first tuple.
-        if let Some(end) = multi_insert_first_tuple_end(cur) {
-            cur.truncate(end);
-        }
-        if seen.has(b'/') {
-            step(cur, spare, strip_block_comments);
-        }
-        if seen.any(b"#-") {
-            step(cur, spare, strip_line_comments);
-        }
-        // s/\Ause \S+\Z/use ?/i && return
-        if let Some(rest) = use_db(cur) {
-            return lossy(rest);
-        }
-        if seen.has(b'\\') {
-            step(cur, spare, remove_escaped_quotes);
-        }
-        // `?` may be written from here on.
-        let mut question = seen.has(b'?');
-        if seen.has(b'"') {
-            question |= step(cur, spare, |q, out| replace_quoted(q, b'"', out));
-        }
-        if seen.has(b'\'') {
-            question |= step(cur, spare, |q, out| replace_quoted(q, b'\'', out));
-        }
-        if seen.any(b"eE") {
-            question |= step(cur, spare, replace_booleans);
-        }
-        if seen.any(b"0123456789+-") {
-            question |= step(cur, spare, replace_numbers);
-        }
-        if question {
-            step(cur, spare, fold_number_prefixes);
-        }
-        // s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc
-        let start = cur.iter().position(|c| !is_space(*c)).unwrap_or(cur.len());
-        cur.drain(..start);
-        if cur.last() == Some(&b'\n') {
-            cur.pop();
-        }
-        step(cur, spare, squeeze_whitespace);
-        cur.make_ascii_lowercase();
-        if seen.any(b"nN") && seen.any(b"lL") {
-            step(cur, spare, |q, out| {
-                replace_word(q, b"null", finder!(b"null"), out)
-            });
-        }
-        if seen.has(b'(') {
+        let q = &q[..multi_insert_first_tuple_end(q).unwrap_or(q.len())];
+        let middle = if one_pass_allowed && one_pass::applies(&seen, q) {
+            // s/\Ause \S+\Z/use ?/i && return (no comments to strip first)
+            if let Some(rest) = use_db(q) {
+                return lossy(rest);
+            }
+            // Straight from the statement: no copy for the steps to start from.
+            one_pass::rewrite(q, cur)
+        } else {
+            cur.extend_from_slice(q);
+            match multi_step_middle(&seen, cur, spare) {
+                Ok(found) => found,
+                Err(used) => return lossy(used),
+            }
+        };
+        if middle.list_opening {
             step(cur, spare, collapse_lists);
         }
         if seen.any(b"uU") && seen.any(b"nN") {
             step(cur, spare, collapse_unions);
         }
-        if question && seen.any(b"mM") && seen.any(b"tT") {
+        if middle.question && seen.any(b"mM") && seen.any(b"tT") {
             step(cur, spare, collapse_limit);
         }
         if seen.any(b"yY") && seen.any(b"oO") {
@@ -109,6 +104,70 @@ pub fn fingerprint(query: &str) -> String {
             Ok(text) => text.to_owned(),
             Err(_) => String::from_utf8_lossy(cur).into_owned(),
         }
+    })
+}
+
+/// What the middle steps (comments to `null`) leave for the last ones.
+struct Middle {
+    /// A `?` may be in the text (gates `collapse_limit`).
+    question: bool,
+    /// A `(` may open an `IN` / `VALUES` list (gates `collapse_lists`).
+    list_opening: bool,
+}
+
+/// pt's steps from comment stripping to `null`, one rewrite each; `Err`
+/// with the whole fingerprint for `use db`.
+fn multi_step_middle(
+    seen: &ByteSet,
+    cur: &mut Vec<u8>,
+    spare: &mut Vec<u8>,
+) -> Result<Middle, Vec<u8>> {
+    if seen.has(b'/') {
+        step(cur, spare, strip_block_comments);
+    }
+    if seen.any(b"#-") {
+        step(cur, spare, strip_line_comments);
+    }
+    // s/\Ause \S+\Z/use ?/i && return
+    if let Some(rest) = use_db(cur) {
+        return Err(rest);
+    }
+    if seen.has(b'\\') {
+        step(cur, spare, remove_escaped_quotes);
+    }
+    // `?` may be written from here on.
+    let mut question = seen.has(b'?');
+    if seen.has(b'"') {
+        question |= step(cur, spare, |q, out| replace_quoted(q, b'"', out));
+    }
+    if seen.has(b'\'') {
+        question |= step(cur, spare, |q, out| replace_quoted(q, b'\'', out));
+    }
+    if seen.any(b"eE") {
+        question |= step(cur, spare, replace_booleans);
+    }
+    if seen.any(b"0123456789+-") {
+        question |= step(cur, spare, replace_numbers);
+    }
+    if question {
+        step(cur, spare, fold_number_prefixes);
+    }
+    // s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc
+    let start = cur.iter().position(|c| !is_space(*c)).unwrap_or(cur.len());
+    cur.drain(..start);
+    if cur.last() == Some(&b'\n') {
+        cur.pop();
+    }
+    step(cur, spare, squeeze_whitespace);
+    cur.make_ascii_lowercase();
+    if seen.any(b"nN") && seen.any(b"lL") {
+        step(cur, spare, |q, out| {
+            replace_word(q, b"null", finder!(b"null"), out)
+        });
+    }
+    Ok(Middle {
+        question,
+        list_opening: seen.has(b'('),
     })
 }
 
