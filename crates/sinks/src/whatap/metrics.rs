@@ -38,14 +38,16 @@
 //!   and onode 0, time = the point's time in ms.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::frame::write_frame;
 use super::hash;
 use super::mapping::{oname_of, text_of, Mapping, TAG_ONAME};
 use super::pack::Header;
 use super::tagcount::TagCountPack;
-use super::value::{Value, ValueMap};
+use super::value::{write_decimal, write_text, Value, ValueMap, TYPE_MAP};
 use rdsf_core::metric::{Kind, MetricPoint, Number};
+use rdsf_core::record::Attributes;
 
 /// The category of a metric no family below claims.
 pub const METRIC_CATEGORY: &str = "rds_metrics";
@@ -80,22 +82,28 @@ impl Mapping {
     pub fn metric_packs(&self, points: &[MetricPoint]) -> Vec<TagCountPack> {
         let mut packs: Vec<TagCountPack> = Vec::new();
         let mut index: HashMap<(&'static str, Vec<u8>, i64), usize> = HashMap::new();
+        // The resource's part of the tags, made once per resource: the
+        // points of one document share theirs, and rebuilding a dozen tags
+        // for every point was most of the cost of encoding them.
+        let mut bases: HashMap<*const Attributes, ResourceTags> = HashMap::new();
         for p in points {
-            let (oname, tags) = metric_tags(p);
-            let mut key = Vec::with_capacity(16 + 32 * tags.len());
-            tags.write(&mut key);
+            let base = bases
+                .entry(Arc::as_ptr(&p.resource))
+                .or_insert_with(|| ResourceTags::of(&p.resource));
+            let mut key = Vec::with_capacity(base.entries.len() + 64);
+            base.write_tags(&p.attributes, &mut key);
             let time = p.time_ns.div_euclid(1_000_000);
             let category = category_of(&p.name);
             let at = *index.entry((category, key, time)).or_insert_with(|| {
                 let header = Header {
                     pcode: self.pcode,
-                    oid: hash::hash_str(&oname),
+                    oid: base.oid,
                     okind: 0,
                     onode: 0,
                     time,
                 };
                 let mut pack = TagCountPack::new(header, category);
-                pack.tags = tags;
+                pack.tags = base.tags_with(&p.attributes);
                 packs.push(pack);
                 packs.len() - 1
             });
@@ -116,17 +124,71 @@ impl Mapping {
     }
 }
 
-/// The object name and the tag map of a point.
-fn metric_tags(p: &MetricPoint) -> (String, ValueMap) {
-    let oname = oname_of(&p.resource).to_owned();
-    let mut tags = ValueMap::with_capacity(1 + p.resource.len() + p.attributes.len());
-    tags.put(TAG_ONAME, Value::Text(oname.clone()));
-    for (k, v) in p.resource.iter().chain(p.attributes.iter()) {
-        if k != TAG_ONAME {
-            tags.put(k, Value::Text(text_of(v)));
+/// A resource's tags (`oname` first, then every resource attribute), with
+/// their encoding, for the points that share the resource.
+struct ResourceTags {
+    oid: i32,
+    tags: ValueMap,
+    /// `tags`' entries as [`ValueMap::write`] writes them, after the count.
+    entries: Vec<u8>,
+}
+
+impl ResourceTags {
+    fn of(resource: &Attributes) -> ResourceTags {
+        let oname = oname_of(resource);
+        let mut tags = ValueMap::with_capacity(1 + resource.len());
+        tags.put(TAG_ONAME, Value::Text(oname.to_owned()));
+        for (k, v) in resource.iter() {
+            if k != TAG_ONAME {
+                tags.put(k, Value::Text(text_of(v)));
+            }
+        }
+        let mut entries = Vec::new();
+        for (k, v) in tags.entries() {
+            write_text(&mut entries, k);
+            v.write(&mut entries);
+        }
+        ResourceTags {
+            oid: hash::hash_str(oname),
+            tags,
+            entries,
         }
     }
-    (oname, tags)
+
+    /// The point's whole tag map: these tags, then its attributes (one of
+    /// the same key replaces the resource's value in its position; none
+    /// replaces `oname`).
+    fn tags_with(&self, attributes: &Attributes) -> ValueMap {
+        let mut tags = self.tags.clone();
+        for (k, v) in attributes.iter() {
+            if k != TAG_ONAME {
+                tags.put(k, Value::Text(text_of(v)));
+            }
+        }
+        tags
+    }
+
+    /// Writes what `self.tags_with(attributes).write(out)` writes, without
+    /// building the map when no attribute shares a key with the resource or
+    /// another attribute (the usual case): then the map is this one's
+    /// entries followed by the attributes', in order.
+    fn write_tags(&self, attributes: &Attributes, out: &mut Vec<u8>) {
+        let keys: Vec<&str> = attributes.iter().map(|(k, _)| k).collect();
+        let plain = keys.iter().enumerate().all(|(i, k)| {
+            *k != TAG_ONAME && !self.tags.contains_key(k) && !keys[..i].contains(k)
+        });
+        if !plain {
+            self.tags_with(attributes).write(out);
+            return;
+        }
+        out.push(TYPE_MAP);
+        write_decimal(out, (self.tags.len() + keys.len()) as i64);
+        out.extend_from_slice(&self.entries);
+        for (k, v) in attributes.iter() {
+            write_text(out, k);
+            Value::Text(text_of(v)).write(out);
+        }
+    }
 }
 
 /// The point's fields; non-finite numbers are skipped.
@@ -227,6 +289,42 @@ mod tests {
 
     fn text(s: &str) -> Value {
         Value::Text(s.to_owned())
+    }
+
+    /// The resource's tags are written once per resource; what a point's
+    /// tags encode to must equal the whole map built and written as
+    /// before, whether an attribute is new, replaces a resource tag, is
+    /// named `oname`, or repeats another attribute's key.
+    #[test]
+    fn cached_resource_tags_write_what_the_whole_map_writes() {
+        let r = resource("db1");
+        let base = ResourceTags::of(&r);
+        let attribute_sets: [&[(&str, &str)]; 5] = [
+            &[],
+            &[("device", "rdsdev"), ("cpu.mode", "user")],
+            &[(keys::CLOUD_REGION.as_str(), "eu-west-1"), ("device", "x")],
+            &[(TAG_ONAME, "not-this"), ("device", "y")],
+            &[("device", "a"), ("device", "b")],
+        ];
+        for attrs in attribute_sets {
+            let mut attributes = Attributes::new();
+            for (k, v) in attrs {
+                attributes.0.push((k.to_string().into(), (*v).into()));
+            }
+            let mut fast = Vec::new();
+            base.write_tags(&attributes, &mut fast);
+            let mut whole = Vec::new();
+            base.tags_with(&attributes).write(&mut whole);
+            assert_eq!(fast, whole, "{attrs:?}");
+        }
+        // Two resources of equal content (two documents of one instance)
+        // still share a pack.
+        let (a, b) = (resource("db1"), resource("db1"));
+        let points = [
+            point("system.cpu.utilization", Kind::Gauge(Number::Double(0.5)), &a, &[]),
+            point("system.memory.usage", Kind::Gauge(Number::Int(7)), &b, &[]),
+        ];
+        assert_eq!(mapping().metric_packs(&points).len(), 1);
     }
 
     #[test]
