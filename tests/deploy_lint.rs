@@ -53,26 +53,7 @@ fn checkov_passes_with_only_documented_skips() {
         .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "checkov failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let summary = &report["summary"];
-    assert_eq!(summary["failed"], 0, "{summary}");
-    assert!(summary["passed"].as_u64().unwrap() > 0, "{summary}");
-    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
-        let reason = skipped["check_result"]["suppress_comment"]
-            .as_str()
-            .unwrap_or("");
-        assert!(
-            reason.len() > 40,
-            "skip without a written reason: {skipped}"
-        );
-    }
+    let summary = deploy_support::checkov_clean(&out, 0);
     println!("checkov: {summary}");
 }
 
@@ -302,22 +283,7 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
     }
 
     // Every parameter is shown in exactly one group of the console form.
-    let mut grouped: Vec<&str> = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| g["Parameters"].as_array().unwrap())
-        .map(|p| p.as_str().unwrap())
-        .collect();
-    grouped.sort_unstable();
-    let mut parameters: Vec<&str> = t["Parameters"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    parameters.sort_unstable();
-    assert_eq!(grouped, parameters);
+    deploy_support::assert_every_parameter_grouped(&t);
 }
 
 /// Each secret reference parameter grants the function exactly what it

@@ -15,7 +15,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::deploy_support::{ensure_tools, root, venv_bin};
+use crate::deploy_support::{
+    assert_every_parameter_grouped, checkov_clean, ensure_tools, root, venv_bin,
+};
 
 /// Installs the fleet tools (scripts/deps/deploy.sh) when one is missing.
 fn ensure_fleet_tools() {
@@ -263,25 +265,7 @@ fn kubernetes_manifests_pass_checkov_with_only_documented_skips() {
         .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "checkov failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let summary = &report["summary"];
-    assert_eq!(summary["failed"], 0, "{summary}");
-    assert!(summary["passed"].as_u64().unwrap() > 50, "{summary}");
-    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
-        let reason = skipped["check_result"]["suppress_comment"]
-            .as_str()
-            .unwrap_or("");
-        assert!(
-            reason.len() > 40,
-            "skip without a written reason: {skipped}"
-        );
-    }
+    checkov_clean(&out, 50);
 }
 
 /// Every environment variable the binary reads: the settings, serve's own,
@@ -482,20 +466,7 @@ fn ecs_template_passes_cfn_lint_and_checkov() {
         .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "checkov failed:\n{stdout}");
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    assert_eq!(report["summary"]["failed"], 0, "{}", report["summary"]);
-    assert!(report["summary"]["passed"].as_u64().unwrap() > 20);
-    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
-        let reason = skipped["check_result"]["suppress_comment"]
-            .as_str()
-            .unwrap_or("");
-        assert!(
-            reason.len() > 40,
-            "skip without a written reason: {skipped}"
-        );
-    }
+    checkov_clean(&out, 20);
 }
 
 #[test]
@@ -601,20 +572,5 @@ fn ecs_service_fits_what_serve_needs() {
     let names = rdsf_sinks::SinkSettings::default().names();
     assert!(pattern.is_match(&names.join(",")), "{names:?}");
     assert!(!pattern.is_match("stdout,lokki"));
-    let mut grouped: Vec<&str> = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| g["Parameters"].as_array().unwrap())
-        .map(|p| p.as_str().unwrap())
-        .collect();
-    grouped.sort_unstable();
-    let mut parameters: Vec<&str> = t["Parameters"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    parameters.sort_unstable();
-    assert_eq!(grouped, parameters);
+    assert_every_parameter_grouped(&t);
 }

@@ -34,7 +34,12 @@ pub(crate) fn http(
     s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    status_and_body(&raw)
+}
+
+/// The status code and body of a raw HTTP/1 answer (0 when unreadable).
+pub(crate) fn status_and_body(raw: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(raw);
     let status = text
         .split(' ')
         .nth(1)

@@ -15,7 +15,7 @@ use std::time::Duration;
 use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::firehose::{body, KEY};
-use crate::serve::{exit_of, firehose_headers, sigterm, start, BIN};
+use crate::serve::{exit_of, firehose_headers, sigterm, start, status_and_body, BIN};
 
 /// A directory of its own under the system temp dir, removed on drop.
 struct Scratch(PathBuf);
@@ -100,17 +100,7 @@ fn https(
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {}
         Err(e) => return Err(e),
     }
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    Ok(status_and_body(&raw))
 }
 
 #[test]

@@ -42,3 +42,51 @@ pub fn ensure_tools() {
         .expect("bash runs");
     assert!(status.success(), "scripts/deps/deploy.sh failed");
 }
+
+/// Checks checkov's JSON report in `out`: it ran, nothing failed, more than
+/// `at_least` checks passed, and every skip carries a written reason (the
+/// template's inline comment). Returns the summary.
+pub fn checkov_clean(out: &std::process::Output, at_least: u64) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "checkov failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let summary = &report["summary"];
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert!(summary["passed"].as_u64().unwrap() > at_least, "{summary}");
+    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
+        let reason = skipped["check_result"]["suppress_comment"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            reason.len() > 40,
+            "skip without a written reason: {skipped}"
+        );
+    }
+    summary.clone()
+}
+
+/// Every parameter of template `t` is shown in exactly one group of the
+/// CloudFormation console form.
+pub fn assert_every_parameter_grouped(t: &serde_json::Value) {
+    let mut grouped: Vec<&str> = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["Parameters"].as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    grouped.sort_unstable();
+    let mut parameters: Vec<&str> = t["Parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    parameters.sort_unstable();
+    assert_eq!(grouped, parameters);
+}
