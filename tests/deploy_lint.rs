@@ -127,24 +127,6 @@ fn template_json(name: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Every environment variable the binary reads: each setting (`Settings`,
-/// the CLI definition Lambda mode parses too) and, for each secret setting,
-/// its two references (`aws::secrets`).
-fn variables_the_binary_reads() -> Vec<String> {
-    use clap::Args;
-    let cmd = <rds_forwarder::config::Settings as Args>::augment_args(clap::Command::new("x"));
-    let mut known: Vec<String> = cmd
-        .get_arguments()
-        .filter_map(|a| a.get_env())
-        .map(|e| e.to_string_lossy().into_owned())
-        .collect();
-    for var in rds_forwarder::config::secret_vars() {
-        known.push(format!("{var}_SECRET_ARN"));
-        known.push(format!("{var}_SSM_PARAMETER"));
-    }
-    known
-}
-
 /// The secret settings the install template fills from a Secrets Manager
 /// secret or an SSM SecureString parameter: one parameter of each kind.
 const OFFERED_BY_REFERENCE: [&str; 5] = [
@@ -179,7 +161,7 @@ fn the_function_environment_holds_only_settings_the_binary_reads() {
     let env = t["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
         .as_object()
         .unwrap();
-    let known = variables_the_binary_reads();
+    let known = deploy_support::variables_the_binary_reads(false);
     let unknown: Vec<&String> = env.keys().filter(|k| !known.contains(k)).collect();
     assert!(unknown.is_empty(), "not read by rds-forwarder: {unknown:?}");
 

@@ -16,7 +16,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::deploy_support::{
-    assert_every_parameter_grouped, checkov_clean, ensure_tools, root, venv_bin,
+    assert_every_parameter_grouped, checkov_clean, ensure_tools, root, variables_the_binary_reads,
+    venv_bin,
 };
 
 /// Installs the fleet tools (scripts/deps/deploy.sh) when one is missing.
@@ -268,24 +269,6 @@ fn kubernetes_manifests_pass_checkov_with_only_documented_skips() {
     checkov_clean(&out, 50);
 }
 
-/// Every environment variable the binary reads: the settings, serve's own,
-/// and each secret setting's two references.
-fn variables_the_binary_reads() -> Vec<String> {
-    use clap::Args;
-    let cmd = <rds_forwarder::config::Settings as Args>::augment_args(clap::Command::new("x"));
-    let cmd = <rds_forwarder::serve::ServeArgs as Args>::augment_args(cmd);
-    let mut known: Vec<String> = cmd
-        .get_arguments()
-        .filter_map(|a| a.get_env())
-        .map(|e| e.to_string_lossy().into_owned())
-        .collect();
-    for var in rds_forwarder::config::secret_vars() {
-        known.push(format!("{var}_SECRET_ARN"));
-        known.push(format!("{var}_SSM_PARAMETER"));
-    }
-    known
-}
-
 #[test]
 fn kubernetes_deployment_fits_what_serve_needs() {
     let docs = manifests();
@@ -345,7 +328,7 @@ fn kubernetes_deployment_fits_what_serve_needs() {
         c["envFrom"][0]["configMapRef"]["name"], config["metadata"]["name"],
         "the ConfigMap is what the pod reads"
     );
-    let known = variables_the_binary_reads();
+    let known = variables_the_binary_reads(true);
     let secret_vars = rds_forwarder::config::secret_vars();
     let config_keys: Vec<&String> = config["data"].as_object().unwrap().keys().collect();
     for key in &config_keys {
@@ -478,7 +461,7 @@ fn ecs_service_fits_what_serve_needs() {
     let (port, _) = serve_defaults();
 
     // Settings: only names the binary reads; the access key only from the secret parameter.
-    let known = variables_the_binary_reads();
+    let known = variables_the_binary_reads(true);
     let secret_vars = rds_forwarder::config::secret_vars();
     let mut timeout = None;
     for entry in c["Environment"].as_array().unwrap() {

@@ -90,3 +90,24 @@ pub fn assert_every_parameter_grouped(t: &serde_json::Value) {
     parameters.sort_unstable();
     assert_eq!(grouped, parameters);
 }
+
+/// Every environment variable the binary reads: each setting (`Settings`,
+/// the CLI definition Lambda mode parses too; with `serve`, serve's own)
+/// and, for each secret setting, its two references (`aws::secrets`).
+pub fn variables_the_binary_reads(serve: bool) -> Vec<String> {
+    use clap::Args;
+    let mut cmd = <rds_forwarder::config::Settings as Args>::augment_args(clap::Command::new("x"));
+    if serve {
+        cmd = <rds_forwarder::serve::ServeArgs as Args>::augment_args(cmd);
+    }
+    let mut known: Vec<String> = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_env())
+        .map(|e| e.to_string_lossy().into_owned())
+        .collect();
+    for var in rds_forwarder::config::secret_vars() {
+        known.push(format!("{var}_SECRET_ARN"));
+        known.push(format!("{var}_SSM_PARAMETER"));
+    }
+    known
+}
