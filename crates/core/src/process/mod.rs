@@ -108,7 +108,8 @@ pub struct SinkStats {
     /// Attempts after the first, over all batches.
     pub retries: usize,
     /// Wall time from the start of delivery to the sink's last batch's end
-    /// (ms), the longest when several deliveries add up.
+    /// (ms); summed when several deliveries add up (records, then points,
+    /// one after the other).
     pub duration_ms: u64,
 }
 

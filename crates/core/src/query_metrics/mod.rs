@@ -14,7 +14,8 @@
 //! of N distinct statements cannot send N series; error codes are bounded
 //! the same way. Every name and attribute is in `docs/schema.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::metric::{Kind, MetricPoint, Number, Temporality};
 use crate::record::{keys, Attributes, CompactString, Record, Resource, Value};
@@ -187,6 +188,11 @@ pub struct Aggregator {
     /// Distinct resources (by content: two documents of one log group in a
     /// Kinesis batch are two `Arc`s of equal attributes).
     resources: Vec<Resource>,
+    /// [`Aggregator::resources`]' index by `Arc` address (the `Arc` kept,
+    /// so its address cannot be reused by another resource), then by
+    /// content (its `Debug` text): a batch of many log groups stays linear.
+    by_address: HashMap<usize, (Resource, usize)>,
+    by_content: HashMap<String, usize>,
     queries: BTreeMap<(At, CompactString), QueryStats>,
     /// Queries of fingerprints first seen after [`MAX_TRACKED`]: `other`.
     overflow: BTreeMap<At, QueryStats>,
@@ -223,16 +229,20 @@ impl Aggregator {
     }
 
     fn resource_index(&mut self, resource: &Resource) -> usize {
-        // Few resources per batch: a scan, pointer first.
-        if let Some(i) = self
-            .resources
-            .iter()
-            .rposition(|r| std::sync::Arc::ptr_eq(r, resource) || **r == **resource)
-        {
-            return i;
+        let address = Arc::as_ptr(resource) as usize;
+        if let Some((_, i)) = self.by_address.get(&address) {
+            return *i;
         }
-        self.resources.push(resource.clone());
-        self.resources.len() - 1
+        let next = self.resources.len();
+        let i = *self
+            .by_content
+            .entry(format!("{:?}", **resource))
+            .or_insert(next);
+        if i == next {
+            self.resources.push(resource.clone());
+        }
+        self.by_address.insert(address, (resource.clone(), i));
+        i
     }
 
     fn observe_at(&mut self, r: usize, record: &Record) {
@@ -419,20 +429,17 @@ impl Aggregator {
             attrs.insert(keys::PG_EVENT, event);
             out.push(point(at, metric, h.kind(), attrs));
         }
-        out.sort_by(|a, b| {
-            (a.start_time_ns, resource_rank(&resources, a))
-                .cmp(&(b.start_time_ns, resource_rank(&resources, b)))
+        let rank: HashMap<usize, usize> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (Arc::as_ptr(r) as usize, i))
+            .collect();
+        out.sort_by_cached_key(|p| {
+            let resource = rank.get(&(Arc::as_ptr(&p.resource) as usize));
+            (p.start_time_ns, resource.copied().unwrap_or(usize::MAX))
         });
         out
     }
-}
-
-/// Which of `resources` a point's resource is (its order in the batch).
-fn resource_rank(resources: &[Resource], p: &MetricPoint) -> usize {
-    resources
-        .iter()
-        .position(|r| std::sync::Arc::ptr_eq(r, &p.resource))
-        .unwrap_or(usize::MAX)
 }
 
 /// The `top` keys of each resource by (count, total) descending, then key.

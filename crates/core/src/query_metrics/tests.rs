@@ -542,3 +542,40 @@ fn past_the_tracking_bound_new_fingerprints_go_to_other() {
         .iter()
         .all(|p| p.attributes.get_str(keys::DB_QUERY_FINGERPRINT_ID) != Some("NEW1")));
 }
+
+/// A batch of many log groups (an account-level subscription through
+/// Kinesis) stays linear: resources were found by scanning every earlier
+/// one, and points sorted by scanning for their resource — quadratic in
+/// the number of log groups. 8× the groups must cost at most 32× (best of
+/// three, this thread's CPU time), which a quadratic step (64×) cannot
+/// meet. Each group is a fresh `Arc` of distinct content, and every second
+/// one a second `Arc` of the previous content, which must land in the same
+/// series.
+#[test]
+fn many_log_groups_cost_linear_time() {
+    let run = |groups: usize| {
+        let resources: Vec<Resource> = (0..groups)
+            .map(|i| resource(&format!("db-{}", i / 2)))
+            .collect();
+        let records = [query(MINUTE, "A", Some(1.0))];
+        let started = cpu_time::ThreadTime::now();
+        let mut agg = Aggregator::new();
+        for r in &resources {
+            agg.observe_all(r, &records);
+        }
+        let points = agg.points(20);
+        let spent = started.elapsed();
+        let counts: Vec<_> = points
+            .iter()
+            .filter(|p| p.name == names::QUERY_COUNT)
+            .collect();
+        assert_eq!(counts.len(), groups / 2);
+        assert!(counts.iter().all(|p| int(p) == 2));
+        spent
+    };
+    let best = |groups| (0..3).map(|_| run(groups)).min().unwrap();
+    let (small, large) = (best(2_000), best(16_000));
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-9);
+    println!("query metrics: 2,000 groups {small:?}, 16,000 groups {large:?}, ratio {ratio:.1}");
+    assert!(ratio < 32.0, "8x the log groups cost {ratio:.1}x the time");
+}
