@@ -38,10 +38,13 @@ impl MetadataStage {
         points: &mut [MetricPoint],
         deadline: Instant,
     ) {
+        // In order of first sight, each once (a set beside the list: a batch
+        // of many log groups must not compare each with every earlier one).
         let mut keys: Vec<ResourceKey> = Vec::new();
+        let mut seen: HashSet<ResourceKey> = HashSet::new();
         let mut note = |r: &Resource| {
             if let Some(k) = ResourceKey::of(r) {
-                if !keys.contains(&k) {
+                if seen.insert(k.clone()) {
                     keys.push(k);
                 }
             }
