@@ -5,8 +5,7 @@
 //! answers RDS's `Throttling` error or answers late, for coalescing,
 //! back-off and the delivery budget.
 
-use std::net::{TcpListener as StdListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +14,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common;
+use crate::deploy_support::moto::Moto;
 use crate::deploy_support::{ensure_tools, root, venv_bin};
 use rds_forwarder::config::Config;
 use rds_forwarder::pipeline::Pipeline;
@@ -59,60 +59,19 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// moto_server on a free loopback port, stopped on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let port = StdListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(venv_bin("moto", "moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < GIVE_UP_AFTER,
-                "moto_server never listened"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// Creates the resources; the summary moto_rds.py prints.
-    fn create_resources(&self) -> Value {
-        let out = Command::new(venv_bin("moto", "python"))
-            .arg(root().join("tests/deploy/moto_rds.py"))
-            .arg(&self.endpoint)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "moto_rds.py failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Creates the resources in `moto`; the summary moto_rds.py prints.
+fn create_resources(moto: &Moto) -> Value {
+    let out = Command::new(venv_bin("moto", "python"))
+        .arg(root().join("tests/deploy/moto_rds.py"))
+        .arg(&moto.endpoint)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "moto_rds.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn tags_of(md: &metadata::RdsMetadata) -> Vec<(&str, &str)> {
@@ -132,7 +91,7 @@ fn tags_of(md: &metadata::RdsMetadata) -> Vec<(&str, &str)> {
 fn metadata_of_instances_clusters_and_proxies_from_moto() {
     ensure_tools();
     let moto = Moto::start();
-    let made = moto.create_resources();
+    let made = create_resources(&moto);
     let rt = runtime();
     let source = RdsMetadataSource::with_client(
         AwsClient::with_endpoint(context(), moto.endpoint.clone()).unwrap(),
@@ -253,7 +212,7 @@ fn metadata_of_instances_clusters_and_proxies_from_moto() {
 fn replay_adds_metadata_and_off_leaves_output_alone() {
     ensure_tools();
     let moto = Moto::start();
-    moto.create_resources();
+    create_resources(&moto);
     let dir = tempdir();
     let maria = dir.join("maria.json");
     let doc = common::subscription_doc(
