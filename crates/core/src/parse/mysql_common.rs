@@ -2,6 +2,8 @@
 //! MariaDB and Aurora write, and the statement's operation word.
 //! Hand-scanned (no regex) because they run once per log line.
 
+use super::scan::finder;
+use crate::record::CompactString;
 use crate::time;
 
 /// Which writer a time stamp's style points to.
@@ -131,8 +133,10 @@ fn num(s: &[u8]) -> u32 {
 }
 
 /// The statement's first keyword, upper-cased (`SELECT`, `INSERT`, …),
-/// skipping leading space, parentheses and comments.
-pub fn operation_name(statement: &str) -> Option<String> {
+/// skipping leading space, parentheses and comments. A `CompactString`:
+/// a keyword fits inline, where a `String` cost two heap allocations (the
+/// word, then its upper-case copy) a statement.
+pub fn operation_name(statement: &str) -> Option<CompactString> {
     let mut s = statement;
     loop {
         s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
@@ -144,11 +148,17 @@ pub fn operation_name(statement: &str) -> Option<String> {
             break;
         }
     }
-    let word: String = s
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic() || *c == '_')
-        .collect();
-    (!word.is_empty()).then(|| word.to_ascii_uppercase())
+    // ASCII letters and `_` are one byte each, and no byte of a multi-byte
+    // character is one of them: the byte count is the word's length.
+    let len = s
+        .bytes()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == b'_')
+        .count();
+    (len > 0).then(|| {
+        let mut word = CompactString::from(&s[..len]);
+        word.make_ascii_uppercase();
+        word
+    })
 }
 
 /// Whether text names MariaDB (`mariadbd`, `10.11.19-MariaDB`).
@@ -167,8 +177,12 @@ pub fn mentions_mariadb(text: &str) -> bool {
 /// `Tcp port: 3306  Unix socket: /tmp/mysql.sock`, `Time  Id Command  Argument`.
 pub fn is_server_header(line: &str) -> bool {
     let line = line.trim_end();
-    (line.contains(", Version: ")
-        && (line.ends_with("started with:") || line.contains("embedded library")))
+    // Prebuilt searchers: `str::contains` builds one per call (~290
+    // instructions, callgrind), and this runs on every line of a slow
+    // query statement.
+    let contains = |f: &memchr::memmem::Finder<'_>| f.find(line.as_bytes()).is_some();
+    (contains(finder!(b", Version: "))
+        && (line.ends_with("started with:") || contains(finder!(b"embedded library"))))
         || line.starts_with("Tcp port:")
         || (line.starts_with("Time")
             && line

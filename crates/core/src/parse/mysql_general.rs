@@ -11,7 +11,7 @@ use super::mysql_common::{
     is_server_header, leading_time, mentions_mariadb, operation_name, quoted_user_host, TimeStyle,
 };
 use super::{LogParser, Parsed};
-use crate::record::keys;
+use crate::record::{keys, Attributes};
 
 pub struct MySqlGeneral;
 
@@ -39,7 +39,11 @@ impl LogParser for MySqlGeneral {
                 ..Parsed::default()
             };
         }
-        let mut p = Parsed::default();
+        let mut p = Parsed {
+            // Room for every attribute a line can set: no regrowth.
+            attributes: Attributes::with_capacity(8),
+            ..Parsed::default()
+        };
         let mut rest = message;
         if let Some((ns, used, style)) = leading_time(message) {
             p.timestamp_ns = Some(ns);
