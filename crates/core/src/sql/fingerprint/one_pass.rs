@@ -46,43 +46,62 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
     let mut i = 0;
     while i < s.len() {
         let c = s[i];
-        if let Some(len) = boolean_at(s, i) {
-            // s/\bfalse\b|\btrue\b/?/isg — before numbers: `-false` is `-?`.
-            w.question();
-            i += len;
-        } else if matches!(c, b'0'..=b'9' | b'+' | b'-') {
-            // s/[0-9+-][0-9a-f.xb+-]*/?/g on the text booleans left: a run
-            // ends where one starts (`1.false` is `1.?`).
-            let mut j = i + 1;
-            while j < s.len()
-                && matches!(s[j], b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-')
-                && boolean_at(s, j).is_none()
-            {
-                j += 1;
+        match CLASS[usize::from(c)] {
+            BOOL_START if boolean_at(s, i).is_some() => {
+                // s/\bfalse\b|\btrue\b/?/isg — before numbers: `-false` is `-?`.
+                w.question();
+                i += if matches!(c, b't' | b'T') { 4 } else { 5 };
             }
-            w.question();
-            i = j;
-        } else if c == b'?' {
-            w.question();
-            i += 1;
-        } else if matches!(c, b' ' | b'\n' | b'\t' | b'\r' | 0x0c) {
-            // tr[ \n\t\r\f][ ]s: a run is one space (vertical tab is not in it).
-            let run = s[i..]
-                .iter()
-                .take_while(|c| matches!(c, b' ' | b'\n' | b'\t' | b'\r' | 0x0c))
-                .count();
-            w.other(b' ');
-            i += run;
-        } else if is_word(c) {
-            w.out.push(c.to_ascii_lowercase());
-            w.last_raw = c;
-            i += 1;
-        } else {
-            w.other(c);
-            if c == b'(' {
-                w.note_list_opening();
+            LETTER | BOOL_START => {
+                // A run of letters, copied lower-cased in one go. No boolean
+                // starts inside it (a letter before is no word boundary); a
+                // digit ends it, as it starts a number.
+                let end = i
+                    + 1
+                    + s[i + 1..]
+                        .iter()
+                        .take_while(|c| matches!(CLASS[usize::from(**c)], LETTER | BOOL_START))
+                        .count();
+                let from = w.out.len();
+                w.out.extend_from_slice(&s[i..end]);
+                w.out[from..].make_ascii_lowercase();
+                w.last_raw = s[end - 1];
+                i = end;
             }
-            i += 1;
+            NUMBER => {
+                // s/[0-9+-][0-9a-f.xb+-]*/?/g on the text booleans left: a run
+                // ends where one starts (`1.false` is `1.?`; only `f` of the
+                // run's bytes can start one).
+                let mut j = i + 1;
+                while j < s.len()
+                    && NUMBER_TAIL[usize::from(s[j])]
+                    && (s[j] != b'f' || boolean_at(s, j).is_none())
+                {
+                    j += 1;
+                }
+                w.question();
+                i = j;
+            }
+            QUESTION => {
+                w.question();
+                i += 1;
+            }
+            SPACE => {
+                // tr[ \n\t\r\f][ ]s: a run is one space (vertical tab is not in it).
+                let run = s[i..]
+                    .iter()
+                    .take_while(|c| CLASS[usize::from(**c)] == SPACE)
+                    .count();
+                w.other(b' ');
+                i += run;
+            }
+            _ => {
+                w.other(c);
+                if c == b'(' {
+                    w.note_list_opening();
+                }
+                i += 1;
+            }
         }
     }
     w.end_word();
@@ -91,6 +110,49 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
         list_opening: w.list_opening,
     }
 }
+
+// Byte classes of the pass: one table lookup a byte instead of a chain of
+// range tests (callgrind: the tests were most of the pass's cost).
+/// Anything else: written as it is, ends a word.
+const OTHER: u8 = 0;
+/// `[A-Za-z_]` but `t`, `f`: a word byte, lower-cased.
+const LETTER: u8 = 1;
+/// `t`, `f` (any case): may start `true` / `false`.
+const BOOL_START: u8 = 2;
+/// `[0-9+-]`: starts a number.
+const NUMBER: u8 = 3;
+const QUESTION: u8 = 4;
+/// What `tr[ \n\t\r\f][ ]s` squeezes (not vertical tab).
+const SPACE: u8 = 5;
+
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b't' | b'T' | b'f' | b'F' => BOOL_START,
+            b'A'..=b'Z' | b'a'..=b'z' | b'_' => LETTER,
+            b'0'..=b'9' | b'+' | b'-' => NUMBER,
+            b'?' => QUESTION,
+            b' ' | b'\n' | b'\t' | b'\r' | 0x0c => SPACE,
+            _ => OTHER,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// `[0-9a-f.xb+-]`: continues a number.
+const NUMBER_TAIL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = matches!(c as u8, b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-');
+        c += 1;
+    }
+    t
+};
 
 /// `\bfalse\b|\btrue\b` (any case) at `i`: its length.
 fn boolean_at(s: &[u8], i: usize) -> Option<usize> {
