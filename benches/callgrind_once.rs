@@ -1,7 +1,8 @@
 //! Processes one payload file once, for `valgrind --tool=callgrind`
 //! (`benches/report.rs` runs it): `callgrind_once <payload.json> <mode>`,
 //! mode `load` (start-up + reading the file only: the baseline subtracted),
-//! `process`, `queries` (`process` with query metrics on: records and
+//! `process`, `streamed` (`process` through the streamed path, as a payload
+//! past the stream threshold takes it, records collected), `queries` (`process` with query metrics on: records and
 //! points), `ndjson`, `whatap`, `otlp` or `otlp_gzip`; for an
 //! `RDSOSMetrics` payload `os` (Enhanced Monitoring documents → points) or
 //! `os_whatap` (+ the points' TagCountPack frames);
@@ -19,6 +20,7 @@ fn run(bytes: &[u8], mode: &str) -> usize {
     match mode {
         "load" => bytes.len(),
         "process" => support::process(&p, bytes).len(),
+        "streamed" => support::process_streamed(&support::streaming_pipeline(), bytes).len(),
         "queries" => {
             let out = support::pipeline_with_queries().process(bytes, support::OBSERVED_NS);
             out.records.len() + out.metrics.len()
@@ -73,6 +75,7 @@ fn main() {
             for mode in [
                 "load",
                 "process",
+                "streamed",
                 "queries",
                 "ndjson",
                 "whatap",
