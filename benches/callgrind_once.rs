@@ -10,7 +10,9 @@
 //! PostgreSQL payload of that many lines, `--write-os <file> <documents>` a
 //! payload of that many real Enhanced Monitoring documents (the three
 //! in-repo ones in turn, or only the one named after the count: `mysql`,
-//! `aurora-postgresql`, `sqlserver`). Under `cargo test` (no arguments) it runs every
+//! `aurora-postgresql`, `sqlserver`), `--write-hostile <dir>` the payloads
+//! of the peak-RSS rows (`scripts/bench.sh`), for measuring them with
+//! `/usr/bin/time -v rds-forwarder replay <file>`. Under `cargo test` (no arguments) it runs every
 //! mode on a generated 100-line (30-document) payload.
 
 mod support;
@@ -65,6 +67,13 @@ fn main() {
                 }
             };
             std::fs::write(file, os_payload_of(docs, n)).expect("written");
+        }
+        [flag, dir] if flag == "--write-hostile" => {
+            for (what, payload) in support::payload::hostile_memory_payloads() {
+                let file =
+                    std::path::Path::new(dir).join(format!("{}.json", what.replace(' ', "-")));
+                std::fs::write(file, payload).expect("written");
+            }
         }
         [file, mode] => {
             let bytes = std::fs::read(file).expect("payload file");
