@@ -1,7 +1,8 @@
 //! Processes one payload file once, for `valgrind --tool=callgrind`
 //! (`benches/report.rs` runs it): `callgrind_once <payload.json> <mode>`,
 //! mode `load` (start-up + reading the file only: the baseline subtracted),
-//! `process`, `queries` (`process` with query metrics on: records and
+//! `process`, `streamed` (`process` through the streamed path, as a payload
+//! past the stream threshold takes it, records collected), `queries` (`process` with query metrics on: records and
 //! points), `ndjson`, `whatap`, `otlp` or `otlp_gzip`; for an
 //! `RDSOSMetrics` payload `os` (Enhanced Monitoring documents → points) or
 //! `os_whatap` (+ the points' TagCountPack frames);
@@ -9,7 +10,9 @@
 //! PostgreSQL payload of that many lines, `--write-os <file> <documents>` a
 //! payload of that many real Enhanced Monitoring documents (the three
 //! in-repo ones in turn, or only the one named after the count: `mysql`,
-//! `aurora-postgresql`, `sqlserver`). Under `cargo test` (no arguments) it runs every
+//! `aurora-postgresql`, `sqlserver`), `--write-hostile <dir>` the payloads
+//! of the peak-RSS rows (`scripts/bench.sh`), for measuring them with
+//! `/usr/bin/time -v rds-forwarder replay <file>`. Under `cargo test` (no arguments) it runs every
 //! mode on a generated 100-line (30-document) payload.
 
 mod support;
@@ -19,6 +22,7 @@ fn run(bytes: &[u8], mode: &str) -> usize {
     match mode {
         "load" => bytes.len(),
         "process" => support::process(&p, bytes).len(),
+        "streamed" => support::process_streamed(&support::streaming_pipeline(), bytes).len(),
         "queries" => {
             let out = support::pipeline_with_queries().process(bytes, support::OBSERVED_NS);
             out.records.len() + out.metrics.len()
@@ -64,6 +68,13 @@ fn main() {
             };
             std::fs::write(file, os_payload_of(docs, n)).expect("written");
         }
+        [flag, dir] if flag == "--write-hostile" => {
+            for (what, payload) in support::payload::hostile_memory_payloads() {
+                let file =
+                    std::path::Path::new(dir).join(format!("{}.json", what.replace(' ', "-")));
+                std::fs::write(file, payload).expect("written");
+            }
+        }
         [file, mode] => {
             let bytes = std::fs::read(file).expect("payload file");
             std::hint::black_box(run(&bytes, mode));
@@ -73,6 +84,7 @@ fn main() {
             for mode in [
                 "load",
                 "process",
+                "streamed",
                 "queries",
                 "ndjson",
                 "whatap",

@@ -699,3 +699,93 @@ fn long_entries_are_not_held_back_past_the_byte_bound() {
     // 640 KB of records: held to the end they leave in one request.
     assert!(got.len() >= 6, "delivered in {} requests", got.len());
 }
+
+/// Issue 17: the streamed reader takes each `logEvents` element as bytes
+/// and reads it once, typed; only an element that does not read is read
+/// again, into a malformed event. Whatever the layout (whitespace between
+/// every token, brackets and quotes inside strings, unknown fields holding
+/// arrays and objects, an escaped key, elements that are not objects, a
+/// duplicate field, a message past the event limit), the records, the
+/// malformed events and the counts are the whole path's, at every chunk size.
+#[test]
+fn every_event_layout_streams_to_what_the_whole_path_reads() {
+    use rds_forwarder::pipeline::MAX_EVENT_MESSAGE_BYTES;
+    let line = |i: usize, rest: &str| {
+        format!(
+            "2026-11-25 07:50:{:02} UTC:10.0.0.5(1):u@d:[{i}]:LOG:  {rest}",
+            i % 60
+        )
+    };
+    let good = |i: usize, rest: &str| {
+        serde_json::json!({"id": format!("{i:056}"), "timestamp": 1_764_057_000_000i64 + i as i64,
+            "message": line(i, rest)})
+        .to_string()
+    };
+    let long = line(
+        7,
+        &format!(
+            "statement: SELECT '{}'",
+            "é\\\"]}".repeat(MAX_EVENT_MESSAGE_BYTES / 4)
+        ),
+    );
+    let events = [
+        good(1, "statement: SELECT '}]\"{[' AS brackets"),
+        // Spaced out, an unknown field holding nested containers, a key
+        // written with an escape.
+        format!(
+            " {{ \"id\" : \"2\" ,\n\t\"extra\" : [ 1, {{\"a\": [\"]\", {{}}]}}, null ] , \"timest\\u0061mp\" : 2 , \"message\" : {} }} ",
+            serde_json::to_string(&line(2, "duration: 1.0 ms  statement: SELECT 2")).unwrap()
+        ),
+        r#"{"id":"3","timestamp":"not a number","message":"bad [\"]"}"#.to_owned(),
+        good(4, "statement: SELECT 4"),
+        "17".to_owned(),
+        r#""a string, [not] an event""#.to_owned(),
+        r#"[ {"id":"6"} , 1 ]"#.to_owned(),
+        "null".to_owned(),
+        r#"{"id":"8","timestamp":8,"timestamp":9,"message":"duplicate"}"#.to_owned(),
+        serde_json::json!({"id": "9", "timestamp": 9, "message": long}).to_string(),
+        good(10, "statement: SELECT 'last'"),
+    ];
+    let json = format!(
+        "{{ \"messageType\" : \"DATA_MESSAGE\" , \"owner\":\"1\", \"ignored\": {{\"logEvents\": [1, 2]}},\n\"logGroup\":\"/aws/rds/instance/db/postgresql\",\"logStream\":\"s\",\"subscriptionFilters\":[ \"f\" ] ,\"logEvents\" : [\n{}\n] , \"after\" : [ ] }}\n",
+        events.join(" ,\n ")
+    );
+    let bytes = awslogs(&json);
+    let whole = process(&bytes);
+    assert_eq!(whole.malformed.len(), 6, "{:?}", whole.malformed);
+    assert_eq!(whole.records.len(), events.len());
+    for chunk in [1, 2, 3, 100] {
+        let streamed = streaming(chunk, 1, 0)
+            .process_streamed(&bytes, OBSERVED_NS)
+            .unwrap();
+        assert_same(&whole, &streamed, &format!("chunks of {chunk}"));
+    }
+}
+
+/// A document cut inside an event, or with bytes that are not JSON in or
+/// between events, fails as the whole path fails it
+/// (`invalid_cloudwatch_document`), after handing on the events read before
+/// (chunks of one event).
+#[test]
+fn a_streamed_document_that_is_not_json_fails_after_the_events_before() {
+    let head = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db/postgresql","logStream":"s","logEvents":["#;
+    let ok = pg_event(1, 1, "LOG:  statement: SELECT 1");
+    // (what follows the first event, events read before the error)
+    for (tail, read) in [
+        (r#"{"id":"2","timestamp":2,"message":"cut"#, 1),
+        (r#"{"id":"2","timestamp":2,"message":"x"} x"#, 2),
+        (r#"{"id":"2","timestamp":2,"message":"x" x}]}"#, 1),
+        (r#"{"id":"2","timestamp":2,"message":"x"},]}"#, 2),
+        ("{\"id\":\"2\",\"timestamp\":2,\"message\":\"\u{1}\"}]}", 1),
+    ] {
+        let bytes = awslogs(&format!("{head}{ok},{tail}"));
+        let whole = process(&bytes);
+        let streamed = streaming(1, 0, 0)
+            .process_streamed(&bytes, OBSERVED_NS)
+            .unwrap();
+        let reasons = |p: &Processed| p.failures.iter().map(|f| f.reason).collect::<Vec<_>>();
+        assert_eq!(reasons(&whole), ["invalid_cloudwatch_document"], "{tail}");
+        assert_eq!(reasons(&streamed), reasons(&whole), "{tail}");
+        assert_eq!(streamed.records.len(), read, "{tail}: the events before");
+    }
+}

@@ -201,6 +201,61 @@ pub fn pipeline_with_queries() -> Pipeline {
     Pipeline::new(config)
 }
 
+/// [`pipeline`] streaming every CloudWatch payload (threshold 0, default
+/// chunks): the path a payload past the stream threshold takes in
+/// production, for comparing it with the whole path on the same payload.
+pub fn streaming_pipeline() -> Pipeline {
+    let options = rds_forwarder::pipeline::StreamOptions {
+        threshold_bytes: 0,
+        ..Default::default()
+    };
+    pipeline().with_stream_options(options)
+}
+
+/// Decode + parse + records through the streamed path, every chunk's
+/// records collected ([`Pipeline::process_streamed`]).
+pub fn process_streamed(p: &Pipeline, event: &[u8]) -> RecordSet {
+    p.process_streamed(event, OBSERVED_NS)
+        .expect("a CloudWatch Logs payload (the streamed path takes no other)")
+        .records
+}
+
+/// What the Lambda does with a payload past the stream threshold, minus the
+/// network: inflated and read chunk by chunk, each chunk's records encoded
+/// as stdout NDJSON and dropped before the next (`pipeline/streamed.rs`).
+/// Returns the NDJSON bytes; `None` for a payload the pipeline does not
+/// stream (below its threshold, or not CloudWatch Logs).
+/// Whether `p` streams `event` (a CloudWatch payload past its threshold).
+pub fn streams(p: &Pipeline, event: &[u8]) -> bool {
+    let processor = p.processor();
+    rdsf_core::input::stream::open(
+        event,
+        processor.settings().max_decompressed_bytes,
+        processor.stream_options().threshold_bytes,
+    )
+    .is_some()
+}
+
+pub fn streamed_ndjson(p: &Pipeline, event: &[u8]) -> Option<usize> {
+    let processor = p.processor();
+    let stream = rdsf_core::input::stream::open(
+        event,
+        processor.settings().max_decompressed_bytes,
+        processor.stream_options().threshold_bytes,
+    )?;
+    let mut carry = None;
+    let mut bytes = 0;
+    stream
+        .run(processor.stream_options().chunk, &mut |chunk| {
+            let mut part = rdsf_core::process::Processed::default();
+            processor.process_chunk(&mut carry, chunk, OBSERVED_NS, &mut part);
+            bytes += encode_ndjson(&part.records).len();
+            true
+        })
+        .expect("a readable payload");
+    Some(bytes)
+}
+
 /// A fixed receive time: the benchmark must not pay for the clock.
 pub const OBSERVED_NS: i64 = 1_800_000_000_000_000_000;
 

@@ -210,6 +210,25 @@ impl From<RawEvent> for LogEvent {
     }
 }
 
+/// [`read_event`] for an element the streamed reader took as bytes: typed
+/// straight from them, the one read of a good event. Only an element that
+/// is not a readable event is read again, by [`read_event`], so it is kept
+/// as malformed exactly as the whole-document path keeps it. An element
+/// that is not JSON at all ends the document (the error), as it does there.
+pub(super) fn read_event_bytes(
+    raw: &[u8],
+    events: &mut Vec<LogEvent>,
+    malformed: &mut Vec<MalformedEvent>,
+) -> Result<(), serde_json::Error> {
+    if let Ok(e) = serde_json::from_slice::<RawEvent>(raw) {
+        events.push(LogEvent::from(e));
+        return Ok(());
+    }
+    let raw: &RawValue = serde_json::from_slice(raw)?;
+    read_event(raw.get(), events, malformed);
+    Ok(())
+}
+
 /// Reads one `logEvents` element (its raw JSON) into `events`, or into
 /// `malformed` when it is not a readable event. Shared by the whole-document
 /// and the streamed decoder, so both treat a bad event the same way.

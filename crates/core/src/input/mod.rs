@@ -16,6 +16,7 @@ pub mod eventbridge;
 pub mod firehose;
 pub mod function_url;
 pub mod gzip;
+mod json_window;
 pub mod kinesis;
 mod open;
 mod settings;

@@ -3,27 +3,24 @@
 //! A 6 MB Lambda event can inflate to ~64 MB of JSON and ~275,000 events;
 //! holding all of that (and the records built from it) at once costs
 //! ~500 MB. Here the gzip stream is inflated as a `Read` (bounded by the
-//! same limit, with the same [`InputError::TooLarge`]), serde_json reads the
-//! document from it, and a `DeserializeSeed` visits `logEvents` element by
-//! element, handing the events on in [`DocChunk`]s of a few thousand. The
-//! caller processes and delivers each chunk before the next is read.
+//! same limit, with the same [`InputError::TooLarge`]), its strings are cut
+//! to the event limit as they pass ([`BoundedJson`]), and the document is
+//! read from it element by element ([`read_documents`]), handing the events
+//! on in [`DocChunk`]s of a few thousand. The caller processes and delivers
+//! each chunk before the next is read.
 //!
-//! serde_json's reader path is slower than its slice path, so only
-//! payloads whose gzip trailer announces a big document take it
-//! ([`open`]); the rest keep the whole-document decoder.
+//! Only payloads whose gzip trailer announces a big document take this path
+//! ([`open`]); the rest keep the whole-document decoder, which holds the
+//! whole payload and its records at once.
 
-use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
 use flate2::read::MultiGzDecoder;
-use serde::de::{
-    self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::bounded_json::{uncut, BoundedJson};
-use super::cloudwatch::{read_event, LogDocument, MAX_EVENT_MESSAGE_BYTES};
+use super::cloudwatch::{read_event_bytes, LogDocument, MAX_EVENT_MESSAGE_BYTES};
+use super::json_window::{ScanError, Window};
 use super::{awslogs_data, gzip, InputError};
 
 /// The most JSON one log event may take once its strings are cut to
@@ -142,13 +139,13 @@ impl CloudWatchStream {
                 what: self.what.clone(),
                 detail: e.to_string(),
             }),
-            Err(ReadError::Json(e)) if e.is_io() => Err(InputError::Gzip {
-                what: self.what.clone(),
-                detail: e.to_string(),
-            }),
             Err(ReadError::Json(e)) => Err(InputError::CloudWatchDocument {
                 what: self.what.clone(),
                 detail: e.to_string(),
+            }),
+            Err(ReadError::Syntax(detail)) => Err(InputError::CloudWatchDocument {
+                what: self.what.clone(),
+                detail,
             }),
             Err(ReadError::NoDocument) => Err(InputError::CloudWatchDocument {
                 what: self.what.clone(),
@@ -161,55 +158,64 @@ impl CloudWatchStream {
 enum ReadError {
     Io(std::io::Error),
     Json(serde_json::Error),
+    Syntax(String),
     NoDocument,
+}
+
+impl From<ScanError> for ReadError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::Io(e) => ReadError::Io(e),
+            ScanError::Syntax(s) => ReadError::Syntax(s),
+        }
+    }
+}
+
+/// Whether the consumer wants more chunks.
+#[derive(PartialEq)]
+enum Flow {
+    Go,
+    Stop,
 }
 
 /// Reads documents back to back (account-level policies concatenate them,
 /// with or without whitespace between).
+///
+/// Each log event is taken as the bytes of its `logEvents` element
+/// ([`Window`]) and parsed once, typed, from that slice
+/// ([`read_event_bytes`]); only a bad event is read again, to keep it as
+/// malformed with its raw JSON. Reading the document through serde_json's
+/// reader instead cannot rewind to an event that fails to read, so every
+/// event had to be captured raw (an allocation and a copy) and then parsed
+/// a second time; and the reader path costs more per byte than the slice
+/// path. Memory stays bounded: the window holds one element (at most
+/// [`MAX_EVENT_JSON_BYTES`] once [`BoundedJson`] has cut its strings) and
+/// one read.
 fn read_documents(
     reader: &mut dyn Read,
     limits: ChunkLimits,
     emit: &mut dyn FnMut(DocChunk) -> bool,
 ) -> Result<(), ReadError> {
-    let mut r = BufReader::with_capacity(64 * 1024, reader);
+    let mut w = Window::new(reader);
     let mut documents = 0;
-    loop {
-        // Skip whitespace by peeking into the buffer, so that the byte that
-        // starts the next document stays for the deserializer.
-        loop {
-            let buf = r.fill_buf().map_err(ReadError::Io)?;
-            if buf.is_empty() {
-                return if documents == 0 {
-                    Err(ReadError::NoDocument)
-                } else {
-                    Ok(())
-                };
-            }
-            let blanks = buf
-                .iter()
-                .take_while(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-                .count();
-            let more = blanks < buf.len();
-            r.consume(blanks);
-            if more {
-                break;
-            }
+    while let Some(b) = w.peek()? {
+        if b != b'{' {
+            return Err(w
+                .unexpected(
+                    Some(b),
+                    "a CloudWatch Logs subscription document (a JSON object)",
+                )
+                .into());
         }
-        // A document is an object; its parse ends on its closing `}`, so the
-        // deserializer reads nothing past it and can be dropped here.
-        let mut de = serde_json::Deserializer::from_reader(&mut r);
-        let mut stopped = false;
-        let seed = DocumentSeed {
-            limits,
-            emit: &mut *emit,
-            stopped: &mut stopped,
-        };
-        match de.deserialize_map(seed) {
-            Ok(()) => documents += 1,
-            Err(_) if stopped => return Ok(()),
-            Err(e) => return Err(ReadError::Json(e)),
+        if read_document(&mut w, limits, emit)? == Flow::Stop {
+            return Ok(());
         }
+        documents += 1;
     }
+    if documents == 0 {
+        return Err(ReadError::NoDocument);
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -226,149 +232,163 @@ enum Field {
     Other,
 }
 
-/// Visits one document: header fields as they come, `logEvents` through
-/// [`EventsSeed`], then the last chunk when the object closes.
-struct DocumentSeed<'a> {
+/// One document: header fields as they come, `logEvents` element by
+/// element ([`read_events`]), then the last chunk when the object closes.
+fn read_document(
+    w: &mut Window<&mut dyn Read>,
     limits: ChunkLimits,
-    emit: &'a mut dyn FnMut(DocChunk) -> bool,
-    stopped: &'a mut bool,
-}
-
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocumentSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a CloudWatch Logs subscription document (a JSON object)")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut doc = LogDocument {
-            owner: String::new(),
-            log_group: String::new(),
-            log_stream: String::new(),
-            subscription_filters: Vec::new(),
-            message_type: String::new(),
-            policy_level: None,
-            events: Vec::new(),
-            malformed: Vec::new(),
-        };
-        let mut have_group = false;
-        let mut emitted = false;
-        while let Some(field) = map.next_key::<Field>()? {
-            match field {
-                Field::Owner => doc.owner = map.next_value()?,
-                Field::LogGroup => {
-                    doc.log_group = map.next_value()?;
-                    have_group = true;
-                }
-                Field::LogStream => doc.log_stream = map.next_value()?,
-                Field::SubscriptionFilters => doc.subscription_filters = map.next_value()?,
-                Field::MessageType => doc.message_type = map.next_value()?,
-                Field::PolicyLevel => doc.policy_level = map.next_value()?,
-                Field::LogEvents => {
-                    // CloudWatch writes the header before `logEvents`. Should
-                    // a document ever not, its events are buffered whole
-                    // (correct, just not bounded): a chunk handed on without
-                    // its log group could not be processed. Control messages
-                    // (one tiny event) are kept whole too. A header field
-                    // that comes after `logEvents` only reaches the chunks
-                    // handed on after it.
-                    let stream = have_group && !doc.is_control_message();
-                    map.next_value_seed(EventsSeed {
-                        doc: &mut doc,
-                        stream,
-                        limits: self.limits,
-                        emit: &mut *self.emit,
-                        emitted: &mut emitted,
-                        stopped: &mut *self.stopped,
-                    })?;
-                }
-                Field::Other => {
-                    map.next_value::<IgnoredAny>()?;
+    emit: &mut dyn FnMut(DocChunk) -> bool,
+) -> Result<Flow, ReadError> {
+    let mut doc = LogDocument {
+        owner: String::new(),
+        log_group: String::new(),
+        log_stream: String::new(),
+        subscription_filters: Vec::new(),
+        message_type: String::new(),
+        policy_level: None,
+        events: Vec::new(),
+        malformed: Vec::new(),
+    };
+    let mut have_group = false;
+    let mut emitted = false;
+    w.expect(b'{', "a document")?;
+    let mut more = w.peek()? != Some(b'}');
+    while more {
+        if w.peek()? != Some(b'"') {
+            let found = w.peek()?;
+            return Err(w.unexpected(found, "a key (a string)").into());
+        }
+        let field: Field = serde_json::from_slice(w.value()?).map_err(ReadError::Json)?;
+        w.expect(b':', "`:` after a key")?;
+        match field {
+            Field::Owner => doc.owner = header_value(w, "owner", b"\"")?,
+            Field::LogGroup => {
+                doc.log_group = header_value(w, "logGroup", b"\"")?;
+                have_group = true;
+            }
+            Field::LogStream => doc.log_stream = header_value(w, "logStream", b"\"")?,
+            Field::SubscriptionFilters => {
+                doc.subscription_filters = header_value(w, "subscriptionFilters", b"[")?
+            }
+            Field::MessageType => doc.message_type = header_value(w, "messageType", b"\"")?,
+            Field::PolicyLevel => doc.policy_level = header_value(w, "policyLevel", b"\"n")?,
+            Field::LogEvents => {
+                // CloudWatch writes the header before `logEvents`. Should a
+                // document ever not, its events are buffered whole (correct,
+                // just not bounded): a chunk handed on without its log group
+                // could not be processed. Control messages (one tiny event)
+                // are kept whole too. A header field that comes after
+                // `logEvents` only reaches the chunks handed on after it.
+                let stream = have_group && !doc.is_control_message();
+                let events = Events {
+                    stream,
+                    limits,
+                    emitted: &mut emitted,
+                };
+                if read_events(w, &mut doc, events, emit)? == Flow::Stop {
+                    return Ok(Flow::Stop);
                 }
             }
+            Field::Other => w.skip_value()?,
         }
-        if !have_group {
-            return Err(de::Error::missing_field("logGroup"));
-        }
-        if !(self.emit)(DocChunk {
-            doc,
-            first: !emitted,
-            last: true,
-        }) {
-            *self.stopped = true;
-            return Err(de::Error::custom("stopped by the consumer"));
-        }
-        Ok(())
+        more = match w.peek()? {
+            Some(b',') => {
+                w.bump();
+                true
+            }
+            Some(b'}') => false,
+            found => return Err(w.unexpected(found, "`,` or `}` in a document").into()),
+        };
     }
+    w.bump(); // `}`
+    if !have_group {
+        return Err(ReadError::Syntax("missing field `logGroup`".to_owned()));
+    }
+    let last = DocChunk {
+        doc,
+        first: !emitted,
+        last: true,
+    };
+    Ok(if emit(last) { Flow::Go } else { Flow::Stop })
 }
 
-/// Visits `logEvents`: each element is captured raw and read on its own
-/// (as the whole-document path does), so a bad event is kept as malformed
-/// and the rest goes on.
-struct EventsSeed<'a> {
-    doc: &'a mut LogDocument,
+/// A header field's value. Its first byte must be one of `starts` (else the
+/// type is wrong: refused before it is held, whatever its size).
+fn header_value<T: serde::de::DeserializeOwned>(
+    w: &mut Window<&mut dyn Read>,
+    name: &str,
+    starts: &[u8],
+) -> Result<T, ReadError> {
+    let found = w.peek()?;
+    if !found.is_some_and(|b| starts.contains(&b)) {
+        let what = match starts {
+            b"[" => "an array of strings",
+            b"\"n" => "a string or null",
+            _ => "a string",
+        };
+        return Err(w.unexpected(found, &format!("{what} for `{name}`")).into());
+    }
+    serde_json::from_slice(w.value()?).map_err(|e| ReadError::Syntax(format!("{name}: {e}")))
+}
+
+/// How `logEvents` is handed on.
+struct Events<'a> {
+    /// In chunks (else whole, with the document's last chunk).
     stream: bool,
     limits: ChunkLimits,
-    emit: &'a mut dyn FnMut(DocChunk) -> bool,
     emitted: &'a mut bool,
-    stopped: &'a mut bool,
 }
 
-impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EventsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of log events")
-    }
-
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        let mut bytes = 0;
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            bytes += raw.get().len();
-            let read = self.doc.events.len();
-            read_event(raw.get(), &mut self.doc.events, &mut self.doc.malformed);
-            if let Some(e) = self.doc.events.get_mut(read) {
-                e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
-                for (_, v) in &mut e.extracted_fields {
-                    uncut(v, MAX_EVENT_MESSAGE_BYTES);
-                }
-            }
-            let count = self.doc.events.len() + self.doc.malformed.len();
-            if self.stream && (count >= self.limits.events || bytes >= self.limits.bytes) {
-                let chunk = LogDocument {
-                    events: std::mem::take(&mut self.doc.events),
-                    malformed: std::mem::take(&mut self.doc.malformed),
-                    ..header_of(self.doc)
-                };
-                if !(self.emit)(DocChunk {
-                    doc: chunk,
-                    first: !*self.emitted,
-                    last: false,
-                }) {
-                    *self.stopped = true;
-                    return Err(de::Error::custom("stopped by the consumer"));
-                }
-                *self.emitted = true;
-                bytes = 0;
+/// Reads `logEvents` into `doc`, handing on a chunk whenever one is full;
+/// a bad event is kept as malformed and the rest goes on.
+fn read_events(
+    w: &mut Window<&mut dyn Read>,
+    doc: &mut LogDocument,
+    how: Events<'_>,
+    emit: &mut dyn FnMut(DocChunk) -> bool,
+) -> Result<Flow, ReadError> {
+    w.expect(b'[', "an array of log events for `logEvents`")?;
+    let mut more = w.peek()? != Some(b']');
+    let mut bytes = 0;
+    while more {
+        let raw = w.value()?;
+        bytes += raw.len();
+        let read = doc.events.len();
+        read_event_bytes(raw, &mut doc.events, &mut doc.malformed).map_err(ReadError::Json)?;
+        if let Some(e) = doc.events.get_mut(read) {
+            e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
+            for (_, v) in &mut e.extracted_fields {
+                uncut(v, MAX_EVENT_MESSAGE_BYTES);
             }
         }
-        Ok(())
+        let count = doc.events.len() + doc.malformed.len();
+        if how.stream && (count >= how.limits.events || bytes >= how.limits.bytes) {
+            let chunk = LogDocument {
+                events: std::mem::take(&mut doc.events),
+                malformed: std::mem::take(&mut doc.malformed),
+                ..header_of(doc)
+            };
+            if !emit(DocChunk {
+                doc: chunk,
+                first: !*how.emitted,
+                last: false,
+            }) {
+                return Ok(Flow::Stop);
+            }
+            *how.emitted = true;
+            bytes = 0;
+        }
+        more = match w.peek()? {
+            Some(b',') => {
+                w.bump();
+                true
+            }
+            Some(b']') => false,
+            found => return Err(w.unexpected(found, "`,` or `]` between log events").into()),
+        };
     }
+    w.bump(); // `]`
+    Ok(Flow::Go)
 }
 
 /// The header fields of `doc`, without events.

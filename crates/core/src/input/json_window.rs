@@ -1,0 +1,315 @@
+//! A window over a stream of JSON bytes from which whole values are taken
+//! as slices, so the streamed reader parses each log event once, from a
+//! slice (serde_json's fast path), instead of capturing it through the
+//! reader path and parsing it a second time.
+//!
+//! Only the extent of a value is found here (strings skipped with `memchr`,
+//! brackets counted); whether it is valid JSON is left to serde_json, which
+//! then reads the slice. The window holds the value being taken plus one
+//! read (64 KiB): a value inside `logEvents` is bounded by [`BoundedJson`]
+//! (4 MiB), strings by its cut; values the caller does not need are skipped
+//! without being held.
+//!
+//! [`BoundedJson`]: super::bounded_json::BoundedJson
+
+use std::io::{self, Read};
+
+/// What a read takes from the stream at once.
+const READ_BYTES: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub(super) enum ScanError {
+    Io(io::Error),
+    /// Not JSON, or a document cut short; says what was expected and where.
+    Syntax(String),
+}
+
+impl From<io::Error> for ScanError {
+    fn from(e: io::Error) -> Self {
+        ScanError::Io(e)
+    }
+}
+
+pub(super) struct Window<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Start of what has not been taken yet.
+    pos: usize,
+    /// Bytes dropped from the front of `buf` so far (positions in errors).
+    dropped: u64,
+}
+
+impl<R: Read> Window<R> {
+    pub(super) fn new(inner: R) -> Self {
+        Window {
+            inner,
+            buf: Vec::with_capacity(2 * READ_BYTES),
+            pos: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Reads more; `false` at the end of the stream. What was taken is
+    /// dropped first, so the window never grows past one value and a read.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.dropped += self.pos as u64;
+            self.pos = 0;
+        }
+        let len = self.buf.len();
+        self.buf.resize(len + READ_BYTES, 0);
+        loop {
+            match self.inner.read(&mut self.buf[len..]) {
+                Ok(n) => {
+                    self.buf.truncate(len + n);
+                    return Ok(n > 0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, left in place; `None` at the
+    /// end of the stream.
+    pub(super) fn peek(&mut self) -> Result<Option<u8>, ScanError> {
+        loop {
+            while let Some(&b) = self.buf.get(self.pos) {
+                if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Takes the byte [`Window::peek`] returned.
+    pub(super) fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    /// Takes `byte` (after whitespace), or says that `what` was expected.
+    pub(super) fn expect(&mut self, byte: u8, what: &str) -> Result<(), ScanError> {
+        match self.peek()? {
+            Some(b) if b == byte => {
+                self.bump();
+                Ok(())
+            }
+            found => Err(self.unexpected(found, what)),
+        }
+    }
+
+    /// A syntax error: `what` was expected where `found` is.
+    pub(super) fn unexpected(&self, found: Option<u8>, what: &str) -> ScanError {
+        let found = match found {
+            None => "the end of the data".to_owned(),
+            Some(b) if b.is_ascii_graphic() => format!("`{}`", b as char),
+            Some(b) => format!("byte 0x{b:02x}"),
+        };
+        ScanError::Syntax(format!(
+            "expected {what} at byte {} of the decompressed data, found {found}",
+            self.dropped + self.pos as u64
+        ))
+    }
+
+    /// Takes the next value (after whitespace) and returns its bytes.
+    pub(super) fn value(&mut self) -> Result<&[u8], ScanError> {
+        let len = self.value_len(true)?;
+        let start = self.pos;
+        self.pos += len;
+        Ok(&self.buf[start..start + len])
+    }
+
+    /// Takes the next value without holding it.
+    pub(super) fn skip_value(&mut self) -> Result<(), ScanError> {
+        let len = self.value_len(false)?;
+        self.pos += len;
+        Ok(())
+    }
+
+    /// The length of the value at `pos` (after whitespace). With `keep`
+    /// false, what is scanned may be dropped as it goes: the length is then
+    /// counted from where `pos` ends up.
+    fn value_len(&mut self, keep: bool) -> Result<usize, ScanError> {
+        let mut len = 0;
+        match self.peek()? {
+            Some(b'"') => {
+                len = 1;
+                self.string_end(&mut len, keep)?;
+            }
+            Some(b'{' | b'[') => {
+                let mut depth = 0usize;
+                loop {
+                    let Some(&b) = self.buf.get(self.pos + len) else {
+                        self.more(&mut len, keep, "the end of an object or array")?;
+                        continue;
+                    };
+                    len += 1;
+                    match b {
+                        b'"' => self.string_end(&mut len, keep)?,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            found @ (None | Some(b',' | b':' | b']' | b'}')) => {
+                return Err(self.unexpected(found, "a value"))
+            }
+            // A number or literal runs to the next delimiter; serde_json
+            // says whether it is one.
+            Some(_) => loop {
+                match self.buf.get(self.pos + len) {
+                    None => {
+                        if !keep {
+                            self.pos += len;
+                            len = 0;
+                        }
+                        if !self.fill()? {
+                            break;
+                        }
+                    }
+                    Some(b' ' | b'\n' | b'\r' | b'\t' | b',' | b']' | b'}') => break,
+                    Some(_) => len += 1,
+                }
+            },
+        }
+        Ok(len)
+    }
+
+    /// Moves `len` past the end of a string whose opening quote it is
+    /// already past.
+    fn string_end(&mut self, len: &mut usize, keep: bool) -> Result<(), ScanError> {
+        loop {
+            let at = self.pos + *len;
+            let Some(rest) = self.buf.get(at..).filter(|r| !r.is_empty()) else {
+                self.more(len, keep, "the end of a string")?;
+                continue;
+            };
+            match memchr::memchr2(b'"', b'\\', rest) {
+                Some(i) if rest[i] == b'"' => {
+                    *len += i + 1;
+                    return Ok(());
+                }
+                // The escaped byte never ends the string (`\u` is followed
+                // by hex digits only).
+                Some(i) => *len += i + 2,
+                None => *len += rest.len(),
+            }
+        }
+    }
+
+    /// Reads more for a value being scanned (`len` bytes of it so far);
+    /// the end of the stream here is a document cut short.
+    fn more(&mut self, len: &mut usize, keep: bool, what: &str) -> Result<(), ScanError> {
+        if !keep {
+            let scanned = (*len).min(self.buf.len() - self.pos);
+            self.pos += scanned;
+            *len -= scanned;
+        }
+        if self.fill()? {
+            Ok(())
+        } else {
+            let at = self.dropped + self.buf.len() as u64;
+            Err(ScanError::Syntax(format!(
+                "the decompressed data ends (byte {at}) before {what}"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader handing out `n` bytes at a time: every state must survive
+    /// a read edge.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn values(json: &str, step: usize) -> Result<Vec<String>, ScanError> {
+        let mut w = Window::new(Trickle(json.as_bytes(), step));
+        let mut out = Vec::new();
+        while w.peek()?.is_some() {
+            out.push(String::from_utf8(w.value()?.to_vec()).unwrap());
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn values_are_taken_whole_across_read_edges() {
+        let json = r#" {"a":"x\"}y\\","b":[1,{"c":"]"}]} "s\\\"" 12.5e3
+            [] true {"esc":"\u0022{"}"#;
+        let want = [
+            r#"{"a":"x\"}y\\","b":[1,{"c":"]"}]}"#,
+            r#""s\\\"""#,
+            "12.5e3",
+            "[]",
+            "true",
+            r#"{"esc":"\u0022{"}"#,
+        ];
+        for step in [1, 2, 3, 7, 1000] {
+            assert_eq!(values(json, step).unwrap(), want, "reads of {step}");
+        }
+    }
+
+    #[test]
+    fn skipped_values_are_not_held_and_what_follows_is_read() {
+        let big = format!(r#"[{}"x"]"#, r#""abcdefgh","#.repeat(100_000));
+        let json = format!("{big} \"after\"");
+        let mut w = Window::new(json.as_bytes());
+        w.skip_value().unwrap();
+        assert!(w.buf.capacity() < 4 * READ_BYTES, "{}", w.buf.capacity());
+        assert_eq!(w.value().unwrap(), br#""after""#);
+        assert_eq!(w.peek().unwrap(), None);
+    }
+
+    #[test]
+    fn cut_documents_and_misplaced_delimiters_are_syntax_errors() {
+        for (json, says) in [
+            (
+                r#"{"a":[1,2"#,
+                "ends (byte 9) before the end of an object or array",
+            ),
+            (r#""abc"#, "ends (byte 4) before the end of a string"),
+            (r#""ab\"#, "before the end of a string"),
+            (
+                "]",
+                "expected a value at byte 0 of the decompressed data, found `]`",
+            ),
+        ] {
+            match values(json, 2) {
+                Err(ScanError::Syntax(s)) => assert!(s.contains(says), "{json}: {s}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        let mut w = Window::new(&b"  x"[..]);
+        match w.expect(b'{', "a document") {
+            Err(ScanError::Syntax(s)) => assert_eq!(
+                s,
+                "expected a document at byte 2 of the decompressed data, found `x`"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}
