@@ -268,7 +268,7 @@ pub fn process(p: &Pipeline, event: &[u8]) -> RecordSet {
 /// `StdoutSink::send` sizes its own (so the figure includes what the sink
 /// pays for its buffer, not only the serialising).
 pub fn encode_ndjson(records: &RecordSet) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(records.len() * 512);
+    let mut buf = Vec::new();
     rdsf_sinks::stdout::encode_ndjson_batch(&records.all_groups(), &mut buf);
     buf
 }

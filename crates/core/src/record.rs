@@ -301,6 +301,54 @@ impl Attributes {
         );
         self.0.append(&mut other.0);
     }
+
+    /// Moves all of `front` in ahead of our own pairs, none of whose keys
+    /// we may hold (the premise of [`Attributes::append_disjoint`], the
+    /// other way round), keeping their order. Lets the pipeline put its few keys first into the
+    /// parser's list instead of copying the parser's list into a new one:
+    /// one allocation, copy and free less per record (callgrind). `front`
+    /// is drained, its capacity kept for the next record.
+    pub fn prepend_disjoint(&mut self, front: &mut Attributes) {
+        debug_assert!(
+            front.0.iter().all(|(k, _)| self.get(k).is_none()),
+            "attribute key written twice"
+        );
+        // Appended, then rotated to the front: `splice` cost twice as much.
+        let n = front.0.len();
+        self.0.append(&mut front.0);
+        self.0.rotate_right(n);
+    }
+
+    /// Whether no key appears twice (by text). [`Attributes::insert`] keeps
+    /// it so, but the list is public and [`Attributes::append_disjoint`]
+    /// only checks in debug builds: a writer that relies on it asks here.
+    /// Most keys are ruled out by a 64-bit filter of (length, last byte);
+    /// only a key whose filter bit is already set is compared with the
+    /// earlier ones — a record's ~14 keys cost ~14 steps and a few string
+    /// compares, not ~90 (callgrind: the pairwise check was a quarter of the
+    /// WhaTap encoder).
+    pub fn has_distinct_keys(&self) -> bool {
+        let mut seen = 0u64;
+        for (i, (k, _)) in self.0.iter().enumerate() {
+            let bit = 1u64 << key_filter_slot(k.as_str());
+            if seen & bit != 0 && self.0[..i].iter().any(|(earlier, _)| earlier == k) {
+                return false;
+            }
+            seen |= bit;
+        }
+        true
+    }
+}
+
+/// A key's bit in [`Attributes::has_distinct_keys`]'s filter: equal texts
+/// share a slot (so a clear bit proves the key new); different texts mostly
+/// do not.
+fn key_filter_slot(key: &str) -> u32 {
+    let last = key.as_bytes().last().copied().unwrap_or(0);
+    (key.len() as u32)
+        .wrapping_mul(7)
+        .wrapping_add(u32::from(last))
+        % 64
 }
 
 /// The entity that produced the records (one database, one log group).
@@ -754,6 +802,98 @@ mod key_tests {
         a.insert(keys::PG_EVENT, 2i64);
         assert_eq!(a.len(), 1);
         assert_eq!(a.get(keys::PG_EVENT), Some(&Value::Int(2)));
+    }
+}
+
+#[cfg(test)]
+mod attributes_tests {
+    use super::*;
+
+    /// The filtered check agrees with comparing every pair, on lists with
+    /// and without a repeat, whether the repeat is the same constant, the
+    /// same text built two ways, or a key whose slot another key shares.
+    #[test]
+    fn distinct_keys_agrees_with_the_pairwise_check() {
+        let pairwise = |a: &Attributes| {
+            a.0.iter()
+                .enumerate()
+                .all(|(i, (k, _))| a.0[..i].iter().all(|(e, _)| e != k))
+        };
+        let pool: Vec<Key> = vec![
+            keys::CW_EVENT_ID.into(),
+            keys::PARSER.into(),
+            keys::CLIENT_ADDRESS.into(),
+            keys::CLIENT_PORT.into(),
+            keys::PROCESS_PID.into(), // same length and last byte as client.port
+            keys::DB_QUERY_FINGERPRINT_ID.into(),
+            Key::from("db.query.fingerprint_id".to_owned()),
+            Key::from("a"),
+            Key::from(""),
+            Key::from("x\u{e9}".to_owned()),
+        ];
+        // Every list of up to 4 keys drawn from the pool, repeats allowed.
+        let n = pool.len();
+        let mut lists = 0;
+        for len in 0..=4u32 {
+            for code in 0..n.pow(len) {
+                let mut a = Attributes::new();
+                let mut c = code;
+                for _ in 0..len {
+                    a.0.push((pool[c % n].clone(), Value::Int(0)));
+                    c /= n;
+                }
+                assert_eq!(a.has_distinct_keys(), pairwise(&a), "{:?}", a.0);
+                lists += 1;
+            }
+        }
+        assert!(lists > 10_000);
+        // A long list of distinct keys (many share filter slots) passes.
+        let mut long = Attributes::new();
+        for i in 0..200 {
+            long.insert(format!("k{i}"), i as i64);
+        }
+        assert!(long.has_distinct_keys());
+        long.0.push((Key::from("k150"), Value::Int(0)));
+        assert!(!long.has_distinct_keys());
+    }
+
+    /// The pipeline's keys go first, the parser's follow in their order,
+    /// and the scratch list is left empty for the next record.
+    #[test]
+    fn prepend_puts_front_keys_first_and_empties_the_scratch() {
+        let mut parsed = Attributes::with_capacity(4);
+        parsed.insert(keys::CLIENT_ADDRESS, "10.0.0.1");
+        parsed.insert(keys::PROCESS_PID, 7i64);
+        let mut front = Attributes::new();
+        front.insert(keys::CW_EVENT_ID, "e1");
+        front.insert(keys::PARSER, "postgresql");
+        let cap = front.0.capacity();
+        parsed.prepend_disjoint(&mut front);
+        let order: Vec<&str> = parsed.iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            order,
+            [
+                keys::CW_EVENT_ID.as_str(),
+                keys::PARSER.as_str(),
+                keys::CLIENT_ADDRESS.as_str(),
+                keys::PROCESS_PID.as_str()
+            ]
+        );
+        assert!(front.is_empty());
+        assert_eq!(front.0.capacity(), cap);
+        assert!(parsed.has_distinct_keys());
+    }
+
+    /// `insert` keeps each key once, so every list it builds passes.
+    #[test]
+    fn insert_keeps_keys_distinct() {
+        let mut a = Attributes::new();
+        for (i, k) in ["a", "b", "a", "c", "b"].into_iter().enumerate() {
+            a.insert(k, i as i64);
+        }
+        assert_eq!(a.len(), 3);
+        assert!(a.has_distinct_keys());
+        assert_eq!(a.get("a"), Some(&Value::Int(2)));
     }
 }
 

@@ -487,8 +487,10 @@ impl Processor {
 
         out.records.reserve(entries.len() + doc.malformed.len());
         let first_record = out.records.len();
+        // The pipeline's keys of each record, built here and then moved in
+        // ahead of the parser's (whose list becomes the record's).
+        let mut attrs = Attributes::with_capacity(4);
         for mut entry in entries {
-            let mut attrs = Attributes::with_capacity(entry.parsed.attributes.len() + 4);
             attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
             if entry.event_ids.len() > 1 {
                 attrs.insert(
@@ -519,9 +521,10 @@ impl Processor {
                     }
                 }
             }
-            attrs.append_disjoint(entry.parsed.attributes);
+            let mut record_attrs = entry.parsed.attributes;
+            record_attrs.prepend_disjoint(&mut attrs);
             if let Some(reason) = entry.parsed.error {
-                attrs.insert(keys::PARSE_ERROR, reason);
+                record_attrs.insert(keys::PARSE_ERROR, reason);
                 out.stats.parse_errors += 1;
             }
             out.records.push(
@@ -534,7 +537,7 @@ impl Processor {
                     observed_timestamp_ns: observed_ns,
                     severity: entry.parsed.severity.unwrap_or_default(),
                     body: entry.body,
-                    attributes: attrs,
+                    attributes: record_attrs,
                     // The last use of the ids: moved, not copied. The parts of
                     // one event are told apart by `<event id>.<part>`.
                     id: match entry.part {

@@ -109,8 +109,9 @@ pub fn encode(
             compression,
         ),
         Protocol::Protobuf => {
-            let records: usize = batch.iter().map(|g| g.records.len()).sum();
-            let mut raw = Vec::with_capacity(records * 512);
+            // `encode_request` reserves each resource's exact size: a
+            // guess made here would only be grown (and copied) past.
+            let mut raw = Vec::new();
             super::wire::encode_request(batch, extra_resource, &mut raw);
             compress(raw, compression)
         }

@@ -159,9 +159,11 @@ fn time(ns: i64) -> u64 {
 
 /// A `KeyValue` { key = 1, value = 2 } as field `tag` of its parent.
 fn key_value(tag: u32, k: &str, v: &Value, out: &mut Vec<u8>) {
-    message_header(tag, kv_len(k, v), out);
+    // The value's length once, for both headers.
+    let value_len = any_len(v);
+    message_header(tag, string_field_len(1, k) + field_len(2, value_len), out);
     string_field(1, k, out);
-    message_header(2, any_len(v), out);
+    message_header(2, value_len, out);
     any_value(v, out);
 }
 

@@ -46,8 +46,8 @@ impl Sink for StdoutSink {
         _deadline: Instant,
     ) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
-            let records: usize = batch.iter().map(|g| g.records.len()).sum();
-            let mut buf = Vec::with_capacity(records * 512);
+            // Sized by `encode_ndjson_batch` from its first line.
+            let mut buf = Vec::new();
             encode_ndjson_batch(batch, &mut buf);
             write_stdout(&buf)
         })
@@ -94,11 +94,15 @@ pub fn encode_ndjson(resource: &Attributes, record: &Record, buf: &mut Vec<u8>) 
 
 /// Appends every record of `batch` as a JSON line to `buf`, sharing the
 /// timestamp caches across the batch (records of one payload share their
-/// seconds).
+/// seconds). `buf` is grown once, by the first line's length times the
+/// records left: a fixed guess per record was half the PostgreSQL lines'
+/// size, and each doubling copied the whole buffer (callgrind).
 pub fn encode_ndjson_batch(batch: &[ResourceRecords<'_>], buf: &mut Vec<u8>) {
+    let records: usize = batch.iter().map(|g| g.records.len()).sum();
     let mut enc = NdjsonEncoder::new();
+    let mut size = Some((buf.len(), records));
     for group in batch {
-        enc.encode_group(group, buf);
+        enc.encode_group_sized(group, buf, &mut size);
     }
 }
 
@@ -120,11 +124,29 @@ impl NdjsonEncoder {
 
     /// Appends each record of `group` as one JSON line.
     pub fn encode_group(&mut self, group: &ResourceRecords<'_>, buf: &mut Vec<u8>) {
+        self.encode_group_sized(group, buf, &mut None);
+    }
+
+    /// [`NdjsonEncoder::encode_group`]; with `size` = (where the batch
+    /// began in `buf`, its record count), room for the rest of the batch is
+    /// reserved after the first line, and `size` cleared.
+    fn encode_group_sized(
+        &mut self,
+        group: &ResourceRecords<'_>,
+        buf: &mut Vec<u8>,
+        size: &mut Option<(usize, usize)>,
+    ) {
         let mut json = std::mem::take(&mut self.resource_json);
         json.clear();
         write_attributes(&mut json, group.resource);
         for r in group.records {
             self.encode(r, &json, buf);
+            if let Some((start, records)) = size.take() {
+                // An eighth more: later lines run a little longer (ids,
+                // numbers), and outgrowing the guess copies everything.
+                let line = buf.len() - start;
+                buf.reserve((line + line / 8) * (records - 1));
+            }
         }
         self.resource_json = json;
     }
@@ -159,25 +181,28 @@ fn write_attributes(buf: &mut Vec<u8>, attrs: &Attributes) {
             buf.push(b',');
         }
         write_key(buf, k);
-        buf.push(b':');
         write_value(buf, v);
     }
     buf.push(b'}');
 }
 
-/// A [`Key::Plain`] needs no escaping by construction (its type is only
-/// built from checked constants): copied between quotes. Any other key is
-/// escaped like every string.
+/// Writes `key` and the colon after it. A [`Key::Plain`] needs no
+/// escaping by construction (its type is only built from checked
+/// constants): copied between quotes. Any other key is escaped like every
+/// string. (No `reserve` here or in [`write_json_str`]: every push checks
+/// the capacity anyway, and the extra check per key and string was ~3 % of
+/// this writer.)
 fn write_key(buf: &mut Vec<u8>, key: &Key) {
     match key {
         Key::Plain(k) => {
-            let k = k.as_str().as_bytes();
-            buf.reserve(k.len() + 2);
             buf.push(b'"');
-            buf.extend_from_slice(k);
-            buf.push(b'"');
+            buf.extend_from_slice(k.as_str().as_bytes());
+            buf.extend_from_slice(b"\":");
         }
-        Key::Text(t) => write_json_str(buf, t),
+        Key::Text(t) => {
+            write_json_str(buf, t);
+            buf.push(b':');
+        }
     }
 }
 
@@ -239,38 +264,44 @@ fn word_needs_escape(w: u64) -> bool {
 }
 
 /// Appends `s` as a JSON string literal, escaped exactly like serde_json:
-/// clean runs (checked 8 bytes at a time, the tail too) are copied in one go.
+/// the clean runs between bytes that need an escape are copied in one go.
 pub fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
-    buf.reserve(b.len() + 2);
     buf.push(b'"');
     let mut run_start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        let end = (i + 8).min(b.len());
-        // A tail shorter than 8 bytes is checked as the string's last word,
-        // overlapping bytes already found clean.
-        let word = b
-            .get(end.max(8) - 8..end.max(8))
-            .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        if word.is_some_and(|w| !word_needs_escape(w)) {
-            i = end;
-            continue;
-        }
-        // A flagged word: byte by byte.
-        while i < end {
-            let c = b[i];
-            let esc = ESCAPE[c as usize];
-            if esc != 0 {
-                buf.extend_from_slice(&b[run_start..i]);
-                write_escape(buf, c, esc);
-                run_start = i + 1;
-            }
-            i += 1;
-        }
+    while let Some(i) = next_escape(b, run_start) {
+        buf.extend_from_slice(&b[run_start..i]);
+        write_escape(buf, b[i], ESCAPE[b[i] as usize]);
+        run_start = i + 1;
     }
     buf.extend_from_slice(&b[run_start..]);
     buf.push(b'"');
+}
+
+/// The position of the first byte at or after `from` that JSON escapes.
+/// Whole 8-byte words are checked at once (most text has no such byte);
+/// the tail of a string of 8 bytes or more is checked as its last word,
+/// which overlaps bytes already found clean; a flagged word is searched
+/// byte by byte (the word test may flag a clean word, never miss one).
+fn next_escape(b: &[u8], from: usize) -> Option<usize> {
+    let rest = &b[from..];
+    let needs = |c: &u8| ESCAPE[*c as usize] != 0;
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("8 bytes"));
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for w in &mut chunks {
+        if word_needs_escape(word(w)) {
+            if let Some(j) = w.iter().position(needs) {
+                return Some(at + j);
+            }
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    if tail.is_empty() || (rest.len() >= 8 && !word_needs_escape(word(&rest[rest.len() - 8..]))) {
+        return None;
+    }
+    tail.iter().position(needs).map(|j| at + j)
 }
 
 fn write_escape(buf: &mut Vec<u8>, c: u8, esc: u8) {

@@ -251,8 +251,8 @@ impl WhatapSink {
 
     /// All frames of a batch, concatenated (what one `send` writes).
     pub fn encode(&self, batch: &[ResourceRecords<'_>]) -> Vec<u8> {
-        let records: usize = batch.iter().map(|g| g.records.len()).sum();
-        let mut buf = Vec::with_capacity(records * 512);
+        // Sized by `encode_batch` from the first record's frames.
+        let mut buf = Vec::new();
         self.mapping.encode_batch(batch, &mut buf);
         buf
     }
