@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use super::mysql_common::{
     is_server_header, leading_time, mentions_mariadb, operation_name, TimeStyle,
 };
-use super::scan::{finder, leading_f64, lines_inclusive};
+use super::scan::{finder, leading_f64, lines_inclusive, words};
 use super::{LogParser, Parsed};
 use crate::record::{keys, Attributes, PlainKey, Value};
 
@@ -266,7 +266,7 @@ fn split_once<'a>(s: &'a str, needle: &memchr::memmem::Finder<'_>) -> Option<(&'
 /// `Key: value  Key: value` pairs of a `#` line; a key may have no value
 /// (`Schema:   QC_hit: No`).
 fn key_values(s: &str, p: &mut Parsed) {
-    let mut tokens = s.split_whitespace().peekable();
+    let mut tokens = words(s).peekable();
     while let Some(token) = tokens.next() {
         let Some(key) = token.strip_suffix(':') else {
             continue;
