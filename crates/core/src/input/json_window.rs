@@ -284,6 +284,33 @@ mod tests {
         assert_eq!(w.peek().unwrap(), None);
     }
 
+    /// The bound the streamed reader's memory rests on: taking value after
+    /// value, the window holds one value and a read, never what came
+    /// before (here 300 values of 100 KB: 30 MB through a window under
+    /// 512 KiB).
+    #[test]
+    fn the_window_holds_one_value_and_a_read_however_many_pass() {
+        let value = format!(r#"{{"message":"{}"}}"#, "m".repeat(100_000));
+        let json = vec![value.as_str(); 300].join(",\n");
+        let mut w = Window::new(json.as_bytes());
+        let mut taken = 0;
+        loop {
+            assert_eq!(w.value().unwrap(), value.as_bytes());
+            taken += 1;
+            assert!(
+                w.buf.capacity() <= 2 * (value.len() + READ_BYTES),
+                "{} bytes held after {taken} values",
+                w.buf.capacity()
+            );
+            match w.peek().unwrap() {
+                Some(b',') => w.bump(),
+                None => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(taken, 300);
+    }
+
     #[test]
     fn cut_documents_and_misplaced_delimiters_are_syntax_errors() {
         for (json, says) in [
