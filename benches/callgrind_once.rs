@@ -1,6 +1,7 @@
 //! Processes one payload file once, for `valgrind --tool=callgrind`
 //! (`benches/report.rs` runs it): `callgrind_once <payload.json> <mode>`,
 //! mode `load` (start-up + reading the file only: the baseline subtracted),
+//! `floor` (base64 + gunzip + borrowed JSON parse: what every forwarder pays),
 //! `process`, `streamed` (`process` through the streamed path, as a payload
 //! past the stream threshold takes it, records collected), `queries` (`process` with query metrics on: records and
 //! points), `ndjson`, `whatap`, `otlp` or `otlp_gzip`; for an
@@ -21,6 +22,7 @@ fn run(bytes: &[u8], mode: &str) -> usize {
     let p = support::pipeline();
     match mode {
         "load" => bytes.len(),
+        "floor" => support::floor(bytes).events,
         "process" => support::process(&p, bytes).len(),
         "streamed" => support::process_streamed(&support::streaming_pipeline(), bytes).len(),
         "queries" => {
@@ -83,6 +85,7 @@ fn main() {
             let bytes = support::payload::pg_duration_payload(100);
             for mode in [
                 "load",
+                "floor",
                 "process",
                 "streamed",
                 "queries",
