@@ -23,6 +23,7 @@ mod deploy_moto;
 mod deploy_packaging;
 mod enhanced_monitoring;
 mod enhanced_monitoring_whatap;
+mod extracted_fields_linear;
 mod fingerprint_linear;
 mod fingerprint_one_pass;
 mod fingerprint_same_as_before;

@@ -490,6 +490,12 @@ impl Processor {
         // The pipeline's keys of each record, built here and then moved in
         // ahead of the parser's (whose list becomes the record's).
         let mut attrs = Attributes::with_capacity(4);
+        let mut extracted_index: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::with_capacity(extracted_by_id.len());
+        for (i, (id, _)) in extracted_by_id.iter().enumerate() {
+            extracted_index.entry(id.as_str()).or_default().push(i);
+        }
+        let mut extracted_at: Vec<usize> = Vec::new();
         for mut entry in entries {
             attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
             if entry.event_ids.len() > 1 {
@@ -511,14 +517,27 @@ impl Processor {
             if let Some(policy) = &doc.policy_level {
                 attrs.insert(keys::CW_POLICY_LEVEL, policy.as_str());
             }
-            for (id, fields) in &extracted_by_id {
-                if entry.event_ids.contains(id) {
-                    for (k, v) in fields {
-                        attrs.insert(
-                            format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
-                            self.settings.redactor.redact(v).as_ref(),
-                        );
-                    }
+            // The fields of this entry's events, in the order the events
+            // came (the list's order), found through the index: a scan of
+            // the whole list per entry was quadratic in the events.
+            extracted_at.clear();
+            for id in entry
+                .event_ids
+                .iter()
+                .filter(|_| !extracted_index.is_empty())
+            {
+                if let Some(at) = extracted_index.get(id.as_str()) {
+                    extracted_at.extend_from_slice(at);
+                }
+            }
+            extracted_at.sort_unstable();
+            extracted_at.dedup();
+            for &i in &extracted_at {
+                for (k, v) in &extracted_by_id[i].1 {
+                    attrs.insert(
+                        format!("{}{k}", keys::CW_EXTRACTED_FIELDS_PREFIX),
+                        self.settings.redactor.redact(v).as_ref(),
+                    );
                 }
             }
             let mut record_attrs = entry.parsed.attributes;
