@@ -135,6 +135,12 @@ fn one_pass_handles_the_steps_interplay_like_the_multi_step_code() {
             "select f(?) from t order by a",
         ),
         ("select a union select a", "select a /*repeat union*/"),
+        // `limit` glued to a word the union collapse then cuts off: the
+        // pass's `limit` gate must not need a word boundary before it.
+        (
+            "select xa union select xalimit 1, 2",
+            "select xa /*repeat union*/limit ?",
+        ),
         ("use db", "use ?"),
     ] {
         assert!(takes_one_pass(q), "{q:?}");

@@ -18,6 +18,7 @@
 //! fingerprint): a stable 64-bit value that equals pt's classic `Query ID`
 //! (`0x…`), so a record can be matched to a pt-query-digest report by eye.
 
+use compact_str::CompactString;
 use md5::{Digest, Md5};
 
 use crate::parse::scan::finder;
@@ -26,6 +27,12 @@ mod one_pass;
 
 /// The fingerprint of one statement.
 pub fn fingerprint(query: &str) -> String {
+    fingerprint_with(query, true).into_string()
+}
+
+/// [`fingerprint`] as the attribute value it becomes: a short fingerprint
+/// stays inline, with no `String` allocated and freed on the way (issue 17).
+pub(crate) fn fingerprint_compact(query: &str) -> CompactString {
     fingerprint_with(query, true)
 }
 
@@ -34,7 +41,7 @@ pub fn fingerprint(query: &str) -> String {
 /// [`fingerprint`] with, statement by statement.
 #[doc(hidden)]
 pub fn fingerprint_multi_step(query: &str) -> String {
-    fingerprint_with(query, false)
+    fingerprint_with(query, false).into_string()
 }
 
 /// Whether [`fingerprint`] takes the one-pass rewrite for this statement
@@ -45,7 +52,7 @@ pub fn takes_one_pass(query: &str) -> bool {
     one_pass::applies(&ByteSet::of(query.as_bytes()), query.as_bytes())
 }
 
-fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
+fn fingerprint_with(query: &str, one_pass_allowed: bool) -> CompactString {
     let q = query.as_bytes();
     // Rewrites only remove bytes, lower-case them or write `?` and spaces, so
     // a step whose trigger bytes are absent from the statement cannot match.
@@ -53,19 +60,19 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
 
     // m#\ASELECT /\*!40001 SQL_NO_CACHE \*/ \* FROM `# → 'mysqldump'
     if q.starts_with(b"SELECT /*!40001 SQL_NO_CACHE */ * FROM `") {
-        return "mysqldump".to_owned();
+        return "mysqldump".into();
     }
     // m#/\*\w+\.\w+:[0-9]/[0-9]\*/# → 'percona-toolkit'
     if seen.has(b'/') && has_pt_tool_comment(q) {
-        return "percona-toolkit".to_owned();
+        return "percona-toolkit".into();
     }
     // m/\Aadministrator command: / → unchanged
     if q.starts_with(b"administrator command: ") {
-        return query.to_owned();
+        return query.into();
     }
     // m/\A\s*(call\s+\S+)\(/i → lc($1)
     if let Some(call) = call_prefix(q) {
-        return lossy(call.to_ascii_lowercase());
+        return lossy(&call.to_ascii_lowercase());
     }
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
@@ -76,7 +83,7 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
         let middle = if one_pass_allowed && one_pass::applies(&seen, q) {
             // s/\Ause \S+\Z/use ?/i && return (no comments to strip first)
             if let Some(rest) = use_db(q) {
-                return lossy(rest);
+                return lossy(&rest);
             }
             // Straight from the statement: no copy for the steps to start from.
             one_pass::rewrite(q, cur)
@@ -84,7 +91,7 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
             cur.extend_from_slice(q);
             match multi_step_middle(&seen, cur, spare) {
                 Ok(found) => found,
-                Err(used) => return lossy(used),
+                Err(used) => return lossy(&used),
             }
         };
         if middle.list_opening {
@@ -93,17 +100,13 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> String {
         if seen.any(b"uU") && seen.any(b"nN") {
             step(cur, spare, collapse_unions);
         }
-        if middle.question && seen.any(b"mM") && seen.any(b"tT") {
+        if middle.limit && middle.question {
             step(cur, spare, collapse_limit);
         }
         if seen.any(b"yY") && seen.any(b"oO") {
             step(cur, spare, drop_order_by_asc);
         }
-        // Every step cuts at ASCII bytes, so UTF-8 stays valid; lossy is a guard.
-        match std::str::from_utf8(cur) {
-            Ok(text) => text.to_owned(),
-            Err(_) => String::from_utf8_lossy(cur).into_owned(),
-        }
+        lossy(cur)
     })
 }
 
@@ -113,6 +116,9 @@ struct Middle {
     question: bool,
     /// A `(` may open an `IN` / `VALUES` list (gates `collapse_lists`).
     list_opening: bool,
+    /// `limit ` may be in the text (gates `collapse_limit`, whose search
+    /// cost more than the rest of a short statement's last steps).
+    limit: bool,
 }
 
 /// pt's steps from comment stripping to `null`, one rewrite each; `Err`
@@ -168,6 +174,7 @@ fn multi_step_middle(
     Ok(Middle {
         question,
         list_opening: seen.has(b'('),
+        limit: seen.any(b"mM") && seen.any(b"tT"),
     })
 }
 
@@ -226,21 +233,27 @@ fn step(
 
 /// The fingerprint's 64-bit id: the first 16 hex digits of pt's checksum.
 pub fn fingerprint_id(fingerprint: &str) -> String {
+    fingerprint_id_compact(fingerprint).into_string()
+}
+
+/// [`fingerprint_id`] as the attribute value it becomes: 16 bytes, inline,
+/// so a remembered id is copied without an allocation (issue 17).
+pub(crate) fn fingerprint_id_compact(fingerprint: &str) -> CompactString {
     // A workload has few statement classes, so recent ids are remembered per
     // thread: an FNV hash and a compare cost far less than the MD5 (~650
     // instructions a statement, the largest part of enrichment after the
     // fingerprint itself). Direct-mapped: a collision just recomputes.
     const SLOTS: usize = 256;
     thread_local! {
-        static IDS: std::cell::RefCell<Vec<(String, String)>> =
-            std::cell::RefCell::new(vec![(String::new(), String::new()); SLOTS]);
+        static IDS: std::cell::RefCell<Vec<(String, CompactString)>> =
+            std::cell::RefCell::new(vec![(String::new(), CompactString::default()); SLOTS]);
     }
     let slot = fnv1a(fingerprint.as_bytes()) as usize % SLOTS;
     IDS.with(|ids| {
         let mut ids = ids.borrow_mut();
         let (fp, id) = &mut ids[slot];
         if id.is_empty() || fp != fingerprint {
-            *id = upper_hex(&Md5::digest(fingerprint.as_bytes())[..8]);
+            *id = upper_hex(&Md5::digest(fingerprint.as_bytes())[..8]).into();
             fp.clear();
             fp.push_str(fingerprint);
         }
@@ -271,9 +284,9 @@ pub fn pt_checksum(fingerprint: &str) -> String {
     upper_hex(&Md5::digest(fingerprint.as_bytes()))
 }
 
-fn lossy(v: Vec<u8>) -> String {
+fn lossy(v: &[u8]) -> CompactString {
     // Every step cuts at ASCII bytes, so UTF-8 stays valid; lossy is a guard.
-    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    CompactString::from_utf8(v).unwrap_or_else(|_| String::from_utf8_lossy(v).into())
 }
 
 /// Perl `\s` on bytes (5.18+: includes vertical tab).

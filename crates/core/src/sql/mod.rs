@@ -19,11 +19,17 @@ use crate::record::{keys, Attributes, Value};
 /// (counted by self-monitoring).
 pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) -> bool {
     let mut masked = false;
-    if let std::borrow::Cow::Owned(body) = redactor.redact(&entry.body) {
-        entry.body = body;
-        masked = true;
+    let body_untouched = redactor.leaves_alone(&entry.body);
+    if !body_untouched {
+        if let std::borrow::Cow::Owned(body) = redactor.redact(&entry.body) {
+            entry.body = body;
+            masked = true;
+        }
     }
-    masked |= redact_attributes(&mut entry.parsed.attributes, redactor);
+    // A clean body vouches for every part of it (`leaves_alone`): parsers
+    // end the body with the statement, which then needs no second scan.
+    let clean_body = body_untouched.then_some(entry.body.as_str());
+    masked |= redact_attributes_of(&mut entry.parsed.attributes, redactor, clean_body);
     if let Some(reason) = &mut entry.parsed.error {
         if let std::borrow::Cow::Owned(clean) = redactor.redact(reason) {
             *reason = clean;
@@ -36,8 +42,8 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) -> bool {
     if statement.trim().is_empty() {
         return masked;
     }
-    let fp = fingerprint(statement);
-    let id = fingerprint_id(&fp);
+    let fp = fingerprint::fingerprint_compact(statement);
+    let id = fingerprint::fingerprint_id_compact(&fp);
     entry
         .parsed
         .attributes
@@ -52,12 +58,28 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) -> bool {
 /// Redacts every text value of `attrs`, inside arrays too; whether any was
 /// masked.
 pub fn redact_attributes(attrs: &mut Attributes, redactor: &Redactor) -> bool {
+    redact_attributes_of(attrs, redactor, None)
+}
+
+/// [`redact_attributes`], skipping texts that end `clean`, a text the
+/// redactor [leaves alone](Redactor::leaves_alone) (and so every part of it).
+/// Only texts of [`SUFFIX_CHECK_FROM`] bytes and more are compared: for
+/// shorter ones the comparison costs about what their scan does.
+fn redact_attributes_of(attrs: &mut Attributes, redactor: &Redactor, clean: Option<&str>) -> bool {
     let mut masked = false;
     for (_, value) in attrs.0.iter_mut() {
         // Texts handled here, not through the recursive `redact_value`: a
         // call per attribute cost more than the redaction of most of them
         // (callgrind, issue 17).
         masked |= match value {
+            // Most texts: nothing to redact, known without a call.
+            Value::Str(text)
+                if (text.len() >= SUFFIX_CHECK_FROM
+                    && clean.is_some_and(|c| c.ends_with(text.as_str())))
+                    || redactor.leaves_alone(text) =>
+            {
+                false
+            }
             Value::Str(text) => redact_text(text, redactor),
             Value::Array(_) => redact_value(value, redactor),
             _ => false,
@@ -65,6 +87,9 @@ pub fn redact_attributes(attrs: &mut Attributes, redactor: &Redactor) -> bool {
     }
     masked
 }
+
+/// See [`redact_attributes_of`].
+const SUFFIX_CHECK_FROM: usize = 16;
 
 fn redact_value(value: &mut Value, redactor: &Redactor) -> bool {
     match value {
@@ -104,6 +129,60 @@ mod tests {
         assert!(err.contains("`token=(\\w+`"), "{err}");
         let redactor = redactor(&["token=(\\w+)"]).unwrap();
         assert_eq!(redactor.redact("a token=abc b"), "a token=*** b");
+    }
+
+    fn entry(body: &str, statement: &str) -> Entry {
+        let mut parsed = Parsed::default();
+        parsed.attributes.insert(keys::DB_QUERY_TEXT, statement);
+        parsed
+            .attributes
+            .insert("x.other", "a password=other-Secret-1 b");
+        Entry {
+            event_ids: vec!["1".into()],
+            cloudwatch_timestamp_ms: 0,
+            body: body.into(),
+            parsed,
+            part: None,
+        }
+    }
+
+    /// The skip of a statement that ends a clean body: only then, and only
+    /// for texts that do end it.
+    #[test]
+    fn only_texts_ending_a_clean_body_skip_redaction() {
+        let red = Redactor::builtin();
+        // Clean body ending with the statement: both as they were; the
+        // other attribute (not the body's end) is still redacted.
+        let stmt = "SELECT * FROM t WHERE id = 42";
+        let mut e = entry(&format!("LOG:  statement: {stmt}"), stmt);
+        assert!(enrich_entry(&mut e, &red));
+        let a = &e.parsed.attributes;
+        assert_eq!(a.get_str(keys::DB_QUERY_TEXT), Some(stmt));
+        assert_eq!(a.get_str("x.other"), Some("a password=*** b"));
+        // A statement with a secret that the clean body does not end with.
+        let leak = "ALTER ROLE r PASSWORD 'stmt-Secret-2' VALID";
+        let mut e = entry("LOG:  statement: SELECT 1 FROM t WHERE a = 1", leak);
+        enrich_entry(&mut e, &red);
+        assert_eq!(
+            e.parsed.attributes.get_str(keys::DB_QUERY_TEXT),
+            Some("ALTER ROLE r PASSWORD '***' VALID")
+        );
+        // A body with a secret ending with the statement: both redacted.
+        let mut e = entry(&format!("LOG:  statement: {leak}"), leak);
+        enrich_entry(&mut e, &red);
+        assert!(!e.body.contains("stmt-Secret"), "{}", e.body);
+        assert_eq!(
+            e.parsed.attributes.get_str(keys::DB_QUERY_TEXT),
+            Some("ALTER ROLE r PASSWORD '***' VALID")
+        );
+        // A user pattern: no text vouches for its parts.
+        let user = Redactor::new(&["^SELECT \\* FROM (t)"]).unwrap();
+        let mut e = entry(&format!("LOG:  statement: {stmt}"), stmt);
+        enrich_entry(&mut e, &user);
+        assert_eq!(
+            e.parsed.attributes.get_str(keys::DB_QUERY_TEXT),
+            Some("SELECT * FROM *** WHERE id = 42")
+        );
     }
 
     #[test]

@@ -204,40 +204,53 @@ fn builtin_rule(i: usize) -> &'static Rule {
 /// `f` (`identified`), `c` (`secret`), `x` (`rds_set_external`), `/`
 /// (`://`), any case. MariaDB's slow log writes `Merge_passes` in every
 /// entry: `pass` alone sent each of them through all the rules.
+///
+/// Inlined: most texts are a few bytes, for which the call cost as much as
+/// the scan (callgrind, issue 17); long ones go to [`hints_long`].
+#[inline]
 fn hints(text: &str) -> u8 {
-    const ANCHOR: [bool; 256] = {
-        let mut t = [false; 256];
-        let anchors = b"wWfFcCxX/";
-        let mut i = 0;
-        while i < anchors.len() {
-            t[anchors[i] as usize] = true;
-            i += 1;
-        }
-        t
-    };
     let b = text.as_bytes();
-    let mut found = 0;
     if b.len() >= 1024 {
-        // Long texts: vector scans for the anchors beat the table. Below
-        // this, the scans' set-up and their frequent hits (`c` in `select`,
-        // `f` in `from`) cost more (callgrind on the slow log's ~600-byte
-        // entries); testing eight bytes with one branch did not pay either
-        // (most texts are short, and most chunks of SQL hold an anchor).
-        for at in memchr::memchr3_iter(b'w', b'W', b'/', b) {
-            found |= hint_at(b, at);
-        }
-        for at in memchr::memchr3_iter(b'f', b'F', b'x', b) {
-            found |= hint_at(b, at);
-        }
-        for at in memchr::memchr3_iter(b'c', b'C', b'X', b) {
-            found |= hint_at(b, at);
-        }
-        return found;
+        return hints_long(b);
     }
+    let mut found = 0;
     for (at, c) in b.iter().enumerate() {
         if ANCHOR[usize::from(*c)] {
             found |= hint_at(b, at);
         }
+    }
+    found
+}
+
+/// The anchor bytes of [`hints`].
+const ANCHOR: [bool; 256] = {
+    let mut t = [false; 256];
+    let anchors = b"wWfFcCxX/";
+    let mut i = 0;
+    while i < anchors.len() {
+        t[anchors[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// [`hints`] of a text of 1024 bytes or more.
+#[inline(never)]
+fn hints_long(b: &[u8]) -> u8 {
+    // Vector scans for the anchors beat the table here. Below 1024 bytes,
+    // the scans' set-up and their frequent hits (`c` in `select`, `f` in
+    // `from`) cost more (callgrind on the slow log's ~600-byte entries);
+    // testing eight bytes with one branch did not pay either (most texts
+    // are short, and most chunks of SQL hold an anchor).
+    let mut found = 0;
+    for at in memchr::memchr3_iter(b'w', b'W', b'/', b) {
+        found |= hint_at(b, at);
+    }
+    for at in memchr::memchr3_iter(b'f', b'F', b'x', b) {
+        found |= hint_at(b, at);
+    }
+    for at in memchr::memchr3_iter(b'c', b'C', b'X', b) {
+        found |= hint_at(b, at);
     }
     found
 }
@@ -321,6 +334,16 @@ impl Redactor {
             user.push(regex);
         }
         Ok(Redactor { user })
+    }
+
+    /// Whether [`Redactor::redact`] returns `text` as it is without running
+    /// a rule: no hint word in it and no user pattern. Then the same holds
+    /// for every part of `text` (`hints` only looks for words in it, which a
+    /// part cannot hold unless the whole does), so a caller that scanned a
+    /// text need not scan its parts again (`parts_of_a_text_left_alone_are_left_alone`).
+    #[inline]
+    pub fn leaves_alone(&self, text: &str) -> bool {
+        self.user.is_empty() && hints(text) == 0
     }
 
     /// `text` with every secret masked; borrowed when nothing matched.
@@ -546,6 +569,44 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(Redactor::builtin().redact(&text).into_owned(), every_rule(&text));
         }
+    }
+
+    proptest::proptest! {
+        /// What `leaves_alone` promises for the parts of a text: a part of
+        /// a text with no hint has none either (hints are words looked for
+        /// inside the text, found the same wherever the text is cut), so
+        /// redaction leaves the part as it is, at every cut, on texts built
+        /// from hint words, their pieces and non-ASCII.
+        #[test]
+        fn parts_of_a_text_left_alone_are_left_alone(
+            text in "(passw|pass|PaSs|ſ|w|W|pwd|pw|d|identified|identifie|dentified|f|://|:/|/|secret|secre|c|rds_set_external|x|é|ü|'|=| |a|b){0,60}"
+        ) {
+            let whole = hints(&text);
+            let red = Redactor::builtin();
+            let cuts: Vec<usize> = (0..=text.len()).filter(|i| text.is_char_boundary(*i)).collect();
+            for (k, &a) in cuts.iter().enumerate() {
+                for &b in &cuts[k..] {
+                    let part = &text[a..b];
+                    // Each hint of a part is a hint of the whole.
+                    proptest::prop_assert_eq!(hints(part) & !whole, 0, "{:?} in {:?}", part, text);
+                    if red.leaves_alone(&text) {
+                        proptest::prop_assert!(red.leaves_alone(part));
+                        proptest::prop_assert!(matches!(red.redact(part), Cow::Borrowed(_)));
+                        proptest::prop_assert_eq!(every_rule(part), part);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn user_patterns_are_never_left_alone() {
+        // A user pattern may match a part but not the whole (`^x`): no text
+        // vouches for its parts then.
+        let red = Redactor::new(&["^secretless"]).unwrap();
+        assert!(!red.leaves_alone("a b"));
+        assert!(Redactor::builtin().leaves_alone("a b"));
+        assert!(!Redactor::builtin().leaves_alone("a password b"));
     }
 
     #[test]

@@ -37,11 +37,14 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
         q.len()
     };
     let s = &q[start..end];
+    // The output is never longer than the statement: no push reallocates.
+    out.reserve(s.len());
     let mut w = Writer {
         out,
         last_raw: 0,
         question: false,
         list_opening: false,
+        limit: false,
     };
     let mut i = 0;
     while i < s.len() {
@@ -53,19 +56,24 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
                 i += if matches!(c, b't' | b'T') { 4 } else { 5 };
             }
             LETTER | BOOL_START => {
-                // A run of letters, copied lower-cased in one go. No boolean
-                // starts inside it (a letter before is no word boundary); a
-                // digit ends it, as it starts a number.
-                let end = i
-                    + 1
-                    + s[i + 1..]
-                        .iter()
-                        .take_while(|c| matches!(CLASS[usize::from(**c)], LETTER | BOOL_START))
-                        .count();
-                let from = w.out.len();
-                w.out.extend_from_slice(&s[i..end]);
-                w.out[from..].make_ascii_lowercase();
+                // A run of letters, copied lower-cased. No boolean starts
+                // inside it (a letter before is no word boundary); a digit
+                // ends it, as it starts a number. Byte by byte: runs are
+                // short, and a copy then a lower-casing pass cost more.
+                let mut end = i;
+                while let Some(&b) = s.get(end) {
+                    if !matches!(CLASS[usize::from(b)], LETTER | BOOL_START) {
+                        break;
+                    }
+                    w.out.push(b.to_ascii_lowercase());
+                    end += 1;
+                }
                 w.last_raw = s[end - 1];
+                // `collapse_limit` needs `limit ` in the text: its `limit`
+                // ends a run (a space follows). A superset: the later steps
+                // write no `limit`, and `collapse_unions` may only put a `/`
+                // before one (a word boundary), so none is required here.
+                w.limit |= w.last_raw | 0x20 == b't' && w.out.ends_with(b"limit");
                 i = end;
             }
             NUMBER => {
@@ -108,6 +116,7 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
     Middle {
         question: w.question,
         list_opening: w.list_opening,
+        limit: w.limit,
     }
 }
 
@@ -174,6 +183,8 @@ struct Writer<'a> {
     last_raw: u8,
     question: bool,
     list_opening: bool,
+    /// A run of letters ended in `limit` (see where it is set).
+    limit: bool,
 }
 
 impl Writer<'_> {
@@ -198,6 +209,7 @@ impl Writer<'_> {
 
     /// s/\bnull\b/?/g on the folded, lower-cased text: the word just ended
     /// is `null` (`nullx1` is `null?` after the fold, so `??`).
+    #[inline]
     fn end_word(&mut self) {
         let n = self.out.len();
         if self.out.ends_with(b"null") && (n == 4 || !is_word(self.out[n - 5])) {
