@@ -182,9 +182,11 @@ fn parse_prefix<'a>(
     let rest = &msg[i..];
     let (at, pid, used) = pid_marker(rest).ok_or("no :[pid]: in the prefix")?;
     let user_db = &rest[..at];
-    let (user, db) = user_db
-        .rsplit_once('@')
-        .ok_or("no user@database in the prefix")?;
+    // memrchr: `rsplit_once(char)` sets up a reverse char searcher per call
+    // (~70 instructions a line, callgrind).
+    let at_sign =
+        memchr::memrchr(b'@', user_db.as_bytes()).ok_or("no user@database in the prefix")?;
+    let (user, db) = (&user_db[..at_sign], &user_db[at_sign + 1..]);
     if !user.is_empty() && user != "[unknown]" {
         attrs.push_new(keys::USER_NAME, user);
     }
