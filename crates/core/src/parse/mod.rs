@@ -5,6 +5,8 @@
 //! Adding an engine format is one new file in this folder plus one entry in
 //! [`format::FORMATS`].
 
+#[cfg(test)]
+mod distinct_keys_tests;
 pub mod entry_start;
 pub mod format;
 pub mod iam_auth;

@@ -101,46 +101,48 @@ fn parse_record(message: &str) -> Option<Parsed> {
     } else {
         "mariadb"
     });
+    // A fresh list, each key written once (the branches exclude each
+    // other): no key scan.
     let a = &mut p.attributes;
-    a.insert(keys::MYSQL_AUDIT_SERVER_HOST, server_host);
+    a.push_new(keys::MYSQL_AUDIT_SERVER_HOST, server_host);
     if !user.is_empty() {
-        a.insert(keys::USER_NAME, user);
+        a.push_new(keys::USER_NAME, user);
     }
     if !host.is_empty() {
-        a.insert(keys::CLIENT_ADDRESS, host);
+        a.push_new(keys::CLIENT_ADDRESS, host);
     }
     if let Ok(id) = connection_id.parse::<i64>() {
-        a.insert(keys::MYSQL_THREAD_ID, id);
+        a.push_new(keys::MYSQL_THREAD_ID, id);
     }
     if let Ok(id) = query_id.parse::<i64>() {
-        a.insert(keys::MYSQL_QUERY_ID, id);
+        a.push_new(keys::MYSQL_QUERY_ID, id);
     }
-    a.insert(keys::MYSQL_AUDIT_OPERATION, operation);
+    a.push_new(keys::MYSQL_AUDIT_OPERATION, operation);
     if !database.is_empty() {
-        a.insert(keys::DB_NAMESPACE, database);
+        a.push_new(keys::DB_NAMESPACE, database);
     }
     if let Ok(code) = retcode.parse::<i64>() {
-        a.insert(keys::MYSQL_AUDIT_RETCODE, code);
+        a.push_new(keys::MYSQL_AUDIT_RETCODE, code);
         if code != 0 {
-            a.insert(keys::DB_RESPONSE_STATUS_CODE, retcode);
+            a.push_new(keys::DB_RESPONSE_STATUS_CODE, retcode);
         }
     }
     if !connection_type.is_empty() {
-        a.insert(keys::MYSQL_AUDIT_CONNECTION_TYPE, connection_type);
+        a.push_new(keys::MYSQL_AUDIT_CONNECTION_TYPE, connection_type);
     }
     if !object.is_empty() {
         if quoted || operation == "QUERY" {
             let statement = unescape(object);
             if let Some(op) = operation_name(&statement) {
-                a.insert(keys::DB_OPERATION_NAME, op);
+                a.push_new(keys::DB_OPERATION_NAME, op);
             }
             match statement {
-                Cow::Borrowed(text) => a.insert(keys::DB_QUERY_TEXT, text),
-                Cow::Owned(text) => a.insert(keys::DB_QUERY_TEXT, text),
+                Cow::Borrowed(text) => a.push_new(keys::DB_QUERY_TEXT, text),
+                Cow::Owned(text) => a.push_new(keys::DB_QUERY_TEXT, text),
             }
         } else {
-            a.insert(keys::DB_COLLECTION_NAME, object);
-            a.insert(keys::MYSQL_AUDIT_OBJECT, object);
+            a.push_new(keys::DB_COLLECTION_NAME, object);
+            a.push_new(keys::MYSQL_AUDIT_OBJECT, object);
         }
     }
     Some(p)

@@ -80,26 +80,28 @@ impl LogParser for MySqlGeneral {
         {
             return Parsed::unrecognised("mysql general log: no thread id and command");
         }
+        // A fresh list, each key written once (the branches exclude each
+        // other): no key scan.
         if let Ok(id) = rest[..id_len].parse::<i64>() {
-            p.attributes.insert(keys::MYSQL_THREAD_ID, id);
+            p.attributes.push_new(keys::MYSQL_THREAD_ID, id);
         }
-        p.attributes.insert(keys::MYSQL_COMMAND, command);
+        p.attributes.push_new(keys::MYSQL_COMMAND, command);
         let argument = argument.trim_end();
 
         match command {
             c if STATEMENT_COMMANDS.contains(&c) && !argument.is_empty() => {
                 if let Some(op) = operation_name(argument) {
-                    p.attributes.insert(keys::DB_OPERATION_NAME, op);
+                    p.attributes.push_new(keys::DB_OPERATION_NAME, op);
                 }
-                p.attributes.insert(keys::DB_QUERY_TEXT, argument);
+                p.attributes.push_new(keys::DB_QUERY_TEXT, argument);
             }
             "Connect" => connect(argument, &mut p),
             "Init DB" => {
                 if let Some((user, host)) = quoted_user_host(argument, "Access denied for user ") {
-                    p.attributes.insert(keys::USER_NAME, user);
-                    p.attributes.insert(keys::CLIENT_ADDRESS, host);
+                    p.attributes.push_new(keys::USER_NAME, user);
+                    p.attributes.push_new(keys::CLIENT_ADDRESS, host);
                 } else if !argument.is_empty() {
-                    p.attributes.insert(keys::DB_NAMESPACE, argument);
+                    p.attributes.push_new(keys::DB_NAMESPACE, argument);
                 }
             }
             _ => {}
@@ -112,22 +114,22 @@ impl LogParser for MySqlGeneral {
 /// `Access denied for user 'x'@'h' (using password: YES)`.
 fn connect(argument: &str, p: &mut Parsed) {
     if let Some((user, host)) = quoted_user_host(argument, "Access denied for user ") {
-        p.attributes.insert(keys::USER_NAME, user);
-        p.attributes.insert(keys::CLIENT_ADDRESS, host);
+        p.attributes.push_new(keys::USER_NAME, user);
+        p.attributes.push_new(keys::CLIENT_ADDRESS, host);
         return;
     }
     let (who, rest) = argument.split_once(" on ").unwrap_or((argument, ""));
     if let Some((user, host)) = who.rsplit_once('@') {
         if !user.is_empty() {
-            p.attributes.insert(keys::USER_NAME, user);
+            p.attributes.push_new(keys::USER_NAME, user);
         }
         if !host.is_empty() {
-            p.attributes.insert(keys::CLIENT_ADDRESS, host);
+            p.attributes.push_new(keys::CLIENT_ADDRESS, host);
         }
     }
     let db = rest.split(" using ").next().unwrap_or("").trim();
     if !db.is_empty() {
-        p.attributes.insert(keys::DB_NAMESPACE, db);
+        p.attributes.push_new(keys::DB_NAMESPACE, db);
     }
 }
 

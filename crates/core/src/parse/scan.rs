@@ -175,15 +175,17 @@ pub fn leading_f64(s: &str) -> Option<(f64, &str)> {
     Some((value, &s[i..]))
 }
 
+/// The powers of ten an `f64` holds exactly, for [`exact_decimal`]'s division.
+pub(crate) const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// `digits[.digits]` with at most 15 significant digits, as `f64`: the
 /// integer and the power of ten are both exact, so one division rounds
 /// correctly and gives what `str::parse` gives (Clinger's fast path), in a
 /// tenth of its instructions (a duration is read from every statement line).
 /// `None` for anything else, which `str::parse` then reads.
 fn exact_decimal(b: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
     let (mut mantissa, mut digits, mut decimals) = (0u64, 0usize, None::<usize>);
     for &c in b {
         match c {

@@ -497,9 +497,11 @@ impl Processor {
         }
         let mut extracted_at: Vec<usize> = Vec::new();
         for mut entry in entries {
-            attrs.insert(keys::CW_EVENT_ID, entry.event_ids[0].clone());
+            // The scratch list is empty here (moved out below) and each key
+            // is written once: no key scan.
+            attrs.push_new(keys::CW_EVENT_ID, entry.event_ids[0].clone());
             if entry.event_ids.len() > 1 {
-                attrs.insert(
+                attrs.push_new(
                     keys::CW_EVENT_IDS,
                     Value::Array(
                         entry
@@ -511,11 +513,11 @@ impl Processor {
                 );
             }
             if let Some(part) = entry.part {
-                attrs.insert(keys::CW_EVENT_PART, i64::from(part));
+                attrs.push_new(keys::CW_EVENT_PART, i64::from(part));
             }
-            attrs.insert(keys::PARSER, parser.name());
+            attrs.push_new(keys::PARSER, parser.name());
             if let Some(policy) = &doc.policy_level {
-                attrs.insert(keys::CW_POLICY_LEVEL, policy.as_str());
+                attrs.push_new(keys::CW_POLICY_LEVEL, policy.as_str());
             }
             // The fields of this entry's events, in the order the events
             // came (the list's order), found through the index: a scan of
