@@ -93,13 +93,14 @@ pub struct ChunkBuffer {
 }
 
 impl ChunkBuffer {
-    /// A buffer a chunk of `limits` never outgrows: its bytes stop before
-    /// `limits.bytes` plus one event. Growing instead would copy the chunk
-    /// over and over (doubling) and, past 4 MiB, hold it twice for a while;
-    /// the room reserved and not written costs no memory (pages are only
-    /// given on first write).
+    /// A buffer a chunk of `limits` does not outgrow: its bytes stop before
+    /// `limits.bytes` plus one event (an event of long extracted fields,
+    /// past its message's limit, may grow it once). Growing instead would
+    /// copy the chunk over and over (doubling) and hold it twice for a
+    /// while; the room reserved and not written costs no memory (pages are
+    /// only given on first write).
     fn for_chunks(limits: ChunkLimits) -> Self {
-        let bytes = limits.bytes.min(MAX_EVENT_JSON_BYTES) + MAX_EVENT_JSON_BYTES;
+        let bytes = limits.bytes.min(MAX_EVENT_JSON_BYTES) + MAX_EVENT_MESSAGE_BYTES + 4096;
         ChunkBuffer {
             bytes: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(limits.events.min(4096)),
@@ -676,7 +677,7 @@ mod tests {
         assert!(chunks >= 15, "{chunks} chunks");
         assert_eq!(fresh, 1, "buffers the reader made");
         // Its room: a chunk and one event, never grown.
-        let room = 400_000 + MAX_EVENT_JSON_BYTES + 4096 * std::mem::size_of::<usize>();
+        let room = 400_000 + MAX_EVENT_MESSAGE_BYTES + 4096 + 4096 * std::mem::size_of::<usize>();
         assert!(most <= room, "{most} bytes in one buffer");
     }
 
