@@ -789,3 +789,52 @@ fn a_streamed_document_that_is_not_json_fails_after_the_events_before() {
         assert_eq!(streamed.records.len(), read, "{tail}: the events before");
     }
 }
+
+/// The pipeline reads a chunk's events on its task, after the reading
+/// thread handed the chunk on (`RawChunk::parse`): a document that is not
+/// JSON fails there exactly as the reader alone fails it, the events
+/// before delivered, whatever the chunk size. The last case has a second
+/// error after the first (a cut): the first is the one reported, though the
+/// thread read past it.
+#[test]
+fn a_document_that_is_not_json_fails_the_invocation_as_the_reader_alone_fails_it() {
+    let head = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/aws/rds/instance/db/postgresql","logStream":"s","logEvents":["#;
+    let ok = pg_event(1, 1, "LOG:  statement: SELECT 1");
+    for tail in [
+        r#"{"id":"2","timestamp":2,"message":"cut"#,
+        r#"{"id":"2","timestamp":2,"message":"x" x}]}"#,
+        "{\"id\":\"2\",\"timestamp\":2,\"message\":\"\u{1}\"}]}",
+        "{\"id\":\"2\",\"timestamp\":2,\"message\":\"\u{1}\"},{\"id\":\"3\",\"message\":\"cut",
+    ] {
+        let bytes = awslogs(&format!("{head}{ok},{ok},{tail}"));
+        for events in [1, 2, 100] {
+            let p = streaming(events, 0, 0);
+            let alone = streaming(1, 0, 0)
+                .process_streamed(&bytes, OBSERVED_NS)
+                .unwrap();
+            let outcome = run(&p, &bytes, recording(usize::MAX));
+            let what = format!("{tail}, chunks of {events}");
+            let failures = |f: &[rdsf_core::failure::Failure]| {
+                f.iter()
+                    .map(|f| (f.reason, f.message.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                failures(&outcome.failures),
+                failures(&alone.failures),
+                "{what}"
+            );
+            assert_eq!(
+                outcome.failures[0].reason, "invalid_cloudwatch_document",
+                "{what}"
+            );
+            // Whole chunks before the error are delivered.
+            let before = if events == 100 {
+                0
+            } else {
+                2 / events * events
+            };
+            assert_eq!(outcome.stats.delivered, before, "{what}");
+        }
+    }
+}

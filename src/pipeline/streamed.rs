@@ -1,15 +1,22 @@
 //! Big CloudWatch payloads, processed and delivered chunk by chunk so that
 //! peak memory stays bounded whatever the payload inflates to.
 //!
-//! A thread of its own inflates and reads the document
-//! ([`input::stream`]) and hands chunks of events through a bounded channel
-//! (capacity 1) to the invocation's task, which parses, joins, enriches,
-//! builds records and delivers each chunk before taking the next. A thread
-//! rather than a task because serde's visitor pushes events (it cannot
-//! pause for an `.await`), and the sinks' connections belong to the
-//! invocation's runtime, which must stay free to drive them. At most three
-//! chunks live at once: one being read, one waiting in the channel, one
-//! being delivered.
+//! A thread of its own inflates the payload and finds its log events
+//! ([`input::stream`]), and hands chunks of them, still JSON, through a
+//! bounded channel (capacity 1) to the invocation's task, which reads the
+//! events, hands the emptied buffer back, then parses, joins, enriches,
+//! builds records and delivers the chunk before taking the next. A thread
+//! rather than a task because the reader pushes chunks (it cannot pause
+//! for an `.await`), and the sinks' connections belong to the invocation's
+//! runtime, which must stay free to drive them.
+//!
+//! The events are read on the task, not the thread, because the task frees
+//! them: a string allocated by one thread and freed by another goes back
+//! to the allocator's free lists late (mimalloc: only after about a hundred
+//! of the owner's slow-path allocations; one string per event made that
+//! ~20 MB of 256 KB messages held for nothing). And there is one buffer:
+//! the thread fills the next chunk while the task processes one, then
+//! waits for the buffer, so two chunks live at once, not three.
 //!
 //! What crosses a chunk boundary is the core's business
 //! (`rdsf_core::process::carry`): the records, their order and the counts
@@ -22,7 +29,7 @@
 use std::time::Instant;
 
 use rdsf_core::failure::Failure;
-use rdsf_core::input::stream::{CloudWatchStream, DocChunk};
+use rdsf_core::input::stream::{CloudWatchStream, RawChunk};
 use rdsf_core::input::{Decoded, EventKind, InputError};
 use rdsf_core::process::{count_records, Processed, Stats};
 use rdsf_core::time;
@@ -43,10 +50,27 @@ impl Pipeline {
     ) -> Outcome {
         let observed_ns = time::now_ns();
         let limits = self.processor.stream_options().chunk;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<DocChunk>(1);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<RawChunk>(1);
+        // Buffers the task has emptied, back to the thread. The thread's
+        // first buffer is new; after that it waits for the one it handed
+        // on (none comes once the task has gone: a new one, and the next
+        // hand-on fails).
+        let (back, returned) = std::sync::mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("rdsf-inflate".to_owned())
-            .spawn(move || stream.run(limits, &mut |chunk| tx.blocking_send(chunk).is_ok()));
+            .spawn(move || {
+                let mut first = true;
+                let mut spare = || {
+                    if std::mem::take(&mut first) {
+                        None
+                    } else {
+                        returned.recv().ok()
+                    }
+                };
+                stream.run_raw(limits, &mut spare, &mut |chunk| {
+                    tx.blocking_send(chunk).is_ok()
+                })
+            });
         let producer = match spawned {
             Ok(p) => p,
             Err(e) => {
@@ -60,7 +84,20 @@ impl Pipeline {
             ..Outcome::default()
         };
         let mut carry = None;
-        while let Some(chunk) = rx.recv().await {
+        let mut input_failed = false;
+        while let Some(raw) = rx.recv().await {
+            let (chunk, buffer) = raw.parse();
+            // The thread may be waiting for it; gone if it has stopped.
+            let _ = back.send(buffer);
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    // The document's error: the thread reads no further.
+                    record_input_failure(&mut outcome.stats, &mut outcome.failures, e);
+                    input_failed = true;
+                    break;
+                }
+            };
             let mut part = Processed::until(deadline);
             self.processor
                 .process_chunk(&mut carry, chunk, observed_ns, &mut part);
@@ -81,10 +118,14 @@ impl Pipeline {
                 break;
             }
         }
-        // A producer waiting to send sees the channel closed and stops.
+        // A producer waiting to send sees the channel closed and stops;
+        // one waiting for a buffer gets none.
         drop(rx);
+        drop(back);
         match producer.join() {
             Ok(Ok(())) => {}
+            // What it read after the error is not looked at.
+            Ok(Err(_)) if input_failed => {}
             Ok(Err(e)) => record_input_failure(&mut outcome.stats, &mut outcome.failures, e),
             Err(_) => {
                 let e = InputError::CloudWatchDocument {

@@ -32,7 +32,12 @@ impl From<io::Error> for ScanError {
 
 pub(super) struct Window<R> {
     inner: R,
+    /// `buf[..end]` is what was read; `buf[end..]` is room for the next
+    /// read, already initialised (zeroed once when the window grew, or
+    /// bytes already taken), so a read does not zero what it overwrites
+    /// (64 KiB zeroed per read cost ~2.85 M instructions on 10k events).
     buf: Vec<u8>,
+    end: usize,
     /// Start of what has not been taken yet.
     pos: usize,
     /// Bytes dropped from the front of `buf` so far (positions in errors).
@@ -43,7 +48,9 @@ impl<R: Read> Window<R> {
     pub(super) fn new(inner: R) -> Self {
         Window {
             inner,
-            buf: Vec::with_capacity(2 * READ_BYTES),
+            // Room for a value's start left over and a read.
+            buf: vec![0; 2 * READ_BYTES],
+            end: 0,
             pos: 0,
             dropped: 0,
         }
@@ -53,32 +60,39 @@ impl<R: Read> Window<R> {
     /// dropped first, so the window never grows past one value and a read.
     fn fill(&mut self) -> io::Result<bool> {
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
             self.dropped += self.pos as u64;
             self.pos = 0;
         }
-        let len = self.buf.len();
-        self.buf.resize(len + READ_BYTES, 0);
+        if self.buf.len() - self.end < READ_BYTES {
+            // Only the growth is zeroed, once; all that was allocated is
+            // room, so growing again is rarer.
+            self.buf.resize(self.end + READ_BYTES, 0);
+            self.buf.resize(self.buf.capacity(), 0);
+        }
         loop {
-            match self.inner.read(&mut self.buf[len..]) {
+            match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(n) => {
-                    self.buf.truncate(len + n);
+                    self.end += n;
                     return Ok(n > 0);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         }
+    }
+
+    /// What was read and not dropped.
+    fn data(&self) -> &[u8] {
+        &self.buf[..self.end]
     }
 
     /// The next byte that is not whitespace, left in place; `None` at the
     /// end of the stream.
     pub(super) fn peek(&mut self) -> Result<Option<u8>, ScanError> {
         loop {
-            while let Some(&b) = self.buf.get(self.pos) {
+            while let Some(&b) = self.data().get(self.pos) {
                 if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
                     return Ok(Some(b));
                 }
@@ -124,7 +138,7 @@ impl<R: Read> Window<R> {
         let len = self.value_len(true)?;
         let start = self.pos;
         self.pos += len;
-        Ok(&self.buf[start..start + len])
+        Ok(&self.data()[start..start + len])
     }
 
     /// Takes the next value without holding it.
@@ -147,7 +161,7 @@ impl<R: Read> Window<R> {
             Some(b'{' | b'[') => {
                 let mut depth = 0usize;
                 loop {
-                    let Some(&b) = self.buf.get(self.pos + len) else {
+                    let Some(&b) = self.data().get(self.pos + len) else {
                         self.more(&mut len, keep, "the end of an object or array")?;
                         continue;
                     };
@@ -171,7 +185,7 @@ impl<R: Read> Window<R> {
             // A number or literal runs to the next delimiter; serde_json
             // says whether it is one.
             Some(_) => loop {
-                match self.buf.get(self.pos + len) {
+                match self.data().get(self.pos + len) {
                     None => {
                         if !keep {
                             self.pos += len;
@@ -194,7 +208,7 @@ impl<R: Read> Window<R> {
     fn string_end(&mut self, len: &mut usize, keep: bool) -> Result<(), ScanError> {
         loop {
             let at = self.pos + *len;
-            let Some(rest) = self.buf.get(at..).filter(|r| !r.is_empty()) else {
+            let Some(rest) = self.data().get(at..).filter(|r| !r.is_empty()) else {
                 self.more(len, keep, "the end of a string")?;
                 continue;
             };
@@ -215,14 +229,14 @@ impl<R: Read> Window<R> {
     /// the end of the stream here is a document cut short.
     fn more(&mut self, len: &mut usize, keep: bool, what: &str) -> Result<(), ScanError> {
         if !keep {
-            let scanned = (*len).min(self.buf.len() - self.pos);
+            let scanned = (*len).min(self.end - self.pos);
             self.pos += scanned;
             *len -= scanned;
         }
         if self.fill()? {
             Ok(())
         } else {
-            let at = self.dropped + self.buf.len() as u64;
+            let at = self.dropped + self.end as u64;
             Err(ScanError::Syntax(format!(
                 "the decompressed data ends (byte {at}) before {what}"
             )))
@@ -309,6 +323,27 @@ mod tests {
             }
         }
         assert_eq!(taken, 300);
+    }
+
+    /// Reads go into room initialised once: taking small value after
+    /// value (800 KB through the window), its initialised length never
+    /// changes (zeroing 64 KiB a read cost ~2.85 M instructions on the 10k
+    /// streamed run).
+    #[test]
+    fn reads_reuse_the_room_initialised_once() {
+        let json = vec![r#"{"a":"bcdefgh"}"#; 50_000].join(",");
+        let mut w = Window::new(json.as_bytes());
+        w.value().unwrap();
+        let room = w.buf.len();
+        let mut taken = 1;
+        while let Some(b',') = w.peek().unwrap() {
+            w.bump();
+            assert_eq!(w.value().unwrap(), br#"{"a":"bcdefgh"}"#);
+            assert_eq!(w.buf.len(), room, "after {taken} values");
+            taken += 1;
+        }
+        assert_eq!(taken, 50_000);
+        assert_eq!(w.peek().unwrap(), None);
     }
 
     #[test]
