@@ -6,7 +6,9 @@ use super::hash;
 use super::pack::{
     EventPack, Header, LogSinkPack, LEVEL_FATAL, LEVEL_INFO, LEVEL_WARNING, LOGSINK_PACK,
 };
-use super::value::{write_decimal, write_text, Value, ValueMap, TYPE_MAP, TYPE_TEXT};
+use super::value::{
+    write_decimal, write_text, Value, ValueMap, TYPE_DECIMAL, TYPE_DOUBLE, TYPE_MAP, TYPE_TEXT,
+};
 use rdsf_core::record::{self, keys, RecordRef, ResourceRecords};
 use rdsf_core::severity;
 
@@ -166,13 +168,24 @@ impl Mapping {
         out.push(TYPE_TEXT);
         write_text(out, &r.severity.text);
         write_text(out, FIELD_SEVERITY_NUMBER);
-        Value::Decimal(r.severity.number as i64).write(out);
+        out.push(TYPE_DECIMAL);
+        write_decimal(out, r.severity.number as i64);
+        // The common kinds written here as `typed(v).write` writes them,
+        // without building the `Value` (and the call) per attribute.
         for (k, v) in r.attributes.iter() {
             write_text(out, k);
             match v {
                 record::Value::Str(s) => {
                     out.push(TYPE_TEXT);
                     write_text(out, s);
+                }
+                record::Value::Int(i) => {
+                    out.push(TYPE_DECIMAL);
+                    write_decimal(out, *i);
+                }
+                record::Value::Double(d) => {
+                    out.push(TYPE_DOUBLE);
+                    out.extend_from_slice(&d.to_bits().to_be_bytes());
                 }
                 other => typed(other).write(out),
             }
