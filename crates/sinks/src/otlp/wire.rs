@@ -185,7 +185,8 @@ fn kv_str_len(k: &str, v: &str) -> usize {
     string_field_len(1, k) + field_len(2, str_any_len(v))
 }
 
-/// The body of an `AnyValue` (its `oneof value`).
+/// The body of an `AnyValue` (its `oneof value`). Arrays go out of line
+/// ([`array_value`]), so this stays small and non-recursive enough to inline.
 #[inline]
 fn any_value(v: &Value, out: &mut Vec<u8>) {
     match v {
@@ -202,17 +203,21 @@ fn any_value(v: &Value, out: &mut Vec<u8>) {
             key(4, WireType::SixtyFourBit, out);
             out.extend_from_slice(&d.to_le_bytes());
         }
-        Value::Array(items) => {
-            // ArrayValue { repeated AnyValue values = 1 }
-            message_header(5, array_len(items), out);
-            for item in items {
-                message_header(1, any_len(item), out);
-                any_value(item, out);
-            }
-        }
+        Value::Array(items) => array_value(items, out),
     }
 }
 
+/// `ArrayValue { repeated AnyValue values = 1 }` as `AnyValue` field 5.
+#[inline(never)]
+fn array_value(items: &[Value], out: &mut Vec<u8>) {
+    message_header(5, array_len(items), out);
+    for item in items {
+        message_header(1, any_len(item), out);
+        any_value(item, out);
+    }
+}
+
+#[inline]
 fn any_len(v: &Value) -> usize {
     match v {
         Value::Str(s) => str_any_len(s),
@@ -223,6 +228,7 @@ fn any_len(v: &Value) -> usize {
     }
 }
 
+#[inline(never)]
 fn array_len(items: &[Value]) -> usize {
     items.iter().map(|item| field_len(1, any_len(item))).sum()
 }
