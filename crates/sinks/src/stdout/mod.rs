@@ -288,7 +288,7 @@ fn chunk(c: &[u8]) -> &[u8; 16] {
 /// chunk tests (no byte loop, even for short ones), then copied with one
 /// reservation and one copy; inlined, as ~14 strings a line made the call
 /// and the byte-by-byte check of short values most of this writer's cost.
-#[inline]
+#[inline(always)]
 pub fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     if is_clean(b) {
