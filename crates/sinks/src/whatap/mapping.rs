@@ -6,7 +6,9 @@ use super::hash;
 use super::pack::{
     EventPack, Header, LogSinkPack, LEVEL_FATAL, LEVEL_INFO, LEVEL_WARNING, LOGSINK_PACK,
 };
-use super::value::{write_decimal, write_text, Value, ValueMap, TYPE_MAP, TYPE_TEXT};
+use super::value::{
+    write_decimal, write_text, Value, ValueMap, TYPE_DECIMAL, TYPE_DOUBLE, TYPE_MAP, TYPE_TEXT,
+};
 use rdsf_core::record::{self, keys, RecordRef, ResourceRecords};
 use rdsf_core::severity;
 
@@ -80,16 +82,21 @@ impl Mapping {
     }
 
     fn encode_cached(&self, r: &RecordRef<'_>, cache: &mut ResourceCache, out: &mut Vec<u8>) -> usize {
+        // Looked up once for both packs (a scan of the attributes each).
+        let rds_event = is_rds_event(r);
         match cache.get(self, r) {
             Some(res) => write_frame(out, self.pcode, self.license_hash, |b| {
-                self.write_log_body(r, res, b)
+                self.write_log_body(r, res, rds_event, b)
             }),
             None => {
                 let log = self.log_pack(r);
                 write_frame(out, self.pcode, self.license_hash, |b| log.write_body(b));
             }
         }
-        match self.event_pack.then(|| self.event_pack(r)).flatten() {
+        match (self.event_pack && rds_event)
+            .then(|| self.event_pack(r))
+            .flatten()
+        {
             Some(ev) => {
                 write_frame(out, self.pcode, self.license_hash, |b| ev.write_body(b));
                 2
@@ -123,7 +130,14 @@ impl Mapping {
     /// the resource's part (oid, tags and their hash) taken from `res`:
     /// no per-record copies of the body or attributes, no per-record CRC.
     /// Byte-for-byte what `log_pack(r).write_body` writes.
-    fn write_log_body(&self, r: &RecordRef<'_>, res: &CachedResource, out: &mut Vec<u8>) {
+    /// `rds_event`: whether `r` is an RDS event ([`is_rds_event`]).
+    fn write_log_body(
+        &self,
+        r: &RecordRef<'_>,
+        res: &CachedResource,
+        rds_event: bool,
+        out: &mut Vec<u8>,
+    ) {
         out.reserve(64 + res.tags.len() + r.body.len() + 32 * r.attributes.len());
         out.extend_from_slice(&LOGSINK_PACK.to_be_bytes());
         Header {
@@ -135,7 +149,7 @@ impl Mapping {
         }
         .write(out);
         out.push(0);
-        let category = match (is_rds_event(r), &self.log_category, &self.event_category) {
+        let category = match (rds_event, &self.log_category, &self.event_category) {
             (true, _, Some(c)) => c.as_str(),
             (true, _, None) => EVENT_CATEGORY,
             (false, Some(c), _) => c.as_str(),
@@ -154,13 +168,24 @@ impl Mapping {
         out.push(TYPE_TEXT);
         write_text(out, &r.severity.text);
         write_text(out, FIELD_SEVERITY_NUMBER);
-        Value::Decimal(r.severity.number as i64).write(out);
+        out.push(TYPE_DECIMAL);
+        write_decimal(out, r.severity.number as i64);
+        // The common kinds written here as `typed(v).write` writes them,
+        // without building the `Value` (and the call) per attribute.
         for (k, v) in r.attributes.iter() {
             write_text(out, k);
             match v {
                 record::Value::Str(s) => {
                     out.push(TYPE_TEXT);
                     write_text(out, s);
+                }
+                record::Value::Int(i) => {
+                    out.push(TYPE_DECIMAL);
+                    write_decimal(out, *i);
+                }
+                record::Value::Double(d) => {
+                    out.push(TYPE_DOUBLE);
+                    out.extend_from_slice(&d.to_bits().to_be_bytes());
                 }
                 other => typed(other).write(out),
             }
