@@ -411,15 +411,10 @@ impl Redactor {
 impl Rule {
     /// [`mask_matches`] for this rule's byte-mode regex.
     fn mask(&self, text: &str) -> Option<String> {
-        let found = self.regex.captures_iter(text.as_bytes()).map(|caps| {
-            let whole = caps.get(0).expect("group 0 always takes part").range();
-            let secret = if caps.len() > 1 {
-                (1..caps.len()).find_map(|g| caps.get(g)).map(|m| m.range())
-            } else {
-                Some(whole.clone())
-            };
-            (whole, secret)
-        });
+        let found = self
+            .regex
+            .captures_iter(text.as_bytes())
+            .map(|caps| whole_and_secret(caps.len(), |g| caps.get(g).map(|m| m.range())));
         mask_ranges(text, found, self.skip_before_paren, self.keep)
     }
 }
@@ -433,16 +428,25 @@ fn mask_matches(
     skip_before_paren: bool,
     keep: &[&str],
 ) -> Option<String> {
-    let found = regex.captures_iter(text).map(|caps| {
-        let whole = caps.get(0).expect("group 0 always takes part").range();
-        let secret = if caps.len() > 1 {
-            (1..caps.len()).find_map(|g| caps.get(g)).map(|m| m.range())
-        } else {
-            Some(whole.clone())
-        };
-        (whole, secret)
-    });
+    let found = regex
+        .captures_iter(text)
+        .map(|caps| whole_and_secret(caps.len(), |g| caps.get(g).map(|m| m.range())));
     mask_ranges(text, found, skip_before_paren, keep)
+}
+
+type Span = std::ops::Range<usize>;
+
+/// A match's whole range and its secret: the first capture group that took
+/// part, or the whole match when the pattern has no groups. `group(g)` is
+/// group `g`'s range, for text and byte regexes alike.
+fn whole_and_secret(groups: usize, group: impl Fn(usize) -> Option<Span>) -> (Span, Option<Span>) {
+    let whole = group(0).expect("group 0 always takes part");
+    let secret = if groups > 1 {
+        (1..groups).find_map(group)
+    } else {
+        Some(whole.clone())
+    };
+    (whole, secret)
 }
 
 /// Masks the secret of each match (whole match, secret), in order;
@@ -451,7 +455,7 @@ fn mask_matches(
 /// alone rather than cut into a character.
 fn mask_ranges(
     text: &str,
-    found: impl Iterator<Item = (std::ops::Range<usize>, Option<std::ops::Range<usize>>)>,
+    found: impl Iterator<Item = (Span, Option<Span>)>,
     skip_before_paren: bool,
     keep: &[&str],
 ) -> Option<String> {
