@@ -121,6 +121,20 @@ impl<R: Read> Window<R> {
     }
 
     /// A syntax error: `what` was expected where `found` is.
+    /// After a member or an element: takes a `,` (true: another follows)
+    /// or stops before `close` (false); anything else is a syntax error
+    /// saying `what` was expected.
+    pub(super) fn another_before(&mut self, close: u8, what: &str) -> Result<bool, ScanError> {
+        match self.peek()? {
+            Some(b',') => {
+                self.bump();
+                Ok(true)
+            }
+            Some(b) if b == close => Ok(false),
+            found => Err(self.unexpected(found, what)),
+        }
+    }
+
     pub(super) fn unexpected(&self, found: Option<u8>, what: &str) -> ScanError {
         let found = match found {
             None => "the end of the data".to_owned(),

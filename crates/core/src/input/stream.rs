@@ -480,14 +480,7 @@ fn read_document(w: &mut Window<&mut dyn Read>, out: &mut Out<'_>) -> Result<Flo
             }
             Field::Other => w.skip_value()?,
         }
-        more = match w.peek()? {
-            Some(b',') => {
-                w.bump();
-                true
-            }
-            Some(b'}') => false,
-            found => return Err(w.unexpected(found, "`,` or `}` in a document").into()),
-        };
+        more = w.another_before(b'}', "`,` or `}` in a document")?;
     }
     w.bump(); // `}`
     if !have_group {
@@ -543,14 +536,7 @@ fn read_events(
             }
             *how.emitted = true;
         }
-        more = match w.peek()? {
-            Some(b',') => {
-                w.bump();
-                true
-            }
-            Some(b']') => false,
-            found => return Err(w.unexpected(found, "`,` or `]` between log events").into()),
-        };
+        more = w.another_before(b']', "`,` or `]` between log events")?;
     }
     w.bump(); // `]`
     Ok(Flow::Go)
