@@ -674,17 +674,22 @@ mod tests {
         assert!(most <= room, "{most} bytes in one buffer");
     }
 
-    /// Without a buffer handed back, each chunk gets a new one (the reader
-    /// never waits for one that does not come).
-    #[test]
-    fn without_buffers_handed_back_the_reader_makes_its_own() {
+    /// One document of three plain events, ids 1 to 3.
+    fn three_events() -> CloudWatchStream {
         let json = format!(
             r#"{{{HEADER},"logEvents":[{},{},{}]}}"#,
             event(1),
             event(2),
             event(3)
         );
-        let stream = CloudWatchStream::new("t", gz(&json), 1 << 20);
+        CloudWatchStream::new("t", gz(&json), 1 << 20)
+    }
+
+    /// Without a buffer handed back, each chunk gets a new one (the reader
+    /// never waits for one that does not come).
+    #[test]
+    fn without_buffers_handed_back_the_reader_makes_its_own() {
+        let stream = three_events();
         let limits = ChunkLimits {
             events: 1,
             bytes: usize::MAX,
@@ -807,13 +812,7 @@ mod tests {
 
     #[test]
     fn the_consumer_can_stop_early() {
-        let json = format!(
-            r#"{{{HEADER},"logEvents":[{},{},{}]}}"#,
-            event(1),
-            event(2),
-            event(3)
-        );
-        let stream = CloudWatchStream::new("t", gz(&json), 1 << 20);
+        let stream = three_events();
         let mut calls = 0;
         let limits = ChunkLimits {
             events: 1,

@@ -148,17 +148,7 @@ pub fn operation_name(statement: &str) -> Option<CompactString> {
             break;
         }
     }
-    // ASCII letters and `_` are one byte each, and no byte of a multi-byte
-    // character is one of them: the byte count is the word's length.
-    let len = s
-        .bytes()
-        .take_while(|c| c.is_ascii_alphabetic() || *c == b'_')
-        .count();
-    (len > 0).then(|| {
-        let mut word = CompactString::from(&s[..len]);
-        word.make_ascii_uppercase();
-        word
-    })
+    super::scan::leading_keyword(s)
 }
 
 /// Whether text names MariaDB (`mariadbd`, `10.11.19-MariaDB`).

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use super::mysql_common::{
     is_server_header, leading_time, mentions_mariadb, operation_name, TimeStyle,
 };
-use super::scan::{finder, lines_inclusive, words, POW10};
+use super::scan::{finder, lines_inclusive, split_once, words, POW10};
 use super::{LogParser, Parsed};
 use crate::record::{keys, Attributes, PlainKey, Value};
 
@@ -251,8 +251,7 @@ fn strip_terminator(s: &str) -> &str {
 }
 
 /// ` web_app[web_app] @  [127.0.0.1]  Id:   274` / ` root[root] @ localhost []`
-/// (Prebuilt memmem finders here and below: `split_once` with a `&str`
-/// builds a searcher per call, ~290 instructions, callgrind.)
+/// (Prebuilt memmem finders here and below: see [`split_once`].)
 fn user_host(s: &str, p: &mut Parsed) {
     let (who, rest) = split_once(s, finder!(b" @ ")).unwrap_or((s, ""));
     let user = who.trim().split('[').next().unwrap_or("").trim();
@@ -281,12 +280,6 @@ fn user_host(s: &str, p: &mut Parsed) {
     {
         p.attributes.insert(keys::MYSQL_THREAD_ID, id);
     }
-}
-
-/// `s.split_once(needle)` with a prebuilt finder for the needle.
-fn split_once<'a>(s: &'a str, needle: &memchr::memmem::Finder<'_>) -> Option<(&'a str, &'a str)> {
-    let at = needle.find(s.as_bytes())?;
-    Some((&s[..at], &s[at + needle.needle().len()..]))
 }
 
 /// `Key: value  Key: value` pairs of a `#` line; a key may have no value
