@@ -10,8 +10,6 @@
 
 use crate::common;
 
-use cpu_time::ThreadTime;
-
 fn payload(events: usize) -> Vec<u8> {
     let messages: Vec<String> = (0..events)
         .map(|i| {
@@ -31,17 +29,6 @@ fn payload(events: usize) -> Vec<u8> {
     common::awslogs_event(&doc)
 }
 
-/// Best of three: the thread's CPU time to process `bytes`.
-fn cost(bytes: &[u8]) -> f64 {
-    (0..3)
-        .map(|_| {
-            let t = ThreadTime::now();
-            std::hint::black_box(common::process(bytes));
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 #[test]
 fn extracted_fields_follow_their_events_in_linear_time() {
     let small = payload(2_000);
@@ -57,13 +44,13 @@ fn extracted_fields_follow_their_events_in_linear_time() {
             "record {i}"
         );
     }
-    let ratio = |_: ()| cost(&large) / cost(&small);
-    let first = ratio(());
-    // A second measurement before a failure counts (a noisy neighbour).
-    let r = if first > 32.0 {
-        first.min(ratio(()))
-    } else {
-        first
-    };
-    assert!(r <= 32.0, "8x the events cost {r:.1}x the time: not linear");
+    common::assert_linear(
+        "extracted fields",
+        &|| {
+            std::hint::black_box(common::process(&small));
+        },
+        &|| {
+            std::hint::black_box(common::process(&large));
+        },
+    );
 }

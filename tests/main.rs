@@ -38,6 +38,7 @@ mod lambda_runtime;
 mod layering;
 mod loki_sink;
 mod malformed;
+mod many_keys_linear;
 mod mariadb_server;
 mod metrics_signal;
 mod mysql_corpus;

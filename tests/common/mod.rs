@@ -140,3 +140,33 @@ pub fn as_json(record: rdsf_core::record::RecordRef<'_>) -> serde_json::Value {
     rdsf_sinks::stdout::encode_ndjson(record.resource, &record, &mut buf);
     serde_json::from_slice(&buf).unwrap()
 }
+
+/// Best of three: the thread's own CPU time to run `f` (not wall time, so
+/// other processes on a loaded machine do not stretch one measurement).
+pub fn cpu_cost(f: &dyn Fn()) -> f64 {
+    (0..3)
+        .map(|_| {
+            let t = cpu_time::ThreadTime::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// How many times `large` (8× the input of `small`) costs `small`, asserted
+/// at most 32×: a linear stage meets it (~8×), a quadratic one (64×)
+/// cannot. Not a timed assertion on a figure; measured twice before a
+/// failure counts (a noisy neighbour).
+pub fn assert_linear(what: &str, small: &dyn Fn(), large: &dyn Fn()) {
+    let ratio = || cpu_cost(large) / cpu_cost(small);
+    let first = ratio();
+    let r = if first > 32.0 {
+        first.min(ratio())
+    } else {
+        first
+    };
+    assert!(
+        r <= 32.0,
+        "{what}: 8x the input cost {r:.1}x the time: not linear"
+    );
+}

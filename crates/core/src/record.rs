@@ -328,6 +328,13 @@ impl Attributes {
     /// compares, not ~90 (callgrind: the pairwise check was a quarter of the
     /// WhaTap encoder).
     pub fn has_distinct_keys(&self) -> bool {
+        if self.0.len() > LONG_LIST {
+            // Past the filter's 64 slots nearly every key shares one, and
+            // the pairwise fallback would be quadratic in keys taken from
+            // input (extracted fields, tags): a set is linear.
+            let mut seen = std::collections::HashSet::with_capacity(self.0.len());
+            return self.0.iter().all(|(k, _)| seen.insert(k.as_str()));
+        }
         let mut seen = 0u64;
         for (i, (k, _)) in self.0.iter().enumerate() {
             let bit = 1u64 << key_filter_slot(k.as_str());
@@ -337,6 +344,107 @@ impl Attributes {
             seen |= bit;
         }
         true
+    }
+}
+
+/// A list longer than this is checked and merged through a hash set or map
+/// rather than by scanning: the keys of ordinary records (~15) stay on the
+/// scan, which is cheaper at that size.
+const LONG_LIST: usize = 32;
+
+// ---- many keys at once, linear (keys taken from input) ----
+impl Attributes {
+    /// Sets each pair in order as [`Attributes::insert`] would (a key seen
+    /// before keeps its place and takes the later value), in time linear in
+    /// the keys. `insert` scans the list per key, so n keys taken from input
+    /// — a subscription's extracted fields, an RDS event's tags, a slow
+    /// log's `#` words — cost n² compares: 80,000 extracted fields in one
+    /// 250 KB payload took 12 s.
+    pub fn insert_all<K: Into<Key>, V: Into<Value>>(
+        &mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) {
+        let pairs: Vec<(Key, Value)> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        if self.0.len() + pairs.len() <= LONG_LIST {
+            for (k, v) in pairs {
+                self.insert(k, v);
+            }
+            return;
+        }
+        // Where each pair goes: the position of the first pair (held or
+        // earlier in `pairs`) with its key, or the next free one.
+        let targets: Vec<usize> = {
+            let mut at: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::with_capacity(self.0.len() + pairs.len());
+            for (i, (k, _)) in self.0.iter().enumerate() {
+                at.entry(k.as_str()).or_insert(i);
+            }
+            let mut next = self.0.len();
+            pairs
+                .iter()
+                .map(|(k, _)| {
+                    *at.entry(k.as_str()).or_insert_with(|| {
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect()
+        };
+        for ((k, v), to) in pairs.into_iter().zip(targets) {
+            match self.0.get_mut(to) {
+                Some(slot) => slot.1 = v,
+                None => self.0.push((k, v)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod insert_all_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_by_one(mut a: Attributes, pairs: &[(String, i64)]) -> Attributes {
+        for (k, v) in pairs {
+            a.insert(k.clone(), *v);
+        }
+        a
+    }
+
+    proptest! {
+        /// The same list as inserting one pair at a time, whether the
+        /// lists are short (the scan) or long (the map), with keys repeated
+        /// among the pairs and with keys already held.
+        #[test]
+        fn insert_all_is_insert_one_by_one(
+            held in proptest::collection::vec(0u8..60, 0..40),
+            pairs in proptest::collection::vec((0u8..60, any::<i64>()), 0..80),
+        ) {
+            let mut start = Attributes::new();
+            for k in held {
+                start.insert(format!("k{k}"), -1i64);
+            }
+            let pairs: Vec<(String, i64)> =
+                pairs.into_iter().map(|(k, v)| (format!("k{k}"), v)).collect();
+            let mut all = start.clone();
+            all.insert_all(pairs.iter().cloned());
+            prop_assert_eq!(&all, &one_by_one(start, &pairs));
+            prop_assert!(all.has_distinct_keys());
+        }
+    }
+
+    /// A long list with a key repeated is caught by the set check too.
+    #[test]
+    fn a_long_list_with_a_repeat_is_not_distinct() {
+        let mut a = Attributes::new();
+        a.insert_all((0..1000).map(|i| (format!("k{i}"), i as i64)));
+        assert_eq!(a.len(), 1000);
+        assert!(a.has_distinct_keys());
+        a.0.push((Key::from("k999"), Value::Int(0)));
+        assert!(!a.has_distinct_keys());
     }
 }
 

@@ -76,13 +76,14 @@ pub fn record(
         }
     }
     if let Some(tags) = &d.tags {
-        for (k, v) in tags {
+        // Linear however many tags the event carries.
+        attrs.insert_all(tags.iter().map(|(k, v)| {
             let v = v
                 .as_str()
                 .map(str::to_owned)
                 .unwrap_or_else(|| v.to_string());
-            attrs.insert(format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v);
-        }
+            (format!("{}{k}", keys::RDS_EVENT_TAG_PREFIX), v)
+        }));
     }
 
     let timestamp_ns = time::parse_rfc3339(&d.date)
