@@ -223,7 +223,6 @@ fn write_text_key(buf: &mut Vec<u8>, t: &str) {
 fn write_colon_value(buf: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Str(s) if is_clean(s.as_bytes()) => {
-            buf.reserve(s.len() + 4);
             buf.extend_from_slice(b"\":\"");
             buf.extend_from_slice(s.as_bytes());
             buf.push(b'"');
