@@ -307,4 +307,58 @@ mod tests {
         assert_eq!(log["severityNumber"], 17);
         assert_eq!(log["body"]["stringValue"], "body 1");
     }
+
+    /// A body well past deflate's 32 KiB window and one block (the test
+    /// above is one record): what the sink sends inflates to exactly the
+    /// protobuf it compressed, and is compressed.
+    #[test]
+    fn gzip_body_of_many_records_inflates_to_the_protobuf_bytes() {
+        let a = res("a");
+        let records: RecordSet = (0..3_000)
+            .map(|i| {
+                let (res, mut r) = record(&i.to_string(), &a);
+                r.body = format!(
+                    "2024-01-01 00:00:{:02} UTC:10.0.{}.{}(5432):app@db:[{}]:LOG:  duration: {}.{:03} ms  statement: SELECT * FROM t{} WHERE id = {}",
+                    i % 60, i % 7, i % 251, 10_000 + i, i % 97, i * 37 % 1000, i % 13, i * 7919
+                );
+                (res, r)
+            })
+            .collect();
+        let batch = records.all_groups();
+        let extra = Attributes::new();
+        let raw = encode(&batch, &extra, Protocol::Protobuf, Compression::None);
+        let gz = encode(&batch, &extra, Protocol::Protobuf, Compression::Gzip);
+        assert!(raw.len() > 300_000, "{} bytes", raw.len());
+        assert!(gz.len() < raw.len() / 4, "{} of {} bytes", gz.len(), raw.len());
+        let mut inflated = Vec::new();
+        flate2::read::MultiGzDecoder::new(&gz[..])
+            .read_to_end(&mut inflated)
+            .unwrap();
+        assert!(inflated == raw, "the gzip body inflates to other bytes");
+    }
+
+    /// flate2's backend, as the workspace manifest selects it: zlib-rs
+    /// with `runtime_detection` (without it zlib-rs runs its scalar code
+    /// and is slower than miniz_oxide: issue 7 tried that and dropped it)
+    /// and no default features (they would build miniz_oxide into the
+    /// binary as well, unused). README, "OTLP gzip level".
+    #[test]
+    fn flate2_runs_on_zlib_rs_with_runtime_detection() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("flate2 = "))
+            .expect("flate2 in [workspace.dependencies]");
+        for wanted in [
+            "default-features = false",
+            "\"zlib-rs\"",
+            "\"runtime_detection\"",
+        ] {
+            assert!(line.contains(wanted), "{line:?} lacks {wanted}");
+        }
+        let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+        assert!(lock.contains("name = \"zlib-rs\""));
+        assert!(!lock.contains("name = \"miniz_oxide\""), "miniz_oxide is built again");
+    }
 }

@@ -634,6 +634,7 @@ mod tests {
         for i in 0..40i64 {
             let mut attrs = Attributes::new();
             attrs.insert("s", "x".repeat(i as usize * 20)); // crosses 253/65535 lengths
+            attrs.insert("edge", "z".repeat(250 + i as usize % 8)); // 253 and 254 exactly
             attrs.insert("n", i * 1_000_003 - 7);
             attrs.insert("d", i as f64 / 3.0);
             attrs.insert("b", i % 2 == 0);
