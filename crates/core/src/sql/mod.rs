@@ -11,7 +11,7 @@ pub use redact::{PatternError, Redactor};
 pub use settings::RedactionSettings;
 
 use crate::parse::Entry;
-use crate::record::{keys, Attributes, Value};
+use crate::record::{keys, Attributes, CompactString, Value};
 
 /// Redacts the entry's body and string attributes, then fingerprints its
 /// statement (`db.query.text`) when it has one. Fingerprints are computed
@@ -44,15 +44,28 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) -> bool {
     }
     let fp = fingerprint::fingerprint_compact(statement);
     let id = fingerprint::fingerprint_id_compact(&fp);
-    entry
-        .parsed
-        .attributes
-        .insert(keys::DB_QUERY_FINGERPRINT, fp);
-    entry
-        .parsed
-        .attributes
-        .insert(keys::DB_QUERY_FINGERPRINT_ID, id);
+    set_fingerprint(&mut entry.parsed.attributes, fp, id);
     masked
+}
+
+/// Sets the two fingerprint keys. An entry straight from a parser holds
+/// neither (no parser writes them), so one look for both, then two pushes,
+/// instead of `insert`'s scan of every key for each (~124 instructions an
+/// insert, callgrind); an entry enriched before gets them replaced.
+fn set_fingerprint(attrs: &mut Attributes, fp: CompactString, id: CompactString) {
+    let fp_key: &str = &keys::DB_QUERY_FINGERPRINT;
+    let id_key: &str = &keys::DB_QUERY_FINGERPRINT_ID;
+    let present = attrs.0.iter().any(|(k, _)| {
+        let k = k.as_str();
+        (k.len() == fp_key.len() || k.len() == id_key.len()) && (k == fp_key || k == id_key)
+    });
+    if present {
+        attrs.insert(keys::DB_QUERY_FINGERPRINT, fp);
+        attrs.insert(keys::DB_QUERY_FINGERPRINT_ID, id);
+    } else {
+        attrs.push_new(keys::DB_QUERY_FINGERPRINT, fp);
+        attrs.push_new(keys::DB_QUERY_FINGERPRINT_ID, id);
+    }
 }
 
 /// Redacts every text value of `attrs`, inside arrays too; whether any was
@@ -216,6 +229,41 @@ mod tests {
         assert_eq!(
             e.parsed.attributes.get_str(keys::DB_QUERY_TEXT),
             Some("SELECT * FROM *** WHERE id = 42")
+        );
+    }
+
+    /// The fingerprint keys are pushed without a key scan only when the
+    /// entry has neither: an entry that already holds them (enriched
+    /// before, or given them by hand) gets them replaced, never twice.
+    #[test]
+    fn enriching_again_replaces_the_fingerprint_pair() {
+        let red = Redactor::builtin();
+        let stmt = "SELECT a FROM t WHERE id = 7";
+        let mut e = entry(&format!("LOG:  statement: {stmt}"), stmt);
+        enrich_entry(&mut e, &red);
+        let first = e.parsed.attributes.clone();
+        assert!(first.has_distinct_keys());
+        assert_eq!(
+            first.get_str(keys::DB_QUERY_FINGERPRINT),
+            Some("select a from t where id = ?")
+        );
+        enrich_entry(&mut e, &red);
+        assert_eq!(e.parsed.attributes, first);
+        // Only one of the two present, with a stale value: both set, once.
+        let mut e = entry(&format!("LOG:  statement: {stmt}"), stmt);
+        e.parsed
+            .attributes
+            .insert(keys::DB_QUERY_FINGERPRINT_ID, "stale");
+        enrich_entry(&mut e, &red);
+        let a = &e.parsed.attributes;
+        assert!(a.has_distinct_keys());
+        assert_eq!(
+            a.get_str(keys::DB_QUERY_FINGERPRINT_ID),
+            first.get_str(keys::DB_QUERY_FINGERPRINT_ID)
+        );
+        assert_eq!(
+            a.get_str(keys::DB_QUERY_FINGERPRINT),
+            first.get_str(keys::DB_QUERY_FINGERPRINT)
         );
     }
 

@@ -37,11 +37,17 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
         q.len()
     };
     let s = &q[start..end];
-    // The output is never longer than the statement: no push reallocates.
-    out.reserve(s.len());
+    // The output is never longer than the statement (each byte read writes
+    // at most one), so it is written by index into a buffer of that size
+    // and cut to length at the end: `Vec::push` reloads and checks the
+    // length and capacity on every byte (callgrind: ~40% of the pass).
+    debug_assert!(out.is_empty());
+    out.resize(s.len(), 0);
     let mut w = Writer {
-        out,
+        buf: out,
+        n: 0,
         last_raw: 0,
+        may_end_null: false,
         question: false,
         list_opening: false,
         limit: false,
@@ -50,7 +56,7 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
     while i < s.len() {
         let c = s[i];
         match CLASS[usize::from(c)] {
-            BOOL_START if boolean_at(s, i).is_some() => {
+            BOOL_START if may_be_boolean(s, i) && boolean_at(s, i).is_some() => {
                 // s/\bfalse\b|\btrue\b/?/isg — before numbers: `-false` is `-?`.
                 w.question();
                 i += if matches!(c, b't' | b'T') { 4 } else { 5 };
@@ -60,20 +66,30 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
                 // inside it (a letter before is no word boundary); a digit
                 // ends it, as it starts a number. Byte by byte: runs are
                 // short, and a copy then a lower-casing pass cost more.
-                let mut end = i;
-                while let Some(&b) = s.get(end) {
-                    if !matches!(CLASS[usize::from(b)], LETTER | BOOL_START) {
+                // Read and written side by side: one bound for both (the
+                // output so far is never longer than the input read, so the
+                // buffer's rest is at least as long as the statement's).
+                let (from, to) = (&s[i..], &mut w.buf[w.n..]);
+                debug_assert!(to.len() >= from.len());
+                let mut len = 0;
+                for (dst, &b) in to.iter_mut().zip(from) {
+                    let lower = RUN_LOWER[usize::from(b)];
+                    if lower == 0 {
                         break;
                     }
-                    w.out.push(b.to_ascii_lowercase());
-                    end += 1;
+                    *dst = lower;
+                    len += 1;
                 }
-                w.last_raw = s[end - 1];
+                let end = i + len;
+                w.n += len;
+                let last = s[end - 1];
+                w.last_raw = last;
+                w.may_end_null = last | 0x20 == b'l';
                 // `collapse_limit` needs `limit ` in the text: its `limit`
                 // ends a run (a space follows). A superset: the later steps
                 // write no `limit`, and `collapse_unions` may only put a `/`
                 // before one (a word boundary), so none is required here.
-                w.limit |= w.last_raw | 0x20 == b't' && w.out.ends_with(b"limit");
+                w.limit |= w.last_raw | 0x20 == b't' && w.written().ends_with(b"limit");
                 i = end;
             }
             NUMBER => {
@@ -83,7 +99,7 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
                 let mut j = i + 1;
                 while j < s.len()
                     && NUMBER_TAIL[usize::from(s[j])]
-                    && (s[j] != b'f' || boolean_at(s, j).is_none())
+                    && (s[j] != b'f' || !may_be_boolean(s, j) || boolean_at(s, j).is_none())
                 {
                     j += 1;
                 }
@@ -96,12 +112,11 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
             }
             SPACE => {
                 // tr[ \n\t\r\f][ ]s: a run is one space (vertical tab is not in it).
-                let run = s[i..]
-                    .iter()
-                    .take_while(|c| CLASS[usize::from(**c)] == SPACE)
-                    .count();
                 w.other(b' ');
-                i += run;
+                i += 1;
+                while s.get(i).is_some_and(|c| CLASS[usize::from(*c)] == SPACE) {
+                    i += 1;
+                }
             }
             _ => {
                 w.other(c);
@@ -113,11 +128,14 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
         }
     }
     w.end_word();
-    Middle {
+    let n = w.n;
+    let middle = Middle {
         question: w.question,
         list_opening: w.list_opening,
         limit: w.limit,
-    }
+    };
+    out.truncate(n);
+    middle
 }
 
 // Byte classes of the pass: one table lookup a byte instead of a chain of
@@ -163,6 +181,29 @@ const NUMBER_TAIL: [bool; 256] = {
     t
 };
 
+/// A byte of a run of letters (`LETTER` or `BOOL_START`) lower-cased, `0`
+/// for any other byte: the run's test and its lower-casing in one lookup.
+const RUN_LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if matches!(CLASS[c], LETTER | BOOL_START) {
+            t[c] = (c as u8).to_ascii_lowercase();
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Whether a `true` / `false` may start at `i` (`s[i]` is `t` or `f`, any
+/// case), by its second byte alone: most `t` / `f` start a name (`FROM`,
+/// `t1`), and the full check cost ~60 instructions a call (callgrind).
+#[inline]
+fn may_be_boolean(s: &[u8], i: usize) -> bool {
+    let second = s.get(i + 1).map_or(0, |b| b | 0x20);
+    second == if s[i] | 0x20 == b't' { b'r' } else { b'a' }
+}
+
 /// `\bfalse\b|\btrue\b` (any case) at `i`: its length.
 fn boolean_at(s: &[u8], i: usize) -> Option<usize> {
     let len = match s[i] {
@@ -177,10 +218,16 @@ fn boolean_at(s: &[u8], i: usize) -> Option<usize> {
 
 /// The output and what the later steps need to know of it.
 struct Writer<'a> {
-    out: &'a mut Vec<u8>,
+    /// As long as the statement; `buf[..n]` is written.
+    buf: &'a mut [u8],
+    n: usize,
     /// The last byte written, as the number step left it (before the fold
     /// and lower-casing): the fold is case-sensitive (`X?` stays).
     last_raw: u8,
+    /// The text written may end in `null` (the last run of letters ended
+    /// in `l`, or a fold removed a byte after it): [`Writer::end_word`]
+    /// looks only then, not at every byte that ends a word.
+    may_end_null: bool,
     question: bool,
     list_opening: bool,
     /// A run of letters ended in `limit` (see where it is set).
@@ -188,33 +235,48 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    #[inline(always)]
+    fn put(&mut self, c: u8) {
+        self.buf[self.n] = c;
+        self.n += 1;
+    }
+
+    fn written(&self) -> &[u8] {
+        &self.buf[..self.n]
+    }
+
     /// A `?` (literal or one pt wrote): s/[xb.+-]\?/?/g folds the byte
     /// before it. `+` and `-` always start a number, so only `x`, `b` and
     /// `.` are ever still there; the byte folded was written last and is
     /// never a `?`, so folds do not chain (`xx?` is `x?`).
     fn question(&mut self) {
         if matches!(self.last_raw, b'x' | b'b' | b'.') {
-            self.out.pop();
+            self.n -= 1;
+            self.may_end_null = true;
         }
         self.other(b'?');
         self.question = true;
     }
 
     /// A byte that is not a word character: it ends the word before it.
+    #[inline(always)]
     fn other(&mut self, c: u8) {
         self.end_word();
-        self.out.push(c);
+        self.put(c);
         self.last_raw = c;
     }
 
     /// s/\bnull\b/?/g on the folded, lower-cased text: the word just ended
     /// is `null` (`nullx1` is `null?` after the fold, so `??`).
-    #[inline]
+    #[inline(always)]
     fn end_word(&mut self) {
-        let n = self.out.len();
-        if self.out.ends_with(b"null") && (n == 4 || !is_word(self.out[n - 5])) {
-            self.out.truncate(n - 4);
-            self.out.push(b'?');
+        if !std::mem::take(&mut self.may_end_null) {
+            return;
+        }
+        let n = self.n;
+        if n >= 4 && self.buf[n - 4..n] == *b"null" && (n == 4 || !is_word(self.buf[n - 5])) {
+            self.n -= 4;
+            self.put(b'?');
             self.question = true;
         }
     }
@@ -227,7 +289,7 @@ impl Writer<'_> {
         if self.list_opening {
             return;
         }
-        let before = &self.out[..self.out.len() - 1];
+        let before = &self.buf[..self.n - 1];
         let gap = before
             .iter()
             .rev()
