@@ -166,45 +166,50 @@ impl<R: Read> BoundedJson<R> {
         let end = self.len.min(start + out.len());
         let input = &self.input[..end];
         let max = self.max_string;
-        let lex = &mut self.lex;
+        let max_element = self.max_element;
+        // The lexer's state in locals for the loop (registers, not stores
+        // through `self` at each byte); written back at the end.
+        let mut depth = self.lex.depth;
+        let mut in_string = self.lex.in_string;
+        let mut kept = self.lex.kept;
+        let mut total = self.lex.total;
+        let mut element = self.lex.element;
         let mut i = start;
         // The bytes of the current second-level element in `from..i` are
-        // counted into `lex.element` only at a reset (`,` or the element's
-        // end) and when the walk stops, not byte by byte: it only grows
-        // between resets, so the check there finds any crossing the byte
-        // path would.
+        // counted into `element` only at a reset (`,` or the element's end)
+        // and when the walk stops, not byte by byte: it only grows between
+        // resets, so the check there finds any crossing the byte path would.
         let mut from = start;
         let mut over = false;
-        let max_element = self.max_element;
         let mut settle = |element: &mut usize, counted: usize| {
             *element = element.saturating_add(counted);
             over |= *element > max_element;
         };
         while i < end {
-            if lex.in_string {
+            if in_string {
                 let rest = &input[i..];
                 let run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
                 // No character starting in the run can reach a cut (the
                 // longest is 4 bytes), so the byte path would keep it all.
-                if lex.kept + run + 3 > max {
+                if kept + run + 3 > max {
                     break;
                 }
-                lex.kept += run;
-                lex.total = lex.total.saturating_add(run);
+                kept += run;
+                total = total.saturating_add(run);
                 i += run;
                 if i == end {
                     break;
                 }
                 if input[i] == b'"' {
-                    lex.in_string = false;
+                    in_string = false;
                     i += 1;
                     continue;
                 }
                 // A two-byte escape decodes to one byte, kept if it fits.
                 match input.get(i + 1) {
-                    Some(&e) if e != b'u' && lex.kept < max => {
-                        lex.kept += 1;
-                        lex.total = lex.total.saturating_add(1);
+                    Some(&e) if e != b'u' && kept < max => {
+                        kept += 1;
+                        total = total.saturating_add(1);
                         i += 2;
                     }
                     _ => break,
@@ -213,35 +218,40 @@ impl<R: Read> BoundedJson<R> {
             }
             match input[i] {
                 b'"' => {
-                    lex.in_string = true;
-                    lex.kept = 0;
-                    lex.total = 0;
+                    in_string = true;
+                    kept = 0;
+                    total = 0;
                 }
                 b'{' | b'[' => {
-                    lex.depth = lex.depth.saturating_add(1);
-                    if lex.depth == 2 {
-                        lex.element = 0;
+                    depth = depth.saturating_add(1);
+                    if depth == 2 {
+                        element = 0;
                         from = i;
                     }
                 }
                 b'}' | b']' => {
-                    if lex.depth == 2 {
-                        settle(&mut lex.element, i - from);
+                    if depth == 2 {
+                        settle(&mut element, i - from);
                     }
-                    lex.depth = lex.depth.saturating_sub(1);
+                    depth = depth.saturating_sub(1);
                 }
-                b',' if lex.depth == 2 => {
-                    settle(&mut lex.element, i - from);
-                    lex.element = 0;
+                b',' if depth == 2 => {
+                    settle(&mut element, i - from);
+                    element = 0;
                     from = i;
                 }
                 _ => {}
             }
             i += 1;
         }
-        if lex.depth >= 2 {
-            settle(&mut lex.element, i - from);
+        if depth >= 2 {
+            settle(&mut element, i - from);
         }
+        self.lex.depth = depth;
+        self.lex.in_string = in_string;
+        self.lex.kept = kept;
+        self.lex.total = total;
+        self.lex.element = element;
         self.oversized |= over;
         let n = i - start;
         out[..n].copy_from_slice(&input[start..i]);
