@@ -38,8 +38,8 @@ pub(super) struct BoundedJson<R> {
     lex: Lexer,
     oversized: bool,
     /// Whether the fast paths ([`BoundedJson::walk`],
-    /// [`BoundedJson::plain_run`]) run; off only in tests, which compare
-    /// them with the byte path alone.
+    /// [`BoundedJson::plain_run`], [`BoundedJson::drop_run`]) run; off only
+    /// in tests, which compare them with the byte path alone.
     fast: bool,
 }
 
