@@ -37,6 +37,10 @@ pub(super) struct BoundedJson<R> {
     pending_pos: usize,
     lex: Lexer,
     oversized: bool,
+    /// Whether the fast paths ([`BoundedJson::walk`],
+    /// [`BoundedJson::plain_run`], [`BoundedJson::drop_run`]) run; off only
+    /// in tests, which compare them with the byte path alone.
+    fast: bool,
 }
 
 #[derive(Default)]
@@ -71,7 +75,16 @@ impl<R: Read> BoundedJson<R> {
             pending_pos: 0,
             lex: Lexer::default(),
             oversized: false,
+            fast: true,
         }
+    }
+
+    /// The same reader taking every byte through the byte path: what the
+    /// fast paths must match byte for byte (tests).
+    #[cfg(test)]
+    fn byte_path_only(mut self) -> Self {
+        self.fast = false;
+        self
     }
 
     pub(super) fn inner(&self) -> &R {
@@ -90,11 +103,23 @@ impl<R: Read> BoundedJson<R> {
     fn filter(&mut self, out: &mut [u8]) -> usize {
         let mut w = 0;
         while self.pos < self.len && w < out.len() {
-            if self.lex.in_string && self.lex.escape_len == 0 && !self.lex.cutting {
-                let n = self.plain_run(&mut out[w..]);
-                if n > 0 {
-                    w += n;
-                    continue;
+            if self.fast && self.lex.escape_len == 0 && !self.lex.cutting && !self.lex.after_high {
+                w += self.walk(&mut out[w..]);
+                if self.pos == self.len || w == out.len() {
+                    break;
+                }
+            }
+            if self.fast && self.lex.in_string && self.lex.escape_len == 0 {
+                if self.lex.cutting {
+                    if self.drop_run() {
+                        continue;
+                    }
+                } else {
+                    let n = self.plain_run(&mut out[w..]);
+                    if n > 0 {
+                        w += n;
+                        continue;
+                    }
                 }
             }
             let b = self.input[self.pos];
@@ -129,28 +154,139 @@ impl<R: Read> BoundedJson<R> {
         w
     }
 
+    /// The byte path's work on what nothing is cut from, in one loop: the
+    /// structure, strings' plain runs (one `memchr2` each), their closing
+    /// quotes and two-byte escapes, each taken inline, and ONE copy of all
+    /// that was walked at the end (it passes unchanged). Returns how many
+    /// bytes were passed on; stops at the end of the input or of `out`, and
+    /// before anything else (a `\u` escape, a run that could come near
+    /// `max_string`), which the byte path then takes. Through the byte path
+    /// a structural byte cost ~50 instructions (its dispatch, `Emit` and
+    /// `count`), ~1,500 a log event.
+    ///
+    /// Must not be called while an escape is open, a string is being cut
+    /// or a high surrogate's low half is due (the byte path decides those),
+    /// nor with anything pending.
+    fn walk(&mut self, out: &mut [u8]) -> usize {
+        let start = self.pos;
+        let end = self.len.min(start + out.len());
+        let input = &self.input[..end];
+        let max = self.max_string;
+        let max_element = self.max_element;
+        // The lexer's state in locals for the loop (registers, not stores
+        // through `self` at each byte); written back at the end.
+        let mut depth = self.lex.depth;
+        let mut in_string = self.lex.in_string;
+        let mut kept = self.lex.kept;
+        let mut total = self.lex.total;
+        let mut element = self.lex.element;
+        let mut i = start;
+        // The bytes of the current second-level element in `from..i` are
+        // counted into `element` only at a reset (`,` or the element's end)
+        // and when the walk stops, not byte by byte: it only grows between
+        // resets, so the check there finds any crossing the byte path would.
+        let mut from = start;
+        let mut over = false;
+        let mut settle = |element: &mut usize, counted: usize| {
+            *element = element.saturating_add(counted);
+            over |= *element > max_element;
+        };
+        while i < end {
+            if in_string {
+                let rest = &input[i..];
+                let run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                // No character starting in the run can reach a cut (the
+                // longest is 4 bytes), so the byte path would keep it all.
+                if kept + run + 3 > max {
+                    break;
+                }
+                kept += run;
+                total = total.saturating_add(run);
+                i += run;
+                if i == end {
+                    break;
+                }
+                if input[i] == b'"' {
+                    in_string = false;
+                    i += 1;
+                    continue;
+                }
+                // A two-byte escape decodes to one byte, kept if it fits.
+                match input.get(i + 1) {
+                    Some(&e) if e != b'u' && kept < max => {
+                        kept += 1;
+                        total = total.saturating_add(1);
+                        i += 2;
+                    }
+                    _ => break,
+                }
+                continue;
+            }
+            match input[i] {
+                b'"' => {
+                    in_string = true;
+                    kept = 0;
+                    total = 0;
+                }
+                b'{' | b'[' => {
+                    depth = depth.saturating_add(1);
+                    if depth == 2 {
+                        element = 0;
+                        from = i;
+                    }
+                }
+                b'}' | b']' => {
+                    if depth == 2 {
+                        settle(&mut element, i - from);
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                b',' if depth == 2 => {
+                    settle(&mut element, i - from);
+                    element = 0;
+                    from = i;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if depth >= 2 {
+            settle(&mut element, i - from);
+        }
+        self.lex.depth = depth;
+        self.lex.in_string = in_string;
+        self.lex.kept = kept;
+        self.lex.total = total;
+        self.lex.element = element;
+        self.oversized |= over;
+        let n = i - start;
+        out[..n].copy_from_slice(&input[start..i]);
+        self.pos = i;
+        n
+    }
+
     /// Passes on at once the plain bytes (no quote, no backslash) that
-    /// follow in the current string and are kept whole, ending on a
-    /// character boundary; returns how many (0: the byte path goes on).
-    /// Strings are most of a log payload: byte by byte they cost ~50
-    /// instructions a byte, a `memchr2` and a copy a few. The bytes near a
-    /// cut, escapes and a string's end stay with the byte path, which
-    /// decides where a cut falls.
+    /// follow in the current string and are kept whole; returns how many
+    /// (0: the byte path goes on). This is for a long string's run up to
+    /// near its cut, which [`BoundedJson::walk`] leaves: byte by byte it
+    /// cost ~50 instructions a byte, here a `memchr2` and a copy. It stops
+    /// 3 bytes short of `max_string`, so that no character starting in the
+    /// run can reach a cut (the longest is 4 bytes): where a cut falls, and
+    /// what a lead byte of invalid UTF-8 near it does, the byte path
+    /// decides. (Stopping on a character boundary within `max_string`
+    /// instead, it took a character split by a read edge, or a lead byte
+    /// with too few continuation bytes, that the byte path cuts before.)
     fn plain_run(&mut self, out: &mut [u8]) -> usize {
         let input = &self.input[self.pos..self.len];
-        // A run starts on a character's first byte: what the byte path
-        // would do on its other bytes depends on decisions taken at it.
+        // A run starts on a character's first byte, which ends a high
+        // surrogate's claim on what follows (`after_high`) as it does on
+        // the byte path.
         if input[0] & 0xC0 == 0x80 {
             return 0;
         }
         let plain = memchr::memchr2(b'"', b'\\', input).unwrap_or(input.len());
         let room = self.max_string.saturating_sub(self.lex.kept);
-        let mut n = plain.min(out.len()).min(room);
-        // Never end inside a character: the byte path takes it whole or cuts
-        // before it.
-        while n > 0 && n < plain && input[n] & 0xC0 == 0x80 {
-            n -= 1;
-        }
+        let n = plain.min(out.len()).min(room.saturating_sub(3));
         if n == 0 {
             return 0;
         }
@@ -161,6 +297,27 @@ impl<R: Read> BoundedJson<R> {
         self.lex.total = self.lex.total.saturating_add(n);
         self.count(n);
         n
+    }
+
+    /// Drops at once the plain bytes that follow in a string being cut,
+    /// counting them into its length; false when there are none (the byte
+    /// path goes on). What is past a cut is most of a hostile payload (a
+    /// 60 MB message keeps 256 KB): byte by byte it cost ~30 instructions
+    /// a byte, here a `memchr2`.
+    fn drop_run(&mut self) -> bool {
+        let input = &self.input[self.pos..self.len];
+        // As in `plain_run`: a run starts on a character's first byte.
+        if input[0] & 0xC0 == 0x80 {
+            return false;
+        }
+        let n = memchr::memchr2(b'"', b'\\', input).unwrap_or(input.len());
+        if n == 0 {
+            return false;
+        }
+        self.pos += n;
+        self.lex.after_high = false;
+        self.lex.total = self.lex.total.saturating_add(n);
+        true
     }
 
     fn count(&mut self, n: usize) {
@@ -445,6 +602,216 @@ mod tests {
                 serde_json::from_str::<serde_json::Value>(&out).is_err(),
                 "{bad} → {out}"
             );
+        }
+    }
+
+    /// A reader handing out its bytes in reads of the sizes given, in
+    /// turn: every state must survive an input edge anywhere.
+    struct Sizes<'a> {
+        bytes: &'a [u8],
+        sizes: &'a [usize],
+        next: usize,
+    }
+
+    impl Read for Sizes<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.next % self.sizes.len()].max(1);
+            self.next += 1;
+            let n = self.bytes.len().min(size).min(out.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// What each read of a reader over `bytes` returns, reads of `out`
+    /// sizes in turn (until the end or an error), and whether it ended
+    /// oversized: all a caller can see of it.
+    fn reads(
+        bytes: &[u8],
+        limits: (usize, usize),
+        inner: &[usize],
+        out: &[usize],
+        fast: bool,
+    ) -> (Vec<Result<Vec<u8>, String>>, bool) {
+        let sizes = Sizes {
+            bytes,
+            sizes: inner,
+            next: 0,
+        };
+        let mut r = BoundedJson::new(sizes, limits.0, limits.1);
+        if !fast {
+            r = r.byte_path_only();
+        }
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; out.iter().max().copied().unwrap_or(1).max(1)];
+        for i in 0.. {
+            let size = out[i % out.len()].max(1);
+            match r.read(&mut buf[..size]) {
+                Ok(0) => break,
+                Ok(n) => seen.push(Ok(buf[..n].to_vec())),
+                Err(e) => {
+                    seen.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        (seen, r.oversized())
+    }
+
+    /// Log events as CloudWatch writes them, with escapes, multibyte
+    /// characters and a long message: each limit near an element's size
+    /// or a string's, each read size, gives what the byte path gives. Each
+    /// event comes last once (the last element ends at `]`, the others at
+    /// `,`).
+    #[test]
+    fn the_fast_paths_read_a_document_as_the_byte_path_does() {
+        let mut events = [
+            r#"{"id":"1","timestamp":17,"message":"plain text, with: [brackets] {braces}"}"#,
+            r#"{"id":"2","timestamp":18,"message":"tab\there \"quoted\" \\ é😀 \u00e9\ud83d\ude00"}"#,
+            r#"{"id":"3","timestamp":19,"message":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#,
+            r#"{"id":"4","timestamp":20,"message":"","extractedFields":{"a":"b","c":"d"}}"#,
+        ];
+        // An element counts from the `[` or `,` before it.
+        let longest = events.iter().map(|e| e.len() + 1).max().unwrap();
+        let check = |doc: &str, limits: (usize, usize), out: usize| {
+            let fast = reads(doc.as_bytes(), limits, &[5, 64 * 1024], &[out], true);
+            let bytes = reads(doc.as_bytes(), limits, &[5, 64 * 1024], &[out], false);
+            assert_eq!(fast, bytes, "limits {limits:?}, reads of {out}");
+            fast.1
+        };
+        for _ in 0..events.len() {
+            events.rotate_left(1);
+            let doc = format!(
+                r#"{{"messageType":"DATA_MESSAGE","logGroup":"g","logEvents":[{}]}}"#,
+                events.join(",")
+            );
+            let mut oversized = 0;
+            for element in (0..=longest + 1).chain([usize::MAX]) {
+                for max_string in [5, 1000] {
+                    for out in [1, 7, 4096] {
+                        oversized += usize::from(check(&doc, (max_string, element), out));
+                    }
+                }
+            }
+            assert!(oversized > 0, "some bounds are passed");
+            for max_string in (0..70).chain([1000]) {
+                for out in [1, 3, 4096] {
+                    check(&doc, (max_string, usize::MAX), out);
+                }
+            }
+        }
+    }
+
+    /// A character split between two reads of the input, near the limit:
+    /// cut before as when it comes in one read. (The plain-run fast path
+    /// once took its first bytes whole up to the end of the read, then the
+    /// rest: a string past `max_string` that did not read back as cut.)
+    #[test]
+    fn a_character_split_by_a_read_edge_is_cut_as_when_whole() {
+        let json = "[\"ab😀cd\",\"é\"]";
+        let whole = through(json, 4, 1000).unwrap();
+        assert_eq!(whole, "[\"ab#008\",\"é\"]");
+        for edge in 1..json.len() {
+            let got = reads(json.as_bytes(), (4, 1000), &[edge, 1000], &[4096], true);
+            let got: Vec<u8> = got.0.into_iter().flat_map(Result::unwrap).collect();
+            assert_eq!(String::from_utf8_lossy(&got), whole, "read edge at {edge}");
+        }
+    }
+
+    /// Pieces of JSON and of what is not: structure, escapes of each kind
+    /// (whole, cut short, invalid), characters of 1 to 4 bytes, stray
+    /// continuation and invalid bytes, runs of plain bytes up to past the
+    /// string limits tried.
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let fixed: Vec<&'static [u8]> = vec![
+            b"\"",
+            b"\"",
+            b"\"",
+            b"{",
+            b"[",
+            b"}",
+            b"]",
+            b",",
+            b",",
+            b":",
+            b"{{{{",
+            b"]]]",
+            b"\\",
+            b"\\n",
+            b"\\\"",
+            b"\\\\",
+            b"\\/",
+            b"\\u",
+            b"\\u00e9",
+            b"\\u0041",
+            b"\\u20ac",
+            b"\\ud83d",
+            b"\\ude00",
+            b"\\ud83d\\ude00",
+            b"\\uZZZZ",
+            b"\\u12",
+            "é".as_bytes(),
+            "€".as_bytes(),
+            "😀".as_bytes(),
+            b"\x80",
+            b"\xC3",
+            b"\xF0\x9F",
+            b"\xFF",
+            b"12",
+            b" ",
+        ];
+        prop_oneof![
+            4 => proptest::sample::select(fixed).prop_map(|b| b.to_vec()),
+            2 => (0usize..70).prop_map(|n| vec![b'a'; n]),
+            1 => any::<u8>().prop_map(|b| vec![b]),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The fast paths are only a faster byte path: over any JSON-ish
+        /// bytes, any limits, any input and output read sizes, every read
+        /// returns the same bytes (or the same error) and the reader ends
+        /// oversized or not alike.
+        #[test]
+        fn the_fast_paths_match_the_byte_path(
+            pieces in proptest::collection::vec(piece(), 0..120),
+            max_string in 0usize..48,
+            max_element in proptest::prop_oneof![0usize..48, 0usize..320],
+            inner in proptest::collection::vec(1usize..80, 1..6),
+            out in proptest::collection::vec(1usize..80, 1..6),
+        ) {
+            let bytes = pieces.concat();
+            let limits = (max_string, max_element);
+            let fast = reads(&bytes, limits, &inner, &out, true);
+            let slow = reads(&bytes, limits, &inner, &out, false);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
+
+        /// The same over short bytes for every element bound from 0 past
+        /// their length, so that each element's size is hit exactly (at
+        /// the `,` after it and at the `]` or `}` that ends the last).
+        #[test]
+        fn the_fast_paths_pass_each_element_bound_as_the_byte_path_does(
+            pieces in proptest::collection::vec(piece(), 0..30),
+            max_string in 0usize..48,
+            inner in proptest::collection::vec(1usize..40, 1..4),
+            out in proptest::collection::vec(1usize..40, 1..4),
+        ) {
+            let bytes = pieces.concat();
+            for max_element in 0..=bytes.len() + 1 {
+                let limits = (max_string, max_element);
+                let fast = reads(&bytes, limits, &inner, &out, true);
+                let slow = reads(&bytes, limits, &inner, &out, false);
+                proptest::prop_assert_eq!(fast, slow, "max_element {}", max_element);
+            }
         }
     }
 
