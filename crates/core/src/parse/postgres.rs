@@ -349,7 +349,7 @@ fn truncate(s: &str, max: usize) -> &str {
 fn set_query(attrs: &mut Attributes, sql: &str) {
     let sql = sql.trim_end();
     // (Its end is trimmed already: only its start is left to look at.)
-    if sql.trim_start().is_empty() {
+    if scan::trim_start(sql).is_empty() {
         return;
     }
     if let Some(op) = first_sql_keyword(sql) {

@@ -319,6 +319,11 @@ pub fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 /// skipping white space, comments and opening parentheses; `None` when the
 /// text starts with no word.
 pub fn first_sql_keyword(sql: &str) -> Option<CompactString> {
+    // Most statements start with their keyword: nothing to skip, and the
+    // loop's char tests cost ~40 instructions (callgrind).
+    if sql.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return leading_keyword(sql);
+    }
     let mut s = sql;
     loop {
         let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == ';');
@@ -408,6 +413,17 @@ mod tests {
         fn lines_inclusive_equals_split_inclusive(text in "[a\n\r é]{0,40}") {
             let want: Vec<&str> = text.split_inclusive('\n').collect();
             prop_assert_eq!(lines_inclusive(&text).collect::<Vec<_>>(), want);
+        }
+
+        /// The shortcut for a statement that starts with a letter gives what
+        /// the skipping loop gives (a leading space sends it there).
+        #[test]
+        fn first_sql_keyword_shortcut_equals_the_loop(sql in "[a-zA-Z][a-zA-Z_ (;*/-]{0,10}") {
+            prop_assert_eq!(first_sql_keyword(&sql), first_sql_keyword(&format!(" {sql}")));
+            prop_assert_eq!(
+                super::super::mysql_common::operation_name(&sql),
+                super::super::mysql_common::operation_name(&format!(" {sql}"))
+            );
         }
 
         #[test]
