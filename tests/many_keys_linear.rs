@@ -1,5 +1,6 @@
 //! Keys taken from input — a subscription's extracted fields, an RDS
-//! event's tags — become attributes in time linear in how many there are.
+//! event's tags, a slow log's `#` line words — become attributes in time
+//! linear in how many there are.
 //! Each key was inserted by scanning the keys before it, so one 250 KB
 //! payload whose event had 80,000 extracted fields took 12 s of CPU: a
 //! Lambda timeout, retried for ever. The WhaTap writer's check that keys are
@@ -35,6 +36,25 @@ fn many_tags(n: usize) -> Vec<u8> {
     serde_json::to_vec(&ev).unwrap()
 }
 
+/// One MySQL slow-log entry whose `# Query_time:` line carries `n` words
+/// of its own (`W0: v0 W1: v1 …`) and an overflowed `Lock_time` every 8
+/// words (each was once added to the parse error again).
+fn many_slow_log_words(n: usize) -> Vec<u8> {
+    let mut words = String::new();
+    for i in 0..n {
+        words.push_str(&format!(" W{i}: v{i}"));
+        if i % 8 == 0 {
+            words.push_str(" Lock_time: 18446744073709.551615");
+        }
+    }
+    let entry = format!(
+        "# Time: 2024-01-01T00:00:00.000000Z\n# User@Host: app[app] @  [10.0.0.1]  Id: 5\n\
+         # Query_time: 0.5{words}\nSET timestamp=1704067200;\nSELECT 1;"
+    );
+    let doc = common::subscription_doc("/aws/rds/instance/db1/slowquery", &[entry.as_str()]);
+    common::awslogs_event(&doc)
+}
+
 /// Processes `payload` and writes its records as NDJSON and WhaTap frames.
 fn process_and_write(payload: &[u8]) -> RecordSet {
     let out = common::process(payload);
@@ -55,13 +75,14 @@ fn process_and_write(payload: &[u8]) -> RecordSet {
 }
 
 /// Every key arrives once, with its own value.
-fn assert_keys(records: &RecordSet, prefix: &str, value_prefix: &str, n: usize) {
+/// `name` is the letter each key's name starts with after `prefix`.
+fn assert_keys(records: &RecordSet, prefix: &str, name: char, n: usize) {
     assert_eq!(records.len(), 1);
     let a = &records[0].attributes;
     assert!(a.has_distinct_keys());
     assert_eq!(a.iter().filter(|(k, _)| k.starts_with(prefix)).count(), n);
     for i in [0, n / 2, n - 1] {
-        let key = format!("{prefix}{}{i}", &value_prefix[..1]);
+        let key = format!("{prefix}{name}{i}");
         assert_eq!(a.get_str(&key), Some(format!("v{i}").as_str()), "{key}");
     }
 }
@@ -70,7 +91,7 @@ fn assert_keys(records: &RecordSet, prefix: &str, value_prefix: &str, n: usize) 
 fn an_event_with_many_extracted_fields_costs_time_linear_in_them() {
     let (small, large) = (many_extracted_fields(2_000), many_extracted_fields(16_000));
     let prefix = keys::CW_EXTRACTED_FIELDS_PREFIX;
-    assert_keys(&process_and_write(&large), prefix, "f", 16_000);
+    assert_keys(&process_and_write(&large), prefix, 'f', 16_000);
     common::assert_linear(
         "extracted fields of one event",
         &|| {
@@ -86,9 +107,28 @@ fn an_event_with_many_extracted_fields_costs_time_linear_in_them() {
 fn an_rds_event_with_many_tags_costs_time_linear_in_them() {
     let (small, large) = (many_tags(2_000), many_tags(16_000));
     let prefix = keys::RDS_EVENT_TAG_PREFIX;
-    assert_keys(&process_and_write(&large), prefix, "t", 16_000);
+    assert_keys(&process_and_write(&large), prefix, 't', 16_000);
     common::assert_linear(
         "tags of an RDS event",
+        &|| {
+            process_and_write(&small);
+        },
+        &|| {
+            process_and_write(&large);
+        },
+    );
+}
+
+#[test]
+fn a_slow_log_entry_with_many_words_costs_time_linear_in_them() {
+    let (small, large) = (many_slow_log_words(1_000), many_slow_log_words(8_000));
+    let records = process_and_write(&large);
+    assert_keys(&records, keys::MYSQL_SLOW_EXTRA_PREFIX, 'w', 8_000);
+    // The overflowed time is said once, not once per repeat.
+    let error = records[0].attributes.get_str(keys::PARSE_ERROR).unwrap();
+    assert_eq!(error.matches("Lock_time").count(), 1, "{error}");
+    common::assert_linear(
+        "words of a slow log entry",
         &|| {
             process_and_write(&small);
         },

@@ -426,7 +426,7 @@ fn parsers_survive_mutated_input() {
             }
             let parsed = parser.parse(&s);
             let mut entry = Entry {
-                event_ids: vec!["1".into()],
+                event_ids: vec!["1".into()].into(),
                 cloudwatch_timestamp_ms: 0,
                 body: s,
                 parsed,

@@ -289,12 +289,14 @@ impl Attributes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    /// Moves all of `other` in, none of whose keys we may hold: how the
-    /// pipeline adds a parser's attributes after its own, whose keys
-    /// ([`keys::owned_by_pipeline`]) no parser writes. One move instead of a
-    /// key-by-key check, which cost ~900 instructions a record (callgrind);
-    /// the corpus test and the `parse_message` fuzz target check the premise.
-    pub fn append_disjoint(&mut self, mut other: Attributes) {
+    /// Moves all of `other` in behind our own pairs, none of whose keys we
+    /// may hold: how the pipeline adds a parser's attributes after its own,
+    /// whose keys ([`keys::owned_by_pipeline`]) no parser writes. One move
+    /// instead of a key-by-key check, which cost ~900 instructions a record
+    /// (callgrind); debug builds check the premise, as do the corpus test and
+    /// the `parse_message` fuzz target. `other` is left empty with its
+    /// capacity, for the next record.
+    pub fn move_in_disjoint(&mut self, other: &mut Attributes) {
         debug_assert!(
             other.0.iter().all(|(k, _)| self.get(k).is_none()),
             "attribute key written twice"
@@ -302,25 +304,8 @@ impl Attributes {
         self.0.append(&mut other.0);
     }
 
-    /// Moves all of `front` in ahead of our own pairs, none of whose keys
-    /// we may hold (the premise of [`Attributes::append_disjoint`], the
-    /// other way round), keeping their order. Lets the pipeline put its few keys first into the
-    /// parser's list instead of copying the parser's list into a new one:
-    /// one allocation, copy and free less per record (callgrind). `front`
-    /// is drained, its capacity kept for the next record.
-    pub fn prepend_disjoint(&mut self, front: &mut Attributes) {
-        debug_assert!(
-            front.0.iter().all(|(k, _)| self.get(k).is_none()),
-            "attribute key written twice"
-        );
-        // Appended, then rotated to the front: `splice` cost twice as much.
-        let n = front.0.len();
-        self.0.append(&mut front.0);
-        self.0.rotate_right(n);
-    }
-
     /// Whether no key appears twice (by text). [`Attributes::insert`] keeps
-    /// it so, but the list is public and [`Attributes::append_disjoint`]
+    /// it so, but the list is public and [`Attributes::move_in_disjoint`]
     /// only checks in debug builds: a writer that relies on it asks here.
     /// Most keys are ruled out by a 64-bit filter of (length, last byte);
     /// only a key whose filter bit is already set is compared with the
@@ -1012,18 +997,19 @@ mod attributes_tests {
     }
 
     /// The pipeline's keys go first, the parser's follow in their order,
-    /// and the scratch list is left empty for the next record.
+    /// and the parser's list is left empty, its capacity kept, to be the
+    /// next record's scratch.
     #[test]
-    fn prepend_puts_front_keys_first_and_empties_the_scratch() {
-        let mut parsed = Attributes::with_capacity(4);
-        parsed.insert(keys::CLIENT_ADDRESS, "10.0.0.1");
-        parsed.insert(keys::PROCESS_PID, 7i64);
+    fn move_in_puts_the_parsers_keys_behind_and_empties_its_list() {
         let mut front = Attributes::new();
         front.insert(keys::CW_EVENT_ID, "e1");
         front.insert(keys::PARSER, "postgresql");
-        let cap = front.0.capacity();
-        parsed.prepend_disjoint(&mut front);
-        let order: Vec<&str> = parsed.iter().map(|(k, _)| k).collect();
+        let mut parsed = Attributes::with_capacity(4);
+        parsed.insert(keys::CLIENT_ADDRESS, "10.0.0.1");
+        parsed.insert(keys::PROCESS_PID, 7i64);
+        let cap = parsed.0.capacity();
+        front.move_in_disjoint(&mut parsed);
+        let order: Vec<&str> = front.iter().map(|(k, _)| k).collect();
         assert_eq!(
             order,
             [
@@ -1033,9 +1019,9 @@ mod attributes_tests {
                 keys::PROCESS_PID.as_str()
             ]
         );
-        assert!(front.is_empty());
-        assert_eq!(front.0.capacity(), cap);
-        assert!(parsed.has_distinct_keys());
+        assert!(parsed.is_empty());
+        assert_eq!(parsed.0.capacity(), cap);
+        assert!(front.has_distinct_keys());
     }
 
     /// `insert` keeps each key once, so every list it builds passes.

@@ -145,7 +145,7 @@ pub fn parse_message(data: &[u8]) {
             .split('\u{1e}')
             .enumerate()
             .map(|(i, part)| Entry {
-                event_ids: vec![i.to_string()],
+                event_ids: vec![i.to_string()].into(),
                 cloudwatch_timestamp_ms: i as i64,
                 body: part.to_owned(),
                 parsed: parser.parse(part),

@@ -87,7 +87,7 @@ fn parsers_write_each_key_once_over_the_corpus() {
                         );
                         parsed += 1;
                         entries.push(Entry {
-                            event_ids: vec![ev.id.clone()],
+                            event_ids: vec![ev.id.clone()].into(),
                             cloudwatch_timestamp_ms: ev.timestamp_ms,
                             body: part.to_owned(),
                             parsed: p,

@@ -60,12 +60,17 @@ impl Parsed {
     }
 }
 
+/// An entry's event ids: one inline (the usual case), more on the heap only
+/// when a parser joined events. A `Vec` cost a heap allocation and free per
+/// event for its one id (callgrind). `vec![..].into()` builds one in tests.
+pub type EventIds = smallvec::SmallVec<[String; 1]>;
+
 /// One record-to-be: one CloudWatch event, or several that a parser joined
 /// (e.g. a PostgreSQL ERROR and its STATEMENT line).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Every CloudWatch event id this entry covers; the first is its own.
-    pub event_ids: Vec<String>,
+    pub event_ids: EventIds,
     /// The CloudWatch event timestamp of the first event (Unix ms).
     pub cloudwatch_timestamp_ms: i64,
     pub body: String,

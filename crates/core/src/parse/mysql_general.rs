@@ -28,7 +28,10 @@ impl LogParser for MySqlGeneral {
         let mut message = message;
         let mut had_header = false;
         let mut header_mariadb = false;
-        while let Some(first) = message.split('\n').next().filter(|l| is_server_header(l)) {
+        // Lines and tabs found with `memchr`: `split`/`find` with a char set
+        // up a searcher per call, ~500 instructions a line in all (callgrind).
+        while let Some(first) = Some(&message[..line_end(message)]).filter(|l| is_server_header(l))
+        {
             had_header = true;
             header_mariadb |= mentions_mariadb(first);
             message = message.get(first.len() + 1..).unwrap_or("");
@@ -57,20 +60,24 @@ impl LogParser for MySqlGeneral {
         if !rest.starts_with([' ', '\t']) {
             return Parsed::unrecognised("mysql general log: no thread id and command");
         }
-        let rest = rest.trim_start_matches([' ', '\t']);
+        let rest = &rest[rest
+            .bytes()
+            .take_while(|c| matches!(c, b' ' | b'\t'))
+            .count()..];
         let id_len = rest.bytes().take_while(u8::is_ascii_digit).count();
         let Some(after_id) = rest[id_len..].strip_prefix(' ').filter(|_| id_len > 0) else {
             return Parsed::unrecognised("mysql general log: no thread id and command");
         };
         // The command runs to the tab (MariaDB writes `Quit\t`); MySQL may end the line instead.
-        let first_line_end = after_id.find('\n').unwrap_or(after_id.len());
-        let (command, argument) = match after_id[..first_line_end].find('\t') {
-            Some(tab) => (&after_id[..tab], &after_id[tab + 1..]),
-            None => (
-                after_id[..first_line_end].trim_end(),
-                &after_id[first_line_end..],
-            ),
-        };
+        let first_line_end = line_end(after_id);
+        let (command, argument) =
+            match memchr::memchr(b'\t', &after_id.as_bytes()[..first_line_end]) {
+                Some(tab) => (&after_id[..tab], &after_id[tab + 1..]),
+                None => (
+                    after_id[..first_line_end].trim_end(),
+                    &after_id[first_line_end..],
+                ),
+            };
         let command = command.trim();
         if command.is_empty()
             || command.len() > 24
@@ -108,6 +115,11 @@ impl LogParser for MySqlGeneral {
         }
         p
     }
+}
+
+/// Where the first line of `s` ends (its `\n`, or the end).
+fn line_end(s: &str) -> usize {
+    memchr::memchr(b'\n', s.as_bytes()).unwrap_or(s.len())
 }
 
 /// `web_app@127.0.0.1 on storefront using TCP/IP`, or

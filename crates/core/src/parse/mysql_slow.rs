@@ -18,13 +18,14 @@
 //! pt-query-digest uses, so fingerprints group the same way.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::mysql_common::{
     is_server_header, leading_time, mentions_mariadb, operation_name, TimeStyle,
 };
-use super::scan::{finder, lines_inclusive, split_once, words, POW10};
+use super::scan::{finder, lines_inclusive, split_once, trim_start, words, POW10};
 use super::{LogParser, Parsed};
-use crate::record::{keys, Attributes, PlainKey, Value};
+use crate::record::{keys, Attributes, Key, PlainKey, Value};
 
 pub struct MySqlSlow;
 
@@ -50,11 +51,9 @@ impl LogParser for MySqlSlow {
     }
 
     fn parse(&self, message: &str) -> Parsed {
-        let mut p = Parsed {
-            // Room for a MariaDB entry's usual attributes: no regrowth.
-            attributes: Attributes::with_capacity(24),
-            ..Parsed::default()
-        };
+        let mut p = Parsed::default();
+        // Room for a MariaDB entry's usual attributes: no regrowth.
+        let mut f = Fields::with_capacity(24);
         let mut time_ns = None;
         let mut set_timestamp = None;
         let mut saw_header = false;
@@ -72,7 +71,7 @@ impl LogParser for MySqlSlow {
         for line in lines_inclusive(message) {
             let at = offset;
             offset += line.len();
-            let line = line.trim_end_matches(['\n', '\r']);
+            let line = trim_line_break(line);
             if headers_possible && is_server_header(line) {
                 // A file header RDS published with (or as) this event; not part of the entry.
                 header_only = true;
@@ -80,7 +79,7 @@ impl LogParser for MySqlSlow {
                 continue;
             }
             if let Some(meta) = line.strip_prefix('#') {
-                let meta = meta.trim_start();
+                let meta = trim_start(meta);
                 if let Some(t) = meta.strip_prefix("Time:") {
                     if let Some((ns, _, style)) = leading_time(t.trim_start()) {
                         time_ns = Some(ns);
@@ -88,7 +87,7 @@ impl LogParser for MySqlSlow {
                     }
                 } else if let Some(uh) = meta.strip_prefix("User@Host:") {
                     saw_header = true;
-                    user_host(uh, &mut p);
+                    user_host(uh, &mut f);
                 } else if let Some(rows) = meta.strip_prefix("explain:") {
                     explain.push(rows.strip_prefix(' ').unwrap_or(rows));
                 } else if let Some(cmd) = meta.strip_prefix("administrator command:") {
@@ -99,14 +98,14 @@ impl LogParser for MySqlSlow {
                 } else {
                     saw_header |= meta.starts_with("Query_time:");
                     mariadb |= meta.starts_with("Thread_id:");
-                    key_values(meta, &mut p);
+                    key_values(meta, &mut p, &mut f);
                 }
                 continue;
             }
             if let Some(db) = line.strip_prefix("use ") {
                 let db = db.trim_end().trim_end_matches(';').trim_matches('`');
-                if p.attributes.get(keys::DB_NAMESPACE).is_none() && !db.is_empty() {
-                    p.attributes.insert(keys::DB_NAMESPACE, db);
+                if !f.has(Fixed::Namespace) && !db.is_empty() {
+                    f.put(Fixed::Namespace, db);
                 }
                 continue;
             }
@@ -128,6 +127,7 @@ impl LogParser for MySqlSlow {
         }
 
         if !saw_header && header_only && statement_start.is_none() {
+            p.attributes = f.attrs;
             p.db_system = mariadb.then_some("mariadb");
             return p;
         }
@@ -139,7 +139,7 @@ impl LogParser for MySqlSlow {
         p.timestamp_ns =
             time_ns.or_else(|| set_timestamp.and_then(|s| s.checked_mul(1_000_000_000)));
         if !explain.is_empty() {
-            p.attributes.insert(keys::MYSQL_EXPLAIN, explain.join("\n"));
+            f.put(Fixed::Explain, explain.join("\n"));
         }
         let statement = match statement_start {
             Some(at) => {
@@ -162,13 +162,14 @@ impl LogParser for MySqlSlow {
         };
         if let Some(stmt) = statement.filter(|s| !s.is_empty()) {
             if let Some(op) = operation_name(&stmt) {
-                p.attributes.insert(keys::DB_OPERATION_NAME, op);
+                f.put(Fixed::Operation, op);
             }
             match stmt {
-                Cow::Borrowed(text) => p.attributes.insert(keys::DB_QUERY_TEXT, text),
-                Cow::Owned(text) => p.attributes.insert(keys::DB_QUERY_TEXT, text),
+                Cow::Borrowed(text) => f.put(Fixed::QueryText, text),
+                Cow::Owned(text) => f.put(Fixed::QueryText, text),
             }
         }
+        p.attributes = f.attrs;
         p.db_system = if mariadb {
             Some("mariadb")
         } else if mysql {
@@ -182,13 +183,17 @@ impl LogParser for MySqlSlow {
 
 /// Whether a line after the first of `text` may be a server header (see
 /// [`is_server_header`]: one holds `, Version: ` or starts with `Tcp port:`
-/// or `Time`). Three searches over the statement instead of a header test
-/// per statement line, which cost ~200 instructions a line (callgrind).
+/// or `Time`). Two searches over the text instead of a header test per
+/// line, which cost ~200 instructions a line (callgrind): the line starts
+/// are found as `\nT` and looked at; a search for each of `\nTcp port:` and
+/// `\nTime` cost ~350 instructions an entry more.
 fn may_hold_server_header(text: &str) -> bool {
     let b = text.as_bytes();
     finder!(b", Version: ").find(b).is_some()
-        || finder!(b"\nTcp port:").find(b).is_some()
-        || finder!(b"\nTime").find(b).is_some()
+        || finder!(b"\nT").find_iter(b).any(|nl| {
+            let line = &b[nl + 1..];
+            line.starts_with(b"Tcp port:") || line.starts_with(b"Time")
+        })
 }
 
 /// Whether any line of `text` may be a server header: the first line's
@@ -252,50 +257,78 @@ fn strip_terminator(s: &str) -> &str {
 
 /// ` web_app[web_app] @  [127.0.0.1]  Id:   274` / ` root[root] @ localhost []`
 /// (Prebuilt memmem finders here and below: see [`split_once`].)
-fn user_host(s: &str, p: &mut Parsed) {
+fn user_host(s: &str, f: &mut Fields) {
     let (who, rest) = split_once(s, finder!(b" @ ")).unwrap_or((s, ""));
-    let user = who.trim().split('[').next().unwrap_or("").trim();
+    // Brackets found byte by byte (they are ASCII, and near): a char
+    // searcher per `find`/`split` cost ~100 instructions each (callgrind).
+    let who = who.trim();
+    let user = who[..byte_at(who, b'[').unwrap_or(who.len())].trim();
     if !user.is_empty() {
-        p.attributes.insert(keys::USER_NAME, user);
+        f.put(Fixed::User, user);
     }
     let rest = rest.trim_start();
-    let (host, after_host) = match rest.find('[') {
+    let (host, after_host) = match byte_at(rest, b'[') {
         Some(open) => (rest[..open].trim(), &rest[open..]),
         None => (rest.split_whitespace().next().unwrap_or(""), ""),
     };
     let ip = after_host
         .strip_prefix('[')
-        .and_then(|r| r.split_once(']'))
-        .map(|(ip, _)| ip.trim())
+        .and_then(|r| Some(r[..byte_at(r, b']')?].trim()))
         .unwrap_or("");
     if !host.is_empty() {
-        p.attributes.insert(keys::MYSQL_CLIENT_HOST, host);
+        f.put(Fixed::ClientHost, host);
     }
     let address = if ip.is_empty() { host } else { ip };
     if !address.is_empty() {
-        p.attributes.insert(keys::CLIENT_ADDRESS, address);
+        f.put(Fixed::Address, address);
     }
     if let Some(id) =
         split_once(after_host, finder!(b"Id:")).and_then(|(_, id)| id.trim().parse::<i64>().ok())
     {
-        p.attributes.insert(keys::MYSQL_THREAD_ID, id);
+        f.put(Fixed::ThreadId, id);
     }
+}
+
+/// `line.trim_end_matches(['\n', '\r'])` by bytes: the char-array pattern
+/// cost ~40 instructions a line (callgrind).
+fn trim_line_break(line: &str) -> &str {
+    let b = line.as_bytes();
+    let kept = b.len()
+        - b.iter()
+            .rev()
+            .take_while(|c| matches!(c, b'\n' | b'\r'))
+            .count();
+    &line[..kept]
+}
+
+/// Where `byte` (ASCII) first is in `s`: a plain loop, for the short texts
+/// of a header line, where `memchr`'s set-up costs more than the scan.
+fn byte_at(s: &str, byte: u8) -> Option<usize> {
+    s.bytes().position(|c| c == byte)
 }
 
 /// `Key: value  Key: value` pairs of a `#` line; a key may have no value
 /// (`Schema:   QC_hit: No`).
-fn key_values(s: &str, p: &mut Parsed) {
-    let mut tokens = words(s).peekable();
-    while let Some(token) = tokens.next() {
+fn key_values(s: &str, p: &mut Parsed, f: &mut Fields) {
+    let mut tokens = words(s);
+    // One token of look-ahead, by hand: `Peekable` cost ~240 instructions
+    // an entry more (callgrind).
+    let mut next = tokens.next();
+    while let Some(token) = next {
+        next = tokens.next();
         let Some(key) = token.strip_suffix(':') else {
             continue;
         };
         // A token ending in `:` is the next key, not this one's value.
-        let Some(value) = tokens.next_if(|v| !v.ends_with(':')) else {
-            continue;
+        let value = match next {
+            Some(v) if !v.ends_with(':') => {
+                next = tokens.next();
+                v
+            }
+            _ => continue,
         };
         let seconds_ms = || seconds_to_ms(value);
-        let int = || value.parse::<i64>().ok();
+        let int = || int_value(value);
         match key {
             "Query_time" | "Lock_time" if overflowed(value) => {
                 // A negative time MySQL wrote as an unsigned µs count
@@ -304,30 +337,32 @@ fn key_values(s: &str, p: &mut Parsed) {
                     "mysql slow query log: {key} {value} s is an overflowed (negative) time, \
                      a known MySQL bug; left out"
                 );
+                // Once per key: a line repeating the pair would otherwise
+                // copy the growing error once per repeat (quadratic).
+                let said = format!("log: {key} ");
                 p.error = Some(match p.error.take() {
+                    Some(before) if before.contains(&said) => before,
                     Some(before) => format!("{before}; {reason}"),
                     None => reason,
                 });
             }
             "Query_time" => {
                 if let Some(ms) = seconds_ms() {
-                    p.attributes.insert(keys::DB_QUERY_DURATION_MS, ms);
+                    f.put(Fixed::Duration, ms);
                 }
             }
             "Lock_time" => {
                 if let Some(ms) = seconds_ms() {
-                    p.attributes.insert(keys::MYSQL_LOCK_TIME_MS, ms);
+                    f.put(Fixed::LockTime, ms);
                 }
             }
-            "Rows_sent" => insert_int(p, keys::MYSQL_ROWS_SENT, int()),
-            "Rows_examined" => insert_int(p, keys::MYSQL_ROWS_EXAMINED, int()),
-            "Rows_affected" => insert_int(p, keys::MYSQL_ROWS_AFFECTED, int()),
-            "Bytes_sent" => insert_int(p, keys::MYSQL_BYTES_SENT, int()),
-            "Thread_id" | "Id" => insert_int(p, keys::MYSQL_THREAD_ID, int()),
-            "Schema" => p.attributes.insert(keys::DB_NAMESPACE, value),
-            "QC_hit" => p
-                .attributes
-                .insert(keys::MYSQL_QC_HIT, value.eq_ignore_ascii_case("yes")),
+            "Rows_sent" => f.put_int(Fixed::RowsSent, int()),
+            "Rows_examined" => f.put_int(Fixed::RowsExamined, int()),
+            "Rows_affected" => f.put_int(Fixed::RowsAffected, int()),
+            "Bytes_sent" => f.put_int(Fixed::BytesSent, int()),
+            "Thread_id" | "Id" => f.put_int(Fixed::ThreadId, int()),
+            "Schema" => f.put(Fixed::Namespace, value),
+            "QC_hit" => f.put(Fixed::QcHit, value.eq_ignore_ascii_case("yes")),
             other => {
                 // Yes/No before the number parse (the match's order), which
                 // it would only fail.
@@ -342,9 +377,9 @@ fn key_values(s: &str, p: &mut Parsed) {
                         },
                     },
                 };
-                match EXTRA_KEYS.iter().find(|(word, _)| *word == other) {
-                    Some((_, key)) => p.attributes.insert(*key, v),
-                    None => p.attributes.insert(extra_key(other), v),
+                match EXTRA_KEYS.iter().position(|(word, _)| *word == other) {
+                    Some(i) => f.put_extra(i, v),
+                    None => f.put_text(extra_key(other), v),
                 }
             }
         }
@@ -405,9 +440,25 @@ const EXTRA_KEYS: [(&str, &str); 33] = [
     ("Start", "mysql.slow.start"),
 ];
 
+/// `value` as an `i64`, as `str::parse` reads it: plain digits (all but
+/// always) by hand, anything else by `parse` (~60 instructions a value
+/// more, callgrind).
+fn int_value(value: &str) -> Option<i64> {
+    let b = value.as_bytes();
+    if (1..=18).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0i64, |n, c| n * 10 + i64::from(c - b'0')));
+    }
+    value.parse().ok()
+}
+
 /// A slow-log time of 2^63 µs (≈ 9223372036854 s, 292,000 years) or more:
 /// a negative difference of two clock readings printed as unsigned.
 fn overflowed(seconds: &str) -> bool {
+    // Thirteen integer digits at least: a usual `0.000250` is ruled out by
+    // its length alone (the rest cost ~100 instructions a value, callgrind).
+    if seconds.len() < 13 {
+        return false;
+    }
     let int = &seconds[..memchr::memchr(b'.', seconds.as_bytes()).unwrap_or(seconds.len())];
     if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) {
         return false;
@@ -441,7 +492,14 @@ fn seconds_to_ms(value: &str) -> Option<f64> {
         int.bytes().chain(padded).chain(tail.bytes())
     };
     if int.len() + 3 + tail.len() <= 15 {
-        let mantissa = shifted().fold(0u64, |m, c| m * 10 + u64::from(c - b'0'));
+        // Three plain loops: folding the chained iterator above cost ~100
+        // instructions a value more (callgrind).
+        let digit = |m: u64, c: u8| m * 10 + u64::from(c - b'0');
+        let mut mantissa = int.bytes().fold(0u64, digit);
+        for k in 0..3 {
+            mantissa = digit(mantissa, frac.as_bytes().get(k).copied().unwrap_or(b'0'));
+        }
+        let mantissa = tail.bytes().fold(mantissa, digit);
         return Some(mantissa as f64 / POW10[tail.len()]);
     }
     let mut text = String::with_capacity(int.len() + 4 + tail.len());
@@ -451,9 +509,135 @@ fn seconds_to_ms(value: &str) -> Option<f64> {
     text.parse().ok()
 }
 
-fn insert_int(p: &mut Parsed, key: PlainKey, v: Option<i64>) {
-    if let Some(v) = v {
-        p.attributes.insert(key, v);
+/// The keys of this parser with a fixed text, each with its bit in
+/// [`Fields`] (the [`EXTRA_KEYS`] take the bits after these).
+#[derive(Clone, Copy)]
+enum Fixed {
+    User,
+    ClientHost,
+    Address,
+    ThreadId,
+    Duration,
+    LockTime,
+    RowsSent,
+    RowsExamined,
+    RowsAffected,
+    BytesSent,
+    Namespace,
+    QcHit,
+    Explain,
+    Operation,
+    QueryText,
+}
+
+impl Fixed {
+    fn key(self) -> PlainKey {
+        match self {
+            Fixed::User => keys::USER_NAME,
+            Fixed::ClientHost => keys::MYSQL_CLIENT_HOST,
+            Fixed::Address => keys::CLIENT_ADDRESS,
+            Fixed::ThreadId => keys::MYSQL_THREAD_ID,
+            Fixed::Duration => keys::DB_QUERY_DURATION_MS,
+            Fixed::LockTime => keys::MYSQL_LOCK_TIME_MS,
+            Fixed::RowsSent => keys::MYSQL_ROWS_SENT,
+            Fixed::RowsExamined => keys::MYSQL_ROWS_EXAMINED,
+            Fixed::RowsAffected => keys::MYSQL_ROWS_AFFECTED,
+            Fixed::BytesSent => keys::MYSQL_BYTES_SENT,
+            Fixed::Namespace => keys::DB_NAMESPACE,
+            Fixed::QcHit => keys::MYSQL_QC_HIT,
+            Fixed::Explain => keys::MYSQL_EXPLAIN,
+            Fixed::Operation => keys::DB_OPERATION_NAME,
+            Fixed::QueryText => keys::DB_QUERY_TEXT,
+        }
+    }
+}
+
+/// Bits for [`Fixed`], then one per [`EXTRA_KEYS`] entry.
+const EXTRA_BIT: usize = Fixed::QueryText as usize + 1;
+const _: () = assert!(EXTRA_BIT + EXTRA_KEYS.len() <= 64);
+
+/// An entry's attributes being built, with a bit for each fixed key already
+/// written: a key's first write is pushed without the scan of every key so
+/// far that [`Attributes::insert`] makes (~120 instructions a key, ~14 keys
+/// an entry: callgrind); a repeated one (a line given twice) still replaces
+/// the value in place. Once a key built from the text is in (an unknown `#`
+/// line word, which may spell a fixed key's text), every key is found
+/// through an index of the keys by text: a scan per word made an entry of
+/// n unknown words cost n² compares (16,000 words: 0.5 s; a 256 KB message
+/// holds 36,000).
+struct Fields {
+    attrs: Attributes,
+    written: u64,
+    /// Each key's position, by its text: built when the first key from the
+    /// text comes in.
+    index: Option<HashMap<String, usize>>,
+}
+
+impl Fields {
+    fn with_capacity(n: usize) -> Self {
+        Fields {
+            attrs: Attributes::with_capacity(n),
+            written: 0,
+            index: None,
+        }
+    }
+
+    fn has(&self, f: Fixed) -> bool {
+        match &self.index {
+            Some(index) => index.contains_key(f.key().as_str()),
+            None => self.written & (1 << f as usize) != 0,
+        }
+    }
+
+    fn put(&mut self, f: Fixed, v: impl Into<Value>) {
+        self.put_bit(f as usize, f.key(), v);
+    }
+
+    fn put_int(&mut self, f: Fixed, v: Option<i64>) {
+        if let Some(v) = v {
+            self.put(f, v);
+        }
+    }
+
+    /// [`EXTRA_KEYS`]`[i]`'s key.
+    fn put_extra(&mut self, i: usize, v: Value) {
+        self.put_bit(EXTRA_BIT + i, EXTRA_KEYS[i].1, v);
+    }
+
+    fn put_bit(&mut self, bit: usize, key: impl Into<Key>, v: impl Into<Value>) {
+        let bit = 1u64 << bit;
+        if self.index.is_some() {
+            self.put_indexed(key.into(), v.into());
+        } else if self.written & bit != 0 {
+            // Fixed keys only so far: a short scan.
+            self.attrs.insert(key, v);
+        } else {
+            self.written |= bit;
+            self.attrs.push_new(key, v);
+        }
+    }
+
+    fn put_text(&mut self, key: String, v: Value) {
+        self.put_indexed(key.into(), v);
+    }
+
+    /// Sets `key` as [`Attributes::insert`] would, found through the index.
+    fn put_indexed(&mut self, key: Key, v: Value) {
+        let Fields { attrs, index, .. } = self;
+        let index = index.get_or_insert_with(|| {
+            attrs
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.to_owned(), i))
+                .collect()
+        });
+        match index.get(key.as_str()) {
+            Some(&i) => attrs.0[i].1 = v,
+            None => {
+                index.insert(key.as_str().to_owned(), attrs.len());
+                attrs.0.push((key, v));
+            }
+        }
     }
 }
 
@@ -479,6 +663,56 @@ mod tests {
         text.push('.');
         text.push_str(if tail.is_empty() { "0" } else { tail });
         text.parse().ok()
+    }
+
+    /// `Fields` pushes a key's first write unscanned: a key written again
+    /// (a repeated line, `Id:` after `Thread_id:`, a word whose built key is
+    /// a spelt-out one, either way round) must still appear once, where it
+    /// was first written, with the last value — what `insert` gives.
+    #[test]
+    fn repeated_keys_are_replaced_in_place_not_pushed_twice() {
+        let p = MySqlSlow.parse(
+            "# User@Host: a[a] @ h [1.2.3.4]  Id: 7\n\
+             # Thread_id: 8  Schema: s1  QC_hit: No\n\
+             # Query_time: 1  Lock_time: 0  Full_scan: Yes  FULL_JOIN: No\n\
+             # Query_time: 2  FULL_SCAN: No  Full_join: Yes  Schema: s2\n\
+             use other;\nSELECT 1;",
+        );
+        assert!(p.attributes.has_distinct_keys(), "{:?}", p.attributes);
+        let mut want = Attributes::new();
+        for (k, v) in [
+            (keys::USER_NAME.as_str(), Value::from("a")),
+            (keys::MYSQL_CLIENT_HOST.as_str(), "h".into()),
+            (keys::CLIENT_ADDRESS.as_str(), "1.2.3.4".into()),
+            (keys::MYSQL_THREAD_ID.as_str(), 8i64.into()),
+            (keys::DB_NAMESPACE.as_str(), "s2".into()),
+            (keys::MYSQL_QC_HIT.as_str(), false.into()),
+            (keys::DB_QUERY_DURATION_MS.as_str(), 2000.0.into()),
+            (keys::MYSQL_LOCK_TIME_MS.as_str(), 0.0.into()),
+            ("mysql.slow.full_scan", false.into()),
+            ("mysql.slow.full_join", true.into()),
+            (keys::DB_OPERATION_NAME.as_str(), "SELECT".into()),
+            (keys::DB_QUERY_TEXT.as_str(), "SELECT 1".into()),
+        ] {
+            want.insert(k, v);
+        }
+        let got: Vec<(&str, &Value)> = p.attributes.iter().collect();
+        let want: Vec<(&str, &Value)> = want.iter().collect();
+        assert_eq!(got, want);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn trim_line_break_equals_trim_end_matches(line in "[a\r\n é]{0,12}") {
+            proptest::prop_assert_eq!(trim_line_break(&line), line.trim_end_matches(['\n', '\r']));
+        }
+
+        /// The hand-read integer is `str::parse`'s, signs, overflow and
+        /// stray bytes included.
+        #[test]
+        fn int_value_equals_str_parse(value in "[+-]?[0-9]{0,21}[a .]?") {
+            proptest::prop_assert_eq!(int_value(&value), value.parse::<i64>().ok());
+        }
     }
 
     /// The spelt-out keys are what `extra_key` builds, and name distinct words.

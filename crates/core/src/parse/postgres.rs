@@ -208,7 +208,7 @@ fn parse_prefix<'a>(
             .ok_or_else(|| format!("unknown PostgreSQL level {:?}", truncate(word, 20)))?;
         (sev, &rest[colon + 1..])
     };
-    Ok((timestamp_ns, sev, text.trim_start_matches(' ')))
+    Ok((timestamp_ns, sev, scan::trim_spaces(text)))
 }
 
 /// The prefix time: a time, none (unknown zone), or why the date is impossible.
@@ -336,7 +336,7 @@ fn verbose_sqlstate<'a>(text: &'a str, attrs: &mut Attributes) -> &'a str {
     if code != "00000" {
         attrs.insert(keys::DB_RESPONSE_STATUS_CODE, code);
     }
-    text[7..].trim_start_matches(' ')
+    scan::trim_spaces(&text[7..])
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -349,7 +349,7 @@ fn truncate(s: &str, max: usize) -> &str {
 fn set_query(attrs: &mut Attributes, sql: &str) {
     let sql = sql.trim_end();
     // (Its end is trimmed already: only its start is left to look at.)
-    if sql.trim_start().is_empty() {
+    if scan::trim_start(sql).is_empty() {
         return;
     }
     if let Some(op) = first_sql_keyword(sql) {
@@ -392,10 +392,7 @@ fn read_message(level: &str, text: &str, attrs: &mut Attributes) {
     if let Some(rest) = text.strip_prefix("duration: ") {
         if let Some((ms, after)) = leading_f64(rest) {
             attrs.push_new(keys::DB_QUERY_DURATION_MS, ms);
-            let after = after
-                .strip_prefix(" ms")
-                .unwrap_or(after)
-                .trim_start_matches(' ');
+            let after = scan::trim_spaces(after.strip_prefix(" ms").unwrap_or(after));
             if !after.is_empty() {
                 statement_text(after, attrs);
             }
@@ -508,7 +505,7 @@ fn read_message(level: &str, text: &str, attrs: &mut Attributes) {
 fn statement_text(text: &str, attrs: &mut Attributes) -> bool {
     if let Some(sql) = text.strip_prefix("statement:") {
         attrs.push_new(keys::PG_STATEMENT_KIND, "statement");
-        set_query(attrs, sql.trim_start_matches(' '));
+        set_query(attrs, scan::trim_spaces(sql));
         return true;
     }
     if let Some(plan) = text.strip_prefix("plan:") {
@@ -534,7 +531,7 @@ fn statement_text(text: &str, attrs: &mut Attributes) -> bool {
         };
         attrs.push_new(keys::PG_STATEMENT_KIND, kind);
         attrs.push_new(keys::PG_PREPARED_NAME, &rest[..colon]);
-        set_query(attrs, rest[colon + 1..].trim_start_matches(' '));
+        set_query(attrs, scan::trim_spaces(&rest[colon + 1..]));
         return true;
     }
     false
@@ -1117,7 +1114,7 @@ mod tests {
             ),
         ]);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].event_ids, ["1", "2", "3"]);
+        assert_eq!(out[0].event_ids[..], ["1", "2", "3"]);
         assert_eq!(
             s(&out[0].parsed, keys::DB_RESPONSE_STATUS_CODE),
             Some("42P01")
@@ -1130,7 +1127,7 @@ mod tests {
             s(&out[0].parsed, keys::DB_QUERY_TEXT),
             Some("SELECT * FROM x")
         );
-        assert_eq!(out[1].event_ids, ["4", "5"]);
+        assert_eq!(out[1].event_ids[..], ["4", "5"]);
         assert_eq!(f(&out[1].parsed, keys::DB_QUERY_DURATION_MS), Some(0.5));
         assert_eq!(s(&out[1].parsed, keys::DB_QUERY_TEXT), Some("SELECT 2"));
         assert_eq!(
@@ -1141,7 +1138,7 @@ mod tests {
 
     fn entry(id: &str, line: &str) -> Entry {
         Entry {
-            event_ids: vec![id.to_owned()],
+            event_ids: vec![id.to_owned()].into(),
             cloudwatch_timestamp_ms: 0,
             body: line.to_owned(),
             parsed: p(line),
@@ -1161,7 +1158,7 @@ mod tests {
         ];
         let out = POSTGRESQL.join(entries);
         assert_eq!(out.len(), 4);
-        assert_eq!(out[0].event_ids, ["1", "3", "4"]);
+        assert_eq!(out[0].event_ids[..], ["1", "3", "4"]);
         assert!(out[0].body.ends_with("\n2022-10-05 22:05:56 UTC:52.95.4.1(11335):postgres@labdb:[3639]:STATEMENT:  ORDER BY s.confidence DESC;"));
         assert_eq!(
             s(&out[0].parsed, keys::DB_QUERY_TEXT),
@@ -1170,9 +1167,9 @@ mod tests {
         assert_eq!(s(&out[0].parsed, keys::DB_OPERATION_NAME), Some("ORDER"));
         assert_eq!(s(&out[0].parsed, keys::PG_HINT), Some("try again"));
         assert_eq!(out[0].parsed.severity.as_ref().unwrap().text, "ERROR");
-        assert_eq!(out[2].event_ids, ["5"]);
+        assert_eq!(out[2].event_ids[..], ["5"]);
         assert_eq!(out[2].parsed.severity.as_ref().unwrap().text, "STATEMENT");
-        assert_eq!(out[3].event_ids, ["6"]);
+        assert_eq!(out[3].event_ids[..], ["6"]);
     }
 
     /// The join compares the entry just before a companion first and falls
@@ -1231,9 +1228,9 @@ mod tests {
         ];
         let out = POSTGRESQL.join(entries);
         assert_eq!(out.len(), 2, "{out:#?}");
-        assert_eq!(out[0].event_ids, ["1", "3"]);
+        assert_eq!(out[0].event_ids[..], ["1", "3"]);
         assert_eq!(s(&out[0].parsed, keys::PG_DETAIL), None);
-        assert_eq!(out[1].event_ids, ["2"]);
+        assert_eq!(out[1].event_ids[..], ["2"]);
     }
 
     /// Issue 13: joining copied the text so far for each companion line

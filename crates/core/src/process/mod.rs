@@ -451,7 +451,7 @@ impl Processor {
                 // the event; `part` keeps their record ids apart.
                 for (k, part) in parts.iter().enumerate() {
                     entries.push(Entry {
-                        event_ids: vec![ev.id.clone()],
+                        event_ids: smallvec::smallvec![ev.id.clone()],
                         cloudwatch_timestamp_ms: ev.timestamp_ms,
                         body: (*part).to_owned(),
                         parsed: mark_truncated(parser.parse(part), truncated_from),
@@ -462,7 +462,7 @@ impl Processor {
             }
             let parsed = mark_truncated(parser.parse(&ev.message), truncated_from);
             entries.push(Entry {
-                event_ids: vec![ev.id],
+                event_ids: smallvec::smallvec![ev.id],
                 cloudwatch_timestamp_ms: ev.timestamp_ms,
                 body: ev.message,
                 parsed,
@@ -544,8 +544,15 @@ impl Processor {
                     )
                 })
             }));
-            let mut record_attrs = entry.parsed.attributes;
-            record_attrs.prepend_disjoint(&mut attrs);
+            // The pipeline's keys go first: the scratch list that holds them
+            // becomes the record's, the parser's pairs are moved in behind
+            // them, and the parser's emptied list (its capacity kept) is the
+            // next record's scratch. Rotating our few pairs to the front of
+            // the parser's list instead cost ~220 instructions a record
+            // (callgrind: `rotate_right` of 56-byte pairs juggles them one
+            // by one); the allocations are the same.
+            let mut record_attrs = std::mem::replace(&mut attrs, entry.parsed.attributes);
+            record_attrs.move_in_disjoint(&mut attrs);
             if let Some(reason) = entry.parsed.error {
                 record_attrs.insert(keys::PARSE_ERROR, reason);
                 out.stats.parse_errors += 1;

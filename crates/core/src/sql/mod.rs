@@ -162,7 +162,7 @@ mod tests {
             .attributes
             .insert("x.other", "a password=other-Secret-1 b");
         Entry {
-            event_ids: vec!["1".into()],
+            event_ids: vec!["1".into()].into(),
             cloudwatch_timestamp_ms: 0,
             body: body.into(),
             parsed,
@@ -275,7 +275,7 @@ mod tests {
             "ALTER USER 'a'@'%' IDENTIFIED BY 'S3cret!'",
         );
         let mut entry = Entry {
-            event_ids: vec!["1".into()],
+            event_ids: vec!["1".into()].into(),
             cloudwatch_timestamp_ms: 0,
             body: "6 Query\tALTER USER 'a'@'%' IDENTIFIED BY 'S3cret!'".into(),
             parsed,
