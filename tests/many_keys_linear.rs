@@ -74,6 +74,20 @@ fn process_and_write(payload: &[u8]) -> RecordSet {
     out.records
 }
 
+/// Processing and writing `large` (8× the keys of `small`) costs time
+/// linear in the keys.
+fn processing_is_linear(what: &str, small: &[u8], large: &[u8]) {
+    common::assert_linear(
+        what,
+        &|| {
+            process_and_write(small);
+        },
+        &|| {
+            process_and_write(large);
+        },
+    );
+}
+
 /// Every key arrives once, with its own value.
 /// `name` is the letter each key's name starts with after `prefix`.
 fn assert_keys(records: &RecordSet, prefix: &str, name: char, n: usize) {
@@ -92,15 +106,7 @@ fn an_event_with_many_extracted_fields_costs_time_linear_in_them() {
     let (small, large) = (many_extracted_fields(2_000), many_extracted_fields(16_000));
     let prefix = keys::CW_EXTRACTED_FIELDS_PREFIX;
     assert_keys(&process_and_write(&large), prefix, 'f', 16_000);
-    common::assert_linear(
-        "extracted fields of one event",
-        &|| {
-            process_and_write(&small);
-        },
-        &|| {
-            process_and_write(&large);
-        },
-    );
+    processing_is_linear("extracted fields of one event", &small, &large);
 }
 
 #[test]
@@ -108,15 +114,7 @@ fn an_rds_event_with_many_tags_costs_time_linear_in_them() {
     let (small, large) = (many_tags(2_000), many_tags(16_000));
     let prefix = keys::RDS_EVENT_TAG_PREFIX;
     assert_keys(&process_and_write(&large), prefix, 't', 16_000);
-    common::assert_linear(
-        "tags of an RDS event",
-        &|| {
-            process_and_write(&small);
-        },
-        &|| {
-            process_and_write(&large);
-        },
-    );
+    processing_is_linear("tags of an RDS event", &small, &large);
 }
 
 #[test]
@@ -127,13 +125,5 @@ fn a_slow_log_entry_with_many_words_costs_time_linear_in_them() {
     // The overflowed time is said once, not once per repeat.
     let error = records[0].attributes.get_str(keys::PARSE_ERROR).unwrap();
     assert_eq!(error.matches("Lock_time").count(), 1, "{error}");
-    common::assert_linear(
-        "words of a slow log entry",
-        &|| {
-            process_and_write(&small);
-        },
-        &|| {
-            process_and_write(&large);
-        },
-    );
+    processing_is_linear("words of a slow log entry", &small, &large);
 }
