@@ -53,12 +53,10 @@ pub fn enrich_entry(entry: &mut Entry, redactor: &Redactor) -> bool {
 /// instead of `insert`'s scan of every key for each (~124 instructions an
 /// insert, callgrind); an entry enriched before gets them replaced.
 fn set_fingerprint(attrs: &mut Attributes, fp: CompactString, id: CompactString) {
-    let fp_key: &str = &keys::DB_QUERY_FINGERPRINT;
-    let id_key: &str = &keys::DB_QUERY_FINGERPRINT_ID;
-    let present = attrs.0.iter().any(|(k, _)| {
-        let k = k.as_str();
-        (k.len() == fp_key.len() || k.len() == id_key.len()) && (k == fp_key || k == id_key)
-    });
+    let present = attrs
+        .0
+        .iter()
+        .any(|(k, _)| *k == keys::DB_QUERY_FINGERPRINT || *k == keys::DB_QUERY_FINGERPRINT_ID);
     if present {
         attrs.insert(keys::DB_QUERY_FINGERPRINT, fp);
         attrs.insert(keys::DB_QUERY_FINGERPRINT_ID, id);
