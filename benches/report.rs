@@ -276,6 +276,18 @@ fn main() {
                 "≤ 10 ms".into(),
                 cold.ok().map(|(m, _, _)| m <= 10.0),
             );
+            // The binary's own mapped pages, which every row below includes:
+            // the page cache may map the same file in larger or smaller
+            // folios (two copies of one binary: 10.1 vs 11.5 MB here), so
+            // peak RSS moves by ~1.5 MB between runs with no code change.
+            let idle = peak_rss_of(&bin, &["--version".as_ref()], &out_dir);
+            t.row(
+                "peak RSS: `--version` (the binary's own pages, in every row below)",
+                idle.as_ref()
+                    .map_or_else(|e| e.clone(), |m| format!("{m:.1} MB")),
+                "—".into(),
+                None,
+            );
             for (file, w, target) in [(&ten_k_file, &ten_k, 32.0), (&six_file, &six, 64.0)] {
                 let rss = peak_rss_mb(&bin, file, &out_dir);
                 t.row(
@@ -580,6 +592,11 @@ fn cold_start_ms(bin: &Path, runs: usize) -> Result<(f64, f64, f64), String> {
 /// own `wait4`: Linux carries a process's peak RSS across `execve`, so a
 /// child spawned straight from this (large) process would report ours.
 fn peak_rss_mb(bin: &Path, file: &Path, out_dir: &Path) -> Result<f64, String> {
+    peak_rss_of(bin, &["replay".as_ref(), file.as_os_str()], out_dir)
+}
+
+/// Peak RSS (MB) of `bin args…`, through `/usr/bin/time` (see above).
+fn peak_rss_of(bin: &Path, args: &[&std::ffi::OsStr], out_dir: &Path) -> Result<f64, String> {
     let time = Path::new("/usr/bin/time");
     if !time.is_file() {
         return Err("not measured: /usr/bin/time missing (Debian package `time`)".to_owned());
@@ -591,8 +608,7 @@ fn peak_rss_mb(bin: &Path, file: &Path, out_dir: &Path) -> Result<f64, String> {
         .arg("-o")
         .arg(&report)
         .arg(bin)
-        .arg("replay")
-        .arg(file)
+        .args(args)
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
