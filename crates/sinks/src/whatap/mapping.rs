@@ -138,8 +138,9 @@ impl Mapping {
     }
 
     /// The LogSinkPack body of `r` written straight from the record, with
-    /// the resource's part (oid, tags and their hash) taken from `res`:
-    /// no per-record copies of the body or attributes, no per-record CRC.
+    /// the resource's part (the header but its time; category, tags and
+    /// their hash) copied from `res`: no per-record copies of the body or
+    /// attributes, no per-record CRC.
     /// Byte-for-byte what `log_pack(r).write_body` writes.
     /// `rds_event`: whether `r` is an RDS event ([`is_rds_event`]).
     fn write_log_body(
@@ -149,27 +150,15 @@ impl Mapping {
         rds_event: bool,
         out: &mut Vec<u8>,
     ) {
-        out.reserve(64 + res.tags.len() + r.body.len() + 32 * r.attributes.len());
-        out.extend_from_slice(&LOGSINK_PACK.to_be_bytes());
-        Header {
-            pcode: self.pcode,
-            oid: res.oid,
-            okind: 0,
-            onode: 0,
-            time: r.timestamp_ns.div_euclid(1_000_000),
-        }
-        .write(out);
-        out.push(0);
-        let category = match (rds_event, &self.log_category, &self.event_category) {
-            (true, _, Some(c)) => c.as_str(),
-            (true, _, None) => EVENT_CATEGORY,
-            (false, Some(c), _) => c.as_str(),
-            (false, None, _) => res.log_category.as_str(),
+        let after_time = if rds_event {
+            &res.event_after_time
+        } else {
+            &res.log_after_time
         };
-        write_text(out, category);
-        write_decimal(out, res.tag_hash);
-        out.extend_from_slice(&res.tags);
-        write_decimal(out, 0); // line
+        out.reserve(64 + after_time.len() + r.body.len() + 32 * r.attributes.len());
+        out.extend_from_slice(&res.before_time);
+        out.extend_from_slice(&r.timestamp_ns.div_euclid(1_000_000).to_be_bytes());
+        out.extend_from_slice(after_time);
         write_text(out, &r.body);
         // Fields: never empty (the severity pair is always there).
         out.push(1);
@@ -205,16 +194,19 @@ impl Mapping {
 }
 
 /// The per-resource part of every LogSinkPack, computed once per batch
-/// resource instead of once per record (records of a payload share one).
+/// resource instead of once per record (records of a payload share one):
+/// all the bytes before the content but the header's time, already encoded
+/// (written piece by piece they were ~140 instructions a record).
 struct CachedResource {
     /// Keeps the resource alive so its address cannot be reused while cached.
     resource: rdsf_core::record::Resource,
-    oid: i32,
-    /// The encoded tag map and its Hash64.
-    tags: Vec<u8>,
-    tag_hash: i64,
-    /// `rds-<log type>` (or the generic category) of a log record.
-    log_category: String,
+    /// The pack type and the header up to its time (pcode, oid).
+    before_time: Vec<u8>,
+    /// After the time, for a log record: the version byte, the category,
+    /// the tags' Hash64, the tags, the line number.
+    log_after_time: Vec<u8>,
+    /// The same for an RDS event (its category differs).
+    event_after_time: Vec<u8>,
 }
 
 /// The last resource seen; `None` from `get` sends a record down the
@@ -241,12 +233,30 @@ impl ResourceCache {
             tags.write(&mut bytes);
             // Never empty (oname is always a tag), so the hash is computed.
             let tag_hash = hash::hash64(&bytes);
+            let mut before_time = LOGSINK_PACK.to_be_bytes().to_vec();
+            // The header as `Header::write` writes it, without the time
+            // (its last 8 bytes).
+            m.header(r, oname(r)).write(&mut before_time);
+            before_time.truncate(before_time.len() - 8);
+            let after_time = |category: &str| {
+                let mut b = Vec::with_capacity(32 + category.len() + bytes.len());
+                b.push(0);
+                write_text(&mut b, category);
+                write_decimal(&mut b, tag_hash);
+                b.extend_from_slice(&bytes);
+                write_decimal(&mut b, 0); // line
+                b
+            };
+            let log_category = match &m.log_category {
+                Some(c) => c.clone(),
+                None => resource_log_category(r),
+            };
+            let event_category = m.event_category.as_deref().unwrap_or(EVENT_CATEGORY);
             self.0 = Some(CachedResource {
                 resource: r.resource.clone(),
-                oid: m.header(r, oname(r)).oid,
-                tags: bytes,
-                tag_hash,
-                log_category: resource_log_category(r),
+                before_time,
+                log_after_time: after_time(&log_category),
+                event_after_time: after_time(event_category),
             });
         }
         self.0.as_ref()
