@@ -78,13 +78,19 @@ pub fn encode_body(
     compress(raw, compression)
 }
 
+/// The deflate level of gzip bodies. 2 rather than 1: on the 10k-line
+/// payload's 7.57 MB body it sends 18% fewer bytes (581,495 against
+/// 710,777) for ~39 M more instructions (~3 ms), and a Lambda pays more for
+/// 129 KB of transfer than for 3 ms of 512 MB (README, "OTLP gzip level").
+pub const GZIP_LEVEL: u32 = 2;
+
 pub(super) fn compress(raw: Vec<u8>, compression: Compression) -> Vec<u8> {
     match compression {
         Compression::None => raw,
         Compression::Gzip => {
             let mut gz = GzEncoder::new(
                 Vec::with_capacity(raw.len() / 4 + 64),
-                flate2::Compression::fast(),
+                flate2::Compression::new(GZIP_LEVEL),
             );
             // Writing into a Vec cannot fail.
             gz.write_all(&raw).expect("gzip into memory");
@@ -313,6 +319,35 @@ mod tests {
     /// protobuf it compressed, and is compressed.
     #[test]
     fn gzip_body_of_many_records_inflates_to_the_protobuf_bytes() {
+        let (raw, gz) = many_records_bodies();
+        assert!(raw.len() > 300_000, "{} bytes", raw.len());
+        assert!(gz.len() < raw.len() / 4, "{} of {} bytes", gz.len(), raw.len());
+        let mut inflated = Vec::new();
+        flate2::read::MultiGzDecoder::new(&gz[..])
+            .read_to_end(&mut inflated)
+            .unwrap();
+        assert!(inflated == raw, "the gzip body inflates to other bytes");
+    }
+
+    /// The sink compresses at level 2 (README, "OTLP gzip level": the
+    /// level is chosen for bytes over instructions), and on PostgreSQL-like
+    /// records level 2 sends at least a tenth fewer bytes than level 1.
+    #[test]
+    fn gzip_bodies_are_level_2_and_smaller_than_level_1() {
+        let (raw, gz) = many_records_bodies();
+        let at = |level: u32| {
+            let mut e = GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            e.write_all(&raw).unwrap();
+            e.finish().unwrap()
+        };
+        assert!(gz == at(2), "the body is not level 2's");
+        let (one, two) = (at(1).len(), at(2).len());
+        assert!(two * 10 <= one * 9, "level 2: {two} bytes, level 1: {one}");
+    }
+
+    /// 3,000 PostgreSQL-like records (a body well past deflate's 32 KiB
+    /// window and one block) as protobuf: (raw, what the sink gzips).
+    fn many_records_bodies() -> (Vec<u8>, Vec<u8>) {
         let a = res("a");
         let records: RecordSet = (0..3_000)
             .map(|i| {
@@ -328,13 +363,7 @@ mod tests {
         let extra = Attributes::new();
         let raw = encode(&batch, &extra, Protocol::Protobuf, Compression::None);
         let gz = encode(&batch, &extra, Protocol::Protobuf, Compression::Gzip);
-        assert!(raw.len() > 300_000, "{} bytes", raw.len());
-        assert!(gz.len() < raw.len() / 4, "{} of {} bytes", gz.len(), raw.len());
-        let mut inflated = Vec::new();
-        flate2::read::MultiGzDecoder::new(&gz[..])
-            .read_to_end(&mut inflated)
-            .unwrap();
-        assert!(inflated == raw, "the gzip body inflates to other bytes");
+        (raw, gz)
     }
 
     /// flate2's backend, as the workspace manifest selects it: zlib-rs

@@ -9,7 +9,7 @@ use super::pack::{
 use super::value::{
     write_decimal, write_text, Value, ValueMap, TYPE_DECIMAL, TYPE_DOUBLE, TYPE_MAP, TYPE_TEXT,
 };
-use rdsf_core::record::{self, keys, RecordRef, ResourceRecords};
+use rdsf_core::record::{self, keys, Attributes, Key, PlainKey, RecordRef, ResourceRecords};
 use rdsf_core::severity;
 
 /// Tag keys (text values) of every LogSinkPack, also the EventPack's
@@ -58,7 +58,7 @@ impl Mapping {
     /// Appends the frame(s) of one record: a LogSinkPack, then an EventPack
     /// for an RDS event when enabled. Returns how many frames it wrote.
     pub fn encode(&self, r: &RecordRef<'_>, out: &mut Vec<u8>) -> usize {
-        self.encode_cached(r, &mut ResourceCache::default(), out)
+        self.encode_cached(r, &mut ResourceCache::default(), &mut KeyCache::default(), out)
     }
 
     /// Appends the frames of every record; returns how many it wrote.
@@ -68,9 +68,10 @@ impl Mapping {
         let records: usize = batch.iter().map(|g| g.records.len()).sum();
         let start = out.len();
         let mut cache = ResourceCache::default();
+        let mut key_cache = KeyCache::default();
         let mut frames = 0;
         for (i, r) in record::flatten(batch).enumerate() {
-            frames += self.encode_cached(&r, &mut cache, out);
+            frames += self.encode_cached(&r, &mut cache, &mut key_cache, out);
             if i == 0 {
                 // An eighth more: later records run a little longer (ids,
                 // numbers), and outgrowing the guess copies everything.
@@ -81,10 +82,20 @@ impl Mapping {
         frames
     }
 
-    fn encode_cached(&self, r: &RecordRef<'_>, cache: &mut ResourceCache, out: &mut Vec<u8>) -> usize {
-        // Looked up once for both packs (a scan of the attributes each).
-        let rds_event = is_rds_event(r);
-        match cache.get(self, r) {
+    fn encode_cached(
+        &self,
+        r: &RecordRef<'_>,
+        cache: &mut ResourceCache,
+        key_cache: &mut KeyCache,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        // Looked up once for both packs, and not again while the records
+        // keep their keys.
+        let KeyFacts {
+            fields_distinct,
+            rds_event,
+        } = key_cache.facts(&r.attributes);
+        match cache.get(self, r, fields_distinct) {
             Some(res) => write_frame(out, self.pcode, self.license_hash, |b| {
                 self.write_log_body(r, res, rds_event, b)
             }),
@@ -127,8 +138,9 @@ impl Mapping {
     }
 
     /// The LogSinkPack body of `r` written straight from the record, with
-    /// the resource's part (oid, tags and their hash) taken from `res`:
-    /// no per-record copies of the body or attributes, no per-record CRC.
+    /// the resource's part (the header but its time; category, tags and
+    /// their hash) copied from `res`: no per-record copies of the body or
+    /// attributes, no per-record CRC.
     /// Byte-for-byte what `log_pack(r).write_body` writes.
     /// `rds_event`: whether `r` is an RDS event ([`is_rds_event`]).
     fn write_log_body(
@@ -138,27 +150,15 @@ impl Mapping {
         rds_event: bool,
         out: &mut Vec<u8>,
     ) {
-        out.reserve(64 + res.tags.len() + r.body.len() + 32 * r.attributes.len());
-        out.extend_from_slice(&LOGSINK_PACK.to_be_bytes());
-        Header {
-            pcode: self.pcode,
-            oid: res.oid,
-            okind: 0,
-            onode: 0,
-            time: r.timestamp_ns.div_euclid(1_000_000),
-        }
-        .write(out);
-        out.push(0);
-        let category = match (rds_event, &self.log_category, &self.event_category) {
-            (true, _, Some(c)) => c.as_str(),
-            (true, _, None) => EVENT_CATEGORY,
-            (false, Some(c), _) => c.as_str(),
-            (false, None, _) => res.log_category.as_str(),
+        let after_time = if rds_event {
+            &res.event_after_time
+        } else {
+            &res.log_after_time
         };
-        write_text(out, category);
-        write_decimal(out, res.tag_hash);
-        out.extend_from_slice(&res.tags);
-        write_decimal(out, 0); // line
+        out.reserve(64 + after_time.len() + r.body.len() + 32 * r.attributes.len());
+        out.extend_from_slice(&res.before_time);
+        out.extend_from_slice(&r.timestamp_ns.div_euclid(1_000_000).to_be_bytes());
+        out.extend_from_slice(after_time);
         write_text(out, &r.body);
         // Fields: never empty (the severity pair is always there).
         out.push(1);
@@ -194,16 +194,19 @@ impl Mapping {
 }
 
 /// The per-resource part of every LogSinkPack, computed once per batch
-/// resource instead of once per record (records of a payload share one).
+/// resource instead of once per record (records of a payload share one):
+/// all the bytes before the content but the header's time, already encoded
+/// (written piece by piece they were ~140 instructions a record).
 struct CachedResource {
     /// Keeps the resource alive so its address cannot be reused while cached.
     resource: rdsf_core::record::Resource,
-    oid: i32,
-    /// The encoded tag map and its Hash64.
-    tags: Vec<u8>,
-    tag_hash: i64,
-    /// `rds-<log type>` (or the generic category) of a log record.
-    log_category: String,
+    /// The pack type and the header up to its time (pcode, oid).
+    before_time: Vec<u8>,
+    /// After the time, for a log record: the version byte, the category,
+    /// the tags' Hash64, the tags, the line number.
+    log_after_time: Vec<u8>,
+    /// The same for an RDS event (its category differs).
+    event_after_time: Vec<u8>,
 }
 
 /// The last resource seen; `None` from `get` sends a record down the
@@ -212,8 +215,15 @@ struct CachedResource {
 struct ResourceCache(Option<CachedResource>);
 
 impl ResourceCache {
-    fn get(&mut self, m: &Mapping, r: &RecordRef<'_>) -> Option<&CachedResource> {
-        if !fields_are_distinct(r) {
+    /// `fields_distinct`: [`fields_are_distinct`] of the record (else it
+    /// takes the reference path).
+    fn get(
+        &mut self,
+        m: &Mapping,
+        r: &RecordRef<'_>,
+        fields_distinct: bool,
+    ) -> Option<&CachedResource> {
+        if !fields_distinct {
             return None;
         }
         let hit = matches!(&self.0, Some(c) if std::sync::Arc::ptr_eq(&c.resource, r.resource));
@@ -223,12 +233,30 @@ impl ResourceCache {
             tags.write(&mut bytes);
             // Never empty (oname is always a tag), so the hash is computed.
             let tag_hash = hash::hash64(&bytes);
+            let mut before_time = LOGSINK_PACK.to_be_bytes().to_vec();
+            // The header as `Header::write` writes it, without the time
+            // (its last 8 bytes).
+            m.header(r, oname(r)).write(&mut before_time);
+            before_time.truncate(before_time.len() - 8);
+            let after_time = |category: &str| {
+                let mut b = Vec::with_capacity(32 + category.len() + bytes.len());
+                b.push(0);
+                write_text(&mut b, category);
+                write_decimal(&mut b, tag_hash);
+                b.extend_from_slice(&bytes);
+                write_decimal(&mut b, 0); // line
+                b
+            };
+            let log_category = match &m.log_category {
+                Some(c) => c.clone(),
+                None => resource_log_category(r),
+            };
+            let event_category = m.event_category.as_deref().unwrap_or(EVENT_CATEGORY);
             self.0 = Some(CachedResource {
                 resource: r.resource.clone(),
-                oid: m.header(r, oname(r)).oid,
-                tags: bytes,
-                tag_hash,
-                log_category: resource_log_category(r),
+                before_time,
+                log_after_time: after_time(&log_category),
+                event_after_time: after_time(event_category),
             });
         }
         self.0.as_ref()
@@ -238,12 +266,67 @@ impl ResourceCache {
 /// Whether the fields map has exactly `2 + attributes` entries (no
 /// attribute key repeats or collides with the severity pair), which the
 /// direct writer assumes; `ValueMap::put` would merge them otherwise.
-fn fields_are_distinct(r: &RecordRef<'_>) -> bool {
-    r.attributes
+fn fields_are_distinct(attributes: &Attributes) -> bool {
+    attributes
         .0
         .iter()
         .all(|(k, _)| k != FIELD_SEVERITY_TEXT && k != FIELD_SEVERITY_NUMBER)
-        && r.attributes.has_distinct_keys()
+        && attributes.has_distinct_keys()
+}
+
+/// What the writer needs to know of a record's keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct KeyFacts {
+    /// [`fields_are_distinct`].
+    fields_distinct: bool,
+    /// An RDS event ([`is_rds_event`]).
+    rds_event: bool,
+}
+
+/// The [`KeyFacts`] of the last record whose keys were all constants,
+/// reused for the next record with the same keys in the same order: a
+/// parser's records share one key list, and the three walks of the keys
+/// (repeats, severity field names, the event id) were ~650 instructions a
+/// PostgreSQL record, a quarter of this writer (callgrind), against ~5 a
+/// key to see the keys are the same. The facts are a function of the keys'
+/// texts alone, so equal keys give equal facts.
+#[derive(Default)]
+struct KeyCache {
+    /// Empty with `facts` unset until a record of constant keys is seen.
+    keys: Vec<PlainKey>,
+    facts: Option<KeyFacts>,
+}
+
+impl KeyCache {
+    fn facts(&mut self, attributes: &Attributes) -> KeyFacts {
+        if let Some(facts) = self.facts.filter(|_| self.holds_keys_of(attributes)) {
+            return facts;
+        }
+        let facts = KeyFacts {
+            fields_distinct: fields_are_distinct(attributes),
+            rds_event: attributes.get(keys::RDS_EVENT_ID).is_some(),
+        };
+        self.keys.clear();
+        self.facts = Some(facts);
+        for (k, _) in attributes.entries() {
+            match k {
+                Key::Plain(k) => self.keys.push(*k),
+                // Text keys are not remembered: the next record scans.
+                Key::Text(_) => self.facts = None,
+            }
+        }
+        facts
+    }
+
+    /// Whether `attributes` has exactly the remembered keys, in order (the
+    /// same constant is mostly the same address and length; else the texts
+    /// are compared).
+    fn holds_keys_of(&self, attributes: &Attributes) -> bool {
+        attributes.len() == self.keys.len()
+            && attributes.0.iter().zip(&self.keys).all(|((k, _), held)| {
+                matches!(k, Key::Plain(k) if std::ptr::eq(k.as_str(), held.as_str()) || k == held)
+            })
+    }
 }
 
 /// The tag map of a record's LogSinkPack: its resource only.
@@ -599,6 +682,87 @@ mod tests {
     }
 
     /// The reference encoding: every pack built as a struct, then written.
+    /// Attribute lists of constant keys that share a key list, differ
+    /// from it by one key, by order, by a repeat, by a text key (never
+    /// remembered), an RDS event and the empty list.
+    fn key_lists() -> Vec<Attributes> {
+        let plain = |ks: &[PlainKey]| {
+            let mut a = Attributes::new();
+            for (i, k) in ks.iter().enumerate() {
+                a.0.push(((*k).into(), record::Value::Int(i as i64)));
+            }
+            a
+        };
+        let base = [keys::CLIENT_ADDRESS, keys::USER_NAME, keys::PROCESS_PID];
+        let mut repeated = plain(&base);
+        repeated.0.push((keys::USER_NAME.into(), record::Value::Int(9)));
+        let mut text = plain(&base);
+        text.0[1].0 = Key::from(FIELD_SEVERITY_TEXT);
+        let mut same_text = plain(&base);
+        same_text.0[2].0 = Key::from(keys::PROCESS_PID.as_str().to_owned());
+        vec![
+            plain(&base),
+            plain(&[keys::CLIENT_ADDRESS, keys::USER_NAME, keys::RDS_EVENT_ID]),
+            plain(&[keys::USER_NAME, keys::CLIENT_ADDRESS, keys::PROCESS_PID]),
+            repeated,
+            text,
+            same_text,
+            plain(&[keys::RDS_EVENT_ID]),
+            plain(&[keys::RDS_EVENT_ID, keys::USER_NAME, keys::USER_NAME]),
+            Attributes::new(),
+        ]
+    }
+
+    /// The remembered facts are always those of a fresh look at the keys,
+    /// whatever list came before (every ordered pair of lists, and each
+    /// list twice in a row).
+    #[test]
+    fn key_cache_gives_the_facts_of_a_fresh_scan() {
+        let lists = key_lists();
+        let fresh = |a: &Attributes| KeyFacts {
+            fields_distinct: fields_are_distinct(a),
+            rds_event: a.get(keys::RDS_EVENT_ID).is_some(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for before in &lists {
+            for now in &lists {
+                let mut cache = KeyCache::default();
+                for a in [before, before, now, now, before] {
+                    assert_eq!(cache.facts(a), fresh(a), "{a:?} after {before:?}");
+                    seen.insert((fresh(a).fields_distinct, fresh(a).rds_event));
+                }
+            }
+        }
+        // The lists reach every combination of the two facts.
+        assert_eq!(seen.len(), 4);
+    }
+
+    /// A batch whose records change key lists mid-run writes the bytes of
+    /// the reference path, one record at a time or all at once.
+    #[test]
+    fn records_changing_key_lists_write_the_reference_bytes() {
+        let mut res = Attributes::new();
+        res.insert(keys::RDS_SOURCE_IDENTIFIER, "db-1");
+        let res = Arc::new(res);
+        let lists = key_lists();
+        let mut records = RecordSet::new();
+        for i in 0..3 * lists.len() {
+            // Runs of two records per list, then each list once more.
+            let attrs = lists[if i < 2 * lists.len() { i / 2 } else { i % lists.len() }].clone();
+            let r = record(
+                Attributes::new(),
+                attrs,
+                Severity::new_static("ERROR", severity::ERROR),
+            )
+            .record;
+            records.push(&res, r);
+        }
+        let m = mapping();
+        let mut got = Vec::new();
+        m.encode_batch(&records.all_groups(), &mut got);
+        assert_eq!(got, reference_frames(&m, &records));
+    }
+
     fn reference_frames(m: &Mapping, records: &RecordSet) -> Vec<u8> {
         let mut out = Vec::new();
         for r in records.with_resources() {
@@ -645,6 +809,9 @@ mod tests {
             if i % 7 == 0 {
                 // Collides with a field name: must take the reference path.
                 attrs.insert(FIELD_SEVERITY_TEXT, "shadow");
+            }
+            if i % 13 == 0 {
+                attrs.insert(FIELD_SEVERITY_NUMBER, i);
             }
             if i % 11 == 0 {
                 // A repeated key (only possible through the pub field).
