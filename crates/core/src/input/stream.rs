@@ -29,7 +29,7 @@ use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 
 use super::bounded_json::{uncut, BoundedJson};
-use super::cloudwatch::{read_event_bytes, LogDocument, MAX_EVENT_MESSAGE_BYTES};
+use super::cloudwatch::{read_event_bytes, read_event_text, LogDocument, MAX_EVENT_MESSAGE_BYTES};
 use super::json_window::{ElementEnds, ScanError, Window};
 use super::{awslogs_data, gzip, InputError};
 
@@ -156,12 +156,22 @@ impl RawChunk {
 }
 
 /// The events of `buf` into `doc` (see [`RawChunk::parse`]).
+///
+/// The chunk is checked to be UTF-8 once, whole, and its elements read as
+/// text ([`read_event_text`]); every element of a UTF-8 chunk is UTF-8 (it
+/// starts after and ends before an ASCII delimiter, or at the chunk's
+/// ends). A chunk that is not is read element by element from bytes, as
+/// before, so an element's bad UTF-8 fails as it did.
 fn read_elements(buf: &ChunkBuffer, doc: &mut LogDocument) -> Result<(), serde_json::Error> {
     doc.events.reserve(buf.ends.len());
+    let text = std::str::from_utf8(&buf.bytes).ok();
     let mut start = 0;
     for &end in &buf.ends {
         let read = doc.events.len();
-        read_event_bytes(&buf.bytes[start..end], &mut doc.events, &mut doc.malformed)?;
+        match text.and_then(|t| t.get(start..end)) {
+            Some(element) => read_event_text(element, &mut doc.events, &mut doc.malformed)?,
+            None => read_event_bytes(&buf.bytes[start..end], &mut doc.events, &mut doc.malformed)?,
+        }
         if let Some(e) = doc.events.get_mut(read) {
             e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
             for (_, v) in &mut e.extracted_fields {
@@ -1028,6 +1038,60 @@ mod tests {
             let next = w.inner_mut().next_noted();
             assert!(next.is_none_or(|(s, _)| s > at), "{e}: {next:?}");
             w.another_before(b']', "").unwrap();
+        }
+    }
+
+    /// The events of `buf` as they were read before the chunk was checked
+    /// to be UTF-8 whole: each element from bytes.
+    fn read_each_from_bytes(buf: &ChunkBuffer) -> (Result<(), String>, LogDocument) {
+        let mut doc = empty_document();
+        let mut start = 0;
+        for &end in &buf.ends {
+            let read = doc.events.len();
+            let r = read_event_bytes(&buf.bytes[start..end], &mut doc.events, &mut doc.malformed);
+            if let Err(e) = r {
+                return (Err(e.to_string()), doc);
+            }
+            if let Some(e) = doc.events.get_mut(read) {
+                e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
+                for (_, v) in &mut e.extracted_fields {
+                    uncut(v, MAX_EVENT_MESSAGE_BYTES);
+                }
+            }
+            start = end;
+        }
+        (Ok(()), doc)
+    }
+
+    proptest::proptest! {
+        /// Issue 17: a chunk's elements read as text once it is checked to
+        /// be UTF-8 whole give the events, malformed events and error each
+        /// element read from bytes gave, bad UTF-8 anywhere or not.
+        #[test]
+        fn a_chunk_read_as_text_reads_as_each_element_from_bytes(
+            elements in proptest::collection::vec(proptest::sample::select(vec![
+                br#"{"id":"1","timestamp":1,"message":"caf\u00e9 \"x\" \\ \u{1}"}"#.to_vec(),
+                "{\"id\":\"2\",\"timestamp\":2,\"message\":\"é😀\",\"extractedFields\":{\"k\":\"v\",\"n\":3}}".as_bytes().to_vec(),
+                br#"{"id":"3","timestamp":"x","message":"m"}"#.to_vec(),
+                br#"{"id":4}"#.to_vec(),
+                br#"17"#.to_vec(),
+                b"{\"id\":\"5\",\"timestamp\":5,\"message\":\"bad \xff utf-8\"}".to_vec(),
+                b"{\"id\":\"6\",\"timestamp\":6,\"message\":\"cut \xc3\"}".to_vec(),
+                br#"{"id":"7","timestamp":7,"message":"\ud800 lone"}"#.to_vec(),
+                br#"{"id":"8","timestamp":8,"message":"no end"#.to_vec(),
+            ]), 0..6),
+        ) {
+            let mut buf = ChunkBuffer::default();
+            for e in &elements {
+                buf.push(e);
+            }
+            let mut doc = empty_document();
+            let got = read_elements(&buf, &mut doc).map_err(|e| e.to_string());
+            let (want, want_doc) = read_each_from_bytes(&buf);
+            proptest::prop_assert_eq!(&got, &want);
+            if got.is_ok() {
+                proptest::prop_assert_eq!(doc, want_doc);
+            }
         }
     }
 }
