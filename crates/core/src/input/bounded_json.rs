@@ -21,8 +21,25 @@
 //! The output is valid JSON whenever the input is; invalid input stays
 //! invalid, so serde_json reports it as before, unless what was wrong lay
 //! in the part of a string that was cut (a lone surrogate escape).
+//!
+//! As it walks the structure anyway, it also notes where each container
+//! that is an element of a second-level one (a log event in `logEvents`)
+//! starts and ends in its output ([`ElementEnds`]), so that the
+//! [`Window`] taking the events need not scan each one a second time.
+//!
+//! [`Window`]: super::json_window::Window
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
+
+use super::json_window::{ElementAt, ElementEnds};
+
+/// The most element extents held, not yet asked for: while a big field the
+/// reader does not want is skipped nobody asks, and past this the
+/// elements go unnoted (the [`Window`](super::json_window::Window) then
+/// scans them itself). 4,096 extents are 64 KiB, about the events of one
+/// read.
+const MAX_NOTED: usize = 4096;
 
 /// See the module documentation.
 pub(super) struct BoundedJson<R> {
@@ -37,6 +54,15 @@ pub(super) struct BoundedJson<R> {
     pending_pos: usize,
     lex: Lexer,
     oversized: bool,
+    /// Bytes passed on so far: where the next one is in the output.
+    passed: u64,
+    /// Start and end (exclusive) in the output of the third-level
+    /// containers closed and not yet asked for ([`ElementEnds`]), oldest
+    /// first.
+    noted: VecDeque<(u64, u64)>,
+    /// Whether extents are noted at all; off only in tests, which compare
+    /// the window's own scan with what is noted.
+    note: bool,
     /// Whether the fast paths ([`BoundedJson::walk`],
     /// [`BoundedJson::plain_run`], [`BoundedJson::drop_run`]) run; off only
     /// in tests, which compare them with the byte path alone.
@@ -60,6 +86,12 @@ struct Lexer {
     after_high: bool,
     /// Bytes passed on of the current second-level element.
     element: usize,
+    /// Where the third-level container now open starts in the output, if
+    /// it is being noted: not when [`MAX_NOTED`] were waiting as it opened,
+    /// nor once a `\u` escape was seen in it (a `\u` whose four bytes hold
+    /// a quote or backslash is taken whole here and not by the window's
+    /// scan, so in invalid JSON the two could end the element apart).
+    open: Option<u64>,
 }
 
 impl<R: Read> BoundedJson<R> {
@@ -75,6 +107,9 @@ impl<R: Read> BoundedJson<R> {
             pending_pos: 0,
             lex: Lexer::default(),
             oversized: false,
+            passed: 0,
+            noted: VecDeque::new(),
+            note: true,
             fast: true,
         }
     }
@@ -85,6 +120,26 @@ impl<R: Read> BoundedJson<R> {
     fn byte_path_only(mut self) -> Self {
         self.fast = false;
         self
+    }
+
+    /// The same reader noting no element extents: the window scans every
+    /// element itself, as before they were noted (tests).
+    #[cfg(test)]
+    pub(super) fn noting_nothing(mut self) -> Self {
+        self.note = false;
+        self
+    }
+
+    /// The extents noted and not yet asked for, taken (tests).
+    #[cfg(test)]
+    pub(super) fn take_noted(&mut self) -> Vec<(u64, u64)> {
+        self.noted.drain(..).collect()
+    }
+
+    /// The first extent noted and not yet asked for (tests).
+    #[cfg(test)]
+    pub(super) fn next_noted(&self) -> Option<(u64, u64)> {
+        self.noted.front().copied()
     }
 
     pub(super) fn inner(&self) -> &R {
@@ -104,7 +159,8 @@ impl<R: Read> BoundedJson<R> {
         let mut w = 0;
         while self.pos < self.len && w < out.len() {
             if self.fast && self.lex.escape_len == 0 && !self.lex.cutting && !self.lex.after_high {
-                w += self.walk(&mut out[w..]);
+                let at = self.passed + w as u64;
+                w += self.walk(&mut out[w..], at);
                 if self.pos == self.len || w == out.len() {
                     break;
                 }
@@ -127,7 +183,8 @@ impl<R: Read> BoundedJson<R> {
             let emit = if self.lex.in_string {
                 self.string_byte(b)
             } else {
-                self.structural_byte(b);
+                let at = self.passed + w as u64;
+                self.structural_byte(b, at);
                 Emit::Byte
             };
             match emit {
@@ -166,8 +223,8 @@ impl<R: Read> BoundedJson<R> {
     ///
     /// Must not be called while an escape is open, a string is being cut
     /// or a high surrogate's low half is due (the byte path decides those),
-    /// nor with anything pending.
-    fn walk(&mut self, out: &mut [u8]) -> usize {
+    /// nor with anything pending. `at` is where `out[0]` is in the output.
+    fn walk(&mut self, out: &mut [u8], at: u64) -> usize {
         let start = self.pos;
         let end = self.len.min(start + out.len());
         let input = &self.input[..end];
@@ -180,6 +237,9 @@ impl<R: Read> BoundedJson<R> {
         let mut kept = self.lex.kept;
         let mut total = self.lex.total;
         let mut element = self.lex.element;
+        let mut open = self.lex.open;
+        // Where input byte `i` goes in the output (all walked passes on).
+        let out_at = |i: usize| at + (i - start) as u64;
         let mut i = start;
         // The bytes of the current second-level element in `from..i` are
         // counted into `element` only at a reset (`,` or the element's end)
@@ -233,11 +293,17 @@ impl<R: Read> BoundedJson<R> {
                     if depth == 2 {
                         element = 0;
                         from = i;
+                    } else if depth == 3 {
+                        open = self.room_to_note().then(|| out_at(i));
                     }
                 }
                 b'}' | b']' => {
                     if depth == 2 {
                         settle(&mut element, i - from);
+                    } else if depth == 3 {
+                        if let Some(s) = open.take() {
+                            self.noted.push_back((s, out_at(i + 1)));
+                        }
                     }
                     depth = depth.saturating_sub(1);
                 }
@@ -258,6 +324,7 @@ impl<R: Read> BoundedJson<R> {
         self.lex.kept = kept;
         self.lex.total = total;
         self.lex.element = element;
+        self.lex.open = open;
         self.oversized |= over;
         let n = i - start;
         out[..n].copy_from_slice(&input[start..i]);
@@ -329,7 +396,14 @@ impl<R: Read> BoundedJson<R> {
         }
     }
 
-    fn structural_byte(&mut self, b: u8) {
+    /// Whether an element opening now is noted.
+    fn room_to_note(&self) -> bool {
+        self.note && self.noted.len() < MAX_NOTED
+    }
+
+    /// The byte path's structure; `at` is where `b` goes in the output.
+    fn structural_byte(&mut self, b: u8, at: u64) {
+        let room = self.room_to_note();
         let lex = &mut self.lex;
         match b {
             b'"' => {
@@ -344,9 +418,18 @@ impl<R: Read> BoundedJson<R> {
                 lex.depth = lex.depth.saturating_add(1);
                 if lex.depth == 2 {
                     lex.element = 0;
+                } else if lex.depth == 3 {
+                    lex.open = room.then_some(at);
                 }
             }
-            b'}' | b']' => lex.depth = lex.depth.saturating_sub(1),
+            b'}' | b']' => {
+                if lex.depth == 3 {
+                    if let Some(s) = lex.open.take() {
+                        self.noted.push_back((s, at + 1));
+                    }
+                }
+                lex.depth = lex.depth.saturating_sub(1);
+            }
             b',' if lex.depth == 2 => lex.element = 0,
             _ => {}
         }
@@ -356,6 +439,10 @@ impl<R: Read> BoundedJson<R> {
         let max = self.max_string;
         let lex = &mut self.lex;
         if lex.escape_len > 0 {
+            if lex.escape_len == 1 && b == b'u' {
+                // See `Lexer::open`.
+                lex.open = None;
+            }
             lex.escape[lex.escape_len] = b;
             lex.escape_len += 1;
             let done = match lex.escape[1] {
@@ -453,6 +540,26 @@ fn escape_size(seq: &[u8]) -> (usize, bool) {
     }
 }
 
+impl<R: Read> ElementEnds for BoundedJson<R> {
+    fn element_at(&mut self, at: u64) -> ElementAt {
+        // Extents before `at` belong to values the window skipped.
+        while let Some(&(start, end)) = self.noted.front() {
+            if start > at {
+                return ElementAt::Unknown;
+            }
+            self.noted.pop_front();
+            if start == at {
+                return ElementAt::Ends(end);
+            }
+        }
+        if self.lex.open == Some(at) {
+            ElementAt::Open
+        } else {
+            ElementAt::Unknown
+        }
+    }
+}
+
 impl<R: Read> Read for BoundedJson<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if out.is_empty() {
@@ -470,6 +577,7 @@ impl<R: Read> Read for BoundedJson<R> {
                 out[..n].copy_from_slice(&self.pending[self.pending_pos..self.pending_pos + n]);
                 self.pending_pos += n;
                 self.count(n);
+                self.passed += n as u64;
                 return Ok(n);
             }
             if self.pos == self.len {
@@ -481,6 +589,7 @@ impl<R: Read> Read for BoundedJson<R> {
             }
             let n = self.filter(out);
             if n > 0 {
+                self.passed += n as u64;
                 return Ok(n);
             }
         }
@@ -624,16 +733,26 @@ mod tests {
         }
     }
 
+    /// What a caller can see of a reader: what each read returned, whether
+    /// it ended oversized, the element extents it noted (taken after each
+    /// read) and the one open at the end.
+    type Seen = (
+        Vec<Result<Vec<u8>, String>>,
+        bool,
+        Vec<(u64, u64)>,
+        Option<u64>,
+    );
+
     /// What each read of a reader over `bytes` returns, reads of `out`
-    /// sizes in turn (until the end or an error), and whether it ended
-    /// oversized: all a caller can see of it.
+    /// sizes in turn (until the end or an error), and all else a caller
+    /// sees of it ([`Seen`]).
     fn reads(
         bytes: &[u8],
         limits: (usize, usize),
         inner: &[usize],
         out: &[usize],
         fast: bool,
-    ) -> (Vec<Result<Vec<u8>, String>>, bool) {
+    ) -> Seen {
         let sizes = Sizes {
             bytes,
             sizes: inner,
@@ -644,6 +763,7 @@ mod tests {
             r = r.byte_path_only();
         }
         let mut seen = Vec::new();
+        let mut noted = Vec::new();
         let mut buf = vec![0u8; out.iter().max().copied().unwrap_or(1).max(1)];
         for i in 0.. {
             let size = out[i % out.len()].max(1);
@@ -655,8 +775,109 @@ mod tests {
                     break;
                 }
             }
+            noted.extend(r.take_noted());
         }
-        (seen, r.oversized())
+        (seen, r.oversized(), noted, r.lex.open)
+    }
+
+    /// Everything a reader passes on of `json` (reads of 3 bytes), and the
+    /// extents it noted, as the text between them.
+    fn noted_elements(json: &str, max_string: usize) -> (String, Vec<String>) {
+        let mut r = BoundedJson::new(json.as_bytes(), max_string, 1 << 20);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 3];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        let noted = r.take_noted();
+        let out = String::from_utf8(out).unwrap();
+        let texts = noted
+            .iter()
+            .map(|&(s, e)| out[s as usize..e as usize].to_owned())
+            .collect();
+        (out, texts)
+    }
+
+    /// Issue 17: each container one level inside a second-level one (a
+    /// log event, or an element of an unknown field's array) is noted
+    /// where it starts and ends in what is passed on, strings cut or not,
+    /// so the window takes it without scanning it again; one holding a
+    /// `\u` escape is not (there the window's scan decides).
+    #[test]
+    fn each_element_is_noted_where_it_is_passed_on() {
+        let events = [
+            r#"{"id":"1","m":"a{[\"}\\","x":{"y":[]}}"#,
+            r#"[1,{"x":[]},"]"]"#,
+            r#"{"m":"long long long"}"#,
+            r#"{"m":"\u00e9 is not noted"}"#,
+            r#"{}"#,
+        ];
+        let json = format!(
+            r#"{{"h":[{{"not":"an event"}}, "s"], "logEvents": [ {} ], "t":{{"a":{{}}}}}}"#,
+            events.join(" ,\n")
+        );
+        let (out, noted) = noted_elements(&json, 10);
+        assert_eq!(
+            noted,
+            [
+                r#"{"not":"an event"}"#,
+                events[0],
+                events[1],
+                r#"{"m":"long long #014"}"#,
+                events[4],
+                r#"{}"#
+            ],
+            "{out}"
+        );
+    }
+
+    /// While nobody asks (a big unknown field being skipped), at most
+    /// [`MAX_NOTED`] extents wait, the elements past them unnoted; asking
+    /// forgets those before, and the elements after are noted again.
+    #[test]
+    fn what_is_noted_and_not_asked_for_stays_bounded() {
+        let many = vec!["{}"; 3 * MAX_NOTED].join(",");
+        let first = format!(r#"{{"ignored":[{many}],"logEvents":[{{"id":"1"}}]}}"#);
+        let json = format!(
+            r#"{first}{}{{"logEvents":[{{"id":"2"}}]}}"#,
+            " ".repeat(9000)
+        );
+        let mut r = BoundedJson::new(json.as_bytes(), 100, 1 << 20);
+        let mut buf = [0u8; 4096];
+        let (mut passed, mut most) = (0, 0);
+        while passed < first.len() {
+            passed += r.read(&mut buf).unwrap();
+            most = most.max(r.noted.len());
+        }
+        assert_eq!(most, MAX_NOTED);
+        let id1 = (first.len() - 12) as u64;
+        assert_eq!(&first[id1 as usize..][..8], r#"{"id":"1"#);
+        assert_eq!(r.element_at(id1), ElementAt::Unknown, "not noted: no room");
+        assert!(r.noted.is_empty(), "those before were forgotten");
+        while r.read(&mut buf).unwrap() > 0 {}
+        let id2 = (json.len() - 12) as u64;
+        assert_eq!(r.element_at(id2), ElementAt::Ends(id2 + 10));
+    }
+
+    /// What the window is told of an element: where it ends once closed,
+    /// open while it is, nothing for a position no element starts at.
+    #[test]
+    fn the_window_is_told_where_an_element_ends_once_it_has() {
+        let json = br#"{"logEvents":[{"a":1},{"b":[2]}]}"#;
+        let mut r = BoundedJson::new(&json[..], 100, 1 << 20);
+        let mut buf = [0u8; 20];
+        assert_eq!(r.read(&mut buf).unwrap(), 20);
+        // `{"a":1}` is at 14..21, `{"b":` starts at 22 and is still open.
+        assert_eq!(r.element_at(10), ElementAt::Unknown);
+        assert_eq!(r.element_at(14), ElementAt::Open);
+        assert_eq!(r.read(&mut buf).unwrap(), json.len() - 20);
+        assert_eq!(r.element_at(14), ElementAt::Ends(21));
+        assert_eq!(r.element_at(15), ElementAt::Unknown);
+        assert_eq!(r.element_at(22), ElementAt::Ends(31));
     }
 
     /// Log events as CloudWatch writes them, with escapes, multibyte

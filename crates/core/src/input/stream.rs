@@ -24,14 +24,12 @@
 //! whole payload and its records at once.
 
 use std::cell::Cell;
-use std::io::Read;
 
-use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 
 use super::bounded_json::{uncut, BoundedJson};
-use super::cloudwatch::{read_event_bytes, LogDocument, MAX_EVENT_MESSAGE_BYTES};
-use super::json_window::{ScanError, Window};
+use super::cloudwatch::{read_event_bytes, read_event_text, LogDocument, MAX_EVENT_MESSAGE_BYTES};
+use super::json_window::{ElementEnds, ScanError, Window};
 use super::{awslogs_data, gzip, InputError};
 
 /// The most JSON one log event may take once its strings are cut to
@@ -157,12 +155,22 @@ impl RawChunk {
 }
 
 /// The events of `buf` into `doc` (see [`RawChunk::parse`]).
+///
+/// The chunk is checked to be UTF-8 once, whole, and its elements read as
+/// text ([`read_event_text`]); every element of a UTF-8 chunk is UTF-8 (it
+/// starts after and ends before an ASCII delimiter, or at the chunk's
+/// ends). A chunk that is not is read element by element from bytes, as
+/// before, so an element's bad UTF-8 fails as it did.
 fn read_elements(buf: &ChunkBuffer, doc: &mut LogDocument) -> Result<(), serde_json::Error> {
     doc.events.reserve(buf.ends.len());
+    let text = std::str::from_utf8(&buf.bytes).ok();
     let mut start = 0;
     for &end in &buf.ends {
         let read = doc.events.len();
-        read_event_bytes(&buf.bytes[start..end], &mut doc.events, &mut doc.malformed)?;
+        match text.and_then(|t| t.get(start..end)) {
+            Some(element) => read_event_text(element, &mut doc.events, &mut doc.malformed)?,
+            None => read_event_bytes(&buf.bytes[start..end], &mut doc.events, &mut doc.malformed)?,
+        }
         if let Some(e) = doc.events.get_mut(read) {
             e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
             for (_, v) in &mut e.extracted_fields {
@@ -267,7 +275,7 @@ impl CloudWatchStream {
         spare: &mut dyn FnMut() -> Option<ChunkBuffer>,
         emit: &mut dyn FnMut(RawChunk) -> bool,
     ) -> Result<(), InputError> {
-        let bounded = gzip::BoundedRead::new(MultiGzDecoder::new(&self.gz[..]), self.limit);
+        let bounded = gzip::BoundedRead::new(gzip::GzSlice::new(&self.gz), self.limit);
         let mut json = BoundedJson::new(bounded, MAX_EVENT_MESSAGE_BYTES, MAX_EVENT_JSON_BYTES);
         let mut out = Out {
             what: &self.what,
@@ -355,7 +363,7 @@ enum Flow {
 /// path. Memory stays bounded: the window holds one element (at most
 /// [`MAX_EVENT_JSON_BYTES`] once [`BoundedJson`] has cut its strings) and
 /// one read.
-fn read_documents(reader: &mut dyn Read, out: &mut Out<'_>) -> Result<(), ReadError> {
+fn read_documents(reader: &mut dyn ElementEnds, out: &mut Out<'_>) -> Result<(), ReadError> {
     let mut w = Window::new(reader);
     let mut documents = 0;
     while let Some(b) = w.peek()? {
@@ -437,7 +445,10 @@ fn empty_document() -> LogDocument {
 
 /// One document: header fields as they come, `logEvents` element by
 /// element ([`read_events`]), then the last chunk when the object closes.
-fn read_document(w: &mut Window<&mut dyn Read>, out: &mut Out<'_>) -> Result<Flow, ReadError> {
+fn read_document(
+    w: &mut Window<&mut dyn ElementEnds>,
+    out: &mut Out<'_>,
+) -> Result<Flow, ReadError> {
     let mut doc = empty_document();
     let mut have_group = false;
     let mut emitted = false;
@@ -492,7 +503,7 @@ fn read_document(w: &mut Window<&mut dyn Read>, out: &mut Out<'_>) -> Result<Flo
 /// A header field's value. Its first byte must be one of `starts` (else the
 /// type is wrong: refused before it is held, whatever its size).
 fn header_value<T: serde::de::DeserializeOwned>(
-    w: &mut Window<&mut dyn Read>,
+    w: &mut Window<&mut dyn ElementEnds>,
     name: &str,
     starts: &[u8],
 ) -> Result<T, ReadError> {
@@ -519,7 +530,7 @@ struct Events<'a> {
 /// header of `doc`) whenever one is full. Each element is kept as its JSON
 /// (read by [`RawChunk::parse`]).
 fn read_events(
-    w: &mut Window<&mut dyn Read>,
+    w: &mut Window<&mut dyn ElementEnds>,
     doc: &LogDocument,
     how: Events<'_>,
     out: &mut Out<'_>,
@@ -527,7 +538,7 @@ fn read_events(
     w.expect(b'[', "an array of log events for `logEvents`")?;
     let mut more = w.peek()? != Some(b']');
     while more {
-        out.buffer.push(w.value()?);
+        out.buffer.push(w.element()?);
         let full = out.buffer.ends.len() >= out.limits.events
             || out.buffer.bytes.len() >= out.limits.bytes;
         if how.stream && full {
@@ -558,7 +569,7 @@ fn header_of(doc: &LogDocument) -> LogDocument {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
+    use std::io::{Read, Write};
 
     use base64::Engine as _;
     use flate2::write::GzEncoder;
@@ -850,5 +861,236 @@ mod tests {
         )
         .is_some());
         assert!(open(br#"{"awslogs":{"data":"bm90IGd6aXA="}}"#, 1 << 20, 0).is_none());
+    }
+
+    /// A reader handing out `n` bytes at a time: read edges everywhere.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Each chunk's elements, whether it starts and ends a document; how
+    /// the reading ended.
+    type ReadAll = (Vec<(Vec<Vec<u8>>, bool, bool)>, Result<(), String>);
+
+    /// All [`read_documents`] hands on of `json` (each chunk's elements and
+    /// whether it starts and ends a document) and how it ends, read in
+    /// steps of `step` through a [`BoundedJson`] of `limits` noting element
+    /// extents or not.
+    fn read_all(
+        json: &[u8],
+        limits: (usize, usize),
+        step: usize,
+        events: usize,
+        note: bool,
+    ) -> ReadAll {
+        let mut json = BoundedJson::new(Trickle(json, step), limits.0, limits.1);
+        if !note {
+            json = json.noting_nothing();
+        }
+        let mut chunks = Vec::new();
+        let mut spare = || None;
+        let mut emit = |raw: RawChunk| {
+            let mut start = 0;
+            let mut elements = Vec::new();
+            for &end in &raw.events.ends {
+                elements.push(raw.events.bytes[start..end].to_vec());
+                start = end;
+            }
+            chunks.push((elements, raw.first, raw.last));
+            true
+        };
+        let mut out = Out {
+            what: "t",
+            limits: ChunkLimits {
+                events,
+                bytes: usize::MAX,
+            },
+            buffer: ChunkBuffer::default(),
+            spare: &mut spare,
+            emit: &mut emit,
+        };
+        let result = read_documents(&mut json, &mut out).map_err(|e| match e {
+            ReadError::Io(e) => format!("io: {e}"),
+            ReadError::Json(e) => format!("json: {e}"),
+            ReadError::Syntax(s) => format!("syntax: {s}"),
+            ReadError::NoDocument => "no document".to_owned(),
+        });
+        let left: Vec<Vec<u8>> = {
+            let mut start = 0;
+            out.buffer
+                .ends
+                .iter()
+                .map(|&end| {
+                    let e = out.buffer.bytes[start..end].to_vec();
+                    start = end;
+                    e
+                })
+                .collect()
+        };
+        chunks.push((left, false, false));
+        (chunks, result)
+    }
+
+    /// What a log event may hold, or be, in pieces: JSON, what is nearly
+    /// JSON, and what is not (quotes, brackets and escapes of each kind
+    /// where they break the structure, `\u` escapes cut short by a quote).
+    fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let fixed: Vec<&'static str> = vec![
+            r#"{"id":"1","timestamp":1,"message":"m"}"#,
+            r#"{"message":"a [ { \" \\ } ]"}"#,
+            r#""#,
+            r#"{"#,
+            r#"}"#,
+            r#"["#,
+            r#"]"#,
+            r#"""#,
+            r#"","#,
+            r#","#,
+            r#":"#,
+            r#" "#,
+            r#"\"#,
+            r#"\""#,
+            r#"\\"#,
+            r#"\u"#,
+            r#"\u1"#,
+            r#"\u12""#,
+            r#"\u123\"#,
+            r#"\u00e9"#,
+            r#"\ud83d\ude00"#,
+            r#"{"a":"\u"}"#,
+            r#"{"a":"\u1"},"#,
+            "é😀",
+            "1",
+            "x",
+            "null",
+        ];
+        prop_oneof![
+            4 => proptest::sample::select(fixed).prop_map(str::to_owned),
+            1 => (0usize..40).prop_map(|n| "a".repeat(n)),
+            1 => "[\"\\\\{}\\[\\]é\u{1}a]{0,12}".prop_map(|m| {
+                format!(r#"{{"id":"2","message":{}}}"#, serde_json::Value::from(m))
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// Issue 17: the window takes a log event where the reader noted
+        /// its end instead of scanning it. Over any JSON-ish events, in
+        /// and out of `logEvents`, with strings cut or not, events bounded
+        /// or not, read in any steps, that hands on the same elements in
+        /// the same chunks and ends with the same error as the scan alone.
+        #[test]
+        fn noted_element_ends_read_as_the_window_scan_does(
+            before in proptest::collection::vec(piece(), 0..4),
+            events in proptest::collection::vec(proptest::collection::vec(piece(), 0..5), 0..8),
+            after in proptest::collection::vec(piece(), 0..3),
+            max_string in 0usize..40,
+            max_element in proptest::prop_oneof![1usize..200, proptest::strategy::Just(usize::MAX)],
+            step in 1usize..50,
+            chunk in 1usize..4,
+        ) {
+            let events: Vec<String> = events.into_iter().map(|e| e.concat()).collect();
+            let json = format!(
+                r#"{{"logGroup":"g","ignored":[{}],"logEvents":[{}],"after":[{}]}} {{"logGroup":"h","logEvents":[{}]}}"#,
+                before.join(","),
+                events.join(","),
+                after.join(","),
+                events.join(" , "),
+            );
+            let limits = (max_string, max_element);
+            let noted = read_all(json.as_bytes(), limits, step, chunk, true);
+            let scanned = read_all(json.as_bytes(), limits, step, chunk, false);
+            proptest::prop_assert_eq!(noted, scanned);
+        }
+    }
+
+    /// The same on plain events, and each of them is taken where the
+    /// reader noted it (asked for, the reader holds no extent after it).
+    #[test]
+    fn every_plain_event_is_taken_where_it_was_noted() {
+        let events: Vec<String> = (0..3000).map(event).collect();
+        let json = format!(r#"{{"logGroup":"g","logEvents":[{}]}}"#, events.join(","));
+        let read = |note| read_all(json.as_bytes(), (1 << 20, 1 << 20), 4096, 1000, note);
+        let (chunks, result) = read(true);
+        result.unwrap();
+        assert_eq!((chunks, Ok(())), read(false));
+        let mut reader = BoundedJson::new(json.as_bytes(), 1 << 20, 1 << 20);
+        let mut w = Window::new(&mut reader);
+        while w.peek().unwrap() != Some(b'[') {
+            w.bump();
+        }
+        w.bump();
+        for e in &events {
+            let at = json.find(e.as_str()).unwrap() as u64;
+            assert_eq!(w.element().unwrap(), e.as_bytes());
+            // Its extent was asked for: those left start after it.
+            let next = w.inner_mut().next_noted();
+            assert!(next.is_none_or(|(s, _)| s > at), "{e}: {next:?}");
+            w.another_before(b']', "").unwrap();
+        }
+    }
+
+    /// The events of `buf` as they were read before the chunk was checked
+    /// to be UTF-8 whole: each element from bytes.
+    fn read_each_from_bytes(buf: &ChunkBuffer) -> (Result<(), String>, LogDocument) {
+        let mut doc = empty_document();
+        let mut start = 0;
+        for &end in &buf.ends {
+            let read = doc.events.len();
+            let r = read_event_bytes(&buf.bytes[start..end], &mut doc.events, &mut doc.malformed);
+            if let Err(e) = r {
+                return (Err(e.to_string()), doc);
+            }
+            if let Some(e) = doc.events.get_mut(read) {
+                e.cut_from = uncut(&mut e.message, MAX_EVENT_MESSAGE_BYTES);
+                for (_, v) in &mut e.extracted_fields {
+                    uncut(v, MAX_EVENT_MESSAGE_BYTES);
+                }
+            }
+            start = end;
+        }
+        (Ok(()), doc)
+    }
+
+    proptest::proptest! {
+        /// Issue 17: a chunk's elements read as text once it is checked to
+        /// be UTF-8 whole give the events, malformed events and error each
+        /// element read from bytes gave, bad UTF-8 anywhere or not.
+        #[test]
+        fn a_chunk_read_as_text_reads_as_each_element_from_bytes(
+            elements in proptest::collection::vec(proptest::sample::select(vec![
+                br#"{"id":"1","timestamp":1,"message":"caf\u00e9 \"x\" \\ \u{1}"}"#.to_vec(),
+                "{\"id\":\"2\",\"timestamp\":2,\"message\":\"é😀\",\"extractedFields\":{\"k\":\"v\",\"n\":3}}".as_bytes().to_vec(),
+                br#"{"id":"3","timestamp":"x","message":"m"}"#.to_vec(),
+                br#"{"id":4}"#.to_vec(),
+                br#"17"#.to_vec(),
+                b"{\"id\":\"5\",\"timestamp\":5,\"message\":\"bad \xff utf-8\"}".to_vec(),
+                b"{\"id\":\"6\",\"timestamp\":6,\"message\":\"cut \xc3\"}".to_vec(),
+                br#"{"id":"7","timestamp":7,"message":"\ud800 lone"}"#.to_vec(),
+                br#"{"id":"8","timestamp":8,"message":"no end"#.to_vec(),
+            ]), 0..6),
+        ) {
+            let mut buf = ChunkBuffer::default();
+            for e in &elements {
+                buf.push(e);
+            }
+            let mut doc = empty_document();
+            let got = read_elements(&buf, &mut doc).map_err(|e| e.to_string());
+            let (want, want_doc) = read_each_from_bytes(&buf);
+            proptest::prop_assert_eq!(&got, &want);
+            if got.is_ok() {
+                proptest::prop_assert_eq!(doc, want_doc);
+            }
+        }
     }
 }
