@@ -101,6 +101,11 @@ impl DocCarry {
         }
     }
 
+    /// How many entries [`Self::resume`] will hand back.
+    pub(crate) fn held(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Puts the entries held back from the previous part before this part's.
     pub(crate) fn resume(
         &mut self,
