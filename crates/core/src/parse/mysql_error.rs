@@ -10,6 +10,7 @@
 //! An entry keeps every continuation line (InnoDB deadlock dumps) in its body.
 
 use super::mysql_common::{leading_time, mentions_mariadb, quoted_user_host, TimeStyle};
+use super::scan::finder;
 use super::{LogParser, Parsed};
 use crate::record::keys;
 use crate::severity::Severity;
@@ -31,7 +32,8 @@ impl LogParser for MySqlError {
             timestamp_ns: Some(ts),
             ..Parsed::default()
         };
-        let first_line = message.split('\n').next().unwrap_or("");
+        let first_line =
+            &message[..memchr::memchr(b'\n', message.as_bytes()).unwrap_or(message.len())];
         let mut rest = first_line[used..].trim_start();
 
         // Thread id (absent in the short form).
@@ -70,7 +72,7 @@ impl LogParser for MySqlError {
         if let Some(loc) = source_location(rest) {
             p.attributes.insert(keys::MYSQL_SOURCE_LOCATION, loc);
         }
-        if let Some((user, host)) = quoted_user_host(rest, "Access denied for user ") {
+        if let Some((user, host)) = quoted_user_host(rest, finder!(b"Access denied for user ")) {
             p.attributes.insert(keys::USER_NAME, user);
             p.attributes.insert(keys::CLIENT_ADDRESS, host);
         }

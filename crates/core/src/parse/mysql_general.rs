@@ -10,6 +10,7 @@
 use super::mysql_common::{
     is_server_header, leading_time, mentions_mariadb, operation_name, quoted_user_host, TimeStyle,
 };
+use super::scan::finder;
 use super::{LogParser, Parsed};
 use crate::record::{keys, Attributes};
 
@@ -104,7 +105,9 @@ impl LogParser for MySqlGeneral {
             }
             "Connect" => connect(argument, &mut p),
             "Init DB" => {
-                if let Some((user, host)) = quoted_user_host(argument, "Access denied for user ") {
+                if let Some((user, host)) =
+                    quoted_user_host(argument, finder!(b"Access denied for user "))
+                {
                     p.attributes.push_new(keys::USER_NAME, user);
                     p.attributes.push_new(keys::CLIENT_ADDRESS, host);
                 } else if !argument.is_empty() {
@@ -125,7 +128,7 @@ fn line_end(s: &str) -> usize {
 /// `web_app@127.0.0.1 on storefront using TCP/IP`, or
 /// `Access denied for user 'x'@'h' (using password: YES)`.
 fn connect(argument: &str, p: &mut Parsed) {
-    if let Some((user, host)) = quoted_user_host(argument, "Access denied for user ") {
+    if let Some((user, host)) = quoted_user_host(argument, finder!(b"Access denied for user ")) {
         p.attributes.push_new(keys::USER_NAME, user);
         p.attributes.push_new(keys::CLIENT_ADDRESS, host);
         return;

@@ -230,6 +230,17 @@ fn exact_decimal(b: &[u8]) -> Option<f64> {
     Some(mantissa as f64 / POW10[decimals.unwrap_or(0)])
 }
 
+/// `value` as an `i64`, as `str::parse` reads it: plain digits (all but
+/// always) by hand, anything else by `parse` (~60 instructions a value
+/// more, callgrind).
+pub fn int_value(value: &str) -> Option<i64> {
+    let b = value.as_bytes();
+    if (1..=18).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0i64, |n, c| n * 10 + i64::from(c - b'0')));
+    }
+    value.parse().ok()
+}
+
 /// An unsigned integer at the start of `s`, and the rest.
 pub fn leading_i64(s: &str) -> Option<(i64, &str)> {
     let i = s.bytes().take_while(u8::is_ascii_digit).count();
@@ -259,21 +270,19 @@ pub fn lines_inclusive(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The words of `s`, exactly as `s.split_whitespace()` yields them, read
-/// byte by byte when `s` is ASCII: `split_whitespace` decodes and tests each
-/// character for Unicode white space, ~5 M instructions a 1,000-entry slow
-/// query log (callgrind). Text with other characters takes that path.
-pub fn words(s: &str) -> Words<'_> {
-    if s.is_ascii() {
-        Words::Ascii { s, at: 0 }
-    } else {
-        Words::Unicode(s.split_whitespace())
-    }
+/// byte by byte; `None` when `s` is not ASCII (take `split_whitespace`
+/// then). `split_whitespace` decodes and tests each character for Unicode
+/// white space, ~5 M instructions a 1,000-entry slow query log (callgrind).
+pub fn ascii_words(s: &str) -> Option<AsciiWords<'_>> {
+    s.is_ascii().then_some(AsciiWords { s, at: 0 })
 }
 
-/// See [`words`].
-pub enum Words<'a> {
-    Ascii { s: &'a str, at: usize },
-    Unicode(std::str::SplitWhitespace<'a>),
+/// See [`ascii_words`]. A plain struct whose `next` is inlined into the
+/// caller's loop: an enum of this and `SplitWhitespace`, called per word,
+/// cost ~85 instructions a word (callgrind).
+pub struct AsciiWords<'a> {
+    s: &'a str,
+    at: usize,
 }
 
 /// The ASCII characters `char::is_whitespace` accepts (with the vertical
@@ -282,29 +291,53 @@ fn ascii_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
 
-impl<'a> Iterator for Words<'a> {
+/// Where the word of ASCII `b` at `i` ends: its first white space byte
+/// at or after `i`, or the end. Eight bytes at a time: a word is ~9 bytes,
+/// and a test per byte was ~5 instructions a byte (callgrind).
+#[inline(always)]
+fn word_end(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    while let Some(chunk) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // The high bit of each byte below 0x21 (`' '` and the control
+        // bytes): `x - 0x21…` borrows there, and ASCII bytes have the high
+        // bit clear. A borrow also marks bytes after the first one below
+        // 0x21, never before it, so the lowest mark is exact.
+        let below_space = x.wrapping_sub(ONES * 0x21) & !x & HIGH;
+        if below_space == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (below_space.trailing_zeros() / 8) as usize;
+        if ascii_space(b[j]) {
+            return j;
+        }
+        // A control byte that is no white space is part of the word.
+        i = j + 1;
+    }
+    while i < b.len() && (b[i] > b' ' || !ascii_space(b[i])) {
+        i += 1;
+    }
+    i
+}
+
+impl<'a> Iterator for AsciiWords<'a> {
     type Item = &'a str;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
-        match self {
-            Words::Unicode(words) => words.next(),
-            Words::Ascii { s, at } => {
-                let b = s.as_bytes();
-                // Index loops over the bytes: the two `take_while` counts on
-                // subslices cost ~75 instructions a word (callgrind).
-                let mut i = *at;
-                while i < b.len() && ascii_space(b[i]) {
-                    i += 1;
-                }
-                let start = i;
-                while i < b.len() && !ascii_space(b[i]) {
-                    i += 1;
-                }
-                *at = i;
-                // ASCII text: every byte index is a character boundary.
-                (i > start).then(|| &s[start..i])
-            }
+        let b = self.s.as_bytes();
+        // A byte above `' '` is never white space: one compare for most.
+        let mut i = self.at;
+        while i < b.len() && b[i] <= b' ' && ascii_space(b[i]) {
+            i += 1;
         }
+        let start = i;
+        i = word_end(b, i);
+        self.at = i;
+        // ASCII text: every byte index is a character boundary.
+        (i > start).then(|| &self.s[start..i])
     }
 }
 
@@ -365,16 +398,6 @@ pub fn leading_keyword(s: &str) -> Option<CompactString> {
     Some(word)
 }
 
-/// `s.split_once(needle)` with a prebuilt [`finder!`]: `str::split_once`
-/// builds a searcher per call (~290 instructions, callgrind).
-pub fn split_once<'a>(
-    s: &'a str,
-    needle: &memchr::memmem::Finder<'_>,
-) -> Option<(&'a str, &'a str)> {
-    let at = needle.find(s.as_bytes())?;
-    Some((&s[..at], &s[at + needle.needle().len()..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,10 +454,28 @@ mod tests {
             prop_assert_eq!(trim_start(&text), text.trim_start());
         }
 
+        /// The hand-read integer is `str::parse`'s, signs, overflow and
+        /// stray bytes included.
         #[test]
-        fn words_equals_split_whitespace(text in "[a: \t\n\r\x0b\x0c\u{a0}\u{3000}é]{0,40}") {
+        fn int_value_equals_str_parse(value in "[+-]?[0-9]{0,21}[a .]?") {
+            prop_assert_eq!(int_value(&value), value.parse::<i64>().ok());
+        }
+
+        /// ASCII text (control bytes near `' '` included) is cut where
+        /// `split_whitespace` cuts it.
+        #[test]
+        fn ascii_words_equal_split_whitespace(
+            text in "[a: \t\n\r\x00\x0b\x0c\x1c-\x21\x7f]{0,40}|([a-z:\x01\x1f\x21\x7f]{0,20}[ \t\x0c]{0,2}){0,5}"
+        ) {
             let want: Vec<&str> = text.split_whitespace().collect();
-            prop_assert_eq!(words(&text).collect::<Vec<_>>(), want);
+            let words = ascii_words(&text).expect("ASCII text");
+            prop_assert_eq!(words.collect::<Vec<_>>(), want);
+        }
+
+        /// Other text is left to `split_whitespace`.
+        #[test]
+        fn ascii_words_refuse_other_text(text in "[a \u{a0}\u{3000}é]{0,12}") {
+            prop_assert_eq!(ascii_words(&text).is_some(), text.is_ascii());
         }
     }
 
