@@ -60,10 +60,19 @@ fn ascii_ci(word: &str) -> String {
 }
 
 struct Rule {
-    /// Byte mode, for [`NOT_SEMICOLON`]; run on the text's bytes, where it
-    /// matches as the Unicode rule on the text (outside that, Unicode mode
-    /// is on as in `Regex`).
-    regex: regex::bytes::Regex,
+    /// The pattern, byte mode for [`NOT_SEMICOLON`]; run on the text's
+    /// bytes, where it matches as the Unicode rule on the text (outside
+    /// that, Unicode mode is on as in `Regex`).
+    pattern: String,
+    /// `pattern` compiled with Unicode on, for texts with non-ASCII bytes.
+    unicode: OnceLock<regex::bytes::Regex>,
+    /// `pattern` compiled with Unicode off, for ASCII texts (nearly all),
+    /// on which it matches as the Unicode one: `\w`, `\s`, `\b`, `(?i)` and
+    /// negated classes differ only on non-ASCII characters. A third of the
+    /// compile cost (a Unicode `\w` alone is ~2.3 M instructions), which a
+    /// cold Lambda pays on its first secret-shaped text (callgrind,
+    /// issue 17); `ascii_rules_match_as_the_unicode_ones` checks it.
+    ascii: OnceLock<regex::bytes::Regex>,
     /// Leave a bare (unquoted) value alone when `(` follows it: `PASSWORD = PASSWORD('…')`
     /// is a function call whose argument another rule masks.
     skip_before_paren: bool,
@@ -96,7 +105,9 @@ const RDS: u8 = 32;
 
 fn rule(pattern: String, skip_before_paren: bool, keep: &'static [&'static str]) -> Rule {
     Rule {
-        regex: regex::bytes::Regex::new(&pattern).expect("built-in redaction rule compiles"),
+        pattern,
+        unicode: OnceLock::new(),
+        ascii: OnceLock::new(),
         skip_before_paren,
         keep,
     }
@@ -409,10 +420,28 @@ impl Redactor {
 }
 
 impl Rule {
+    /// The compiled rule for `text`: ASCII or Unicode, each on first use.
+    fn regex_for(&self, text: &str) -> &regex::bytes::Regex {
+        let (cell, unicode) = if text.is_ascii() {
+            (&self.ascii, false)
+        } else {
+            (&self.unicode, true)
+        };
+        cell.get_or_init(|| {
+            regex::bytes::RegexBuilder::new(&self.pattern)
+                .unicode(unicode)
+                .build()
+                .expect("built-in redaction rule compiles")
+        })
+    }
+
     /// [`mask_matches`] for this rule's byte-mode regex.
     fn mask(&self, text: &str) -> Option<String> {
-        let found = self
-            .regex
+        self.mask_with(self.regex_for(text), text)
+    }
+
+    fn mask_with(&self, regex: &regex::bytes::Regex, text: &str) -> Option<String> {
+        let found = regex
             .captures_iter(text.as_bytes())
             .map(|caps| whole_and_secret(caps.len(), |g| caps.get(g).map(|m| m.range())));
         mask_ranges(text, found, self.skip_before_paren, self.keep)
@@ -613,7 +642,7 @@ mod tests {
         let rules = UNICODE.get_or_init(|| {
             (0..RULES.len())
                 .map(|i| {
-                    let byte_mode = builtin_rule(i).regex.as_str();
+                    let byte_mode = &builtin_rule(i).pattern;
                     let unicode = byte_mode
                         .replace(NOT_SEMICOLON, "[^;]")
                         .replace(NOT_EQUALS_OR_SEMICOLON, "[^=;]");
@@ -753,7 +782,25 @@ mod tests {
     #[test]
     fn every_builtin_rule_compiles() {
         for i in 0..RULES.len() {
-            let _ = builtin_rule(i);
+            let _ = builtin_rule(i).regex_for("ascii");
+            let _ = builtin_rule(i).regex_for("é");
+        }
+    }
+
+    proptest::proptest! {
+        /// On ASCII text each rule compiled with Unicode off masks what it
+        /// masks compiled with Unicode on (the rules' words in both cases,
+        /// quotes, dollar quotes, URLs, every ASCII class edge: `_`, digits,
+        /// whitespace kinds, punctuation).
+        #[test]
+        fn ascii_rules_match_as_the_unicode_ones(
+            text in "(password|PASSWORD|PaSSwd|pwd|PWD|identified|IDENTIFIED| by | BY | with x | as | values |replace |REPLACE |set |SET |role |USER |old_password\\(|password\\(|secret|client_secret|rds_set_external_master\\(|x://u:p@h|://|'s1'|\"s2\"|\\\\'s3\\\\'|\\$\\$d\\$\\$|\\$t\\$e\\$t\\$|E'e'|N'n'|=|:|;|,|\\(|\\)|@|/| |\t|\n|\x0b|\x0c|\r|_|0|9|z|Z|-|\\.|\\\\|NULL|YES|\x01|\x7f){0,40}"
+        ) {
+            for i in 0..RULES.len() {
+                let rule = builtin_rule(i);
+                let unicode = regex::bytes::Regex::new(&rule.pattern).unwrap();
+                proptest::prop_assert_eq!(rule.mask(&text), rule.mask_with(&unicode, &text), "rule {} on {:?}", i, text);
+            }
         }
     }
 
