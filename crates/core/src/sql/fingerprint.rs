@@ -77,7 +77,8 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> CompactString {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         let Scratch { cur, spare } = &mut *scratch;
-        cur.clear();
+        // (Cleared where it is filled from the statement: the one pass
+        // writes over what the last statement left, see `one_pass::rewrite`.)
         // Multi-value INSERT/REPLACE: keep the statement up to its first tuple.
         let q = &q[..multi_insert_first_tuple_end(q).unwrap_or(q.len())];
         let middle = if one_pass_allowed && one_pass::applies(&seen, q) {
@@ -88,6 +89,7 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> CompactString {
             // Straight from the statement: no copy for the steps to start from.
             one_pass::rewrite(q, cur)
         } else {
+            cur.clear();
             cur.extend_from_slice(q);
             match multi_step_middle(&seen, cur, spare) {
                 Ok(found) => found,

@@ -41,10 +41,14 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
     // at most one), so it is written by index into a buffer of that size
     // and cut to length at the end: `Vec::push` reloads and checks the
     // length and capacity on every byte (callgrind: ~40% of the pass).
-    debug_assert!(out.is_empty());
-    out.resize(s.len(), 0);
+    // What `out` holds from the last statement is written over, not
+    // zeroed first (a `memset` of the statement's length each time): the
+    // writer reads only bytes below `n`, which it wrote (`Writer::buf`).
+    if out.len() < s.len() {
+        out.resize(s.len(), 0);
+    }
     let mut w = Writer {
-        buf: out,
+        buf: &mut out[..s.len()],
         n: 0,
         last_raw: 0,
         may_end_null: false,
