@@ -13,14 +13,14 @@
 //! left it (case included), and `null` is matched on the folded,
 //! lower-cased output.
 
-use super::{finder, is_space, is_word, starts_with_ci, word_start, ByteSet, Middle};
+use super::{finder, is_space, is_word, starts_with_ci, word_start, Gates, Middle};
 
 /// Whether the statement has nothing the pass leaves to the multi-step
 /// code: quotes (and so escaped quotes), block comments, line comments.
-pub(super) fn applies(seen: &ByteSet, q: &[u8]) -> bool {
-    let quote_or_hash = seen.any(b"'\"#");
-    let block_comment = seen.has(b'/') && finder!(b"/*").find(q).is_some();
-    let line_comment = seen.has(b'-') && finder!(b"--").find(q).is_some();
+pub(super) fn applies(gates: Gates, q: &[u8]) -> bool {
+    let quote_or_hash = gates.has(Gates::QUOTE_OR_HASH);
+    let block_comment = gates.has(Gates::SLASH) && finder!(b"/*").find(q).is_some();
+    let line_comment = gates.has(Gates::DASH) && finder!(b"--").find(q).is_some();
     !(quote_or_hash || block_comment || line_comment)
 }
 
