@@ -224,15 +224,7 @@ type PrefixTime = Option<Result<i64, String>>;
 /// `host(port):` at the start of `s` (the host may be IPv6 and hold colons).
 fn remote(s: &str) -> Option<(&str, i64, usize)> {
     let b = s.as_bytes();
-    // The `(` is a few bytes in (an address): looked for byte by byte
-    // there, where `memchr_iter`'s set-up cost more than the search
-    // (callgrind, issue 17); past that (a long host name, or none) by
-    // `memchr`, so a line without one stays cheap.
-    let near = b.len().min(64);
-    let opens = (0..near)
-        .filter(|&i| b[i] == b'(')
-        .chain(memchr::memchr_iter(b'(', &b[near..]).map(|i| near + i));
-    for open in opens {
+    for open in memchr::memchr_iter(b'(', b) {
         let digits = b[open + 1..]
             .iter()
             .take_while(|c| c.is_ascii_digit())
@@ -253,17 +245,7 @@ fn remote(s: &str) -> Option<(&str, i64, usize)> {
 /// `:[pid]:` in `s`: (where `:[` starts, the pid, bytes up to after `]:`).
 fn pid_marker(s: &str) -> Option<(usize, i64, usize)> {
     let b = s.as_bytes();
-    // As in `remote`: near the start (`user@db:[`) byte by byte, where a
-    // `memmem` search's set-up cost more than the search; past it by one.
-    let near = b.len().min(64);
-    let markers = (0..near.saturating_sub(1))
-        .filter(|&i| b[i] == b':' && b[i + 1] == b'[')
-        .chain(
-            scan::finder!(b":[")
-                .find_iter(&b[near.saturating_sub(1)..])
-                .map(move |i| near.saturating_sub(1) + i),
-        );
-    for at in markers {
+    for at in scan::finder!(b":[").find_iter(b) {
         let digits = b[at + 2..]
             .iter()
             .take_while(|c| c.is_ascii_digit())
@@ -960,8 +942,8 @@ mod tests {
         assert_eq!(s(&a, keys::NETWORK_TRANSPORT), Some("unix"));
     }
 
-    /// The client address is found near the start byte by byte and past
-    /// 64 bytes by `memchr`: a long host name reads the same.
+    /// A long host name, and a `(` in it that is no port, read as the
+    /// address.
     #[test]
     fn a_remote_host_past_64_bytes_is_read() {
         let host = format!("{}.example.com", "h".repeat(70));
