@@ -245,21 +245,29 @@ fn builtin_rule(i: usize) -> &'static Rule {
 /// (`://`), any case. MariaDB's slow log writes `Merge_passes` in every
 /// entry: `pass` alone sent each of them through all the rules.
 ///
-/// Inlined: most texts are a few bytes, for which the call cost as much as
-/// the scan (callgrind, issue 17); long ones go to [`hints_long`].
-#[inline]
+/// Each text is read 16 bytes at a time: the anchors of a step are found
+/// by five vector compares into one bit mask, and only its set bits are
+/// looked at. The byte table this replaced cost ~7 instructions a byte
+/// (most of a body's redaction check; the table is kept as the reference
+/// the tests compare with); this is ~1, plus the anchors, which in SQL are
+/// mostly `c`, `f` and `w` of keywords, most turned down by the byte beside
+/// them ([`beside_fits`]) without a call (callgrind, issue 17). Three
+/// `memchr3` passes were tried before: their set-up and restarts at each of
+/// those anchors lost below ~1 KB.
+#[inline(always)]
 fn hints(text: &str) -> u8 {
     let b = text.as_bytes();
-    if b.len() >= 1024 {
-        return hints_long(b);
+    if b.len() >= 16 {
+        hints_wide(b)
+    } else if b.len() >= 4 {
+        hints_short(b)
+    } else if b.len() == 3 {
+        let anchor = |i: usize| u32::from(ANCHOR[usize::from(b[i])]) << i;
+        hints_in(b, 0, anchor(0) | anchor(1) | anchor(2))
+    } else {
+        // Every hint word is 3 bytes or more.
+        0
     }
-    let mut found = 0;
-    for (at, c) in b.iter().enumerate() {
-        if ANCHOR[usize::from(*c)] {
-            found |= hint_at(b, at);
-        }
-    }
-    found
 }
 
 /// The anchor bytes of [`hints`].
@@ -274,25 +282,102 @@ const ANCHOR: [bool; 256] = {
     t
 };
 
-/// [`hints`] of a text of 1024 bytes or more.
+/// [`hints`] of a text of 4 to 15 bytes: its first and last 8 (or 4)
+/// bytes, which overlap, in one vector. A byte read twice is looked at
+/// twice, which finds the same hint. Fixed-size copies: a copy of the
+/// text's own length into a padded buffer is a `memcpy` call.
+#[inline(always)]
+fn hints_short(b: &[u8]) -> u8 {
+    let n = b.len();
+    let half = if n >= 8 { 8 } else { 4 };
+    let mut bytes = [0u8; 16];
+    if half == 8 {
+        bytes[..8].copy_from_slice(&b[..8]);
+        bytes[8..].copy_from_slice(&b[n - 8..]);
+    } else {
+        bytes[..4].copy_from_slice(&b[..4]);
+        bytes[8..12].copy_from_slice(&b[n - 4..]);
+    }
+    // Zero padding is no anchor (`0 | 0x20` is a space).
+    let mask = anchor_mask(bytes);
+    hints_in(b, 0, mask & 0xFF) | hints_in(b, n - half, mask >> 8)
+}
+
+/// [`hints`] of a text of 16 bytes or more: 32 bytes a step (two vectors,
+/// one mask: half the steps' loop and mask tests), then 16.
 #[inline(never)]
-fn hints_long(b: &[u8]) -> u8 {
-    // Vector scans for the anchors beat the table here. Below 1024 bytes,
-    // the scans' set-up and their frequent hits (`c` in `select`, `f` in
-    // `from`) cost more (callgrind on the slow log's ~600-byte entries);
-    // testing eight bytes with one branch did not pay either (most texts
-    // are short, and most chunks of SQL hold an anchor).
+fn hints_wide(b: &[u8]) -> u8 {
+    debug_assert!(b.len() >= 16);
+    let chunk = |from: usize| -> [u8; 16] { b[from..from + 16].try_into().expect("16 bytes") };
     let mut found = 0;
-    for at in memchr::memchr3_iter(b'w', b'W', b'/', b) {
-        found |= hint_at(b, at);
+    let mut at = 0;
+    while at + 32 <= b.len() {
+        let mask = anchor_mask(chunk(at)) | anchor_mask(chunk(at + 16)) << 16;
+        found |= hints_in(b, at, mask);
+        at += 32;
     }
-    for at in memchr::memchr3_iter(b'f', b'F', b'x', b) {
-        found |= hint_at(b, at);
+    if at + 16 <= b.len() {
+        found |= hints_in(b, at, anchor_mask(chunk(at)));
+        at += 16;
     }
-    for at in memchr::memchr3_iter(b'c', b'C', b'X', b) {
-        found |= hint_at(b, at);
+    if at < b.len() {
+        // The last 16 bytes, less those a step above has looked at.
+        let start = b.len() - 16;
+        let mask = anchor_mask(chunk(start)) & (u32::MAX << (at - start));
+        found |= hints_in(b, start, mask);
     }
     found
+}
+
+/// Bit `i` set when `bytes[i]` may be an anchor of [`hints`]: each anchor
+/// or, from the case fold (`| 0x20`), control byte 0x0F (as `/`), which
+/// [`hint_at`] turns down.
+#[inline(always)]
+fn anchor_mask(bytes: [u8; 16]) -> u32 {
+    use wide::u8x16;
+    let folded = u8x16::new(bytes) | u8x16::splat(0x20);
+    let hit = folded.cmp_eq(u8x16::splat(b'w'))
+        | folded.cmp_eq(u8x16::splat(b'f'))
+        | folded.cmp_eq(u8x16::splat(b'c'))
+        | folded.cmp_eq(u8x16::splat(b'x'))
+        | folded.cmp_eq(u8x16::splat(b'/'));
+    // 16 bits, one a byte.
+    hit.move_mask() as u32
+}
+
+/// The hints at the set bits of `mask`, bit `i` being byte `from + i`.
+#[inline(always)]
+fn hints_in(b: &[u8], from: usize, mut mask: u32) -> u8 {
+    let mut found = 0;
+    while mask != 0 {
+        let at = from + mask.trailing_zeros() as usize;
+        if beside_fits(b, at) {
+            found |= hint_at(b, at);
+        }
+        mask &= mask - 1;
+    }
+    found
+}
+
+/// Whether the byte beside the anchor at `at` is the one its hints have
+/// there (any case): `c` → `r` after (`secret`), `f` → `i` after
+/// (`identified`), `x` → `t` after (`rds_set_external`), `w` → `s`, `ſ`'s
+/// last byte or `p` before (`passw`, `pwd`), `/` → `:` before (`://`).
+/// Necessary for each hint, so a `false` is no hint; one compare turns
+/// down the anchors of SQL keywords (`select`, `from`, `where`).
+#[inline(always)]
+fn beside_fits(b: &[u8], at: usize) -> bool {
+    let after = b.get(at + 1).map_or(0, |c| c | 0x20);
+    let before = if at > 0 { b[at - 1] | 0x20 } else { 0 };
+    match b[at] | 0x20 {
+        b'c' => after == b'r',
+        b'f' => after == b'i',
+        b'x' => after == b't',
+        // 0xBF: the last byte of `ſ` (0xC5 0xBF), unchanged by `| 0x20`.
+        b'w' => matches!(before, b's' | b'p' | 0xBF),
+        b'/' => before == b':',
+        _ => false,
+    }
 }
 
 /// The hint whose anchor byte (see [`hints`]) is at `at`, if any.
@@ -661,6 +746,39 @@ mod tests {
         out
     }
 
+    /// The byte-table scan [`hints`] was before it read 16 bytes a step
+    /// (issue 17): the reference the vector scan is compared with.
+    fn hints_by_table(text: &str) -> u8 {
+        let b = text.as_bytes();
+        let mut found = 0;
+        for (at, c) in b.iter().enumerate() {
+            if ANCHOR[usize::from(*c)] {
+                found |= hint_at(b, at);
+            }
+        }
+        found
+    }
+
+    proptest::proptest! {
+        /// The vector scan finds what the byte table found, for every
+        /// prefix of texts dense in anchors, the bytes beside them, the
+        /// case fold's strays (0x0F folds to `/`, 0x1A to `:`, 0x9F to
+        /// `ſ`'s last byte) and multi-byte characters, at 0 to 19 bytes of
+        /// shift: each length path (up to 2 bytes, 3, 4-7, 8-15, 16-byte
+        /// steps and the overlapping last step) and each alignment.
+        #[test]
+        fn vector_hints_equal_the_table_scan(
+            text in "([wWfFcCxX/:sSpPdDiIrRtT\\x0f\\x1a\\x{7df} ſé]|secret|SECRET|identified|rds_set_external|passw|paſſw|pwd|://){0,40}",
+            shift in 0usize..20,
+        ) {
+            let text = format!("{}{text}", "a".repeat(shift));
+            for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+                let part = &text[..end];
+                proptest::prop_assert_eq!(hints(part), hints_by_table(part), "{:?}", part);
+            }
+        }
+    }
+
     proptest::proptest! {
         /// Each hint bit says exactly what a regex for its word says.
         #[test]
@@ -668,7 +786,7 @@ mod tests {
             text in "([pPaAsSwWdDiIeEnNtTfF:/ ſKcCrRxX_]|pass|PASSW|pwd|identified|IDENTIFIED|://|é|secret|SeCrEt|ſecret|rds_set_external|RDS_SET_EXTERNAL|Merge_passes){0,80}"
         ) {
             let found = hints(&text);
-            // The vector scans (1024 bytes and more) find the same.
+            // The 16-byte steps (after 1024 bytes of padding) find the same.
             proptest::prop_assert_eq!(hints(&format!("{text}{}", " ".repeat(1024))), found);
             for (bit, word) in [
                 (PASSW, r"(?i)passw"),
@@ -805,8 +923,7 @@ mod tests {
     }
 
     /// A secret planted in each shape the hints accept — every hint, found
-    /// by the table (at every alignment) and by the vector scans (1024
-    /// bytes and more) — is masked; what they decline has
+    /// at every alignment, in short texts and past 1024 bytes — is masked; what they decline has
     /// nothing to mask.
     #[test]
     fn planted_secrets_in_every_hint_shape() {

@@ -13,14 +13,14 @@
 //! left it (case included), and `null` is matched on the folded,
 //! lower-cased output.
 
-use super::{finder, is_space, is_word, starts_with_ci, word_start, ByteSet, Middle};
+use super::{finder, is_space, is_word, starts_with_ci, word_start, Gates, Middle};
 
 /// Whether the statement has nothing the pass leaves to the multi-step
 /// code: quotes (and so escaped quotes), block comments, line comments.
-pub(super) fn applies(seen: &ByteSet, q: &[u8]) -> bool {
-    let quote_or_hash = seen.any(b"'\"#");
-    let block_comment = seen.has(b'/') && finder!(b"/*").find(q).is_some();
-    let line_comment = seen.has(b'-') && finder!(b"--").find(q).is_some();
+pub(super) fn applies(gates: Gates, q: &[u8]) -> bool {
+    let quote_or_hash = gates.has(Gates::QUOTE_OR_HASH);
+    let block_comment = gates.has(Gates::SLASH) && finder!(b"/*").find(q).is_some();
+    let line_comment = gates.has(Gates::DASH) && finder!(b"--").find(q).is_some();
     !(quote_or_hash || block_comment || line_comment)
 }
 
@@ -41,10 +41,14 @@ pub(super) fn rewrite(q: &[u8], out: &mut Vec<u8>) -> Middle {
     // at most one), so it is written by index into a buffer of that size
     // and cut to length at the end: `Vec::push` reloads and checks the
     // length and capacity on every byte (callgrind: ~40% of the pass).
-    debug_assert!(out.is_empty());
-    out.resize(s.len(), 0);
+    // What `out` holds from the last statement is written over, not
+    // zeroed first (a `memset` of the statement's length each time): the
+    // writer reads only bytes below `n`, which it wrote (`Writer::buf`).
+    if out.len() < s.len() {
+        out.resize(s.len(), 0);
+    }
     let mut w = Writer {
-        buf: out,
+        buf: &mut out[..s.len()],
         n: 0,
         last_raw: 0,
         may_end_null: false,
