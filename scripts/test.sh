@@ -23,6 +23,13 @@ status=0
 # --no-fail-fast: every failing test binary is reported, not only the first.
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$log" || status=$?
 
+# The CPU-dependent tests again on arm64 under qemu (skipped, saying so,
+# without the aarch64 standard library). RDSF_ARM64_TESTS=0 leaves them out
+# (scripts/test-without-shared.sh: the same code, already run beside it).
+if [ "${RDSF_ARM64_TESTS:-1}" != 0 ]; then
+  scripts/test-arm64.sh 2>&1 | tee -a "$log" || status=1
+fi
+
 # Fuzz smoke run (issue 7): only when asked, RDSF_FUZZ_SMOKE_SECS seconds per
 # target; skips itself without nightly + cargo-fuzz.
 if [ "${RDSF_FUZZ_SMOKE_SECS:-0}" -gt 0 ]; then
