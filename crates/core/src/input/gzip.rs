@@ -335,6 +335,24 @@ mod tests {
         }
     }
 
+    /// `members` gzipped one after another, one byte then XORed with
+    /// `flip`'s mask, then cut to `cut`'s length (at least its minimum).
+    fn altered_members(
+        members: &[Vec<u8>],
+        flip: Option<(usize, u8)>,
+        cut: Option<(usize, usize)>,
+    ) -> Vec<u8> {
+        let mut bytes: Vec<u8> = members.iter().flat_map(|m| gz(m)).collect();
+        if let Some((at, x)) = flip {
+            let at = at % bytes.len();
+            bytes[at] ^= x;
+        }
+        if let Some((cut, min)) = cut {
+            bytes.truncate(cut.max(min));
+        }
+        bytes
+    }
+
     proptest::proptest! {
         /// The streamed path's reader: any members, cut or altered
         /// anywhere, read in any steps, give the bytes, or the failure,
@@ -346,14 +364,7 @@ mod tests {
             flip in proptest::option::of((0usize..4000, 1u8..=255)),
             step in 1usize..5000,
         ) {
-            let mut bytes: Vec<u8> = members.iter().flat_map(|m| gz(m)).collect();
-            if let Some((at, x)) = flip {
-                let at = at % bytes.len();
-                bytes[at] ^= x;
-            }
-            if let Some(cut) = cut {
-                bytes.truncate(cut);
-            }
+            let bytes = altered_members(&members, flip, cut.map(|c| (c, 0)));
             proptest::prop_assert_eq!(through_slice(&bytes, step), through_reader(&bytes, usize::MAX - 1));
         }
     }
@@ -368,14 +379,7 @@ mod tests {
             flip in proptest::option::of((0usize..4000, 1u8..=255)),
             limit in 0usize..10_000,
         ) {
-            let mut bytes: Vec<u8> = members.iter().flat_map(|m| gz(m)).collect();
-            if let Some((at, x)) = flip {
-                let at = at % bytes.len();
-                bytes[at] ^= x;
-            }
-            if let Some(cut) = cut {
-                bytes.truncate(cut.max(2));
-            }
+            let bytes = altered_members(&members, flip, cut.map(|c| (c, 2)));
             proptest::prop_assume!(is_gzip(&bytes));
             proptest::prop_assert_eq!(ours(&bytes, limit), through_reader(&bytes, limit));
         }

@@ -726,36 +726,10 @@ mod tests {
     use super::*;
     use crate::time;
 
-    /// `split` as it was: every line read for the entry starts.
+    /// `split` as it was: every line read for the entry starts (no word
+    /// count first).
     fn split_by_every_line(message: &str) -> Option<Vec<&str>> {
-        let mut starts = Vec::new();
-        let mut seen_query_time = false;
-        let mut prev_was_time = false;
-        let mut offset = 0;
-        for line in message.split_inclusive('\n') {
-            let at = offset;
-            offset += line.len();
-            let meta = line.strip_prefix('#').map(str::trim_start);
-            let is_time = meta.is_some_and(|m| m.starts_with("Time:"));
-            let is_user = meta.is_some_and(|m| m.starts_with("User@Host:"));
-            if (is_time || (is_user && !prev_was_time)) && (starts.is_empty() || seen_query_time) {
-                starts.push(at);
-                seen_query_time = false;
-            }
-            seen_query_time |= meta.is_some_and(|m| m.starts_with("Query_time:"));
-            prev_was_time = is_time;
-        }
-        if starts.len() < 2 {
-            return None;
-        }
-        let mut parts = Vec::with_capacity(starts.len());
-        for (k, &at) in starts.iter().enumerate() {
-            let end = starts.get(k + 1).copied().unwrap_or(message.len());
-            let part = &message[at..end];
-            parts.push(part.strip_suffix('\n').unwrap_or(part));
-        }
-        parts[0] = &message[..parts[0].len() + starts[0]];
-        Some(parts)
+        split_entries(message)
     }
 
     /// `user_host` as it was: `str` searches for ` @ ` and `Id:`, `parse`.
