@@ -144,58 +144,6 @@ pub fn isize_hint_b64(text: &str) -> Option<u32> {
     isize_hint(&bytes)
 }
 
-/// Gzip members held in memory, inflated as a `Read` (the streamed path):
-/// zlib reads the compressed bytes where they lie, where flate2's
-/// `MultiGzDecoder` first copied them through a 32 KiB `BufReader` (~150
-/// instructions a log event). Each member is checked (header, CRC-32,
-/// length) and members follow one another as there and in
-/// [`gunzip_bounded`].
-pub struct GzSlice<'a> {
-    input: &'a [u8],
-    inflate: Decompress,
-    done: bool,
-}
-
-impl<'a> GzSlice<'a> {
-    pub fn new(input: &'a [u8]) -> Self {
-        GzSlice {
-            input,
-            inflate: Decompress::new_gzip(15),
-            done: input.is_empty(),
-        }
-    }
-}
-
-impl Read for GzSlice<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while !self.done && !out.is_empty() {
-            let (read, wrote) = (self.inflate.total_in(), self.inflate.total_out());
-            let status = self
-                .inflate
-                .decompress(self.input, out, FlushDecompress::None)?;
-            let used = (self.inflate.total_in() - read) as usize;
-            let n = (self.inflate.total_out() - wrote) as usize;
-            self.input = &self.input[used..];
-            match status {
-                Status::StreamEnd if self.input.is_empty() => self.done = true,
-                // Another member follows.
-                Status::StreamEnd => self.inflate.reset(true),
-                _ if n == 0 && used == 0 => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the gzip stream ends early",
-                    ))
-                }
-                _ => {}
-            }
-            if n > 0 {
-                return Ok(n);
-            }
-        }
-        Ok(0)
-    }
-}
-
 /// A reader that fails once more than `limit` bytes have come out of
 /// `inner`: the streaming counterpart of [`gunzip_bounded`]'s check, so a
 /// gzip bomb stops at the limit however it is read.
@@ -321,20 +269,6 @@ mod tests {
         assert!(e.to_string().contains("gzip magic"), "{e}");
     }
 
-    /// [`GzSlice`] read to the end in reads of `step` bytes.
-    fn through_slice(bytes: &[u8], step: usize) -> Result<Vec<u8>, &'static str> {
-        let mut r = GzSlice::new(bytes);
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; step];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) => return Ok(out),
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(_) => return Err("invalid_gzip"),
-            }
-        }
-    }
-
     /// `members` gzipped one after another, one byte then XORed with
     /// `flip`'s mask, then cut to `cut`'s length (at least its minimum).
     fn altered_members(
@@ -351,22 +285,6 @@ mod tests {
             bytes.truncate(cut.max(min));
         }
         bytes
-    }
-
-    proptest::proptest! {
-        /// The streamed path's reader: any members, cut or altered
-        /// anywhere, read in any steps, give the bytes, or the failure,
-        /// flate2's reader gives.
-        #[test]
-        fn any_gzip_streams_as_flate2s_reader_streams_it(
-            members in proptest::collection::vec(proptest::collection::vec(0u8..4, 0..3000), 1..4),
-            cut in proptest::option::of(0usize..4000),
-            flip in proptest::option::of((0usize..4000, 1u8..=255)),
-            step in 1usize..5000,
-        ) {
-            let bytes = altered_members(&members, flip, cut.map(|c| (c, 0)));
-            proptest::prop_assert_eq!(through_slice(&bytes, step), through_reader(&bytes, usize::MAX - 1));
-        }
     }
 
     proptest::proptest! {

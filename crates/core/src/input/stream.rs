@@ -25,6 +25,7 @@
 
 use std::cell::Cell;
 
+use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 
 use super::bounded_json::{uncut, BoundedJson};
@@ -275,7 +276,7 @@ impl CloudWatchStream {
         spare: &mut dyn FnMut() -> Option<ChunkBuffer>,
         emit: &mut dyn FnMut(RawChunk) -> bool,
     ) -> Result<(), InputError> {
-        let bounded = gzip::BoundedRead::new(gzip::GzSlice::new(&self.gz), self.limit);
+        let bounded = gzip::BoundedRead::new(MultiGzDecoder::new(&self.gz[..]), self.limit);
         let mut json = BoundedJson::new(bounded, MAX_EVENT_MESSAGE_BYTES, MAX_EVENT_JSON_BYTES);
         let mut out = Out {
             what: &self.what,
