@@ -13,7 +13,9 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use rdsf_core::sql::fingerprint::{fingerprint, fingerprint_multi_step, takes_one_pass};
+use rdsf_core::sql::fingerprint::{
+    fingerprint, fingerprint_multi_step, takes_one_pass, takes_one_pass_after_quotes,
+};
 
 /// The corpus logs: the in-repo fixtures, and the shared corpus if present.
 fn corpus_logs() -> Vec<PathBuf> {
@@ -84,6 +86,10 @@ fn corpus_statements() -> Vec<String> {
 fn one_pass_equals_the_multi_step_fingerprint_on_the_whole_corpus() {
     let statements = corpus_statements();
     let took = statements.iter().filter(|q| takes_one_pass(q)).count();
+    let quoted = statements
+        .iter()
+        .filter(|q| takes_one_pass_after_quotes(q))
+        .count();
     let differ: Vec<_> = statements
         .iter()
         .filter_map(|q| {
@@ -92,7 +98,7 @@ fn one_pass_equals_the_multi_step_fingerprint_on_the_whole_corpus() {
         })
         .collect();
     println!(
-        "{} corpus statements and lines, {took} taken by the one pass, {} differ",
+        "{} corpus statements and lines, {took} taken by the one pass, {quoted} by the pass after the quotes' rewrite, {} differ",
         statements.len(),
         differ.len()
     );
@@ -103,6 +109,10 @@ fn one_pass_equals_the_multi_step_fingerprint_on_the_whole_corpus() {
     );
     // The in-repo fixtures alone have hundreds of quote- and comment-free lines.
     assert!(took >= 500, "only {took} statements took the one pass");
+    assert!(
+        quoted >= 50,
+        "only {quoted} statements took the pass after quotes"
+    );
 }
 
 #[test]
@@ -155,6 +165,32 @@ fn one_pass_handles_the_steps_interplay_like_the_multi_step_code() {
         "select /* c */ 1",
     ] {
         assert!(!takes_one_pass(q), "{q:?}");
+    }
+    // Quotes are rewritten first, then the pass runs; comments, `#` and
+    // escaped quotes stay with the steps.
+    for (q, want) in [
+        ("select 'a', \"b\"", "select ?, ?"),
+        ("SELECT x'0A', X'0B', -'1', 'a'true", "select ?, x?, ??, ??"),
+        (
+            "select \"it's\" from t where a='1' or b=\"",
+            "select ? from t where a=? or b=\"",
+        ),
+        // pt pairs `"` first: `"b' , "` goes, then `'a?c'`.
+        ("select 'a\"b' , \"c'd\"", "select ?d\""),
+        ("use 'db'", "use ?"),
+    ] {
+        assert!(takes_one_pass_after_quotes(q), "{q:?}");
+        assert_eq!(fingerprint(q), want, "{q:?}");
+        assert_eq!(fingerprint_multi_step(q), want, "{q:?}");
+    }
+    for q in [
+        "select 'a' -- c",
+        "select 'a' # c",
+        "select /* c */ 'a'",
+        "select 'a\\'b'",
+        "select 1",
+    ] {
+        assert!(!takes_one_pass_after_quotes(q), "{q:?}");
     }
 }
 
@@ -233,8 +269,64 @@ fn no_comment(mut q: String) -> String {
     q
 }
 
+/// Soup with quoted strings, unpaired quotes and quotes of the other kind
+/// inside, glued to words, numbers, `x`/`b` prefixes and booleans.
+fn quoted() -> impl Strategy<Value = String> {
+    const QUOTED: &[&str] = &[
+        "'a'",
+        "'bob'",
+        "''",
+        "\"\"",
+        "\"x\"",
+        "'it\"s'",
+        "\"it's\"",
+        "'",
+        "\"",
+        "'1 true null'",
+        "x'0A'",
+        "X'0b'",
+        "b'01'",
+        "-'2'",
+        "+'3'",
+        ".'4'",
+        "'a''b'",
+        "'é ü'",
+        "'(1, 2)'",
+        "'in ('",
+        "' limit 1'",
+        "'\n'",
+        "'\t '",
+    ];
+    proptest::collection::vec(
+        (
+            prop_oneof![
+                proptest::sample::select(QUOTED),
+                proptest::sample::select(TOKENS)
+            ],
+            proptest::bool::ANY,
+        ),
+        0..30,
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .map(|(t, space)| if space { format!("{t} ") } else { t.to_owned() })
+            .collect()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn the_pass_after_quotes_equals_the_multi_step_fingerprint(
+        q in quoted().prop_map(no_comment)
+    ) {
+        prop_assert!(
+            takes_one_pass(&q) || takes_one_pass_after_quotes(&q),
+            "neither pass taken: {:?}", q
+        );
+        prop_assert_eq!(fingerprint(&q), fingerprint_multi_step(&q), "statement {:?}", q);
+    }
 
     #[test]
     fn one_pass_equals_the_multi_step_fingerprint_on_sql_ish_statements(

@@ -52,6 +52,13 @@ pub fn takes_one_pass(query: &str) -> bool {
     one_pass::applies(Gates::of(query.as_bytes()), query.as_bytes())
 }
 
+/// Whether [`fingerprint`] rewrites this statement's quoted strings and
+/// then takes the one pass (quotes, but no comments, `#` or backslash).
+#[doc(hidden)]
+pub fn takes_one_pass_after_quotes(query: &str) -> bool {
+    one_pass::applies_after_quotes(Gates::of(query.as_bytes()), query.as_bytes())
+}
+
 fn fingerprint_with(query: &str, one_pass_allowed: bool) -> CompactString {
     let q = query.as_bytes();
     // Rewrites only remove bytes, lower-case them or write `?` and spaces, so
@@ -88,6 +95,21 @@ fn fingerprint_with(query: &str, one_pass_allowed: bool) -> CompactString {
             }
             // Straight from the statement: no copy for the steps to start from.
             one_pass::rewrite(q, cur)
+        } else if one_pass_allowed && one_pass::applies_after_quotes(gates, q) {
+            if let Some(rest) = use_db(q) {
+                return lossy(&rest);
+            }
+            // The steps' two quote rewrites, then the pass over what they
+            // left, which may only hold an unpaired quote (a byte the pass
+            // copies like any punctuation, as the steps do).
+            cur.clear();
+            if !replace_quoted(q, b'"', cur) {
+                cur.extend_from_slice(q);
+            }
+            step(cur, spare, |t, out| replace_quoted(t, b'\'', out));
+            let middle = one_pass::rewrite(cur, spare);
+            std::mem::swap(cur, spare);
+            middle
         } else {
             cur.clear();
             cur.extend_from_slice(q);
