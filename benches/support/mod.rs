@@ -338,7 +338,7 @@ pub fn encode_whatap(sink: &WhatapSink, records: &RecordSet) -> usize {
 // ---- OTLP ----
 //
 // The sink's own encoder: records → ExportLogsServiceRequest protobuf, then
-// gzip at the level the sink uses (`flate2::Compression::fast()`).
+// gzip at the level the sink uses (`rdsf_sinks::otlp::encode::GZIP_LEVEL`).
 pub const OTLP_AVAILABLE: bool = true;
 
 /// Records → OTLP protobuf bytes.
@@ -366,7 +366,8 @@ pub fn otlp_body(records: &RecordSet) -> Option<Vec<u8>> {
     ))
 }
 
-/// `raw` gzip'd at `level` (0–9), as the OTLP sink's encoder does at level 1.
+/// `raw` gzip'd at `level` (0–9), as the OTLP sink's encoder does at
+/// `GZIP_LEVEL`.
 pub fn gzip_level(raw: &[u8], level: u32) -> Vec<u8> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(
