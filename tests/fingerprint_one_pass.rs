@@ -153,9 +153,7 @@ fn one_pass_handles_the_steps_interplay_like_the_multi_step_code() {
         ),
         ("use db", "use ?"),
     ] {
-        assert!(takes_one_pass(q), "{q:?}");
-        assert_eq!(fingerprint(q), want, "{q:?}");
-        assert_eq!(fingerprint_multi_step(q), want, "{q:?}");
+        expect_fingerprint(takes_one_pass, q, want);
     }
     for q in [
         "select 'a'",
@@ -179,9 +177,7 @@ fn one_pass_handles_the_steps_interplay_like_the_multi_step_code() {
         ("select 'a\"b' , \"c'd\"", "select ?d\""),
         ("use 'db'", "use ?"),
     ] {
-        assert!(takes_one_pass_after_quotes(q), "{q:?}");
-        assert_eq!(fingerprint(q), want, "{q:?}");
-        assert_eq!(fingerprint_multi_step(q), want, "{q:?}");
+        expect_fingerprint(takes_one_pass_after_quotes, q, want);
     }
     for q in [
         "select 'a' -- c",
@@ -192,6 +188,13 @@ fn one_pass_handles_the_steps_interplay_like_the_multi_step_code() {
     ] {
         assert!(!takes_one_pass_after_quotes(q), "{q:?}");
     }
+}
+
+/// `q` takes the path `taken` says, and both ways give `want`.
+fn expect_fingerprint(taken: fn(&str) -> bool, q: &str, want: &str) {
+    assert!(taken(q), "{q:?}");
+    assert_eq!(fingerprint(q), want, "{q:?}");
+    assert_eq!(fingerprint_multi_step(q), want, "{q:?}");
 }
 
 fn cases() -> u32 {
