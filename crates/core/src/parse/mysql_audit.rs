@@ -14,6 +14,7 @@
 //! doubling quotes, which RFC 4180 readers do not understand.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::mysql_common::operation_name;
 use super::scan::{civil_utc_ns, first_positions, int_value};
@@ -236,8 +237,8 @@ fn audit_time(stamp: &str) -> Option<(i64, bool)> {
         // All digits (every real record): read from their fixed places and
         // turned into ns by arithmetic, ~100 instructions where six
         // `small_number` calls and chrono cost ~315 (callgrind).
-        if let Some([y, mo, d, h, mi, s]) = stamp_digits(b) {
-            return Some((civil_utc_ns(y as i32, mo, d, h, mi, s, 0)?, false));
+        if let Some(ns) = digit_stamp_ns(b) {
+            return Some((ns, false));
         }
         let n = |r: std::ops::Range<usize>| small_number(stamp.get(r)?);
         let ns = time::utc_ns(
@@ -256,6 +257,30 @@ fn audit_time(stamp: &str) -> Option<(i64, bool)> {
         return Some((micros.checked_mul(1000)?, true));
     }
     None
+}
+
+thread_local! {
+    /// The last all-digit stamp read and its ns. Records come in time
+    /// order and many share their second: a 17-byte comparison
+    /// (~20 instructions) instead of reading it again (~180, callgrind).
+    /// The zero bytes it starts with are no stamp (byte 8 is not a space).
+    static LAST_STAMP: Cell<([u8; 17], i64)> = const { Cell::new(([0; 17], 0)) };
+}
+
+/// The ns of a 17-byte `YYYYMMDD HH:MM:SS` whose number places all hold
+/// digits ([`LAST_STAMP`] when it is the one before); `None` for an
+/// impossible date or time, or when a place holds no digit (the caller
+/// then reads it with [`small_number`]).
+fn digit_stamp_ns(b: &[u8]) -> Option<i64> {
+    let stamp: [u8; 17] = b.try_into().ok()?;
+    let (last, last_ns) = LAST_STAMP.get();
+    if stamp == last {
+        return Some(last_ns);
+    }
+    let [y, mo, d, h, mi, s] = stamp_digits(b)?;
+    let ns = civil_utc_ns(y as i32, mo, d, h, mi, s, 0)?;
+    LAST_STAMP.set((stamp, ns));
+    Some(ns)
 }
 
 /// The six numbers of a 17-byte `YYYYMMDD HH:MM:SS` when its fourteen
@@ -464,6 +489,21 @@ mod tests {
             ],
         ) {
             proptest::prop_assert_eq!(audit_time(&stamp), audit_time_by_small_numbers(&stamp));
+        }
+
+        /// Runs of stamps drawn from a few (repeats in a row and returns to
+        /// an earlier one, impossible dates between them): the remembered
+        /// last stamp never answers for another.
+        #[test]
+        fn remembered_stamps_equal_the_small_number_reading(
+            stamps in proptest::collection::vec(proptest::sample::select(vec![
+                "20261125 07:52:29", "20261125 07:52:30", "20261126 07:52:29", "20230229 00:00:00",
+                "20240229 00:00:00", "2026+125 07:52:29", "20261125 07:52:2x", "1603438736650167",
+            ]), 1..12),
+        ) {
+            for stamp in stamps {
+                proptest::prop_assert_eq!(audit_time(stamp), audit_time_by_small_numbers(stamp), "{}", stamp);
+            }
         }
 
         /// One pass cuts the leading fields where a search per field cut
