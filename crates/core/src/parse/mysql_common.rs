@@ -144,7 +144,7 @@ pub fn operation_name(statement: &str) -> Option<CompactString> {
         .first()
         .is_some_and(u8::is_ascii_alphabetic)
     {
-        return super::scan::leading_keyword(statement);
+        return common_keyword(statement).or_else(|| super::scan::leading_keyword(statement));
     }
     let mut s = statement;
     loop {
@@ -158,6 +158,52 @@ pub fn operation_name(statement: &str) -> Option<CompactString> {
         }
     }
     super::scan::leading_keyword(s)
+}
+
+/// The statement's first word when it is one of the keywords nearly every
+/// statement starts with, already upper case: a prebuilt constant copied
+/// (~60 instructions a statement) where `leading_keyword` builds the
+/// string from the word (~180, callgrind). `None` for any other word
+/// (lower case included), which `leading_keyword` then reads.
+fn common_keyword(statement: &str) -> Option<CompactString> {
+    const fn k(word: &'static str) -> CompactString {
+        CompactString::const_new(word)
+    }
+    const SELECT: CompactString = k("SELECT");
+    const INSERT: CompactString = k("INSERT");
+    const UPDATE: CompactString = k("UPDATE");
+    const DELETE: CompactString = k("DELETE");
+    const SET: CompactString = k("SET");
+    const START: CompactString = k("START");
+    const COMMIT: CompactString = k("COMMIT");
+    const ROLLBACK: CompactString = k("ROLLBACK");
+    const BEGIN: CompactString = k("BEGIN");
+    const SHOW: CompactString = k("SHOW");
+    const REPLACE: CompactString = k("REPLACE");
+    const CALL: CompactString = k("CALL");
+    const WITH: CompactString = k("WITH");
+    let b = statement.as_bytes();
+    // The word ends where `leading_keyword`'s does.
+    let n = b
+        .iter()
+        .position(|c| !(c.is_ascii_alphabetic() || *c == b'_'))
+        .unwrap_or(b.len());
+    Some(match &b[..n] {
+        b"SELECT" => SELECT,
+        b"INSERT" => INSERT,
+        b"UPDATE" => UPDATE,
+        b"DELETE" => DELETE,
+        b"SET" => SET,
+        b"START" => START,
+        b"COMMIT" => COMMIT,
+        b"ROLLBACK" => ROLLBACK,
+        b"BEGIN" => BEGIN,
+        b"SHOW" => SHOW,
+        b"REPLACE" => REPLACE,
+        b"CALL" => CALL,
+        b"WITH" => WITH,
+        _ => return None,
+    })
 }
 
 /// Whether text names MariaDB (`mariadbd`, `10.11.19-MariaDB`).
@@ -265,6 +311,25 @@ mod tests {
         ) {
             let line = parts.concat();
             proptest::prop_assert_eq!(is_server_header(&line), is_server_header_by_searches_only(&line));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+        /// The keyword constants give what `leading_keyword` gives: the
+        /// keywords in any case, longer words starting with them, and what
+        /// may follow (`_`, digits, `(`, space, non-ASCII).
+        #[test]
+        fn common_keywords_equal_leading_keyword(
+            word in "(?i)(select|insert|update|delete|set|start|commit|rollback|begin|show|replace|call|with|sel|x)",
+            glued in "[A-Za-z_]{0,2}",
+            after in "[ (0-9é;\n]?[a-z ]{0,3}",
+        ) {
+            let statement = format!("{word}{glued}{after}");
+            proptest::prop_assert_eq!(
+                operation_name(&statement),
+                super::super::scan::leading_keyword(&statement)
+            );
         }
     }
 
