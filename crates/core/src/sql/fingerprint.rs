@@ -1167,7 +1167,8 @@ mod tests {
     }
 
     /// Lists, near-lists and their keywords glued to words, spaced, cut.
-    const LIST_SOUP: &str = "(in|values|value|vin|xin|VALUES|Values|v|i|\\(|\\)|\\?|,| |\t|a|1|_|é){0,40}";
+    const LIST_SOUP: &str =
+        "(in|values|value|vin|xin|VALUES|Values|v|i|\\(|\\)|\\?|,| |\t|a|1|_|é){0,40}";
 
     proptest::proptest! {
         /// Jumping from `i`/`v` to the next and copying the runs between
