@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use super::mysql_common::operation_name;
-use super::scan::{civil_utc_ns, first_positions, int_value};
+use super::scan::{first_positions, int_value};
 use super::{LogParser, Parsed};
 use crate::record::{keys, Attributes};
 use crate::time;
@@ -234,10 +234,10 @@ fn closing_quote(b: &[u8]) -> Option<usize> {
 fn audit_time(stamp: &str) -> Option<(i64, bool)> {
     let b = stamp.as_bytes();
     if b.len() == 17 && b[8] == b' ' && b[11] == b':' && b[14] == b':' {
-        // All digits (every real record): read from their fixed places and
-        // turned into ns by arithmetic (~100 instructions), or the ns of
-        // the record before when the stamp is the same (~45), where six
-        // `small_number` calls and chrono cost ~315 (callgrind).
+        // All digits (every real record): read from their fixed places, or
+        // the ns of the record before when the stamp is the same (~45
+        // instructions), where six `small_number` calls and chrono cost
+        // ~315 (callgrind).
         if let Some(ns) = digit_stamp_ns(b) {
             return Some((ns, false));
         }
@@ -279,7 +279,7 @@ fn digit_stamp_ns(b: &[u8]) -> Option<i64> {
         return Some(last_ns);
     }
     let [y, mo, d, h, mi, s] = stamp_digits(b)?;
-    let ns = civil_utc_ns(y as i32, mo, d, h, mi, s, 0)?;
+    let ns = time::utc_ns(y as i32, mo, d, h, mi, s, 0)?;
     LAST_STAMP.set((stamp, ns));
     Some(ns)
 }
@@ -427,8 +427,8 @@ mod tests {
         }
     }
 
-    /// [`audit_time`] as it was before [`stamp_digits`] and
-    /// [`civil_utc_ns`]: six [`small_number`] calls and chrono.
+    /// [`audit_time`] as it was before [`stamp_digits`] and the remembered
+    /// stamp: six [`small_number`] calls and chrono.
     fn audit_time_by_small_numbers(stamp: &str) -> Option<(i64, bool)> {
         let b = stamp.as_bytes();
         if b.len() == 17 && b[8] == b' ' && b[11] == b':' && b[14] == b':' {

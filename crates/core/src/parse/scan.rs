@@ -398,52 +398,6 @@ pub fn leading_keyword(s: &str) -> Option<CompactString> {
     Some(word)
 }
 
-/// Unix ns of a civil date-time taken as UTC: exactly [`time::utc_ns`]
-/// (chrono), which costs ~90 instructions a call (callgrind), by
-/// days-from-civil arithmetic. `None` for what chrono refuses: an
-/// impossible date or time, a year past chrono's range, a sum past `i64`.
-/// A leap-second fraction (≥ 1 s) is left to chrono.
-pub fn civil_utc_ns(
-    year: i32,
-    month: u32,
-    day: u32,
-    hour: u32,
-    min: u32,
-    sec: u32,
-    nanos: u32,
-) -> Option<i64> {
-    // chrono's `NaiveDate` years: i32::MIN >> 13 ..= i32::MAX >> 13.
-    const YEARS: std::ops::RangeInclusive<i32> = (i32::MIN >> 13)..=(i32::MAX >> 13);
-    if nanos >= 1_000_000_000 {
-        return time::utc_ns(year, month, day, hour, min, sec, nanos);
-    }
-    if !YEARS.contains(&year) || !(1..=12).contains(&month) || hour >= 24 || min >= 60 || sec >= 60
-    {
-        return None;
-    }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if day == 0 || day > month_days {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil: March-based years, 400-year eras.
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let m = i64::from(month);
-    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    let secs = days * 86_400 + i64::from(hour * 3600 + min * 60 + sec);
-    // In i128: near i64::MIN the seconds alone overflow while the sum fits.
-    i64::try_from(i128::from(secs) * 1_000_000_000 + i128::from(nanos)).ok()
-}
-
 /// Where the first `N` occurrences of `byte` in `b` are; `None` when there
 /// are fewer. One pass, eight bytes a step (SWAR): the audit record's eight
 /// short leading fields cost ~300 instructions found one `position` call
@@ -618,44 +572,6 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
-        /// The arithmetic gives chrono's answer, refusals included: every
-        /// field in and just past its range, years near chrono's limits and
-        /// the i64 nanosecond range (1677-09-21 ..= 2262-04-11).
-        #[test]
-        fn civil_utc_ns_equals_chrono(
-            year in prop_oneof![
-                -1..10_001i32,
-                1670..2270i32,
-                (i32::MIN >> 13) - 2..(i32::MIN >> 13) + 2,
-                (i32::MAX >> 13) - 2..(i32::MAX >> 13) + 2,
-                proptest::num::i32::ANY,
-            ],
-            month in 0..14u32,
-            day in 0..33u32,
-            hour in 0..26u32,
-            min in 0..62u32,
-            sec in 0..62u32,
-            nanos in prop_oneof![Just(0u32), 0..1_000_000_000u32, 999_999_999..2_000_000_001u32, proptest::num::u32::ANY],
-        ) {
-            prop_assert_eq!(
-                civil_utc_ns(year, month, day, hour, min, sec, nanos),
-                time::utc_ns(year, month, day, hour, min, sec, nanos)
-            );
-        }
-
-        /// Any day of the i64 range (and a margin) at its first and last
-        /// second, against chrono.
-        #[test]
-        fn civil_utc_ns_equals_chrono_at_both_ends_of_any_day(
-            year in 1676..2264i32, month in 1..=12u32, day in 1..=31u32, end_of_day in proptest::bool::ANY,
-        ) {
-            let (h, m, s, n) = if end_of_day { (23, 59, 59, 999_999_999) } else { (0, 0, 0, 0) };
-            prop_assert_eq!(
-                civil_utc_ns(year, month, day, h, m, s, n),
-                time::utc_ns(year, month, day, h, m, s, n)
-            );
-        }
-
         /// The SWAR scan finds what a byte-by-byte search finds, at every
         /// alignment and with high bytes (UTF-8, 0x80, 0xff) around it.
         #[test]
@@ -672,34 +588,5 @@ mod tests {
             prop_assert_eq!(first_positions::<1>(&b, b','), by_bytes::<1>(&b));
             prop_assert_eq!(first_positions::<0>(&b, b','), Some([]));
         }
-    }
-
-    #[test]
-    fn civil_utc_ns_edges() {
-        assert_eq!(civil_utc_ns(1970, 1, 1, 0, 0, 1, 5), Some(1_000_000_005));
-        assert_eq!(
-            civil_utc_ns(2024, 2, 29, 0, 0, 0, 0),
-            time::utc_ns(2024, 2, 29, 0, 0, 0, 0)
-        );
-        assert_eq!(civil_utc_ns(2023, 2, 29, 0, 0, 0, 0), None);
-        assert_eq!(civil_utc_ns(1900, 2, 29, 0, 0, 0, 0), None);
-        assert_eq!(
-            civil_utc_ns(2000, 2, 29, 0, 0, 0, 0),
-            time::utc_ns(2000, 2, 29, 0, 0, 0, 0)
-        );
-        assert_eq!(
-            civil_utc_ns(1677, 9, 21, 0, 12, 43, 145_224_192),
-            Some(i64::MIN)
-        );
-        assert_eq!(civil_utc_ns(1677, 9, 21, 0, 12, 43, 145_224_191), None);
-        assert_eq!(
-            civil_utc_ns(2262, 4, 11, 23, 47, 16, 854_775_807),
-            Some(i64::MAX)
-        );
-        assert_eq!(civil_utc_ns(2262, 4, 11, 23, 47, 16, 854_775_808), None);
-        assert_eq!(
-            civil_utc_ns(2016, 12, 31, 23, 59, 59, 1_500_000_000),
-            time::utc_ns(2016, 12, 31, 23, 59, 59, 1_500_000_000)
-        );
     }
 }
